@@ -1,0 +1,46 @@
+/**
+ * `fdk convert INPUT --to onnx|ncnn`: one command, two converters.
+ *   .pth + --arch  -> ONNX (src/convert/pytorch, builders in src/convert/builders)
+ *   .onnx          -> ncnn .param/.bin (src/convert/ncnn)
+ */
+import type { Command } from 'commander';
+import { FdkError } from '../util/errors.js';
+
+export interface ConvertCliOptions {
+  to: string;
+  output?: string;
+  arch?: string;
+  input?: string[];
+  foldBn?: boolean;
+  opset?: string;
+  fp16?: boolean;
+  optimize?: boolean; // --no-optimize sets false
+  json?: boolean;
+  postprocess?: boolean; // --no-postprocess (Ultra-Light tail)
+}
+
+export function register(program: Command): void {
+  program
+    .command('convert <input>')
+    .description('convert a PyTorch checkpoint to ONNX (--arch), or an ONNX model to ncnn')
+    .requiredOption('--to <format>', 'onnx | ncnn')
+    .option('-o, --output <path>', 'output file (onnx) or prefix (ncnn: PREFIX.param / PREFIX.bin)')
+    .option('--arch <id>', 'architecture of a .pth checkpoint: slim, rfb, mnet0.25, ulfd-slim, ulfd-rfb (ulfd-*-320/640)')
+    .option('--input <spec...>', 'input shape [name:]1x3xHxW (onnx export: fixed size; default dynamic H/W)')
+    .option('--fold-bn', 'fold BatchNormalization into the preceding convolution (onnx export)')
+    .option('--opset <n>', 'ONNX opset of the export', '13')
+    .option('--no-postprocess', 'Ultra-Light: export without the prior-decoding tail')
+    .option('--fp16', 'ncnn: store weights as fp16')
+    .option('--no-optimize', 'ncnn: no fusion passes (layer sequence like onnx2ncnn)')
+    .option('--json', 'machine-readable summary')
+    .action(async (input: string, opts: ConvertCliOptions) => {
+      const to = opts.to.toLowerCase();
+      if (to === 'onnx') {
+        const { convertToOnnxCommand } = await import('./convert-onnx.js');
+        await convertToOnnxCommand(input, opts);
+      } else if (to === 'ncnn') {
+        const { convertToNcnnCommand } = await import('./convert-ncnn.js');
+        await convertToNcnnCommand(input, opts);
+      } else throw new FdkError(`unknown --to '${opts.to}' (expected onnx or ncnn)`);
+    });
+}
