@@ -198,7 +198,8 @@ function typedFieldValues(t: Pb, dtype: DType): { values?: import('./tensor.js')
 }
 
 export function tensorToProto(t: Tensor): Pb {
-  const p: Pb = { name: t.name, dataType: dtypeCode(t.dtype), dims: t.dims.map(numberToInt64) };
+  const p: Pb = { dataType: dtypeCode(t.dtype), dims: t.dims.map(numberToInt64) };
+  if (t.name) p.name = t.name; // Constant-node tensors are often unnamed
   if (t.docString) p.docString = t.docString;
   if (t.external) {
     p.dataLocation = 1;
@@ -215,8 +216,11 @@ function valueInfoFromProto(v: Pb): ValueInfo {
   const tt = v.type?.tensorType;
   const vi: ValueInfo = { name: v.name ?? '', dtype: dtypeFromCode(tt?.elemType ?? 0) };
   if (tt?.shape) {
+    // protobufjs puts oneof defaults (dimValue = 0) on the prototype: test own properties,
+    // else a symbolic dim_param would read as 0.
+    const has = (d: Pb, k: string) => Object.prototype.hasOwnProperty.call(d, k) && d[k] !== null && d[k] !== undefined;
     vi.shape = (tt.shape.dim ?? []).map((d: Pb) =>
-      d.dimValue !== undefined && d.dimValue !== null ? longToNumber(d.dimValue) : d.dimParam ? String(d.dimParam) : -1);
+      has(d, 'dimParam') ? String(d.dimParam) : has(d, 'dimValue') ? longToNumber(d.dimValue) : -1);
   }
   if (v.docString) vi.docString = v.docString;
   const extra: Record<string, unknown> = {};
@@ -242,7 +246,7 @@ function valueInfoToProto(v: ValueInfo): Pb {
 }
 
 function attrFromProto(a: Pb, ctx: DecodeContext): Attr {
-  const t = a.type ?? inferAttrType(a);
+  const t = a.type || inferAttrType(a); // protobufjs reads an absent type as 0 (UNDEFINED)
   switch (t) {
     case AttrType.FLOAT: return { type: 'float', value: a.f ?? 0 };
     case AttrType.INT: return { type: 'int', value: longToNumber(a.i ?? 0) };
@@ -296,7 +300,8 @@ function nodeFromProto(n: Pb, ctx: DecodeContext): Node {
     attrs[a.name] = a.refAttrName ? { type: 'other', proto: a } : attrFromProto(a, ctx);
     for (const k of ATTR_EXTRA) if (a[k] && k === 'docString') (extra.attrDoc ??= {} as Record<string, string>), ((extra.attrDoc as Record<string, string>)[a.name] = a[k]);
   }
-  for (const k of ['docString', 'overload', 'metadataProps', 'deviceConfigurations']) if (n[k] !== undefined && (!Array.isArray(n[k]) || n[k].length)) extra[k] = n[k];
+  // Own properties only: protobufjs serves absent optional fields as prototype defaults ('').
+  for (const k of ['docString', 'overload', 'metadataProps', 'deviceConfigurations']) if (Object.prototype.hasOwnProperty.call(n, k) && n[k] != null && (!Array.isArray(n[k]) || n[k].length)) extra[k] = n[k];
   const node: Node = { name: n.name ?? '', opType: n.opType ?? '', domain: n.domain ?? '', inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
   if (Object.keys(extra).length) node.extra = extra;
   return node;
@@ -305,13 +310,14 @@ function nodeFromProto(n: Pb, ctx: DecodeContext): Node {
 function nodeToProto(n: Node): Pb {
   const attrDoc = (n.extra?.attrDoc ?? {}) as Record<string, string>;
   const p: Pb = {
-    name: n.name, opType: n.opType, input: n.inputs, output: n.outputs,
+    opType: n.opType, input: n.inputs, output: n.outputs,
     attribute: Object.entries(n.attrs).map(([k, a]) => {
       const ap = attrToProto(k, a);
       if (attrDoc[k]) ap.docString = attrDoc[k];
       return ap;
     }),
   };
+  if (n.name) p.name = n.name; // unnamed nodes (PyTorch 1.2 exports) have no name field
   if (n.domain) p.domain = n.domain;
   for (const k of ['docString', 'overload', 'metadataProps', 'deviceConfigurations']) if (n.extra?.[k] !== undefined) p[k] = n.extra[k];
   return p;

@@ -32,7 +32,7 @@ export class OrtModel implements LoadedModel {
     try {
       r = outputNames ? await this.session.run(feeds, outputNames) : await this.session.run(feeds);
     } catch (e) {
-      throw new FdkError(`onnxruntime run failed: ${(e as Error).message.split('\n')[0]}`);
+      throw new FdkError(`onnxruntime run failed: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`);
     }
     const ms = performance.now() - t0;
     const outputs: TensorMap = {};
@@ -53,7 +53,7 @@ export const ortRuntime: Runtime = {
     try {
       return new OrtModel(await ort.InferenceSession.create(model, sessionOptions(opts)));
     } catch (e) {
-      throw new FdkError(`onnxruntime cannot load the model: ${(e as Error).message.split('\n')[0]}`, { file: model });
+      throw new FdkError(`onnxruntime cannot load the model: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`, { file: model });
     }
   },
 };

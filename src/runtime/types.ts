@@ -16,6 +16,8 @@ export interface LoadOptions {
   inputShapes?: Record<string, number[]>;
   /** ncnn: use fp16 storage/arithmetic. */
   fp16?: boolean;
+  /** ncnn given an .onnx: converter optimisations (default true; per-layer parity turns them off to keep every tensor). */
+  ncnnOptimize?: boolean;
 }
 
 export interface RunResult {

@@ -23,7 +23,7 @@ export function parseNpy(buf: Uint8Array, file = '<npy>'): NpyArray {
   if (fortran) throw new FdkError('fortran-order .npy is not supported', { file });
   const n = shape.reduce((a, b) => a * b, 1);
   const off = hstart + hlen;
-  const bytes = buf.slice(off); // copy: aligned typed views
+  const bytes = Uint8Array.prototype.slice.call(buf, off); // a real copy (Buffer#slice is a view): aligned typed views
   const ab = bytes.buffer;
   let data: NpyArray['data'];
   switch (descr) {

@@ -1,0 +1,244 @@
+/**
+ * A re-implementation of OpenCV's `cv::resize(..., INTER_LINEAR)` for interleaved images, bit-exact
+ * for 8-bit input and to float32 rounding for float input, because WIDER AP is sensitive to the
+ * last pixel: the reference pipelines resize with cv2 and we must see the same pixels.
+ *
+ * What OpenCV does (imgproc/src/resize.cpp, `resizeGeneric_` + HResizeLinear/VResizeLinear):
+ *  - source coordinate of output column dx: fx = (dx + 0.5) * scale_x - 0.5, sx = floor(fx), weights
+ *    (1 - frac, frac) in float32; fx is rounded to float32 first on the 8-bit path but not on the
+ *    float path (measured against cv2 4.x, the difference reaches 1e-2 grey levels at x ≈ 1000); outside the image the index is clamped and the weight
+ *    collapses onto one pixel. scale_x is 1 / inv_scale_x, where inv_scale_x is `fx` when the caller
+ *    passed factors, else dst/src size.
+ *  - rows likewise, with row indices clamped to the image.
+ *  - float32: horizontal pass then vertical pass, each a*w0 + b*w1 in float32.
+ *  - uint8: fixed point, weights rounded to 11 bits (×2048), horizontal pass in int32; vertical pass
+ *    in SIMD for all but a short tail of each row: ((S0>>4)*b0 >> 16) + ((S1>>4)*b1 >> 16), then
+ *    (v + 2) >> 2; the tail uses the exact (S0*b0 + S1*b1 + 2^21) >> 22. The two can differ by one
+ *    grey level, so the tail width of the 128-bit SSE code path is reproduced too.
+ *  - an exact 2× downscale with INTER_LINEAR is routed to INTER_AREA's fast path (2×2 mean).
+ */
+
+export interface ResizeSpec {
+  /** output size */
+  width: number;
+  height: number;
+  /** source step per output pixel, as OpenCV computes it (1 / inv_scale) */
+  scaleX: number;
+  scaleY: number;
+}
+
+/** `cv2.resize(img, None, fx=r, fy=r)`: size saturate_cast<int>(w*r) (round half to even), step 1/r. */
+export function resizeSpecByFactor(srcW: number, srcH: number, fx: number, fy = fx): ResizeSpec {
+  return { width: roundHalfEven(srcW * fx), height: roundHalfEven(srcH * fy), scaleX: 1 / fx, scaleY: 1 / fy };
+}
+
+/** `cv2.resize(img, (w, h))`: step 1 / (w / srcW). */
+export function resizeSpecBySize(srcW: number, srcH: number, width: number, height: number): ResizeSpec {
+  return { width, height, scaleX: 1 / (width / srcW), scaleY: 1 / (height / srcH) };
+}
+
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+interface Taps {
+  ofs: Int32Array; // first source index (pixel units)
+  w0: Float32Array;
+  w1: Float32Array;
+  /** index of the first output position whose right/bottom tap falls outside (uses one pixel) */
+  max: number;
+}
+
+/** Source taps for one axis, exactly as resizeGeneric_ computes xofs/alpha and yofs/beta. */
+function taps(dstLen: number, srcLen: number, scale: number, clampWeights: boolean, floatCoord: boolean): Taps {
+  const ofs = new Int32Array(dstLen);
+  const w0 = new Float32Array(dstLen);
+  const w1 = new Float32Array(dstLen);
+  let max = dstLen;
+  for (let d = 0; d < dstLen; d++) {
+    // the 8-bit path rounds the source coordinate to float32 before taking its fraction; the
+    // float path keeps it in double (measured on OpenCV 4.x: weights of 0.1/0.9 at x≈961 are exact)
+    let f = (d + 0.5) * scale - 0.5;
+    if (floatCoord) f = Math.fround(f);
+    let s = Math.floor(f);
+    f = floatCoord ? Math.fround(f - s) : f - s;
+    if (clampWeights) {
+      if (s < 0) {
+        f = 0;
+        s = 0;
+      }
+      if (s + 1 >= srcLen) {
+        max = Math.min(max, d);
+        if (s >= srcLen - 1) {
+          f = 0;
+          s = srcLen - 1;
+        }
+      }
+    }
+    ofs[d] = s;
+    w0[d] = Math.fround(1 - f);
+    w1[d] = f;
+  }
+  return { ofs, w0, w1, max };
+}
+
+const clampIdx = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);
+
+/**
+ * Per-element horizontal taps (output element x = dx*cn + k reads src[ix0[x]] and src[ix1[x]]).
+ * Past `max` OpenCV reads one pixel with weight 1 (the clamped weights are already 1 / 0 there);
+ * ix1 then repeats ix0 so no read leaves the row.
+ */
+function elementTaps(xt: Taps, dw: number, cn: number): { ix0: Int32Array; ix1: Int32Array; a0: Float32Array; a1: Float32Array } {
+  const n = dw * cn;
+  const ix0 = new Int32Array(n), ix1 = new Int32Array(n), a0 = new Float32Array(n), a1 = new Float32Array(n);
+  for (let dx = 0; dx < dw; dx++)
+    for (let k = 0; k < cn; k++) {
+      const x = dx * cn + k;
+      ix0[x] = xt.ofs[dx] * cn + k;
+      ix1[x] = dx < xt.max ? ix0[x] + cn : ix0[x];
+      a0[x] = xt.w0[dx];
+      a1[x] = dx < xt.max ? xt.w1[dx] : 0;
+    }
+  return { ix0, ix1, a0, a1 };
+}
+
+/** Two-slot cache of horizontally resized rows: source rows are visited in increasing order. */
+class RowCache<T extends Float32Array | Int32Array> {
+  private keys = [-1, -1];
+  private rows: T[];
+  private nextSlot = 0;
+  constructor(make: () => T, private fill: (sy: number, out: T) => void) {
+    this.rows = [make(), make()];
+  }
+  get(sy: number, keep: number): T {
+    if (this.keys[0] === sy) return this.rows[0];
+    if (this.keys[1] === sy) return this.rows[1];
+    // evict the slot not holding `keep`
+    let slot = this.keys[0] === keep ? 1 : this.keys[1] === keep ? 0 : this.nextSlot;
+    this.nextSlot = 1 - slot;
+    this.fill(sy, this.rows[slot]);
+    this.keys[slot] = sy;
+    return this.rows[slot];
+  }
+}
+
+/**
+ * Resizes an interleaved float32 image (any channel count) like cv2 INTER_LINEAR on CV_32F.
+ * `src` may be the uint8 pixels themselves: `np.float32(img)` is exact, so reading bytes gives
+ * the same result without converting the full-size image first.
+ */
+export function resizeLinearF32(src: Float32Array | Uint8Array, sw: number, sh: number, cn: number, spec: ResizeSpec): Float32Array {
+  const { width: dw, height: dh } = spec;
+  if (isArea2x(sw, sh, spec)) return area2xF32(src, sw, cn, dw, dh);
+  const yt = taps(dh, sh, spec.scaleY, false, false);
+  const { ix0, ix1, a0, a1 } = elementTaps(taps(dw, sw, spec.scaleX, true, false), dw, cn);
+  const rowLen = dw * cn;
+  const fr = Math.fround;
+  const rows = new RowCache(
+    () => new Float32Array(rowLen),
+    (sy, r) => {
+      const base = sy * sw * cn;
+      for (let x = 0; x < rowLen; x++) r[x] = fr(src[base + ix0[x]] * a0[x]) + fr(src[base + ix1[x]] * a1[x]);
+    },
+  );
+  const out = new Float32Array(dh * rowLen);
+  for (let dy = 0; dy < dh; dy++) {
+    const s0 = clampIdx(yt.ofs[dy], sh);
+    const s1 = clampIdx(yt.ofs[dy] + 1, sh);
+    const r0 = rows.get(s0, -1);
+    const r1 = rows.get(s1, s0);
+    const b0 = yt.w0[dy];
+    const b1 = yt.w1[dy];
+    const o = dy * rowLen;
+    for (let x = 0; x < rowLen; x++) out[o + x] = fr(r0[x] * b0) + fr(r1[x] * b1);
+  }
+  return out;
+}
+
+const COEF_SCALE = 2048; // INTER_RESIZE_COEF_SCALE: 11-bit fixed-point weights
+
+/**
+ * Resizes an interleaved uint8 image like cv2 INTER_LINEAR on CV_8U, bit-exact with OpenCV 4.x
+ * built for x86-64 with 128-bit SIMD (`simdLanes` = 16 bytes per vector).
+ */
+export function resizeLinearU8(src: Uint8Array, sw: number, sh: number, cn: number, spec: ResizeSpec, simdLanes = 16): Uint8Array {
+  const { width: dw, height: dh } = spec;
+  if (isArea2x(sw, sh, spec)) return area2xU8(src, sw, cn, dw, dh);
+  const yt = taps(dh, sh, spec.scaleY, false, true);
+  const et = elementTaps(taps(dw, sw, spec.scaleX, true, true), dw, cn);
+  const { ix0, ix1 } = et;
+  const ia0 = Int32Array.from(et.a0, (w) => roundHalfEven(w * COEF_SCALE));
+  const ia1 = Int32Array.from(et.a1, (w) => roundHalfEven(w * COEF_SCALE));
+  const rowLen = dw * cn;
+  const rows = new RowCache(
+    () => new Int32Array(rowLen),
+    (sy, r) => {
+      const base = sy * sw * cn;
+      for (let x = 0; x < rowLen; x++) r[x] = src[base + ix0[x]] * ia0[x] + src[base + ix1[x]] * ia1[x];
+    },
+  );
+  // The SIMD part of VResizeLinearVec_32s8u: whole 16-byte vectors, then 8-lane steps while
+  // x < width - 8 (strict), the rest in scalar code.
+  const half = simdLanes >> 1;
+  let simdEnd = 0;
+  while (simdEnd <= rowLen - simdLanes) simdEnd += simdLanes;
+  while (simdEnd < rowLen - half) simdEnd += half;
+  const out = new Uint8Array(dh * rowLen);
+  for (let dy = 0; dy < dh; dy++) {
+    const s0 = clampIdx(yt.ofs[dy], sh);
+    const s1 = clampIdx(yt.ofs[dy] + 1, sh);
+    const r0 = rows.get(s0, -1);
+    const r1 = rows.get(s1, s0);
+    const b0 = roundHalfEven(yt.w0[dy] * COEF_SCALE);
+    const b1 = roundHalfEven(yt.w1[dy] * COEF_SCALE);
+    const o = dy * rowLen;
+    for (let x = 0; x < simdEnd; x++) {
+      // v_mul_hi on int16 = arithmetic (a*b) >> 16; v_rshr_pack_u<2> = (v + 2) >> 2 saturated
+      const v = (((r0[x] >> 4) * b0) >> 16) + (((r1[x] >> 4) * b1) >> 16);
+      out[o + x] = sat8((v + 2) >> 2);
+    }
+    for (let x = simdEnd; x < rowLen; x++) out[o + x] = sat8((r0[x] * b0 + r1[x] * b1 + (1 << 21)) >> 22);
+  }
+  return out;
+}
+
+const sat8 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
+
+/** OpenCV replaces INTER_LINEAR by INTER_AREA when both axes shrink by exactly 2. */
+function isArea2x(sw: number, sh: number, spec: ResizeSpec): boolean {
+  const ix = Math.round(spec.scaleX);
+  const iy = Math.round(spec.scaleY);
+  const fast = Math.abs(spec.scaleX - ix) < Number.EPSILON && Math.abs(spec.scaleY - iy) < Number.EPSILON;
+  return fast && ix === 2 && iy === 2 && spec.width * 2 <= sw && spec.height * 2 <= sh;
+}
+
+function area2xF32(src: Float32Array | Uint8Array, sw: number, cn: number, dw: number, dh: number): Float32Array {
+  const out = new Float32Array(dw * dh * cn);
+  const rs = sw * cn;
+  for (let y = 0; y < dh; y++)
+    for (let x = 0; x < dw; x++)
+      for (let k = 0; k < cn; k++) {
+        const i = 2 * y * rs + 2 * x * cn + k;
+        // resizeAreaFast_ float: (a + b + c + d) * 0.25 in float32
+        const s = Math.fround(Math.fround(Math.fround(src[i] + src[i + cn]) + src[i + rs]) + src[i + rs + cn]);
+        out[(y * dw + x) * cn + k] = Math.fround(s * 0.25);
+      }
+  return out;
+}
+
+function area2xU8(src: Uint8Array, sw: number, cn: number, dw: number, dh: number): Uint8Array {
+  const out = new Uint8Array(dw * dh * cn);
+  const rs = sw * cn;
+  for (let y = 0; y < dh; y++)
+    for (let x = 0; x < dw; x++)
+      for (let k = 0; k < cn; k++) {
+        const i = 2 * y * rs + 2 * x * cn + k;
+        out[(y * dw + x) * cn + k] = (src[i] + src[i + cn] + src[i + rs] + src[i + rs + cn] + 2) >> 2;
+      }
+  return out;
+}

@@ -1,0 +1,101 @@
+/**
+ * Runs the detector over many images, in parallel over images: `jobs` worker threads, each with its
+ * own single-threaded model session (decoding, resizing and NMS are JavaScript, so threads beat one
+ * multi-threaded session on 2 cores). `jobs` = 1 runs in-process.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { extname } from 'node:path';
+import type { ModelEntry } from '../models/manifest.js';
+import { FdkError } from '../util/errors.js';
+import { Detector, modelFileFor, type Detection } from './pipeline.js';
+import type { WorkerInit, WorkerReply } from './detect-worker.js';
+
+export interface PoolOptions {
+  runtime?: string;
+  longSide?: number;
+  jobs?: number;
+  /** Threads per session (default 1). */
+  threads?: number;
+}
+
+/**
+ * Built code runs the .js worker directly. From TypeScript sources (tsx, vitest) the worker first
+ * registers tsx's loader, since module hooks of the parent thread do not reach worker threads.
+ */
+function startWorker(file: URL, workerData: WorkerInit): Worker {
+  if (file.pathname.endsWith('.js')) return new Worker(file, { workerData });
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(file.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+export interface ImageResult {
+  i: number;
+  path: string;
+  detections: Detection[];
+  ms: number;
+  inferenceMs: number;
+}
+
+/** Runs every image through the model; calls `onResult` as images finish; stops at the first error. */
+export async function detectAll(entry: ModelEntry, paths: string[], opts: PoolOptions, onResult: (r: ImageResult) => void): Promise<void> {
+  const runtime = opts.runtime ?? 'ort';
+  const longSide = entry.input.resize.mode === 'fixed' ? entry.input.resize.width! : opts.longSide ?? 320;
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, paths.length || 1));
+  const file = await modelFileFor(entry);
+  if (jobs === 1) {
+    const det = await Detector.create(entry, { runtime, longSide, threads: opts.threads ?? 1, file });
+    try {
+      for (let i = 0; i < paths.length; i++) {
+        const t0 = performance.now();
+        const r = await det.detectFile(paths[i]);
+        onResult({ i, path: paths[i], detections: r.detections, ms: performance.now() - t0, inferenceMs: r.timings.inferenceMs });
+      }
+    } finally {
+      await det.release();
+    }
+    return;
+  }
+  const init: WorkerInit = { modelId: entry.id, runtime, longSide, threads: opts.threads ?? 1, file };
+  const here = fileURLToPath(import.meta.url);
+  const workerFile = new URL(`./detect-worker${extname(here)}`, import.meta.url);
+  const workers: Worker[] = [];
+  let next = 0;
+  let done = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (e: Error) => {
+        if (!failed) {
+          failed = true;
+          reject(e);
+        }
+      };
+      const feed = (w: Worker) => {
+        if (failed) return;
+        if (next < paths.length) {
+          const i = next++;
+          w.postMessage({ type: 'image', i, path: paths[i] });
+        }
+      };
+      for (let k = 0; k < jobs; k++) {
+        const w = startWorker(workerFile, init);
+        workers.push(w);
+        w.on('message', (m: WorkerReply) => {
+          if (m.type === 'ready') return feed(w);
+          if (m.type === 'error') return fail(m.fdk ? new FdkError(m.message) : new Error(m.message));
+          onResult({ i: m.i, path: paths[m.i], detections: m.detections, ms: m.ms, inferenceMs: m.inferenceMs });
+          if (++done === paths.length) resolve();
+          else feed(w);
+        });
+        w.on('error', (e) => fail(e));
+        w.on('exit', (code) => {
+          if (code !== 0 && done < paths.length) fail(new FdkError(`detector worker exited with code ${code}`));
+        });
+      }
+      if (paths.length === 0) resolve();
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

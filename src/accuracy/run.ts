@@ -1,0 +1,178 @@
+/**
+ * `fdk accuracy` without the printing: for each (model, long side) row, run the detector over the
+ * WIDER images, write a WIDER prediction folder exactly as the original scripts do, evaluate it
+ * with the WIDER evaluator, and compare with the published and re-run numbers.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { getModel, type ModelEntry } from '../models/manifest.js';
+import { resolveDataDir, workDir } from '../util/data.js';
+import { FdkError } from '../util/errors.js';
+import { writeFilesAtomic } from '../util/fs.js';
+import { formatWider } from './pipeline.js';
+import { detectAll } from './pool.js';
+import { PUBLISHED, PUBLISHED_ULTRA_LIGHT_NOW, rerunTargets, type Ap3 } from './targets.js';
+import { evaluateWider, groundTruth, readSubsetList } from './wider/index.js';
+
+export const ACCURACY_MODELS = ['slim', 'rfb', 'mnet0.25', 'ulfd-slim', 'ulfd-rfb'] as const;
+export const ACCURACY_LONG_SIDES = [320, 640] as const;
+/** Agreement required with the re-run of the original pipelines. */
+export const TOLERANCE = 0.002;
+
+export interface AccuracyOptions {
+  models?: string[];
+  longSides?: number[];
+  /** Folder with the WIDER val event folders (or with an `images/` folder holding them). */
+  widerDir?: string;
+  /** List file of `event/name.jpg` lines; default: val-mini's list without --wider-dir, all ground-truth images with it. */
+  subset?: string;
+  runtime?: string;
+  jobs?: number;
+  /** Prediction folders go to `<outDir>/<row>/`; default `.fdk/preds`. */
+  outDir?: string;
+  gtDir?: string;
+  onProgress?: (p: { row: string; done: number; total: number }) => void;
+  onRowStart?: (row: string, total: number) => void;
+}
+
+export interface AccuracyRow {
+  row: string;
+  model: string;
+  modelId: string;
+  title: string;
+  longSide: number;
+  images: number;
+  seconds: number;
+  imagesPerSecond: number;
+  meanInferenceMs: number;
+  evalSeconds: number;
+  ap: Ap3;
+  published?: Ap3;
+  publishedNow?: Ap3;
+  /** The original pipeline re-run on the same image set (val-mini or full), when known. */
+  rerun?: Ap3;
+  /** ap - rerun. */
+  diff?: Ap3;
+  withinTolerance?: boolean;
+  predDir: string;
+  missingPredictions: number;
+}
+
+export interface AccuracyResult {
+  set: 'val-mini' | 'full' | 'subset';
+  imagesDir: string;
+  subset: string | null;
+  images: number;
+  runtime: string;
+  jobs: number;
+  tolerance: number;
+  rows: AccuracyRow[];
+}
+
+/** Expands `--model` / `--long-side` into rows; `ulfd-*` ids pick their 320/640 weights by long side. */
+export function planRows(models: string[], longSides: number[]): { row: string; model: string; entry: ModelEntry; longSide: number }[] {
+  const out: { row: string; model: string; entry: ModelEntry; longSide: number }[] = [];
+  for (const ls of longSides) {
+    if (!Number.isInteger(ls) || ls <= 0) throw new FdkError(`bad --long-side ${ls}: expected positive integers such as 320,640`);
+    for (const m of models) {
+      const sized = /^ulfd-(slim|rfb)-(\d+)$/.exec(m);
+      if (sized && Number(sized[2]) !== ls) continue; // an explicit Ultra-Light size only runs at that size
+      const entry = getModel(m, ls);
+      if (entry.family === 'ultra-light' && entry.size !== ls)
+        throw new FdkError(`model '${m}' has no ${ls} variant (Ultra-Light weights exist for 320 and 640)`);
+      const model = entry.family === 'ultra-light' ? entry.id.replace(/-\d+$/, '') : entry.id;
+      out.push({ row: `${model}-${ls}`, model, entry, longSide: ls });
+    }
+  }
+  return out;
+}
+
+interface ImageSet {
+  set: AccuracyResult['set'];
+  imagesDir: string;
+  subset: string | null;
+  keys: string[];
+}
+
+function resolveImageSet(o: AccuracyOptions): ImageSet {
+  const data = resolveDataDir();
+  const gt = groundTruth(o.gtDir);
+  const miniDir = join(data!, 'wider', 'val-mini');
+  let imagesDir: string;
+  let subset: string | null;
+  let set: ImageSet['set'];
+  if (!o.widerDir) {
+    imagesDir = join(miniDir, 'images');
+    subset = o.subset ? resolve(o.subset) : join(miniDir, 'list.txt');
+    set = subset === join(miniDir, 'list.txt') ? 'val-mini' : 'subset';
+  } else {
+    const d = resolve(o.widerDir);
+    if (!existsSync(d) || !statSync(d).isDirectory()) throw new FdkError('WIDER images folder does not exist', { file: d });
+    imagesDir = existsSync(join(d, 'images')) ? join(d, 'images') : d;
+    subset = o.subset ? resolve(o.subset) : null;
+    set = subset === null ? 'full' : subset === join(miniDir, 'list.txt') ? 'val-mini' : 'subset';
+  }
+  const keys = subset ? readSubsetList(subset, gt) : gt.images.map((im) => im.key);
+  const missing = keys.filter((k) => !existsSync(join(imagesDir, `${k}.jpg`)));
+  if (missing.length)
+    throw new FdkError(`${missing.length} of ${keys.length} WIDER images are missing (first: ${missing[0]}.jpg)`, { file: imagesDir });
+  return { set, imagesDir, subset, keys };
+}
+
+export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResult> {
+  const rows = planRows(o.models ?? [...ACCURACY_MODELS], o.longSides ?? [...ACCURACY_LONG_SIDES]);
+  if (rows.length === 0) throw new FdkError('no rows to run: check --model and --long-side');
+  const images = resolveImageSet(o);
+  const targets = rerunTargets();
+  const outDir = resolve(o.outDir ?? workDir('preds'));
+  const runtime = o.runtime ?? 'ort';
+  const jobs = o.jobs ?? 2;
+  const paths = images.keys.map((k) => join(images.imagesDir, `${k}.jpg`));
+  const result: AccuracyRow[] = [];
+  for (const r of rows) {
+    o.onRowStart?.(r.row, paths.length);
+    const texts = new Array<string>(paths.length);
+    let done = 0;
+    let inferenceMs = 0;
+    const t0 = performance.now();
+    await detectAll(r.entry, paths, { runtime, longSide: r.longSide, jobs }, (res) => {
+      texts[res.i] = formatWider(r.entry, res.path, res.detections);
+      inferenceMs += res.inferenceMs;
+      o.onProgress?.({ row: r.row, done: ++done, total: paths.length });
+    });
+    const predDir = join(outDir, r.row);
+    // one atomic write per row: a failed run never leaves a half-written prediction folder
+    writeFilesAtomic(images.keys.map((k, i) => ({ path: join(predDir, `${k}.txt`), data: texts[i] })));
+    const seconds = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    // explicit keys: only these images count and scores are normalised over them (the full set
+    // given as keys equals the official whole-folder evaluation; stale files are ignored)
+    const ev = evaluateWider(predDir, { gtDir: o.gtDir, subset: images.keys });
+    const evalSeconds = (performance.now() - t1) / 1000;
+    const ap: Ap3 = { easy: ev.easy, medium: ev.medium, hard: ev.hard };
+    const t = targets[r.row];
+    const rerun = images.set === 'full' ? t?.full : images.set === 'val-mini' ? t?.valMini : undefined;
+    const diff = rerun ? { easy: ap.easy - rerun.easy, medium: ap.medium - rerun.medium, hard: ap.hard - rerun.hard } : undefined;
+    result.push({
+      row: r.row,
+      model: r.model,
+      modelId: r.entry.id,
+      title: r.entry.title,
+      longSide: r.longSide,
+      images: paths.length,
+      seconds,
+      imagesPerSecond: paths.length / seconds,
+      meanInferenceMs: inferenceMs / Math.max(1, paths.length),
+      evalSeconds,
+      ap,
+      published: PUBLISHED[r.row],
+      publishedNow: PUBLISHED_ULTRA_LIGHT_NOW[r.row],
+      rerun,
+      diff,
+      withinTolerance: diff ? Math.max(Math.abs(diff.easy), Math.abs(diff.medium), Math.abs(diff.hard)) <= TOLERANCE : undefined,
+      predDir,
+      missingPredictions: ev.missing,
+    });
+  }
+  return { set: images.set, imagesDir: images.imagesDir, subset: images.subset, images: paths.length, runtime, jobs, tolerance: TOLERANCE, rows: result };
+}

@@ -1,0 +1,34 @@
+/** Terminal table of `fdk bench` results. */
+import Table from 'cli-table3';
+import type { BenchReport } from './run-bench.js';
+import type { BaselineDelta } from './baseline.js';
+
+const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+
+export function benchTable(r: BenchReport, deltas?: BaselineDelta[]): string {
+  const head = ['runtime', 'thr', 'input', 'load ms', 'first ms', 'min', 'median', 'p90', 'p99', 'mean', 'stddev', 'peak RSS MB'];
+  if (deltas) head.push('vs baseline');
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const c of r.cases) {
+    if (c.error) {
+      t.push([c.runtime, c.threads, c.input, { colSpan: head.length - 3, content: `error: ${c.error}` }]);
+      continue;
+    }
+    const L = c.latency;
+    const row: (string | number)[] = [c.runtime, c.threads, c.input, f(c.loadMs, 1), f(c.firstRunMs), f(L.min), f(L.median), f(L.p90), f(L.p99), f(L.mean), f(L.stddev),
+      c.workerPeakRssMb !== undefined ? `${f(c.peakRssMb, 0)} (worker ${f(c.workerPeakRssMb, 0)})` : f(c.peakRssMb, 0)];
+    if (deltas) {
+      const d = deltas.find((x) => x.runtime === c.runtime && x.threads === c.threads && x.input === c.input);
+      row.push(d ? `${d.changePct >= 0 ? '+' : ''}${d.changePct.toFixed(1)}%${d.flag ? ` ${d.flag.toUpperCase()}` : ''}` : 'n/a');
+    }
+    t.push(row);
+  }
+  return t.toString();
+}
+
+export function benchHeader(r: BenchReport): string {
+  return [
+    `model: ${r.model.arg === r.model.path ? r.model.path : `${r.model.arg} -> ${r.model.path}`} (${r.model.origin})`,
+    `host: ${r.host.cpu}, ${r.host.cores} cores, Node ${r.host.node}; warmup ${r.settings.warmup}, runs ${r.settings.runs}; latency in ms measured inside each runtime`,
+  ].join('\n');
+}

@@ -1,0 +1,113 @@
+/**
+ * `fdk accuracy`: WIDER FACE val AP of the detectors at long side 320/640, reproduced from the
+ * checkpoints on any runtime, printed in the seed README's layout beside the published numbers and
+ * the re-run of the original pipelines.
+ */
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import cliProgress from 'cli-progress';
+import { availableParallelism } from 'node:os';
+import { ACCURACY_LONG_SIDES, ACCURACY_MODELS, runAccuracy, type AccuracyResult, type AccuracyRow } from '../accuracy/run.js';
+import { CITED_ONLY, type Ap3 } from '../accuracy/targets.js';
+import { FdkError } from '../util/errors.js';
+import { interactive, printJson } from './output.js';
+
+interface Opts {
+  model?: string;
+  longSide?: string;
+  widerDir?: string;
+  subset?: string;
+  runtime?: string;
+  jobs?: string;
+  out?: string;
+  gt?: string;
+  check?: boolean;
+  json?: boolean;
+}
+
+const list = (s: string | undefined, def: readonly string[]) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [...def]);
+
+export function register(program: Command): void {
+  program
+    .command('accuracy')
+    .description('reproduce the WIDER FACE val table (Easy/Medium/Hard AP) from the checkpoints; default: the val-mini subset')
+    .option('--model <ids>', `comma-separated models (${ACCURACY_MODELS.join(',')})`, ACCURACY_MODELS.join(','))
+    .option('--long-side <n>', 'comma-separated long sides (Ultra-Light: 320 / 640 pick the weights and fixed size)', ACCURACY_LONG_SIDES.join(','))
+    .option('--wider-dir <dir>', 'WIDER_val folder (event folders, or images/ inside); default: <data>/wider/val-mini')
+    .option('--subset <list>', 'only the images of this list file (event/name.jpg lines)')
+    .option('--runtime <name>', 'ort | wasm | ncnn', 'ort')
+    .option('--jobs <n>', 'parallel workers over images (default: number of cores)')
+    .option('--out <dir>', 'where the WIDER prediction folders go (default .fdk/preds/<row>)')
+    .option('--gt <dir>', 'folder with the ground-truth .mat files (default <data>/wider/ground_truth)')
+    .option('--check', `exit 1 if a row is further than ±0.002 from the re-run of the original pipeline`)
+    .option('--json', 'machine-readable output')
+    .action(async (o: Opts) => {
+      const jobs = o.jobs === undefined ? Math.max(1, availableParallelism()) : Number(o.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new FdkError(`bad --jobs '${o.jobs}': expected a positive integer`);
+      const longSides = list(o.longSide, ACCURACY_LONG_SIDES.map(String)).map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n <= 0) throw new FdkError(`bad --long-side '${s}': expected e.g. 320,640`);
+        return n;
+      });
+      const bar = interactive() && !o.json ? new cliProgress.SingleBar({ format: '{row} [{bar}] {value}/{total} images, {eta}s left', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+      let result: AccuracyResult;
+      try {
+        result = await runAccuracy({
+          models: list(o.model, ACCURACY_MODELS),
+          longSides,
+          widerDir: o.widerDir,
+          subset: o.subset,
+          runtime: o.runtime,
+          jobs,
+          outDir: o.out,
+          gtDir: o.gt,
+          onRowStart: (row, total) => bar?.start(total, 0, { row }),
+          onProgress: ({ done, row }) => {
+            bar?.update(done, { row });
+            if (bar && done === bar.getTotal()) bar.stop();
+          },
+        });
+      } finally {
+        bar?.stop();
+      }
+      if (o.json) printJson(result);
+      else process.stdout.write(formatAccuracy(result));
+      if (o.check && result.rows.some((r) => r.withinTolerance === false)) process.exitCode = 1;
+    });
+}
+
+const f3 = (a?: Ap3) => (a ? `${a.easy.toFixed(3)} / ${a.medium.toFixed(3)} / ${a.hard.toFixed(3)}` : '–');
+const f4 = (v: number) => v.toFixed(4);
+const sgn = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`;
+
+/** Display order of the seed README: the originals first, then "our" models. */
+const ORDER = ['ulfd-slim', 'ulfd-rfb', 'slim', 'rfb', 'mnet0.25'];
+
+export function formatAccuracy(r: AccuracyResult): string {
+  const setName = r.set === 'val-mini' ? `val-mini (${r.images} of 3226 images)` : r.set === 'full' ? `full val (${r.images} images)` : `subset ${r.subset} (${r.images} images)`;
+  const rerunName = r.set === 'full' ? 're-run (original)' : r.set === 'val-mini' ? 're-run on val-mini' : 're-run';
+  let out = `WIDER FACE ${setName}, runtime ${r.runtime}, ${r.jobs} job(s). AP Easy / Medium / Hard.\n`;
+  const sides = [...new Set(r.rows.map((x) => x.longSide))];
+  for (const ls of sides) {
+    const rows = r.rows.filter((x) => x.longSide === ls).sort((a, b) => ORDER.indexOf(a.model) - ORDER.indexOf(b.model));
+    const t = new Table({ head: ['method', 'Easy', 'Medium', 'Hard', 'published (seed)', rerunName, 'Δ vs re-run', 'time'], style: { head: [], border: [] } });
+    if (ls === 320 || ls === 640)
+      for (const c of CITED_ONLY) t.push([c.title, '–', '–', '–', f3(c.ap[ls]), 'cited only', '', '']);
+    for (const x of rows) t.push(rowCells(x));
+    out += `\nLong side ${ls}\n${t.toString()}\n`;
+  }
+  const uf = r.rows.filter((x) => x.publishedNow);
+  if (uf.length) out += `\nUltra-Light rows: the seed cites an older Ultra-Light release; Linzaer's README now gives ${uf.map((x) => `${x.row} ${f3(x.publishedNow)}`).join(', ')}.\n`;
+  const judged = r.rows.filter((x) => x.withinTolerance !== undefined);
+  if (judged.length) {
+    const ok = judged.filter((x) => x.withinTolerance).length;
+    out += `${ok} of ${judged.length} rows within ±${r.tolerance} of the re-run of the original pipelines.\n`;
+  }
+  out += `Predictions: ${r.rows.length ? r.rows[0].predDir.replace(/[^/]+$/, '<row>') : '-'}\n`;
+  return out;
+}
+
+function rowCells(x: AccuracyRow): string[] {
+  const d = x.diff ? `${sgn(x.diff.easy)} ${sgn(x.diff.medium)} ${sgn(x.diff.hard)} ${x.withinTolerance ? 'ok' : 'OFF'}` : '–';
+  return [x.title, f4(x.ap.easy), f4(x.ap.medium), f4(x.ap.hard), f3(x.published), x.rerun ? `${f4(x.rerun.easy)} / ${f4(x.rerun.medium)} / ${f4(x.rerun.hard)}` : '–', d, `${x.seconds.toFixed(1)} s (${x.imagesPerSecond.toFixed(1)} img/s)`];
+}

@@ -1,0 +1,162 @@
+/**
+ * ONNX model -> ncnn .param text + .bin chunks.
+ *
+ *   1. constant folding (H1's foldConstants) with the input shapes, when it can handle the graph
+ *   2. lowering through the op table, evaluating the remaining shape glue symbolically and
+ *      removing the batch axis
+ *   3. (optimize) BatchNorm folding, activation fusion
+ *   4. dead-layer elimination, Split insertion
+ */
+import type { Model } from '../../onnx/model.js';
+import { foldConstants } from '../../onnx/fold.js';
+import { inferShapes } from '../../onnx/shape-inference.js';
+import { FdkError } from '../../util/errors.js';
+import { writeParam, blobCount, type NcnnLayer, type NcnnNet } from './format/param.js';
+import { writeBin, binByteLength } from './format/bin.js';
+import { lowerGraph } from './lower.js';
+import { fuseBatchNorm } from './passes/fuse-batchnorm.js';
+import { fuseActivation } from './passes/fuse-activation.js';
+import { insertSplits } from './passes/insert-split.js';
+import { eliminateDead } from './passes/eliminate-dead.js';
+
+export interface ConvertOptions {
+  /** Input shapes ('' = first input), e.g. { input: [1,3,240,320] }; default: as declared (dynamic stays dynamic). */
+  inputShapes?: Record<string, number[]>;
+  /** Store convolution/InnerProduct weights as fp16. */
+  fp16?: boolean;
+  /** Run BatchNorm folding and activation fusion (default true). */
+  optimize?: boolean;
+}
+
+export interface ConvertSummary {
+  onnxNodes: number;
+  ncnnLayers: number;
+  blobs: number;
+  passes: {
+    constantFolding: { removed: number; note?: string };
+    shapeGlue: { removed: number };
+    identities: { removed: number };
+    batchNorm: { fused: number; detail: string[] };
+    activation: { fused: number; detail: string[] };
+    deadLayers: { removed: number };
+    split: { inserted: number };
+  };
+  layerTypes: Record<string, number>;
+  inputs: string[];
+  outputs: string[];
+  weightBytes: number;
+  fp16: boolean;
+  optimize: boolean;
+}
+
+export interface ConvertResult {
+  param: string;
+  bin: Uint8Array[];
+  net: NcnnNet;
+  summary: ConvertSummary;
+}
+
+function realInputs(model: Model): string[] {
+  return model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name)).map((i) => i.name);
+}
+
+/** Applies '' (first input) keys and checks names. */
+function normaliseShapes(model: Model, shapes: Record<string, number[]> | undefined): Record<string, number[]> | undefined {
+  if (!shapes || Object.keys(shapes).length === 0) return undefined;
+  const names = realInputs(model);
+  const out: Record<string, number[]> = {};
+  for (const [k, v] of Object.entries(shapes)) {
+    const name = k === '' ? names[0] : k;
+    if (!names.includes(name)) throw new FdkError(`--input names '${k}', but the model's inputs are ${names.join(', ')}`, { file: model.path });
+    out[name] = v;
+  }
+  return out;
+}
+
+export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): ConvertResult {
+  const optimize = opts.optimize ?? true;
+  const inputShapes = normaliseShapes(model, opts.inputShapes);
+  const onnxNodes = model.graph.nodes.length;
+
+  // 1. constant folding; a graph H1's shape rules cannot handle still converts via the glue pass
+  let work = model;
+  let foldNote: string | undefined;
+  let folded = 0;
+  try {
+    const r = foldConstants(model, { inputShapes, allowSymbolic: true });
+    // keep the source order of the remaining nodes (folding may re-sort them), so the layer
+    // order follows the ONNX file like onnx2ncnn's does
+    const pos = new Map<string, number>();
+    model.graph.nodes.forEach((n, i) => n.outputs.forEach((o) => pos.set(o, i)));
+    const nodes = [...r.model.graph.nodes].sort((a, b) => (pos.get(a.outputs[0]) ?? 1e9) - (pos.get(b.outputs[0]) ?? 1e9));
+    work = { ...r.model, graph: { ...r.model.graph, nodes }, path: model.path };
+    folded = r.folded;
+  } catch (e) {
+    foldNote = `skipped: ${(e as Error).message.split('\n')[0]}`;
+  }
+  let infos: ReturnType<typeof inferShapes> | undefined;
+  try {
+    infos = inferShapes(work, { inputShapes, allowSymbolic: true });
+  } catch {
+    infos = undefined;
+  }
+  const inputRanks: Record<string, number> = {};
+  for (const [k, v] of Object.entries(inputShapes ?? {})) inputRanks[k] = v.length;
+
+  // 2. lowering
+  const { ctx, stats } = lowerGraph(work, { inputRanks, dims: (n) => infos?.get(n)?.shape });
+  const outputs = new Set(work.graph.outputs.map((o) => o.name));
+  const inputLayers = ctx.layers.filter((l) => l.type === 'Input');
+  let layers: NcnnLayer[] = [...inputLayers, ...ctx.memoryData, ...ctx.layers.filter((l) => l.type !== 'Input')];
+
+  // 3. fusion
+  let bn = { fused: [] as string[] };
+  let act = { fused: [] as string[] };
+  if (optimize) {
+    const b = fuseBatchNorm(layers, outputs);
+    layers = b.layers;
+    bn = b;
+    const a = fuseActivation(layers, outputs);
+    layers = a.layers;
+    act = a;
+  }
+  // 4. cleanup and splits
+  const dead = eliminateDead(layers, outputs);
+  layers = dead.layers;
+  for (const o of outputs)
+    if (!layers.some((l) => l.outputs.includes(o))) throw new FdkError(`graph output '${o}' is not produced by any converted layer`, { file: model.path });
+  const sp = insertSplits(layers);
+  layers = sp.layers;
+
+  const net: NcnnNet = { layers };
+  let param: string;
+  try {
+    param = writeParam(net);
+  } catch (e) {
+    throw new FdkError((e as Error).message, { file: model.path });
+  }
+  const bin = writeBin(layers, { fp16: opts.fp16 });
+  const layerTypes: Record<string, number> = {};
+  for (const l of layers) layerTypes[l.type] = (layerTypes[l.type] ?? 0) + 1;
+  const summary: ConvertSummary = {
+    onnxNodes,
+    ncnnLayers: layers.length,
+    blobs: blobCount(net),
+    passes: {
+      constantFolding: { removed: folded, ...(foldNote ? { note: foldNote } : {}) },
+      shapeGlue: { removed: stats.glueNodes.length },
+      identities: { removed: stats.aliased.length },
+      batchNorm: { fused: bn.fused.length, detail: bn.fused },
+      activation: { fused: act.fused.length, detail: act.fused },
+      deadLayers: { removed: dead.removed.length },
+      split: { inserted: sp.splits },
+    },
+    layerTypes,
+    inputs: inputLayers.map((l) => l.outputs[0]),
+    outputs: [...outputs],
+    weightBytes: binByteLength(bin),
+    fp16: !!opts.fp16,
+    optimize,
+  };
+  return { param, bin, net, summary };
+}

@@ -1,0 +1,37 @@
+/** fdk's ONNX -> ncnn converter: public entry points. */
+import { basename, resolve } from 'node:path';
+import { loadOnnx } from '../../onnx/io.js';
+import { workDir } from '../../util/data.js';
+import { writeFilesAtomic } from '../../util/fs.js';
+import { convertOnnxToNcnn, type ConvertOptions, type ConvertSummary } from './convert.js';
+
+export { convertOnnxToNcnn } from './convert.js';
+export type { ConvertOptions, ConvertSummary, ConvertResult } from './convert.js';
+export { readNcnnModel, parseParam, writeParam, writeBin, readBin } from './format/index.js';
+export { OP_TABLE } from './op-table.js';
+
+export interface FileConvertOptions extends ConvertOptions {
+  /** Output prefix (PREFIX.param / PREFIX.bin); default `.fdk/ncnn/<basename>`. */
+  prefix?: string;
+  /** Explicit paths (take precedence over prefix). */
+  param?: string;
+  bin?: string;
+}
+
+export function defaultPrefix(onnxPath: string): string {
+  return workDir('ncnn', basename(onnxPath).replace(/\.onnx$/i, ''));
+}
+
+/** Converts an .onnx file and writes .param/.bin atomically (only when everything succeeded). */
+export function convertOnnxFileToNcnn(path: string, opts: FileConvertOptions = {}): { paramPath: string; binPath: string; summary: ConvertSummary } {
+  const model = loadOnnx(path);
+  const r = convertOnnxToNcnn(model, opts);
+  const prefix = resolve(opts.prefix ?? defaultPrefix(path));
+  const paramPath = opts.param ?? `${prefix}.param`;
+  const binPath = opts.bin ?? `${prefix}.bin`;
+  writeFilesAtomic([
+    { path: paramPath, data: r.param },
+    { path: binPath, data: r.bin },
+  ]);
+  return { paramPath, binPath, summary: r.summary };
+}

@@ -1,0 +1,306 @@
+/**
+ * Lowering: walks the ONNX graph in topological order and emits ncnn layers through the op table
+ * (op-table.ts), evaluating shape glue on the way (passes/shape-glue.ts) and tracking each
+ * activation's rank so the batch axis can be removed (passes/batch-axis.ts).
+ *
+ * Blob names are ONNX tensor names, so graph inputs and outputs keep their names in ncnn.
+ */
+import type { Model, Node } from '../../onnx/model.js';
+import { opsetVersion } from '../../onnx/model.js';
+import type { Tensor } from '../../onnx/tensor.js';
+import { FdkError } from '../../util/errors.js';
+import { evalGlue, symFromTensor, allNumeric, type SymTensor, type SymEl } from './passes/shape-glue.js';
+import { BatchAxisError, constantNcnnShape, memoryDataParams } from './passes/batch-axis.js';
+import { int, type NcnnLayer, type ParamDict, type ParamValue, type WeightBlob } from './format/param.js';
+import { OP_TABLE, type LowerResult } from './op-table.js';
+
+export interface LowerOptions {
+  /** Static ONNX dims per tensor, when a shape inference is available (strings = symbolic). */
+  dims?: (name: string) => (number | string)[] | undefined;
+  /** Ranks of the graph inputs (with batch); default from the declared input shapes. */
+  inputRanks?: Record<string, number>;
+}
+
+export interface LowerStats {
+  onnxNodes: number;
+  glueNodes: string[];
+  aliased: string[];
+}
+
+/** Thrown by op lowerings; turned into an FdkError naming op and node. */
+export class LowerError extends Error {
+  constructor(message: string, readonly kind: 'unsupported' | 'batch' | 'dtype' | 'runtime-weight' = 'unsupported') {
+    super(message);
+  }
+}
+
+export class LowerContext {
+  readonly opset: number;
+  node!: Node;
+  readonly layers: NcnnLayer[] = [];
+  /** MemoryData layers for constants used as activations; placed after the inputs. */
+  readonly memoryData: NcnnLayer[] = [];
+  private readonly sym = new Map<string, SymTensor>();
+  private readonly ranks = new Map<string, number>();
+  private readonly alias = new Map<string, string>();
+  private readonly constBlob = new Map<string, string>();
+  private readonly layerNames = new Set<string>();
+  constructor(readonly model: Model, readonly opts: LowerOptions) {
+    this.opset = opsetVersion(model);
+  }
+
+  // --- inputs of the current node
+  inputName(i: number): string {
+    return this.node.inputs[i] ?? '';
+  }
+  hasInput(i: number): boolean {
+    return !!this.node.inputs[i];
+  }
+  get inputCount(): number {
+    return this.node.inputs.filter(Boolean).length;
+  }
+  /** Symbolically known value of input i (initializers, Constant nodes, folded glue). */
+  known(i: number): SymTensor | undefined {
+    const n = this.node.inputs[i];
+    return n ? this.symOf(n) : undefined;
+  }
+  symOf(name: string): SymTensor | undefined {
+    const s = this.sym.get(name);
+    if (s) return s;
+    const t = this.model.graph.initializers.get(name);
+    if (t) {
+      const v = symFromTensor(t);
+      if (v) this.sym.set(name, v);
+      return v;
+    }
+    return undefined;
+  }
+  initializer(i: number): Tensor | undefined {
+    const n = this.node.inputs[i];
+    return n ? this.model.graph.initializers.get(n) : undefined;
+  }
+  /** Input i as constant numbers; fails when it is computed at run time. */
+  constNumbers(i: number, what: string): number[] {
+    const k = this.isActivation(this.inputName(i)) ? undefined : this.known(i);
+    if (!k) this.fail(`${what} (input '${this.inputName(i)}') must be a constant, but it is computed at run time`, 'runtime-weight');
+    if (!allNumeric(k)) this.fail(`${what} (input '${this.inputName(i)}') depends on run-time tensor sizes`, 'runtime-weight');
+    return k.els as number[];
+  }
+  constDims(i: number): number[] {
+    const k = this.isActivation(this.inputName(i)) ? undefined : this.known(i);
+    if (!k) this.fail(`input '${this.inputName(i)}' must be a constant, but it is computed at run time`, 'runtime-weight');
+    return k.dims;
+  }
+  /** Input i as float32 weights (any float/int constant). */
+  weight(i: number, what: string): Float32Array {
+    const t = this.isActivation(this.inputName(i)) ? undefined : this.initializer(i);
+    if (t && (t.dtype === 'float32')) return t.toFloat32();
+    return Float32Array.from(this.constNumbers(i, what));
+  }
+  /** Symbolic elements of input i (shape glue), or fails. */
+  symbolic(i: number, what: string): SymEl[] {
+    const k = this.known(i);
+    if (!k) this.fail(`${what} (input '${this.inputName(i)}') must be a constant or computed from tensor shapes`, 'runtime-weight');
+    return k.els;
+  }
+  /** ONNX rank (with batch) of activation input i. */
+  rank(i: number): number {
+    const n = this.node.inputs[i];
+    const r = this.rankOf(n);
+    if (r === undefined) this.fail(`rank of input '${n}' is unknown`);
+    return r;
+  }
+  rankOf(name: string): number | undefined {
+    return this.ranks.get(this.resolve(name)) ?? this.symOf(name)?.dims.length;
+  }
+  dimsOf(name: string): (number | string)[] | undefined {
+    const s = this.symOf(name);
+    if (s) return s.dims;
+    return this.opts.dims?.(name);
+  }
+  /**
+   * ncnn blob for activation input i. A constant input becomes a MemoryData layer shaped for
+   * broadcasting against an activation of onnx rank `dataRank`.
+   */
+  blob(i: number, dataRank?: number): string {
+    const n = this.node.inputs[i];
+    if (!n) this.fail(`missing input ${i}`);
+    if (this.ranks.has(this.resolve(n))) return this.resolve(n);
+    const k = this.symOf(n);
+    if (!k) this.fail(`input '${n}' is produced by nothing converted before it`);
+    if (!allNumeric(k)) this.fail(`input '${n}' is a shape computed at run time, used as data`, 'runtime-weight');
+    return this.memoryDataFor(n, k, dataRank ?? k.dims.length);
+  }
+  private memoryDataFor(name: string, k: SymTensor, dataRank: number): string {
+    const key = `${name}@${dataRank}`;
+    const have = this.constBlob.get(key);
+    if (have) return have;
+    let dims: number[];
+    try {
+      dims = constantNcnnShape(k.dims, dataRank);
+    } catch (e) {
+      this.fail(`constant '${name}' [${k.dims}]: ${(e as Error).message}`, 'batch');
+    }
+    const blob = this.constBlob.has(name) ? `${name}_r${dataRank}` : name;
+    const params: ParamDict = new Map();
+    for (const [key2, v] of [...memoryDataParams(dims).entries()].sort((a, b) => a[0] - b[0])) params.set(key2, int(v));
+    this.memoryData.push({ type: 'MemoryData', name: this.uniqueLayerName(blob), inputs: [], outputs: [blob], params, weights: [{ data: Float32Array.from(k.els as number[]), tagged: false }] });
+    this.constBlob.set(key, blob);
+    this.constBlob.set(name, blob);
+    this.ranks.set(blob, dataRank);
+    return blob;
+  }
+
+  resolve(name: string): string {
+    let n = name;
+    while (this.alias.has(n)) n = this.alias.get(n)!;
+    return n;
+  }
+
+  fail(message: string, kind: LowerError['kind'] = 'unsupported'): never {
+    throw new LowerError(message, kind);
+  }
+
+  uniqueLayerName(base: string): string {
+    let n = base || 'layer';
+    for (let k = 1; this.layerNames.has(n); k++) n = `${base}_${k}`;
+    this.layerNames.add(n);
+    return n;
+  }
+
+  // --- bookkeeping used by lowerGraph
+  addInput(name: string, rank: number): void {
+    this.ranks.set(name, rank);
+    this.layers.push({ type: 'Input', name: this.uniqueLayerName(name), inputs: [], outputs: [name], params: new Map(), weights: [] });
+  }
+  setSym(name: string, v: SymTensor): void {
+    this.sym.set(name, v);
+  }
+  setRank(name: string, r: number): void {
+    this.ranks.set(name, r);
+  }
+  setAlias(from: string, to: string): void {
+    this.alias.set(from, to);
+  }
+  isActivation(name: string): boolean {
+    return this.ranks.has(this.resolve(name));
+  }
+}
+
+export interface EmittedLayer {
+  type: string;
+  params?: Map<number, ParamValue>;
+  weights?: WeightBlob[];
+  inputs?: string[];
+  outputs?: string[];
+  /** Name suffix for extra layers emitted by one node. */
+  suffix?: string;
+}
+
+function topoOrder(model: Model): Node[] {
+  const g = model.graph;
+  const produced = new Set<string>([...g.inputs.map((i) => i.name), ...g.initializers.keys(), '']);
+  const pending = [...g.nodes];
+  const out: Node[] = [];
+  while (pending.length) {
+    const idx = pending.findIndex((n) => n.inputs.every((i) => produced.has(i)));
+    if (idx < 0) {
+      const n = pending[0];
+      const missing = n.inputs.find((i) => !produced.has(i));
+      throw new FdkError(`node '${n.name || n.outputs[0]}' (${n.opType}) reads '${missing}', which no node produces`);
+    }
+    const [n] = pending.splice(idx, 1);
+    out.push(n);
+    for (const o of n.outputs) produced.add(o);
+  }
+  return out;
+}
+
+export function nodeLabel(n: Node): string {
+  return `node '${n.name || n.outputs[0]}' (${n.opType})`;
+}
+
+/** Lowers the whole graph; throws FdkError naming the node on anything it cannot convert. */
+export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerContext; stats: LowerStats } {
+  const ctx = new LowerContext(model, opts);
+  const g = model.graph;
+  const stats: LowerStats = { onnxNodes: g.nodes.length, glueNodes: [], aliased: [] };
+  const realInputs = g.inputs.filter((i) => !g.initializers.has(i.name));
+  for (const i of realInputs) {
+    const rank = opts.inputRanks?.[i.name] ?? i.shape?.length;
+    if (rank === undefined) throw new FdkError(`input '${i.name}' has no declared rank; pass --input ${i.name}:1x3xHxW`);
+    if (rank < 2 || rank > 5) throw new FdkError(`input '${i.name}' has rank ${rank}; ncnn takes inputs of rank 2..5 with a leading batch axis`);
+    const b = i.shape?.[0];
+    if (typeof b === 'number' && b > 1) throw new FdkError(`input '${i.name}' has batch ${b}; ncnn runs batch 1`);
+    ctx.addInput(i.name, rank);
+  }
+  const glue = {
+    get: (n: string) => (ctx.isActivation(n) ? undefined : ctx.symOf(n)),
+    rank: (n: string) => ctx.rankOf(n),
+    dims: (n: string) => ctx.dimsOf(n),
+    opset: ctx.opset,
+  };
+  for (const node of topoOrder(model)) {
+    ctx.node = node;
+    const label = nodeLabel(node);
+    try {
+      const v = evalGlue(node, glue);
+      if (v) {
+        node.outputs.forEach((o, k) => o && v[k] && ctx.setSym(o, v[k]));
+        stats.glueNodes.push(node.name || node.outputs[0]);
+        continue;
+      }
+      const entry = node.domain && node.domain !== 'ai.onnx' ? undefined : OP_TABLE[node.opType];
+      if (!entry) {
+        const fromSizes = node.inputs.some(Boolean) && node.inputs.every((i) => !i || (!ctx.isActivation(i) && ctx.symOf(i)));
+        if (fromSizes)
+          throw new LowerError(`computes values from tensor sizes known only at run time (e.g. priors generated from the input size), which ncnn cannot; fix the input size with --input NAME:1x3xHxW`, 'runtime-weight');
+        throw new LowerError(`unsupported op ${node.opType}${node.domain ? ` (domain ${node.domain})` : ''}`);
+      }
+      const r: LowerResult = entry.lower(ctx);
+      if ('alias' in r) {
+        ctx.setAlias(node.outputs[0], ctx.resolve(node.inputs[r.alias]));
+        stats.aliased.push(node.name || node.outputs[0]);
+        continue;
+      }
+      const base = node.name || node.outputs[0];
+      const layers = r.layers;
+      layers.forEach((l, k) => {
+        const last = k === layers.length - 1;
+        ctx.layers.push({
+          type: l.type,
+          name: ctx.uniqueLayerName(l.suffix ? `${base}_${l.suffix}` : base),
+          inputs: l.inputs ?? [],
+          outputs: l.outputs ?? (last ? node.outputs.filter(Boolean) : [`${base}_${l.suffix ?? k}`]),
+          params: l.params ?? new Map(),
+          weights: l.weights ?? [],
+        });
+      });
+      node.outputs.forEach((o, k) => o && ctx.setRank(o, r.ranks[k] ?? r.ranks[0]));
+    } catch (e) {
+      if (e instanceof LowerError) {
+        const what = e.kind === 'unsupported' && e.message.startsWith('unsupported op') ? `${label}: ${e.message}` : `${label}: ${e.message}`;
+        throw new FdkError(what, { file: model.path });
+      }
+      if (e instanceof BatchAxisError) throw new FdkError(`${label}: ${e.message}`, { file: model.path });
+      if (e instanceof FdkError) throw e;
+      throw new FdkError(`${label}: ${(e as Error).message}`, { file: model.path, cause: e });
+    }
+  }
+  // graph outputs must be real blobs with their ONNX names
+  for (const o of g.outputs) {
+    const r = ctx.resolve(o.name);
+    if (r !== o.name) renameBlob(ctx.layers, r, o.name);
+    if (!ctx.isActivation(o.name) && !ctx.layers.some((l) => l.outputs.includes(o.name))) {
+      if (ctx.symOf(o.name)) throw new FdkError(`output '${o.name}' is a constant or a shape computation; ncnn cannot produce it as a blob`, { file: model.path });
+    }
+  }
+  return { ctx, stats };
+}
+
+function renameBlob(layers: NcnnLayer[], from: string, to: string): void {
+  for (const l of layers) {
+    l.inputs = l.inputs.map((b) => (b === from ? to : b));
+    l.outputs = l.outputs.map((b) => (b === from ? to : b));
+  }
+}

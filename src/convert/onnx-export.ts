@@ -1,0 +1,144 @@
+/**
+ * PyTorch checkpoint -> ONNX model, without PyTorch: read the state_dict (src/convert/pytorch),
+ * rebuild the network graph in TypeScript (src/convert/builders) with the checkpoint's tensors as
+ * initializers, after checking that the checkpoint's keys and shapes match the architecture.
+ *
+ * `exportedOnnxPath(id)` exports a manifest model once into .fdk/exports/ and returns the path;
+ * other modules' tests use it to get seed ONNX files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { GraphBuilder } from '../onnx/builder.js';
+import type { Dim, Model } from '../onnx/model.js';
+import { saveOnnx } from '../onnx/io.js';
+import { FdkError } from '../util/errors.js';
+import { workDir } from '../util/data.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { getModel, modelFile } from '../models/manifest.js';
+import { loadCheckpoint } from './pytorch/checkpoint.js';
+import { ARCH_IDS, findArch } from './builders/index.js';
+import { Layers, Weights } from './builders/layers.js';
+
+export const DEFAULT_OPSET = 13;
+export const MIN_OPSET = 11;
+export const MAX_OPSET = 21;
+
+export interface ExportOptions {
+  /** Path of the .pth checkpoint. */
+  weights: string;
+  arch: string;
+  /** Fixed input shape [1, 3, H, W]; default: H and W dynamic. */
+  input?: number[];
+  foldBn?: boolean;
+  opset?: number;
+  /** Ultra-Light: include the prior-decoding tail (default true). */
+  postprocess?: boolean;
+}
+
+export interface ExportSummary {
+  arch: string;
+  weights: string;
+  checkpointFormat: 'legacy' | 'zip';
+  opset: number;
+  input: Dim[];
+  outputs: { name: string; shape: Dim[] }[];
+  nodes: number;
+  /** Elements of the Conv and BatchNormalization weight tensors (BN running stats included). */
+  params: number;
+  foldBn: boolean;
+  postprocess: boolean;
+}
+
+/** Number of priors (N of the [1,N,k] outputs) for a fixed input, from ceil(size/stride) feature maps. */
+function priorCount(archFamily: 'seed' | 'ultra-light', archId: string, h: number, w: number): number {
+  const levels: [number, number][] = archId === 'mnet0.25' ? [[8, 2], [16, 2], [32, 2]] : [[8, 3], [16, 2], [32, 2], [64, 3]];
+  void archFamily;
+  return levels.reduce((n, [s, a]) => n + a * Math.ceil(h / s) * Math.ceil(w / s), 0);
+}
+
+export function exportOnnx(o: ExportOptions): { model: Model; summary: ExportSummary } {
+  const arch = findArch(o.arch);
+  if (!arch) throw new FdkError(`unknown --arch '${o.arch}' (known: ${ARCH_IDS.join(', ')})`);
+  const opset = o.opset ?? DEFAULT_OPSET;
+  if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET)
+    throw new FdkError(`unsupported --opset ${o.opset} (supported: ${MIN_OPSET}..${MAX_OPSET})`);
+  let fixedHW: [number, number] | undefined;
+  if (o.input) {
+    const d = o.input;
+    if (d.length !== 4 || d[0] !== 1 || d[1] !== 3 || d[2] < 1 || d[3] < 1)
+      throw new FdkError(`bad --input ${d.join('x')}: expected 1x3xHxW`);
+    fixedHW = [d[2], d[3]];
+  }
+  const postprocess = o.postprocess ?? true;
+  const ckpt = loadCheckpoint(o.weights);
+  const g = new GraphBuilder({ opset, name: arch.id });
+  const w = new Weights(ckpt.tensors);
+  const L = new Layers(g, w, { foldBn: !!o.foldBn });
+  const inputShape: Dim[] = fixedHW ? [1, 3, fixedHW[0], fixedHW[1]] : [1, 3, 'H', 'W'];
+  const input = g.addInput('input', 'float32', inputShape);
+  const outs = arch.build(L, input, { postprocess, fixedHW });
+
+  const pr = w.problems();
+  if (pr.missing.length || pr.unexpected.length || pr.mismatched.length) {
+    const parts: string[] = [];
+    const list = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(', ')}, … (+${xs.length - 8} more)` : xs.join(', '));
+    if (pr.missing.length) parts.push(`${pr.missing.length} missing key(s): ${list(pr.missing)}`);
+    if (pr.unexpected.length) parts.push(`${pr.unexpected.length} unexpected key(s): ${list(pr.unexpected)}`);
+    if (pr.mismatched.length) parts.push(`${pr.mismatched.length} shape mismatch(es) (checkpoint vs --arch ${arch.id}): ${list(pr.mismatched)}`);
+    throw new FdkError(`checkpoint does not match --arch ${arch.id}: ${parts.join('; ')}`, { file: o.weights });
+  }
+
+  const n: Dim = fixedHW ? priorCount(arch.family, arch.id, fixedHW[0], fixedHW[1]) : 'N';
+  const outputs = outs.map((x) => ({ name: x.name, shape: [1, n, x.last] as Dim[] }));
+  outs.forEach((x, i) => g.addOutput(x.tensor, x.name, 'float32', outputs[i].shape));
+  const model = g.build({ producerName: 'fdk', producerVersion: '0.1.0', docString: `${arch.title}; converted from ${basename(o.weights)} by fdk (no PyTorch)` });
+  // weights = the initializers feeding Conv / BatchNormalization (not shape constants or priors)
+  const weightNames = new Set(g.nodes.filter((n) => n.opType === 'Conv' || n.opType === 'BatchNormalization').flatMap((n) => n.inputs.slice(1)));
+  let params = 0;
+  for (const [name, t] of g.initializers) if (weightNames.has(name)) params += t.size;
+  return {
+    model,
+    summary: {
+      arch: arch.id, weights: o.weights, checkpointFormat: ckpt.format, opset, input: inputShape, outputs,
+      nodes: g.nodes.length, params, foldBn: !!o.foldBn, postprocess,
+    },
+  };
+}
+
+/** Bumped when the builders change what they emit, so cached exports are redone. */
+const EXPORT_VERSION = 1;
+
+export interface ExportedOptions {
+  /** H and W dynamic (default true); false = the model's reference size (Ultra-Light 320x240 / 640x480, seed 320x240). */
+  dynamic?: boolean;
+  foldBn?: boolean;
+  postprocess?: boolean;
+  opset?: number;
+}
+
+/**
+ * Exports the manifest model `modelId` (slim, rfb, mnet0.25, ulfd-{slim,rfb}-{320,640}) into
+ * `.fdk/exports/` once, and returns the .onnx path. Safe to call from parallel test workers
+ * (atomic writes; a stamp file records the export version and options).
+ */
+export function exportedOnnxPath(modelId: string, opts: ExportedOptions = {}): string {
+  const entry = getModel(modelId);
+  const dynamic = opts.dynamic ?? true;
+  const postprocess = opts.postprocess ?? true;
+  const opset = opts.opset ?? DEFAULT_OPSET;
+  const tag = [entry.id, dynamic ? 'dyn' : 'fixed', opts.foldBn ? 'foldbn' : '', postprocess ? '' : 'nopp', `op${opset}`].filter(Boolean).join('-');
+  const path = workDir('exports', `${tag}.onnx`);
+  const stampPath = `${path}.stamp.json`;
+  const weights = modelFile(entry, 'pth');
+  const stamp = JSON.stringify({ version: EXPORT_VERSION, weights: entry.files.pth?.sha256 });
+  if (existsSync(path) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return path;
+  let input: number[] | undefined;
+  if (!dynamic) {
+    const a = entry.anchors;
+    input = a.kind === 'ultra-light' ? [1, 3, a.imageSize[1], a.imageSize[0]] : [1, 3, 240, 320];
+  }
+  const { model } = exportOnnx({ weights, arch: entry.arch, input, foldBn: opts.foldBn, opset, postprocess });
+  saveOnnx(model, path);
+  writeFileAtomic(stampPath, stamp);
+  return path;
+}

@@ -1,0 +1,253 @@
+/**
+ * Evaluators for the ops that appear in constant subgraphs: shape glue (Shape, Gather, Unsqueeze,
+ * Concat, Reshape...), constants and small elementwise arithmetic (prior tails, scale factors).
+ * Each receives the node's output infos already computed by its shape rule (all static here),
+ * so layout-only ops just relabel the data.
+ */
+import { attrFloat, attrInt, attrInts, attrTensor } from '../model.js';
+import { sliceParams } from './shape-rules.js';
+import type { OpContext, TensorInfo } from './context.js';
+import { broadcastIndexer, isFloatType, makeVal, size, strides, valFromTensor, type Val } from './value.js';
+
+export type EvalFn = (c: OpContext, out: TensorInfo[]) => Val[];
+
+function v(c: OpContext, i: number): Val {
+  const x = c.value(i);
+  if (!x) return c.fail(`input ${i} has no constant value`);
+  return x;
+}
+function outDims(out: TensorInfo[], i = 0): number[] {
+  return out[i].shape as number[];
+}
+
+/** Layout-only ops: same data, new dims. */
+const relabel: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  return [{ dtype: out[0].dtype, dims: outDims(out), data: x.data }];
+};
+
+const constant: EvalFn = (c, out) => {
+  const t = attrTensor(c.node, 'value');
+  if (t) return [valFromTensor(t)];
+  const a = c.node.attrs;
+  if (a.value_float?.type === 'float') return [makeVal('float32', [], [a.value_float.value])];
+  if (a.value_int?.type === 'int') return [makeVal('int64', [], [a.value_int.value])];
+  if (a.value_floats?.type === 'floats') return [makeVal('float32', outDims(out), a.value_floats.value)];
+  if (a.value_ints?.type === 'ints') return [makeVal('int64', outDims(out), a.value_ints.value)];
+  return c.fail('unsupported Constant form');
+};
+
+const shape: EvalFn = (c, out) => {
+  const x = c.input(0)!;
+  const r = x.shape.length;
+  let start = attrInt(c.node, 'start', 0);
+  if (start < 0) start += r;
+  start = Math.min(Math.max(start, 0), r);
+  const n = outDims(out)[0];
+  return [makeVal('int64', [n], (x.shape as number[]).slice(start, start + n))];
+};
+
+const sizeOp: EvalFn = (c) => [makeVal('int64', [], [size(c.input(0)!.shape as number[])])];
+
+const cast: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  return [makeVal(out[0].dtype, [...x.dims], isFloatType(out[0].dtype) ? x.data : Array.from(x.data, (e) => (out[0].dtype === 'bool' ? (e ? 1 : 0) : Math.trunc(e))))];
+};
+
+const gather: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  const idx = v(c, 1);
+  const a = (attrInt(c.node, 'axis', 0) + x.dims.length) % x.dims.length;
+  const outer = size(x.dims.slice(0, a));
+  const inner = size(x.dims.slice(a + 1));
+  const dimA = x.dims[a];
+  const res = makeVal(x.dtype, outDims(out));
+  let o = 0;
+  for (let p = 0; p < outer; p++)
+    for (let k = 0; k < idx.data.length; k++) {
+      let j = idx.data[k];
+      if (j < 0) j += dimA;
+      if (j < 0 || j >= dimA) return c.fail(`index ${idx.data[k]} out of range for axis of size ${dimA}`);
+      const base = (p * dimA + j) * inner;
+      for (let q = 0; q < inner; q++) res.data[o++] = x.data[base + q];
+    }
+  return [res];
+};
+
+const concat: EvalFn = (c, out) => {
+  const dims = outDims(out);
+  const a = (attrInt(c.node, 'axis', 0) + dims.length) % dims.length;
+  const ins: Val[] = [];
+  for (let i = 0; i < c.node.inputs.length; i++) if (c.node.inputs[i]) ins.push(v(c, i));
+  const res = makeVal(out[0].dtype, dims);
+  const outer = size(dims.slice(0, a));
+  let o = 0;
+  for (let p = 0; p < outer; p++)
+    for (const x of ins) {
+      const chunk = size(x.dims.slice(a));
+      res.data.set(x.data.subarray(p * chunk, (p + 1) * chunk), o);
+      o += chunk;
+    }
+  return [res];
+};
+
+const transpose: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  const r = x.dims.length;
+  const perm = attrInts(c.node, 'perm') ?? x.dims.map((_, i) => r - 1 - i);
+  const dims = outDims(out);
+  const inStr = strides(x.dims);
+  const res = makeVal(x.dtype, dims);
+  const idx = new Array<number>(r).fill(0);
+  for (let o = 0; o < res.data.length; o++) {
+    let src = 0;
+    for (let k = 0; k < r; k++) src += idx[k] * inStr[perm[k]];
+    res.data[o] = x.data[src];
+    for (let k = r - 1; k >= 0; k--) {
+      if (++idx[k] < dims[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return [res];
+};
+
+const slice: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  const p = sliceParams(c, x.dims.length)!;
+  const r = x.dims.length;
+  const start = new Array<number>(r).fill(0);
+  const step = new Array<number>(r).fill(1);
+  p.axes.forEach((a, i) => {
+    const d = x.dims[a];
+    let s = p.starts[i];
+    if (s < 0) s += d;
+    step[a] = p.steps[i];
+    start[a] = step[a] > 0 ? Math.min(Math.max(s, 0), d) : Math.min(Math.max(s, -1), d - 1);
+  });
+  const dims = outDims(out);
+  const inStr = strides(x.dims);
+  const res = makeVal(x.dtype, dims);
+  const idx = new Array<number>(r).fill(0);
+  for (let o = 0; o < res.data.length; o++) {
+    let src = 0;
+    for (let k = 0; k < r; k++) src += (start[k] + idx[k] * step[k]) * inStr[k];
+    res.data[o] = x.data[src];
+    for (let k = r - 1; k >= 0; k--) {
+      if (++idx[k] < dims[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return [res];
+};
+
+function elementwise(f: (a: number, b: number, intMode: boolean) => number): EvalFn {
+  return (c, out) => {
+    const ins: Val[] = [];
+    for (let i = 0; i < c.node.inputs.length; i++) if (c.node.inputs[i]) ins.push(v(c, i));
+    const dims = outDims(out);
+    const res = makeVal(out[0].dtype, dims);
+    const intMode = !isFloatType(ins[0].dtype);
+    const maps = ins.map((x) => broadcastIndexer(x.dims, dims));
+    for (let o = 0; o < res.data.length; o++) {
+      let acc = ins[0].data[maps[0](o)];
+      for (let k = 1; k < ins.length; k++) acc = f(acc, ins[k].data[maps[k](o)], intMode);
+      res.data[o] = acc;
+    }
+    return [res];
+  };
+}
+
+function unary(f: (a: number, c: OpContext) => number): EvalFn {
+  return (c, out) => {
+    const x = v(c, 0);
+    const res = makeVal(out[0].dtype, [...x.dims]);
+    for (let i = 0; i < x.data.length; i++) res.data[i] = f(x.data[i], c);
+    return [res];
+  };
+}
+
+const where: EvalFn = (c, out) => {
+  const cond = v(c, 0), a = v(c, 1), b = v(c, 2);
+  const dims = outDims(out);
+  const res = makeVal(out[0].dtype, dims);
+  const mc = broadcastIndexer(cond.dims, dims), ma = broadcastIndexer(a.dims, dims), mb = broadcastIndexer(b.dims, dims);
+  for (let o = 0; o < res.data.length; o++) res.data[o] = cond.data[mc(o)] ? a.data[ma(o)] : b.data[mb(o)];
+  return [res];
+};
+
+const constantOfShape: EvalFn = (c, out) => {
+  const t = attrTensor(c.node, 'value');
+  const fill = t ? valFromTensor(t).data[0] : 0;
+  const res = makeVal(out[0].dtype, outDims(out));
+  res.data.fill(fill);
+  return [res];
+};
+
+const range: EvalFn = (c, out) => {
+  const s = v(c, 0).data[0], d = v(c, 2).data[0];
+  const n = outDims(out)[0];
+  return [makeVal(out[0].dtype, [n], Array.from({ length: n }, (_, i) => s + i * d))];
+};
+
+const expand: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  const dims = outDims(out);
+  const res = makeVal(x.dtype, dims);
+  const m = broadcastIndexer(x.dims, dims);
+  for (let o = 0; o < res.data.length; o++) res.data[o] = x.data[m(o)];
+  return [res];
+};
+
+const reduceProdSum = (prod: boolean): EvalFn => (c, out) => {
+  const x = v(c, 0);
+  // Only the common "all axes" or 1-D case shows up in shape glue.
+  if (x.dims.length > 1 && size(outDims(out)) !== 1) return c.fail('partial reduction not evaluated');
+  let acc = prod ? 1 : 0;
+  for (const e of x.data) acc = prod ? acc * e : acc + e;
+  return [makeVal(x.dtype, outDims(out), [acc])];
+};
+
+const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
+
+export const EVALUATORS: Record<string, EvalFn> = {
+  Constant: constant, Shape: shape, Size: sizeOp, Cast: cast, Gather: gather, Concat: concat,
+  Reshape: relabel, Flatten: relabel, Squeeze: relabel, Unsqueeze: relabel, Identity: relabel,
+  Transpose: transpose, Slice: slice, Where: where, ConstantOfShape: constantOfShape, Range: range, Expand: expand,
+  ReduceProd: reduceProdSum(true), ReduceSum: reduceProdSum(false),
+  Add: elementwise((a, b) => a + b),
+  Sub: elementwise((a, b) => a - b),
+  Mul: elementwise((a, b) => a * b),
+  Div: elementwise((a, b, int) => (int ? Math.trunc(a / b) : a / b)),
+  Pow: elementwise((a, b) => Math.pow(a, b)),
+  Max: elementwise((a, b) => Math.max(a, b)),
+  Min: elementwise((a, b) => Math.min(a, b)),
+  Sum: elementwise((a, b) => a + b),
+  Mod: elementwise((a, b) => a - b * Math.floor(a / b)),
+  Equal: elementwise((a, b) => (a === b ? 1 : 0)),
+  Less: elementwise((a, b) => (a < b ? 1 : 0)),
+  Greater: elementwise((a, b) => (a > b ? 1 : 0)),
+  LessOrEqual: elementwise((a, b) => (a <= b ? 1 : 0)),
+  GreaterOrEqual: elementwise((a, b) => (a >= b ? 1 : 0)),
+  And: elementwise((a, b) => (a && b ? 1 : 0)),
+  Or: elementwise((a, b) => (a || b ? 1 : 0)),
+  Not: unary((a) => (a ? 0 : 1)),
+  Neg: unary((a) => -a),
+  Abs: unary((a) => Math.abs(a)),
+  Exp: unary((a) => Math.exp(a)),
+  Log: unary((a) => Math.log(a)),
+  Sqrt: unary((a) => Math.sqrt(a)),
+  Reciprocal: unary((a) => 1 / a),
+  Floor: unary((a) => Math.floor(a)),
+  Ceil: unary((a) => Math.ceil(a)),
+  Relu: unary((a) => Math.max(0, a)),
+  Sigmoid: unary(sigmoid),
+  Clip: (c, out) => {
+    // Clip < 11 uses attributes, later optional inputs.
+    const lo = c.opset < 11 ? attrFloat(c.node, 'min', -Infinity) : c.node.inputs[1] ? v(c, 1).data[0] : -Infinity;
+    const hi = c.opset < 11 ? attrFloat(c.node, 'max', Infinity) : c.node.inputs[2] ? v(c, 2).data[0] : Infinity;
+    return unary((a) => Math.min(Math.max(a, lo), hi))(c, out);
+  },
+};
+
+/** Inputs an evaluator does not need values of (Shape/Size read only the input's shape). */
+export const SHAPE_ONLY_INPUTS = new Set(['Shape', 'Size']);

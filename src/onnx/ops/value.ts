@@ -1,0 +1,156 @@
+/**
+ * Small constant values used by shape inference and constant folding.
+ *
+ * Evaluation only ever runs on shape glue and small constant subgraphs, so values are kept in
+ * the simplest numeric form: float types as Float32Array, everything else (int64 shapes, bools,
+ * int32...) as Float64Array of exact integers (int64 shape values fit in 2^53; the ±2^63
+ * sentinels used by Slice survive as ±9.22e18 and are clamped back when written out).
+ */
+import { Tensor, floatToHalf, type DType } from '../tensor.js';
+
+export type Dim = number | string;
+
+export interface Val {
+  dtype: DType;
+  dims: number[];
+  data: Float32Array | Float64Array;
+}
+
+export function isFloatType(d: DType): boolean {
+  return d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64';
+}
+
+/** Types we can evaluate on (strings and complex numbers are left alone). */
+export function isEvaluableType(d: DType): boolean {
+  return d !== 'string' && d !== 'complex64' && d !== 'complex128' && d !== 'undefined';
+}
+
+export function size(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export function makeVal(dtype: DType, dims: number[], values?: ArrayLike<number>): Val {
+  const n = size(dims);
+  const data = dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16' ? new Float32Array(n) : new Float64Array(n);
+  if (values) {
+    if (values.length !== n) throw new Error(`value count ${values.length} does not match shape [${dims}]`);
+    if (dtype === 'bool') for (let i = 0; i < n; i++) data[i] = values[i] ? 1 : 0;
+    else if (isFloatType(dtype)) data.set(values);
+    else for (let i = 0; i < n; i++) data[i] = Math.trunc(values[i]);
+  }
+  return { dtype, dims, data };
+}
+
+export function valFromTensor(t: Tensor): Val {
+  if (!isEvaluableType(t.dtype)) throw new Error(`cannot evaluate ${t.dtype} tensor ${t.name}`);
+  if (t.dtype === 'float32' || t.dtype === 'float16') return { dtype: t.dtype, dims: [...t.dims], data: t.toFloat32() };
+  if (t.dtype === 'bfloat16') {
+    const h = t.data as Uint16Array;
+    const out = new Float32Array(h.length);
+    const u = new Uint32Array(out.buffer);
+    for (let i = 0; i < h.length; i++) u[i] = h[i] << 16;
+    return { dtype: t.dtype, dims: [...t.dims], data: out };
+  }
+  const d = t.data;
+  const out = new Float64Array(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+  return { dtype: t.dtype, dims: [...t.dims], data: out };
+}
+
+const I64_MAX = 9223372036854775807n;
+const I64_MIN = -9223372036854775808n;
+function toBigInt(v: number): bigint {
+  if (v >= 9.2233720368547e18) return I64_MAX;
+  if (v <= -9.2233720368547e18) return I64_MIN;
+  return BigInt(Math.round(v));
+}
+
+export function tensorFromVal(name: string, v: Val): Tensor {
+  const n = v.data.length;
+  const src = v.data;
+  switch (v.dtype) {
+    case 'float32': return Tensor.fromValues(name, 'float32', [...v.dims], src instanceof Float32Array ? src : Float32Array.from(src));
+    case 'float64': return Tensor.fromValues(name, 'float64', [...v.dims], Float64Array.from(src));
+    case 'float16': {
+      const h = new Uint16Array(n);
+      for (let i = 0; i < n; i++) h[i] = floatToHalf(src[i]);
+      return Tensor.fromValues(name, 'float16', [...v.dims], h);
+    }
+    case 'bfloat16': {
+      const f = Float32Array.from(src);
+      const u = new Uint32Array(f.buffer);
+      const h = new Uint16Array(n);
+      for (let i = 0; i < n; i++) h[i] = u[i] >>> 16;
+      return Tensor.fromValues(name, 'bfloat16', [...v.dims], h);
+    }
+    case 'int64': {
+      const a = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) a[i] = toBigInt(src[i]);
+      return Tensor.fromValues(name, 'int64', [...v.dims], a);
+    }
+    case 'uint64': {
+      const a = new BigUint64Array(n);
+      for (let i = 0; i < n; i++) a[i] = BigInt(Math.max(0, Math.round(src[i])));
+      return Tensor.fromValues(name, 'uint64', [...v.dims], a);
+    }
+    case 'int32': return Tensor.fromValues(name, 'int32', [...v.dims], Int32Array.from(src));
+    case 'uint32': return Tensor.fromValues(name, 'uint32', [...v.dims], Uint32Array.from(src));
+    case 'int16': return Tensor.fromValues(name, 'int16', [...v.dims], Int16Array.from(src));
+    case 'uint16': return Tensor.fromValues(name, 'uint16', [...v.dims], Uint16Array.from(src));
+    case 'int8': return Tensor.fromValues(name, 'int8', [...v.dims], Int8Array.from(src));
+    case 'uint8': case 'bool': return Tensor.fromValues(name, v.dtype, [...v.dims], Uint8Array.from(src));
+    default: throw new Error(`cannot store ${v.dtype} value ${name}`);
+  }
+}
+
+/** Row-major strides. */
+export function strides(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= dims[i];
+  }
+  return s;
+}
+
+/** Numpy broadcasting of numeric shapes; throws on incompatible dims. */
+export function broadcastNumeric(shapes: number[][]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i];
+      if (d === 1) continue;
+      if (out[o] === 1) out[o] = d;
+      else if (out[o] !== d) throw new Error(`shapes ${shapes.map((x) => `[${x}]`).join(' and ')} do not broadcast`);
+    }
+  }
+  return out;
+}
+
+/** Index map of an output position into a broadcast input (per-dim strides, 0 on broadcast dims). */
+export function broadcastIndexer(inDims: number[], outDims: number[]): (flat: number) => number {
+  const rank = outDims.length;
+  const inStr = strides(inDims);
+  const eff = new Array<number>(rank).fill(0);
+  for (let i = 0; i < inDims.length; i++) {
+    const o = rank - inDims.length + i;
+    eff[o] = inDims[i] === 1 ? 0 : inStr[i];
+  }
+  const outStr = strides(outDims);
+  if (inDims.length === rank && inDims.every((d, i) => d === outDims[i])) return (f) => f;
+  return (flat: number) => {
+    let idx = 0;
+    let rem = flat;
+    for (let i = 0; i < rank; i++) {
+      const q = Math.floor(rem / outStr[i]);
+      rem -= q * outStr[i];
+      idx += q * eff[i];
+    }
+    return idx;
+  };
+}

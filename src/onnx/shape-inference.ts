@@ -1,0 +1,203 @@
+/**
+ * Shape inference with partial evaluation.
+ *
+ * Walks the graph in topological order computing every tensor's dtype and shape. Alongside it
+ * tracks constant values (initializers, Constant nodes, and anything computable from them or
+ * from static shapes), because the Ultra-Light exports compute their Reshape targets with
+ * Shape→Gather→Unsqueeze→Concat glue: with a known input shape that glue evaluates to constants,
+ * which both fixes the downstream shapes and lets `fold.ts` remove it.
+ *
+ * Graph inputs that also have an initializer (PyTorch 1.2 exports list weights as inputs) are
+ * treated as constants. Weights are never read unless a node consuming them is evaluated.
+ */
+import { opsetVersion, type Graph, type Model, type Node } from './model.js';
+import type { Tensor } from './tensor.js';
+import { FdkError } from '../util/errors.js';
+import { SHAPE_RULES } from './ops/shape-rules.js';
+import { EVALUATORS, SHAPE_ONLY_INPUTS } from './ops/evaluators.js';
+import { isStatic, type OpContext, type TensorInfo } from './ops/context.js';
+import { isEvaluableType, size, valFromTensor, type Dim, type Val } from './ops/value.js';
+
+export type { TensorInfo } from './ops/context.js';
+export type { Dim } from './ops/value.js';
+
+export interface InferOptions {
+  /** Fixed shapes for graph inputs; key '' means the first (non-initializer) input. */
+  inputShapes?: Record<string, number[]>;
+  /**
+   * Allow symbolic/unknown input dims to flow through as names (shapes then contain strings).
+   * Off by default: analysis needs numbers, so a symbolic input dim without --input is an error.
+   */
+  allowSymbolic?: boolean;
+  /** Largest output (elements) that constant evaluation may produce. Default 1<<22. */
+  evalLimit?: number;
+}
+
+export interface Propagation {
+  infos: Map<string, TensorInfo>;
+  /** Known constant values, computed lazily for initializers (weights are not read). */
+  value(name: string): Val | undefined;
+  /** True when the tensor is a constant (initializer, Constant output, or evaluated). */
+  isConstant(name: string): boolean;
+  /** Names of tensors computed by evaluating nodes (not initializers). */
+  evaluated: Set<string>;
+  /** Nodes in the topological order used. */
+  order: Node[];
+  /** The graph inputs that are real runtime inputs (no initializer). */
+  runtimeInputs: string[];
+}
+
+/** Real runtime inputs: graph inputs without an initializer of the same name. */
+export function runtimeInputNames(g: Graph): string[] {
+  return g.inputs.filter((i) => !g.initializers.has(i.name)).map((i) => i.name);
+}
+
+/** Kahn topological order (ONNX requires sorted nodes, but not every exporter complies). */
+export function topoOrder(g: Graph, file?: string): Node[] {
+  const producer = new Map<string, number>();
+  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
+  const indeg = new Array<number>(g.nodes.length).fill(0);
+  const users = new Map<number, number[]>();
+  g.nodes.forEach((n, i) => {
+    const seen = new Set<number>();
+    for (const inp of n.inputs) {
+      const p = inp ? producer.get(inp) : undefined;
+      if (p === undefined || p === i || seen.has(p)) continue;
+      seen.add(p);
+      indeg[i]++;
+      (users.get(p) ?? users.set(p, []).get(p)!).push(i);
+    }
+  });
+  // Fast path: already sorted (the common case) keeps the file order.
+  const out: Node[] = [];
+  const queue: number[] = [];
+  indeg.forEach((d, i) => d === 0 && queue.push(i));
+  let sorted = true;
+  let last = -1;
+  for (let qi = 0; qi < queue.length; qi++) {
+    const i = queue[qi];
+    if (i < last) sorted = false;
+    last = i;
+    out.push(g.nodes[i]);
+    for (const u of users.get(i) ?? []) if (--indeg[u] === 0) queue.push(u);
+  }
+  if (out.length !== g.nodes.length) throw new FdkError('graph has a cycle or a node input that no node produces in order', { file });
+  return sorted ? g.nodes : out;
+}
+
+export function propagate(model: Model, opts: InferOptions = {}): Propagation {
+  const g = model.graph;
+  const file = model.path;
+  const opset = opsetVersion(model);
+  const evalLimit = opts.evalLimit ?? 1 << 22;
+  const infos = new Map<string, TensorInfo>();
+  const values = new Map<string, Val>();
+  const evaluated = new Set<string>();
+  const constTensors = new Map<string, Tensor>(g.initializers);
+
+  for (const [name, t] of g.initializers) infos.set(name, { dtype: t.dtype, shape: [...t.dims] });
+
+  // Runtime inputs: their shapes come from --input, else from the model's declared dims.
+  const runtime = runtimeInputNames(g);
+  const given = { ...(opts.inputShapes ?? {}) };
+  if ('' in given) {
+    if (!runtime.length) throw new FdkError('model has no runtime input to apply --input to', { file });
+    if (!(runtime[0] in given)) given[runtime[0]] = given[''];
+    delete given[''];
+  }
+  for (const name of Object.keys(given))
+    if (!runtime.includes(name)) throw new FdkError(`--input names '${name}', but the model's inputs are: ${runtime.join(', ') || '(none)'}`, { file });
+  let symCount = 0;
+  for (const vi of g.inputs) {
+    if (g.initializers.has(vi.name)) continue;
+    const fixed = given[vi.name];
+    if (fixed) {
+      if (vi.shape && vi.shape.length !== fixed.length)
+        throw new FdkError(`--input ${vi.name}:${fixed.join('x')} has rank ${fixed.length}, the model declares rank ${vi.shape.length} [${vi.shape.join(', ')}]`, { file });
+      infos.set(vi.name, { dtype: vi.dtype, shape: [...fixed] });
+      continue;
+    }
+    if (!vi.shape) {
+      if (!opts.allowSymbolic) throw new FdkError(`input '${vi.name}' has no declared shape; pass --input ${vi.name}:1x3xHxW`, { file });
+      throw new FdkError(`input '${vi.name}' has unknown rank; pass --input ${vi.name}:1x3xHxW`, { file });
+    }
+    const shape: Dim[] = vi.shape.map((d) => (typeof d === 'number' && d < 0 ? `unk${symCount++}` : d));
+    if (!opts.allowSymbolic && !isStatic(shape)) {
+      const dims = vi.shape.map((d) => (typeof d === 'number' && d < 0 ? '?' : String(d))).join('x');
+      throw new FdkError(`input '${vi.name}' has symbolic dims [${dims}]; fix them with --input ${vi.name}:${vi.shape.map((d) => (typeof d === 'number' && d > 0 ? d : `<${typeof d === 'string' ? d : 'N'}>`)).join('x')}`, { file });
+    }
+    infos.set(vi.name, { dtype: vi.dtype, shape });
+  }
+
+  const value = (name: string): Val | undefined => {
+    let v = values.get(name);
+    if (v) return v;
+    const t = constTensors.get(name);
+    if (!t || !isEvaluableType(t.dtype) || !t.hasData) return undefined;
+    v = valFromTensor(t);
+    values.set(name, v);
+    return v;
+  };
+  const isConstant = (name: string) => values.has(name) || constTensors.has(name);
+
+  const order = topoOrder(g, file);
+  let unknownCount = 0;
+  for (const node of order) {
+    const where = `op ${node.opType} (node '${node.name || node.outputs[0]}')`;
+    const fail = (reason: string): never => {
+      throw new FdkError(`cannot infer shapes for ${where}: ${reason}`, { file });
+    };
+    for (const inp of node.inputs) if (inp && !infos.has(inp)) fail(`input '${inp}' is not produced by any node or graph input`);
+    const ctx: OpContext = {
+      node,
+      opset,
+      input: (i) => (node.inputs[i] ? infos.get(node.inputs[i]) : undefined),
+      value: (i) => (node.inputs[i] ? value(node.inputs[i]) : undefined),
+      fail,
+      unknownDim: (hint = 'd') => `${hint}_${unknownCount++}`,
+    };
+    if (node.domain && node.domain !== 'ai.onnx') fail(`custom domain '${node.domain}' is not supported`);
+    const rule = SHAPE_RULES[node.opType];
+    if (!rule) fail('op not supported by shape inference');
+    let outs: TensorInfo[];
+    try {
+      outs = rule(ctx);
+    } catch (e) {
+      if (e instanceof FdkError) throw e;
+      return fail((e as Error).message);
+    }
+    // Evaluate when every input value is known (Shape/Size only need a static input shape).
+    const ev = EVALUATORS[node.opType];
+    if (ev && outs.every((o) => isStatic(o.shape) && isEvaluableType(o.dtype) && size(o.shape as number[]) <= evalLimit)) {
+      const shapeOnly = SHAPE_ONLY_INPUTS.has(node.opType);
+      const ready = shapeOnly
+        ? isStatic(infos.get(node.inputs[0])!.shape)
+        : node.inputs.every((n) => !n || (isConstant(n) && isEvaluableType(infos.get(n)!.dtype)));
+      if (ready) {
+        let vals: Val[];
+        try {
+          vals = ev(ctx, outs);
+        } catch (e) {
+          if (e instanceof FdkError) throw e;
+          return fail(`constant evaluation failed: ${(e as Error).message}`);
+        }
+        vals.forEach((v, i) => {
+          const name = node.outputs[i];
+          if (!name) return;
+          values.set(name, v);
+          evaluated.add(name);
+        });
+      }
+    }
+    outs.forEach((o, i) => {
+      const name = node.outputs[i];
+      if (name) infos.set(name, o);
+    });
+  }
+  return { infos, value, isConstant, evaluated, order, runtimeInputs: runtime };
+}
+
+/** dtype and shape of every tensor in the graph (inputs, initializers, node outputs). */
+export function inferShapes(model: Model, opts: InferOptions = {}): Map<string, TensorInfo> {
+  return propagate(model, opts).infos;
+}

@@ -1,0 +1,63 @@
+/** Terminal output of `fdk parity` and `fdk parity --per-layer`. */
+import Table from 'cli-table3';
+import type { ParityReport } from './run-parity.js';
+import type { PerLayerReport, LayerDiff } from './per-layer.js';
+
+const e = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
+const style = { head: [] as string[], border: [] as string[] };
+
+export function parityText(r: ParityReport): string {
+  const out: string[] = [];
+  out.push(`model: ${r.model.arg === r.model.path ? r.model.path : `${r.model.arg} -> ${r.model.path}`} (${r.model.origin}); preprocessing of ${r.preprocessing}`);
+  out.push(`runtimes: ${r.runtimes.map((x) => `${x.name} ${x.version}`).join(', ')}; ${r.inputs.length} input(s): ${[...new Set(r.inputs.map((i) => i.dims.join('x')))].join(', ')}`);
+  for (const x of r.runtimes) for (const n of x.notes) out.push(n);
+  out.push(`tolerance: |a-b| <= ${r.tolerance.atol} + ${r.tolerance.rtol}*|a| per element`);
+  const t = new Table({ head: ['pair', 'output', 'dims', 'max abs', 'max rel', 'cosine', 'outside', 'ok'], style });
+  for (const p of r.pairs)
+    for (const [name, d] of Object.entries(p.outputs))
+      t.push([`${p.a} vs ${p.b}`, name, d.dimsA.join('x') === d.dimsB.join('x') ? d.dimsA.join('x') : `${d.dimsA.join('x')} vs ${d.dimsB.join('x')}`,
+        e(d.maxAbs), e(d.maxRel), d.cosine.toFixed(8), d.outside, d.ok ? 'ok' : 'FAIL']);
+  out.push(t.toString());
+  if (r.pairs.some((p) => p.detections)) {
+    const dt = new Table({ head: ['pair', 'detections', 'matched', 'unmatched', 'unmatched > 0.5', 'max score Δ', 'max box Δ px', 'min IoU', 'ok'], style });
+    for (const p of r.pairs) {
+      const d = p.detections;
+      if (!d) continue;
+      dt.push([`${p.a} vs ${p.b}`, `${d.a} / ${d.b}`, d.matched, d.unmatchedA + d.unmatchedB, d.unmatchedSignificant, e(d.maxScoreDelta), e(d.maxBoxDelta), d.minIoU.toFixed(4), d.ok ? 'ok' : 'FAIL']);
+    }
+    out.push(dt.toString());
+  }
+  if (r.detectionsNote) out.push(r.detectionsNote);
+  out.push(r.ok ? 'parity: ok' : 'parity: FAILED (outside tolerance)');
+  return out.join('\n');
+}
+
+function layerLine(l: LayerDiff): string {
+  const attrs = Object.entries(l.attrs).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+  const nc = l.ncnnLayer ? `; ncnn ${l.ncnnLayer.type} '${l.ncnnLayer.name}' ${l.ncnnLayer.params}` : '';
+  return `${l.op} '${l.node}' -> ${l.tensor} [${l.onnxDims.join('x')}] ${attrs}${nc}: max abs ${e(l.maxAbs)} (max |ref| ${e(l.refMaxAbs)}), max rel ${e(l.maxRel)}, cosine ${l.cosine.toFixed(6)}`;
+}
+
+export function perLayerText(r: PerLayerReport, all = false): string {
+  const out: string[] = [];
+  out.push(`per-layer parity ort vs ncnn: ${r.model.path} vs ${r.ncnn.param}; input ${r.input}`);
+  if (r.ncnn.note) out.push(r.ncnn.note);
+  out.push(`${r.compared} shared tensors compared in topological order (${r.skipped} skipped: layout differs; ${r.onnxOnly} ONNX tensors without an ncnn blob)`);
+  out.push(`a layer diverges when max abs diff > ${r.tolerance.atol} + ${r.tolerance.rtol} * max|ort value|`);
+  if (all) {
+    const t = new Table({ head: ['#', 'op', 'tensor', 'dims', 'max abs', 'max |ref|', 'cosine', 'ok'], style });
+    r.layers.forEach((l, i) => t.push([i, l.op, l.tensor, l.onnxDims.join('x'), l.skipped ? 'skipped' : e(l.maxAbs), e(l.refMaxAbs), Number.isFinite(l.cosine) ? l.cosine.toFixed(6) : '-', l.skipped ? '-' : l.ok ? 'ok' : 'DIVERGES']));
+    out.push(t.toString());
+  }
+  if (r.firstDiverging) {
+    const f = r.firstDiverging;
+    out.push(`first diverging layer: ${layerLine(f)}`);
+    const ins = f.inputs.map((t) => r.layers.find((l) => l.tensor === t)).filter((l): l is LayerDiff => Boolean(l && !l.skipped));
+    if (ins.length) out.push(`its inputs still match: ${ins.map((l) => `${l.tensor} (max abs ${e(l.maxAbs)})`).join(', ')}`);
+    else if (f.inputs.length) out.push(`its inputs (${f.inputs.join(', ')}) are graph inputs or weights`);
+  } else {
+    const worst = r.layers.filter((l) => !l.skipped).reduce((w, l) => (l.maxAbs > (w?.maxAbs ?? -1) ? l : w), undefined as LayerDiff | undefined);
+    out.push(`no diverging layer${worst ? `; largest difference ${e(worst.maxAbs)} at ${worst.op} '${worst.node}' -> ${worst.tensor}` : ''}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,60 @@
+/** What the report stages of one model share: options, the ONNX file in use, the ncnn files. */
+import type { ModelEntry } from '../models/manifest.js';
+import type { StageName } from './schema.js';
+
+export type ReportRuntime = 'ort' | 'wasm' | 'ncnn' | 'ncnn-fp16';
+
+export interface ReportRunOptions {
+  /** Manifest ids (default: all). */
+  models?: string[];
+  out: string;
+  longSides: number[];
+  /** Runtimes for parity and bench. */
+  runtimes: ('ort' | 'wasm' | 'ncnn')[];
+  /** Runtimes for accuracy rows ('ncnn-fp16' = the fp16 ncnn conversion). */
+  accuracyRuntimes: ReportRuntime[];
+  /** Accuracy on non-ort runtimes only for these models (undefined = all): keeps the CI budget. */
+  accuracyModelsAllRuntimes?: string[];
+  threads: number[];
+  benchWarmup: number;
+  benchRuns: number;
+  /** Image list (WIDER `event/name.jpg` lines), absolute or relative to the data folder. */
+  subset: string;
+  /** Stages to run (others are 'skipped'). */
+  stages: StageName[];
+  /** `ID=PATH`: use this ONNX file for a model instead of exporting it (e.g. a perturbed copy). */
+  modelFiles: Record<string, string>;
+  jobs?: number;
+  log: (line: string) => void;
+}
+
+export interface NcnnFiles {
+  param: string;
+  bin: string;
+}
+
+export interface ModelContext {
+  entry: ModelEntry;
+  opts: ReportRunOptions;
+  /** Folder for this model's generated files (.fdk/report/<id>/). */
+  dir: string;
+  /** The ONNX every later stage uses (export, override, or the manifest's own file). */
+  onnxPath?: string;
+  /** Whether onnxPath has dynamic H/W (seed exports) or a fixed size (Ultra-Light). */
+  onnxDynamic?: boolean;
+  ncnn: { fp32?: NcnnFiles; fp16?: NcnnFiles };
+}
+
+/** Long sides a model is evaluated at: seed models at every requested size, Ultra-Light at its own. */
+export function longSidesFor(entry: ModelEntry, requested: number[]): number[] {
+  if (entry.input.resize.mode === 'fixed') {
+    const own = Math.max(entry.input.resize.width ?? 0, entry.input.resize.height ?? 0);
+    return requested.includes(own) ? [own] : [];
+  }
+  return requested;
+}
+
+/** NCHW input shapes for bench/analyze: long-side models as 4:3 landscape (320×240, 640×480). */
+export function benchShapesFor(entry: ModelEntry, longSides: number[]): number[][] {
+  return longSidesFor(entry, longSides).map((s) => [1, 3, (s * 3) / 4, s]);
+}

@@ -1,0 +1,134 @@
+/**
+ * `fdk report`: runs every stage for every manifest model, times each stage, and writes
+ * report.json / report.md / report.html atomically into the output folder.
+ *
+ * Each stage is an adapter (stage-*.ts) over another part of fdk. A stage that throws
+ * NotAvailable (its module does not exist) is recorded as 'not-available'; a stage that needs an
+ * earlier result that is missing is 'skipped' with the reason; errors are 'failed' with one line.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadManifest, getModel, modelFile, type ModelEntry } from '../models/manifest.js';
+import { PROJECT_ROOT, workDir } from '../util/data.js';
+import { writeFilesAtomic } from '../util/fs.js';
+import { NotAvailable } from './optional.js';
+import { machineInfo } from './machine.js';
+import { REPORT_FORMAT, STAGE_NAMES, type ModelReport, type Report, type Stage, type StageName, type StageTiming } from './schema.js';
+import type { ModelContext, ReportRunOptions } from './context.js';
+import { exportStage } from './stage-export.js';
+import { analyzeStage } from './stage-analyze.js';
+import { ncnnStage } from './stage-ncnn.js';
+import { parityStage } from './stage-parity.js';
+import { benchStage } from './stage-bench.js';
+import { accuracyStage, resolveSubset } from './stage-accuracy.js';
+import { runtimeInfos } from './stage-runtimes.js';
+import { renderMarkdown } from './render-md.js';
+import { renderHtml } from './render-html.js';
+import { secs } from './tables.js';
+
+const oneLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].slice(0, 300);
+
+async function runStage<T>(name: StageName, ctx: ModelContext, times: StageTiming[], fn: () => Promise<T>, prereq?: string): Promise<Stage<T>> {
+  const { log } = ctx.opts;
+  let st: Stage<T>;
+  const t0 = performance.now();
+  if (!ctx.opts.stages.includes(name)) st = { status: 'skipped', reason: 'not selected (--stages)' };
+  else if (prereq) st = { status: 'skipped', reason: prereq };
+  else {
+    try {
+      const data = await fn();
+      // Adapters list failed parts (e.g. one runtime) in data.errors and keep the rest.
+      const errors = (data as { errors?: string[] } | undefined)?.errors;
+      st = errors?.length ? { status: 'partial', reason: `${errors.length} part(s) failed: ${errors.join('; ')}`.slice(0, 600), data } : { status: 'ok', data };
+    } catch (e) {
+      st = e instanceof NotAvailable ? { status: 'not-available', reason: e.message } : { status: 'failed', reason: oneLine(e) };
+    }
+    st.ms = Math.round(performance.now() - t0);
+  }
+  times.push({ stage: name, model: ctx.entry.id, ms: st.ms ?? 0, status: st.status });
+  log(`report: ${ctx.entry.id.padEnd(14)} ${name.padEnd(9)} ${st.status.padEnd(13)} ${secs(st.ms).padStart(8)}${st.reason ? `  ${st.reason}` : ''}`);
+  return st;
+}
+
+function fdkVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runReport(opts: ReportRunOptions): Promise<Report> {
+  const t0 = performance.now();
+  const entries: ModelEntry[] = opts.models?.length ? opts.models.map((id) => getModel(id)) : loadManifest();
+  const times: StageTiming[] = [];
+  const notes: string[] = [];
+  const tr = performance.now();
+  const runtimes = await runtimeInfos(opts.runtimes);
+  times.push({ stage: 'runtimes', ms: Math.round(performance.now() - tr), status: runtimes.every((r) => r.status === 'ok') ? 'ok' : 'failed' });
+  if (opts.accuracyModelsAllRuntimes)
+    notes.push(`Accuracy rows on ${opts.accuracyRuntimes.filter((r) => r !== 'ort').join(', ')} only for ${opts.accuracyModelsAllRuntimes.join(', ') || 'no model'} (CI time budget); ort rows for every model.`);
+
+  const models: ModelReport[] = [];
+  for (const entry of entries) {
+    const ctx: ModelContext = { entry, opts, dir: workDir('report', entry.id), ncnn: {} };
+    mkdirSync(ctx.dir, { recursive: true });
+    const exp = await runStage('export', ctx, times, () => exportStage(ctx));
+    if (!ctx.onnxPath && entry.files.onnx && !opts.modelFiles[entry.id]) {
+      // Without an export, later stages can still run on the manifest's own ONNX (Ultra-Light 320).
+      ctx.onnxPath = modelFile(entry, 'onnx');
+      ctx.onnxDynamic = false;
+      exp.reason = `${exp.reason ?? ''}; later stages use the manifest ONNX ${entry.files.onnx.path}`.replace(/^; /, '');
+    }
+    const noOnnx = ctx.onnxPath ? undefined : `no ONNX (export ${exp.status})`;
+    const analyze = await runStage('analyze', ctx, times, () => analyzeStage(ctx), noOnnx);
+    const ncnn = await runStage('ncnn', ctx, times, () => ncnnStage(ctx), noOnnx);
+    const parity = await runStage('parity', ctx, times, () => parityStage(ctx), noOnnx);
+    const bench = await runStage('bench', ctx, times, () => benchStage(ctx), noOnnx);
+    const accuracy = await runStage('accuracy', ctx, times, () => accuracyStage(ctx), noOnnx);
+    models.push({ id: entry.id, title: entry.title, family: entry.family, arch: entry.arch, export: exp, analyze, ncnn, parity, bench, accuracy });
+  }
+
+  const report: Report = {
+    format: REPORT_FORMAT,
+    fdkVersion: fdkVersion(),
+    machine: machineInfo(),
+    options: {
+      models: entries.map((e) => e.id),
+      subset: opts.subset,
+      subsetImages: countLines(opts.subset),
+      longSides: opts.longSides,
+      runtimes: opts.runtimes,
+      threads: opts.threads,
+      benchWarmup: opts.benchWarmup,
+      benchRuns: opts.benchRuns,
+      notes,
+    },
+    runtimes,
+    models,
+    stageTimes: times,
+    totalMs: Math.round(performance.now() - t0),
+  };
+  return report;
+}
+
+function countLines(subset: string): number | undefined {
+  try {
+    return readFileSync(resolveSubset(subset), 'utf8').split('\n').filter((l) => l.trim()).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes report.json, report.md and report.html all-or-nothing. */
+export function writeReport(report: Report, outDir: string): string[] {
+  const files = [
+    { path: join(outDir, 'report.json'), data: JSON.stringify(report, null, 1) + '\n' },
+    { path: join(outDir, 'report.md'), data: renderMarkdown(report) },
+    { path: join(outDir, 'report.html'), data: renderHtml(report) },
+  ];
+  writeFilesAtomic(files);
+  return files.map((f) => f.path);
+}
+
+export { STAGE_NAMES };

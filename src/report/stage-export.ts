@@ -1,0 +1,51 @@
+/**
+ * Report stage "export": the ONNX every later stage uses.
+ * From the model's PyTorch checkpoint via fdk's exporter (src/convert/onnx-export.ts), or the file
+ * given with `--model-file ID=PATH` (used e.g. to check that a perturbed model fails the gate).
+ */
+import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { loadOnnx } from '../onnx/io.js';
+import { sha256File } from '../util/fs.js';
+import { FdkError } from '../util/errors.js';
+import { requireExports } from './optional.js';
+import type { ExportInfo } from './schema.js';
+import type { ModelContext } from './context.js';
+
+type ExportModule = { exportedOnnxPath: (id: string, opts?: { dynamic?: boolean }) => string | Promise<string> };
+
+export function describeOnnx(path: string, source: ExportInfo['source']): ExportInfo {
+  const model = loadOnnx(path);
+  const g = model.graph;
+  return {
+    source,
+    file: basename(path),
+    bytes: statSync(path).size,
+    sha256: sha256File(path),
+    nodes: g.nodes.length,
+    inputs: g.inputs.filter((v) => !g.initializers.has(v.name)).map((v) => v.name),
+    outputs: g.outputs.map((v) => v.name),
+  };
+}
+
+export async function exportStage(ctx: ModelContext): Promise<ExportInfo> {
+  const override = ctx.opts.modelFiles[ctx.entry.id];
+  if (override) {
+    ctx.onnxPath = override;
+    ctx.onnxDynamic = ctx.entry.input.resize.mode !== 'fixed' && hasSymbolicInput(override);
+    return describeOnnx(override, 'override');
+  }
+  if (!ctx.entry.files.pth) throw new FdkError(`model '${ctx.entry.id}' has no checkpoint to export`);
+  const { exportedOnnxPath } = await requireExports<ExportModule>('../convert/onnx-export.js', ['exportedOnnxPath']);
+  // Seed models run at any long side: export with dynamic H/W. Ultra-Light models are fixed-size.
+  const dynamic = ctx.entry.input.resize.mode !== 'fixed';
+  const path = await exportedOnnxPath(ctx.entry.id, { dynamic });
+  ctx.onnxPath = path;
+  ctx.onnxDynamic = dynamic;
+  return describeOnnx(path, 'checkpoint');
+}
+
+function hasSymbolicInput(path: string): boolean {
+  const g = loadOnnx(path).graph;
+  return g.inputs.some((v) => !g.initializers.has(v.name) && (v.shape ?? []).some((d) => typeof d !== 'number' || d <= 0));
+}

@@ -1,0 +1,53 @@
+/**
+ * Report stage "parity": the same preprocessed real images (<data>/images) on every runtime, each
+ * pair compared per output with fdk parity's engine (src/parity/run-parity.ts) at atol 1e-4.
+ * ncnn runs the fp32 conversion made by the ncnn stage, so parity covers that very file.
+ */
+import { join } from 'node:path';
+import type { ModelEntry } from '../models/manifest.js';
+import { resolveDataDir } from '../util/data.js';
+import { requireExports } from './optional.js';
+import type { ParityInfo } from './schema.js';
+import { longSidesFor, type ModelContext } from './context.js';
+
+export const PARITY_ATOL = 1e-4;
+
+interface PairLike {
+  a: string;
+  b: string;
+  outputs: Record<string, { maxAbs: number; ok: boolean }>;
+  ok: boolean;
+}
+type ParityModule = {
+  runParity: (src: unknown, entry: ModelEntry, inputs: unknown[], opts: { runtimes: string[]; tol: { atol: number; rtol: number }; threads?: number; ncnnParam?: string }) => Promise<{ pairs: PairLike[] }>;
+};
+type ImagesModule = {
+  listImages: (dir: string, limit?: number) => string[];
+  parityInputs: (entry: ModelEntry, images: string[], longSides: number[]) => Promise<unknown[]>;
+};
+type SourceModule = { resolveModelSource: (arg: string) => Promise<unknown> };
+
+export async function parityStage(ctx: ModelContext): Promise<ParityInfo> {
+  const { runParity } = await requireExports<ParityModule>('../parity/run-parity.js', ['runParity']);
+  const { listImages, parityInputs } = await requireExports<ImagesModule>('../parity/images.js', ['listImages', 'parityInputs']);
+  const { resolveModelSource } = await requireExports<SourceModule>('../runtime/model-source.js', ['resolveModelSource']);
+  const runtimes = ctx.opts.runtimes;
+  if (runtimes.length < 2) throw new Error('parity needs at least two runtimes (--runtimes)');
+  const images = listImages(join(resolveDataDir()!, 'images'));
+  const longSides = longSidesFor(ctx.entry, ctx.opts.longSides);
+  const inputs = await parityInputs(ctx.entry, images, longSides.length ? longSides : [320]);
+  const src = await resolveModelSource(ctx.onnxPath!);
+  // Without a loadable conversion from the ncnn stage, parity converts the ONNX itself.
+  const r = await runParity(src, ctx.entry, inputs, { runtimes, tol: { atol: PARITY_ATOL, rtol: 0 }, threads: 1, ncnnParam: ctx.ncnn.fp32?.param });
+  return {
+    images: images.length,
+    pairs: r.pairs.map((p) => ({
+      a: p.a,
+      b: p.b,
+      maxAbsDiff: Math.max(...Object.values(p.outputs).map((d) => d.maxAbs)),
+      atol: PARITY_ATOL,
+      pass: p.ok,
+      outputs: Object.entries(p.outputs).map(([name, d]) => ({ name, maxAbsDiff: d.maxAbs })),
+    })),
+  };
+}

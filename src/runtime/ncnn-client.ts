@@ -1,0 +1,149 @@
+/**
+ * One ncnn worker process: spawns `python worker.py`, sends one request at a time and waits for
+ * its reply with a timeout. A worker that dies or hangs turns into an FdkError (a hung worker is
+ * killed), so the CLI never waits forever. Idle workers don't keep Node alive, and all workers
+ * are killed when Node exits.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FdkError } from '../util/errors.js';
+import { encodeFrame, FrameReader, type Frame } from './ncnn-protocol.js';
+import type { NamedTensor } from './types.js';
+
+/** The worker script, next to this module in src/ (tsx) or dist/ (copied by scripts/copy-assets.mjs). */
+export const WORKER_SCRIPT = fileURLToPath(new URL('./ncnn-worker/worker.py', import.meta.url));
+
+const live = new Set<ChildProcessWithoutNullStreams>();
+let exitHook = false;
+
+/** Default reply timeout; FDK_NCNN_TIMEOUT_MS overrides it (tests of hangs use small values). */
+export function defaultTimeoutMs(): number {
+  const v = Number(process.env.FDK_NCNN_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 300_000;
+}
+
+interface Pending {
+  op: string;
+  resolve: (f: Frame) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class NcnnWorker {
+  private child: ChildProcessWithoutNullStreams;
+  private reader = new FrameReader();
+  private pending?: Pending;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stderrTail = '';
+  private exited?: string;
+
+  constructor(python: string, private label: string) {
+    if (!existsSync(WORKER_SCRIPT)) throw new FdkError('ncnn worker script is missing (broken install)', { file: WORKER_SCRIPT });
+    this.child = spawn(python, ['-u', WORKER_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(this.child);
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', () => {
+        for (const c of live) c.kill('SIGKILL');
+      });
+    }
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = this.reader.push(chunk);
+      } catch (e) {
+        this.fail(new FdkError(`ncnn worker sent a malformed reply (${(e as Error).message}); killed it`));
+        this.child.kill('SIGKILL');
+        return;
+      }
+      for (const f of frames) this.settle(f);
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+      if (process.env.FDK_DEBUG) process.stderr.write(chunk);
+    });
+    this.child.stdin.on('error', () => {
+      /* EPIPE when the worker died: reported through 'exit' */
+    });
+    this.child.on('error', (e) => {
+      this.exited = `could not start (${e.message})`;
+      this.fail(new FdkError(`cannot start the ncnn worker with ${python}: ${e.message}; run 'fdk setup ncnn'`));
+    });
+    this.child.on('exit', (code, signal) => {
+      live.delete(this.child);
+      this.exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const hint = this.lastStderrLine();
+      this.fail(
+        new FdkError(`ncnn worker (pid ${this.child.pid}) ${this.exited} during '${this.pending?.op}' of ${this.label}${hint ? `: ${hint}` : ''}`),
+      );
+    });
+    this.idle();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private lastStderrLine(): string {
+    const lines = this.stderrTail.split('\n').map((l) => l.trim()).filter(Boolean);
+    return lines.at(-1) ?? '';
+  }
+
+  /** Neither the idle child nor its pipes keep the event loop alive; a pending request's timer does. */
+  private idle(): void {
+    this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+  }
+
+  private settle(f: Frame): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    if (f.header.ok === false) {
+      const file = typeof f.header.file === 'string' ? f.header.file : undefined;
+      p.reject(new FdkError(`${file ? '' : 'ncnn: '}${String(f.header.error ?? 'unknown error')}`, { file }));
+    }
+    else p.resolve(f);
+  }
+
+  private fail(e: Error): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    p.reject(e);
+  }
+
+  /** Sends one request; requests are queued so at most one is in flight. */
+  request(header: Record<string, unknown>, tensors?: Record<string, NamedTensor>, timeoutMs = defaultTimeoutMs()): Promise<Frame> {
+    const next = this.queue.then(() => this.send(header, tensors, timeoutMs));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private send(header: Record<string, unknown>, tensors: Record<string, NamedTensor> | undefined, timeoutMs: number): Promise<Frame> {
+    const op = String(header.op);
+    if (this.exited) return Promise.reject(new FdkError(`ncnn worker for ${this.label} is gone (${this.exited})`));
+    return new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new FdkError(`ncnn worker did not answer '${op}' within ${(timeoutMs / 1000).toFixed(1)} s for ${this.label}; killed it`));
+        this.child.kill('SIGKILL');
+      }, timeoutMs);
+      this.pending = { op, resolve, reject, timer };
+      this.child.stdin.write(encodeFrame(header, tensors));
+    });
+  }
+
+  /** Asks the worker to exit; kills it if it doesn't within 2 s. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    try {
+      await this.request({ op: 'release' }, undefined, 2000);
+    } catch {
+      /* already dead or hung: killed below */
+    }
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+}

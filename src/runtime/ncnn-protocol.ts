@@ -1,0 +1,71 @@
+/**
+ * Framing of the ncnn worker protocol (see src/runtime/ncnn-worker/worker.py for the full spec):
+ *   u32 LE frame length | u32 LE header length | JSON header | float32 LE tensor payload
+ * Tensors are described in header.tensors [{name, dims, bytes}] in payload order.
+ */
+import type { NamedTensor } from './types.js';
+
+export interface WireTensorMeta {
+  name: string;
+  dims: number[];
+  bytes: number;
+  /** Worker replies only: the shape of the ncnn Mat (no batch axis). */
+  ncnn_dims?: number[];
+}
+export interface Frame {
+  header: Record<string, unknown> & { tensors?: WireTensorMeta[] };
+  tensors: { name: string; tensor: NamedTensor; ncnnDims?: number[] }[];
+}
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export function encodeFrame(header: Record<string, unknown>, tensors: Record<string, NamedTensor> = {}): Buffer {
+  const metas: WireTensorMeta[] = [];
+  const chunks: Buffer[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!littleEndian) throw new Error('big-endian hosts are not supported by the ncnn worker protocol');
+    const b = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    metas.push({ name, dims: t.dims, bytes: b.byteLength });
+    chunks.push(b);
+  }
+  const h = Buffer.from(JSON.stringify(metas.length ? { ...header, tensors: metas } : header), 'utf8');
+  const prefix = Buffer.alloc(8);
+  const payload = chunks.reduce((s, c) => s + c.byteLength, 0);
+  prefix.writeUInt32LE(4 + h.byteLength + payload, 0);
+  prefix.writeUInt32LE(h.byteLength, 4);
+  return Buffer.concat([prefix, h, ...chunks]);
+}
+
+/** Accumulates stdout chunks and yields complete frames. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Frame[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const frames: Frame[] = [];
+    for (;;) {
+      if (this.buf.length < 4) break;
+      const len = this.buf.readUInt32LE(0);
+      if (this.buf.length < 4 + len) break;
+      const body = this.buf.subarray(4, 4 + len);
+      this.buf = this.buf.subarray(4 + len);
+      frames.push(decodeBody(body));
+    }
+    return frames;
+  }
+}
+
+function decodeBody(body: Buffer): Frame {
+  const hlen = body.readUInt32LE(0);
+  const header = JSON.parse(body.subarray(4, 4 + hlen).toString('utf8')) as Frame['header'];
+  let off = 4 + hlen;
+  const tensors: Frame['tensors'] = [];
+  for (const m of header.tensors ?? []) {
+    // copy into an aligned buffer: the payload offset is not necessarily a multiple of 4
+    const data = new Float32Array(m.bytes / 4);
+    new Uint8Array(data.buffer).set(body.subarray(off, off + m.bytes));
+    off += m.bytes;
+    tensors.push({ name: m.name, tensor: { data, dims: m.dims }, ncnnDims: m.ncnn_dims });
+  }
+  return { header, tensors };
+}

@@ -1,0 +1,246 @@
+"""fdk ncnn worker: runs the real ncnn (PyPI package `ncnn`) for fdk, one model per process.
+
+Protocol (stdin -> requests, stdout -> responses), every message is one frame:
+    u32 LE  frame length (bytes after this field)
+    u32 LE  header length H
+    H bytes UTF-8 JSON header
+    rest    tensor payload: float32 little-endian arrays, concatenated in header order
+
+A header lists its tensors as {"tensors": [{"name", "dims", "bytes"}...]} in payload order.
+
+Requests ({"op": ...}):
+    info                                  -> {ncnn, numpy, python}
+    load   {param, bin, threads, fp16}    -> {inputs, outputs, blobs, layers}
+    run    {outputs?} + input tensors     -> output tensors + {ms}
+    extract{names} + input tensors        -> the named blobs (any intermediate blob) + {ms}
+    blobs                                 -> {blobs: [...], layers: [{name,type,bottoms,tops}]}
+    stats                                 -> {rss_kb, peak_rss_kb}
+    release                               -> {} and the process exits
+Responses carry {"ok": true, ...} or {"ok": false, "error": "one line"}.
+
+Shapes: ncnn Mats have no batch axis. An input [1,C,H,W] becomes Mat(w=W,h=H,c=C) (the leading 1 is
+dropped; batch > 1 is an error). Every returned blob gets a leading 1 in front of its ncnn shape
+(c,h,w) / (h,w) / (w), so ncnn [N,4] comes back as [1,N,4], matching the ONNX dims of batch-1
+exports. The ncnn shape itself is returned as "ncnn_dims".
+
+Timing ("ms") is measured here, around extractor creation, input and extraction of all requested
+blobs, so the transfer over the pipe is not counted.
+"""
+import json
+import os
+import resource
+import struct
+import sys
+import time
+import traceback
+
+# Keep stdout for frames only: ncnn (C++) and Python may print; send all of that to stderr.
+_OUT = os.fdopen(os.dup(1), "wb", buffering=0)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+_IN = sys.stdin.buffer
+
+try:
+    import numpy as np
+    import ncnn
+except Exception as e:  # reported to fdk as the first frame-level error
+    _IMPORT_ERROR = f"cannot import ncnn/numpy in the worker venv: {e}"
+else:
+    _IMPORT_ERROR = None
+
+
+def read_exact(n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = _IN.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def read_frame():
+    head = read_exact(4)
+    if head is None:
+        return None
+    (length,) = struct.unpack("<I", head)
+    body = read_exact(length)
+    if body is None:
+        return None
+    (hlen,) = struct.unpack("<I", body[:4])
+    header = json.loads(body[4 : 4 + hlen].decode("utf-8"))
+    payload = memoryview(body)[4 + hlen :]
+    tensors = {}
+    off = 0
+    for t in header.get("tensors", []):
+        n = t["bytes"]
+        arr = np.frombuffer(payload[off : off + n], dtype="<f4").reshape(t["dims"])
+        tensors[t["name"]] = arr
+        off += n
+    return header, tensors
+
+
+def write_frame(header, tensors=()):
+    """tensors: list of (name, dims, ncnn_dims, float32 contiguous ndarray)."""
+    metas, chunks = [], []
+    for name, dims, ncnn_dims, arr in tensors:
+        data = np.ascontiguousarray(arr, dtype="<f4").tobytes()
+        metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": len(data)})
+        chunks.append(data)
+    header = dict(header)
+    if metas:
+        header["tensors"] = metas
+    h = json.dumps(header).encode("utf-8")
+    body_len = 4 + len(h) + sum(len(c) for c in chunks)
+    _OUT.write(struct.pack("<II", body_len, len(h)) + h + b"".join(chunks))
+
+
+class FileError(Exception):
+    """An error about one file: fdk prints it as 'FILE: problem'."""
+
+    def __init__(self, file, msg):
+        super().__init__(msg)
+        self.file = file
+
+
+class Worker:
+    def __init__(self):
+        self.net = None
+
+    def info(self, _req, _t):
+        return {"ncnn": getattr(ncnn, "__version__", "unknown"), "numpy": np.__version__,
+                "python": sys.version.split()[0], "pid": os.getpid()}, []
+
+    def load(self, req, _t):
+        net = ncnn.Net()
+        opt = net.opt
+        opt.num_threads = int(req.get("threads", 1))
+        fp16 = bool(req.get("fp16", False))
+        opt.use_fp16_storage = fp16
+        opt.use_fp16_packed = fp16
+        opt.use_fp16_arithmetic = fp16
+        opt.use_bf16_storage = False
+        opt.use_vulkan_compute = False
+        if net.load_param(req["param"]) != 0:
+            raise FileError(req["param"], "ncnn cannot parse the .param file")
+        if net.load_model(req["bin"]) != 0:
+            raise FileError(req["bin"], "ncnn cannot load the .bin weights (truncated, or not matching the .param)")
+        self.net = net
+        self.threads = opt.num_threads
+        return {"inputs": list(net.input_names()), "outputs": list(net.output_names()),
+                **self._graph()}, []
+
+    def _graph(self):
+        blobs = [b.name for b in self.net.blobs()]
+        layers = [{"name": l.name, "type": l.type, "bottoms": [blobs[i] for i in l.bottoms],
+                   "tops": [blobs[i] for i in l.tops]} for l in self.net.layers()]
+        return {"blobs": blobs, "layers": layers}
+
+    def blobs(self, _req, _t):
+        self._need_net()
+        return self._graph(), []
+
+    def _need_net(self):
+        if self.net is None:
+            raise ValueError("no model loaded")
+
+    def _mats(self, inputs):
+        known = set(self.net.input_names())
+        mats = {}
+        for name, arr in inputs.items():
+            if name not in known:
+                raise ValueError(f"model has no input '{name}' (inputs: {', '.join(sorted(known))})")
+            a = arr
+            if a.ndim >= 2:
+                if a.shape[0] != 1:
+                    raise ValueError(f"input '{name}': ncnn has no batch axis, batch must be 1 (got {list(a.shape)})")
+                a = a[0]
+            if a.ndim > 4:
+                raise ValueError(f"input '{name}': rank {arr.ndim} is more than ncnn supports")
+            mats[name] = ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32))
+        return mats
+
+    def _forward(self, inputs, names, keep_intermediates):
+        self._need_net()
+        mats = self._mats(inputs)
+        results = []
+        t0 = time.perf_counter()
+        ex = self.net.create_extractor()
+        # lightmode frees intermediate blobs; turn it off when extracting several intermediates so
+        # each is computed once and in-place layers don't overwrite the blobs we still want.
+        ex.set_light_mode(not keep_intermediates)
+        for name, m in mats.items():
+            ex.input(name, m)
+        for name in names:
+            rc, m = ex.extract(name)
+            if rc != 0:
+                raise ValueError(f"ncnn extract('{name}') failed with code {rc}")
+            results.append((name, m))
+        ms = (time.perf_counter() - t0) * 1000.0
+        out = []
+        for name, m in results:
+            a = np.array(m)
+            ncnn_dims = list(a.shape)
+            out.append((name, [1] + ncnn_dims, ncnn_dims, a))
+        return ms, out
+
+    def run(self, req, tensors):
+        self._need_net()
+        names = req.get("outputs") or list(self.net.output_names())
+        ms, out = self._forward(tensors, names, False)
+        return {"ms": ms}, out
+
+    def extract(self, req, tensors):
+        self._need_net()
+        known = {b.name for b in self.net.blobs()}
+        missing = [n for n in req["names"] if n not in known]
+        if missing:
+            raise ValueError(f"no such ncnn blob(s): {', '.join(missing[:5])}")
+        ms, out = self._forward(tensors, req["names"], True)
+        return {"ms": ms}, out
+
+    def stats(self, _req, _t):
+        return {"rss_kb": current_rss_kb(), "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, []
+
+
+def current_rss_kb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def main():
+    w = Worker()
+    while True:
+        frame = read_frame()
+        if frame is None:
+            return  # fdk closed the pipe: exit quietly
+        header, tensors = frame
+        op = header.get("op")
+        if _IMPORT_ERROR:
+            write_frame({"ok": False, "error": _IMPORT_ERROR})
+            continue
+        try:
+            if op == "release":
+                write_frame({"ok": True})
+                return
+            fn = getattr(w, op, None) if op in ("info", "load", "run", "extract", "blobs", "stats") else None
+            if fn is None:
+                raise ValueError(f"unknown op {op!r}")
+            reply, out = fn(header, tensors)
+            write_frame({"ok": True, **reply}, out)
+        except Exception as e:  # one line back to fdk; details on stderr for --debug
+            traceback.print_exc(file=sys.stderr)
+            reply = {"ok": False, "error": str(e).replace("\n", " ")}
+            if isinstance(e, FileError):
+                reply["file"] = e.file
+            write_frame(reply)
+
+
+if __name__ == "__main__":
+    main()

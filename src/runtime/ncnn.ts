@@ -1,0 +1,173 @@
+/**
+ * ncnn adapter: the real ncnn (PyPI `ncnn`) in a Python worker process (one per loaded model),
+ * in fdk's own venv `.fdk/ncnn-venv` (created on first use or by `fdk setup ncnn`).
+ *
+ * Shape rule (ncnn Mats have no batch axis): an input [1,C,H,W] is sent as Mat(w=W,h=H,c=C);
+ * every output gets a leading 1 in front of the ncnn shape, so ncnn (c,h,w) -> [1,C,H,W] and
+ * ncnn (h,w) = [N,4] -> [1,N,4], which matches the ONNX dims of batch-1 exports.
+ *
+ * Given an .onnx, the model is first converted with fdk's own converter (cached in
+ * `.fdk/ncnn-cache/`), and the loaded model says so in `converted`.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { FdkError } from '../util/errors.js';
+import { ensureNcnnVenv } from './ncnn-venv.js';
+import { NcnnWorker } from './ncnn-client.js';
+import { convertOnnxForNcnn, type NcnnConversion } from './ncnn-convert.js';
+import type { LoadedModel, LoadOptions, NamedTensor, Runtime, RuntimeInfo, TensorMap } from './types.js';
+
+export interface NcnnLayerInfo {
+  name: string;
+  type: string;
+  bottoms: string[];
+  tops: string[];
+}
+
+export interface NcnnExtracted {
+  tensor: NamedTensor;
+  /** Shape of the ncnn Mat (no batch axis). */
+  ncnnDims: number[];
+}
+
+/** Input shapes declared by an ncnn Input layer (0=w 1=h 2=c), when the .param has them. */
+export function paramInputShapes(paramText: string): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const line of paramText.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[0] !== 'Input' || f.length < 5) continue;
+    const nIn = Number(f[2]);
+    const nOut = Number(f[3]);
+    const top = f[4 + nIn];
+    const kv = new Map<string, number>();
+    for (const p of f.slice(4 + nIn + nOut)) {
+      const [k, v] = p.split('=');
+      kv.set(k, Number(v));
+    }
+    const w = kv.get('0') ?? 0;
+    const h = kv.get('1') ?? 0;
+    const c = kv.get('2') ?? 0;
+    if (w > 0 && h > 0 && c > 0) out[top] = [1, c, h, w];
+  }
+  return out;
+}
+
+export class NcnnModel implements LoadedModel {
+  constructor(
+    private worker: NcnnWorker,
+    readonly inputNames: string[],
+    readonly outputNames: string[],
+    readonly blobs: string[],
+    readonly layers: NcnnLayerInfo[],
+    readonly param: string,
+    readonly bin: string,
+    /** Set when the model was converted from ONNX before loading. */
+    readonly converted: NcnnConversion | undefined,
+    private declaredInputs: Record<string, (number | string)[]>,
+  ) {}
+
+  /** Worker process id (tests kill it to check crash handling). */
+  get pid(): number | undefined {
+    return this.worker.pid;
+  }
+
+  private checkInputs(inputs: TensorMap): void {
+    for (const [name, t] of Object.entries(inputs)) {
+      if (!this.inputNames.includes(name))
+        throw new FdkError(`ncnn model has no input '${name}' (inputs: ${this.inputNames.join(', ')})`, { file: this.param });
+      if (t.data.length !== t.dims.reduce((a, b) => a * b, 1))
+        throw new FdkError(`input '${name}': ${t.data.length} values do not fill dims [${t.dims.join(',')}]`);
+      const want = this.declaredInputs[name];
+      if (!want) continue;
+      const ok = want.length === t.dims.length && want.every((d, i) => typeof d !== 'number' || d <= 0 || d === t.dims[i]);
+      if (!ok)
+        throw new FdkError(`wrong input shape for '${name}': got [${t.dims.join(',')}], the model expects [${want.join(',')}]`, {
+          file: this.converted?.onnx ?? this.param,
+        });
+    }
+  }
+
+  async run(inputs: TensorMap, outputNames?: string[]) {
+    this.checkInputs(inputs);
+    const f = await this.worker.request({ op: 'run', outputs: outputNames ?? this.outputNames }, inputs);
+    const outputs: TensorMap = {};
+    for (const t of f.tensors) outputs[t.name] = t.tensor;
+    return { outputs, ms: Number(f.header.ms) };
+  }
+
+  /** Extracts arbitrary blobs (intermediates included) for per-layer parity. */
+  async extract(inputs: TensorMap, names: string[]): Promise<{ blobs: Record<string, NcnnExtracted>; ms: number }> {
+    this.checkInputs(inputs);
+    const f = await this.worker.request({ op: 'extract', names }, inputs);
+    const blobs: Record<string, NcnnExtracted> = {};
+    for (const t of f.tensors) blobs[t.name] = { tensor: t.tensor, ncnnDims: t.ncnnDims ?? t.tensor.dims.slice(1) };
+    return { blobs, ms: Number(f.header.ms) };
+  }
+
+  /** Current and peak resident memory of the worker process (kB). */
+  async stats(): Promise<{ rssKb: number; peakRssKb: number }> {
+    const f = await this.worker.request({ op: 'stats' }, undefined, 10_000);
+    return { rssKb: Number(f.header.rss_kb), peakRssKb: Number(f.header.peak_rss_kb) };
+  }
+
+  async release(): Promise<void> {
+    await this.worker.close();
+  }
+}
+
+let infoCache: RuntimeInfo | undefined;
+
+async function startWorker(label: string): Promise<NcnnWorker> {
+  const venv = await ensureNcnnVenv({ log: (s) => process.stderr.isTTY && !process.env.CI && process.stderr.write(`fdk setup ncnn: ${s}\n`) });
+  return new NcnnWorker(venv.python, label);
+}
+
+export interface NcnnRuntime extends Runtime {
+  load(model: string, opts?: LoadOptions): Promise<NcnnModel>;
+}
+
+export const ncnnRuntime: NcnnRuntime = {
+  async info(): Promise<RuntimeInfo> {
+    if (infoCache) return infoCache;
+    const w = await startWorker('info');
+    try {
+      const f = await w.request({ op: 'info' }, undefined, 60_000);
+      infoCache = { name: 'ncnn', version: String(f.header.ncnn), detail: `ncnn (PyPI) in a Python ${String(f.header.python)} worker, CPU` };
+      return infoCache;
+    } finally {
+      await w.close();
+    }
+  },
+
+  async load(model: string, opts: LoadOptions = {}): Promise<NcnnModel> {
+    if (!existsSync(model)) throw new FdkError('no such file', { file: model });
+    let param = model;
+    let bin = model.replace(/\.param$/, '.bin');
+    let converted: NcnnConversion | undefined;
+    let declared: Record<string, (number | string)[]> = {};
+    const ext = extname(model).toLowerCase();
+    if (ext === '.onnx') {
+      converted = await convertOnnxForNcnn(model, opts.inputShapes ?? {}, { optimize: opts.ncnnOptimize });
+      param = converted.param;
+      bin = converted.bin;
+      declared = converted.inputShapes;
+    } else if (ext === '.param') {
+      if (!existsSync(bin)) throw new FdkError(`the weights file ${basename(bin)} is missing next to the .param`, { file: bin });
+      declared = paramInputShapes(readFileSync(param, 'utf8'));
+    } else {
+      throw new FdkError('ncnn loads .param (with its .bin) or .onnx (converted first)', { file: model });
+    }
+    if (statSync(bin).size === 0) throw new FdkError('empty .bin weights file', { file: bin });
+    const worker = await startWorker(basename(param));
+    try {
+      const f = await worker.request({ op: 'load', param, bin, threads: opts.threads ?? 1, fp16: opts.fp16 ?? false });
+      const h = f.header as { inputs: string[]; outputs: string[]; blobs: string[]; layers: NcnnLayerInfo[] };
+      return new NcnnModel(worker, h.inputs, h.outputs, h.blobs, h.layers, param, bin, converted, declared);
+    } catch (e) {
+      await worker.close();
+      if (e instanceof FdkError && !e.message.includes(basename(param)) && !e.message.includes(basename(bin)))
+        throw new FdkError(`ncnn cannot load the model: ${e.message}`, { file: model });
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,38 @@
+/** `fdk parity` on real images: runtimes agree within 1e-4; a tolerance that cannot hold fails; bad input. */
+import { describe, it, expect } from 'vitest';
+import { runCli, shared, expectOneLineError } from './helpers/index.js';
+
+const UL = (f: string) => shared('models/ultra-light-1mb', f);
+
+describe('fdk parity', () => {
+  it('ort, wasm and ncnn agree within 1e-4 on the images folder (Ultra-Light slim, official ncnn files)', () => {
+    const r = runCli(['parity', UL('onnx/version-slim-320_simplified.onnx'), '--ncnn-param', UL('ncnn/slim-320.param'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    expect(j.preprocessing).toBe('ulfd-slim-320'); // found from the manifest by the file path
+    expect(j.inputs.length).toBeGreaterThanOrEqual(10);
+    expect(j.pairs.map((p: { a: string; b: string }) => `${p.a}-${p.b}`)).toEqual(['ort-wasm', 'ort-ncnn', 'wasm-ncnn']);
+    for (const p of j.pairs)
+      for (const name of ['scores', 'boxes']) {
+        const d = p.outputs[name];
+        expect(d.maxAbs, `${p.a}/${p.b} ${name}`).toBeLessThanOrEqual(1e-4);
+        expect(d.maxAbs, 'different runtimes are not bit-identical').toBeGreaterThan(0);
+        expect(d.cosine).toBeGreaterThan(0.999999);
+        expect(d.dimsA).toEqual(d.dimsB);
+      }
+  });
+
+  it('exits non-zero when the tolerance cannot hold (atol 0 between two different runtimes)', () => {
+    const r = runCli(['parity', 'ulfd-rfb-320', '--runtimes', 'ort,wasm', '--atol', '0', '--max-images', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/parity: FAILED/);
+  });
+
+  it('bad input: unknown runtime, missing model, image folder without images, unknown preprocessing', () => {
+    expectOneLineError(runCli(['parity', 'ulfd-slim-320', '--runtimes', 'ort,coreml']), /unknown runtime 'coreml'.*ort, wasm, ncnn/);
+    expectOneLineError(runCli(['parity', '/nonexistent/model.onnx']), '/nonexistent/model.onnx: no such file');
+    expectOneLineError(runCli(['parity', 'ulfd-slim-320', '--images', shared('models')]), 'no .jpg/.png images');
+    expectOneLineError(runCli(['parity', 'not-a-model']), /neither a file nor a model id/);
+  });
+});
