@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportedOnnxPath } from '../src/convert/onnx-export.js';
+import { exportedOnnxPath, exportOnnx } from '../src/convert/onnx-export.js';
+import { saveOnnx } from '../src/onnx/io.js';
+import { floatToHalf } from '../src/onnx/tensor.js';
 import { ortRuntime } from '../src/runtime/ort.js';
 import { readNpyFloat32 } from '../src/util/npy.js';
 import { loadCheckpoint } from '../src/convert/pytorch/checkpoint.js';
@@ -97,5 +99,21 @@ describe('a zip checkpoint (torch >= 1.6 layout) built from the legacy one conve
     const dirRef = 'slim-320-sample';
     const out = await run(onnx, readNpyFloat32(ref(dirRef, 'input_tensor_1x3xHxW.npy')));
     for (const name of ['loc', 'conf', 'landms']) expect(maxAbsDiff(out[name].data, readNpyFloat32(ref(dirRef, `${name}.npy`)).data)).toBeLessThanOrEqual(TOL);
+  });
+
+  it('slim with every float tensor stored as float16 (HalfStorage) converts and stays close to the float32 reference', async () => {
+    const tensors = fixturesFrom(loadCheckpoint(shared('models/retinaface-1mb/slim_Final.pth')).tensors).map(([k, t]): [string, FixtureTensor] =>
+      t.dtype === 'float32' ? [k, { ...t, dtype: 'float16', storage: Uint16Array.from(t.storage as Float32Array, floatToHalf) }] : [k, t]);
+    const pth = join(dir, 'slim_half.pth');
+    writeFileSync(pth, zipCheckpoint(tensors));
+    const onnx = join(dir, 'slim_half.onnx');
+    saveOnnx(exportOnnx({ weights: pth, arch: 'slim' }), onnx);
+    const dirRef = 'slim-320-sample';
+    const out = await run(onnx, readNpyFloat32(ref(dirRef, 'input_tensor_1x3xHxW.npy')));
+    for (const name of ['loc', 'conf', 'landms']) {
+      const d = maxAbsDiff(out[name].data, readNpyFloat32(ref(dirRef, `${name}.npy`)).data);
+      expect(d, name).toBeLessThan(0.05); // fp16 weights: ~1e-2, not the 1e-5 of float32
+      expect(d, name).toBeGreaterThan(1e-4); // the half values really were used
+    }
   });
 });

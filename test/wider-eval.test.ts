@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { evaluateWider } from '../src/accuracy/wider/index.js';
-import { readPredictionDir } from '../src/accuracy/wider/predictions.js';
+import { parsePredictionText, readPredictionDir } from '../src/accuracy/wider/predictions.js';
 import { shared, runCli, expectOneLineError } from './helpers/index.js';
 
 const TOL = 1e-6;
@@ -145,17 +145,23 @@ describe('bad prediction input', () => {
     const file = join(dir, '0--Parade', '0_Parade_Parade_0_12.txt');
     writeFileSync(file, '0_Parade_Parade_0_12\n3\n729 133 44 59 0.99\n482 166 40 oops 0.98\n1 2 3 4 0.5\n');
     expectOneLineError(runCli(['eval', dir]), /0_Parade_Parade_0_12\.txt: line 4: 'oops' is not a number/);
-    writeFileSync(file, '0_Parade_Parade_0_12\n3\n729 133 44 59 0.99\n482 166 40\n');
-    expectOneLineError(runCli(['eval', dir]), /0_Parade_Parade_0_12\.txt: line 4: expected 'x y w h score'/);
-    writeFileSync(file, '0_Parade_Parade_0_12\n3\n729 133 44 59 0.99\n');
-    expectOneLineError(runCli(['eval', dir]), /0_Parade_Parade_0_12\.txt: line 2 says 3 boxes but the file has 1/);
-    writeFileSync(file, '0_Parade_Parade_0_12\nmany\n');
-    expectOneLineError(runCli(['eval', dir]), /0_Parade_Parade_0_12\.txt: line 2: box count 'many'/);
+    // The other cases in-process (same FdkError the CLI prints).
+    const parse = (text: string) => () => parsePredictionText(text, 'p.txt');
+    expect(parse('x\n3\n729 133 44 59 0.99\n482 166 40\n')).toThrow(/p\.txt: line 4: expected 'x y w h score'/);
+    expect(parse('x\n3\n729 133 44 59 0.99\n')).toThrow(/p\.txt: line 2 says 3 boxes but the file has 1/);
+    expect(parse('x\n1\n1 2 3 4 0.5\n5 6 7 8 0.4\n')).toThrow(/p\.txt: line 4: more box lines than the count 1/);
+    expect(parse('x\nmany\n')).toThrow(/p\.txt: line 2: box count 'many'/);
+    expect(parse('x\n1\n1 2 0x10 4 0.5\n')).toThrow(/p\.txt: line 3: '0x10' is not a number/);
+    expect(parse('')).toThrow(/p\.txt: empty prediction file/);
+    expect(parse('x')).toThrow(/p\.txt: line 2: missing box count/);
+    // Accepted like the evaluator: trailing spaces, CRLF, blank lines, extra columns, exponents.
+    expect(Array.from(parse('x\r\n2\r\n1 2 3 4 0.5 \r\n\n-5 6.5 7 8 1e-3 9 9\n')())).toEqual([1, 2, 3, 4, 0.5, -5, 6.5, 7, 8, 0.001]);
   });
 
   it('a missing folder, an empty folder and a bad protocol are one-line errors', () => {
     expectOneLineError(runCli(['eval', '/nonexistent/preds']), /\/nonexistent\/preds: no such file/);
     expectOneLineError(runCli(['eval', tmp()]), /no prediction files found/);
+    expectOneLineError(runCli(['eval', LIST]), /list\.txt: is a file, expected a prediction folder/);
     expectOneLineError(runCli(['eval', tmp(), '--protocol', 'octave']), /--protocol must be python or matlab/);
   });
 });

@@ -31,7 +31,7 @@ export async function loadImage(path: string): Promise<BgrImage> {
 
 export async function decodeImage(bytes: Uint8Array, file = '<image>'): Promise<BgrImage> {
   if (bytes.byteLength === 0) throw new FdkError('empty file, expected an image', { file });
-  let raw: { data: Buffer; info: sharp.OutputInfo };
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     raw = await sharp(bytes, { failOn: 'warning' })
       .rotate() // honour EXIF orientation as cv2.imread does

@@ -20,6 +20,12 @@ export interface OnnxAnalyzeOptions {
    * unless it already had one, in which case the BN's shift merges into it.
    */
   foldBn?: boolean;
+  /**
+   * Keep nodes that evaluate to constants (Constant, Shape→Gather→Unsqueeze→Concat glue) as
+   * layers. Default: only under the onnx-tool convention, because onnx-tool profiles every node
+   * (and counts initializers such glue consumes as params); thop only ever sees modules.
+   */
+  keepConstantNodes?: boolean;
 }
 
 function bytesOf(info: TensorInfo): number {
@@ -38,10 +44,12 @@ export function onnxLayerGraph(model: Model, opts: OnnxAnalyzeOptions = {}): Lay
       throw new FdkError(`tensor '${name}' of ${node.opType} node '${node.name || node.outputs[0]}' has unknown dims [${info.shape.join(', ')}]; fix the input shape with --input`, { file });
     return info.shape;
   };
+  // Constants are not activations: they keep their shape for display but occupy no activation memory.
   const ref = (name: string, node: Node): ActivationRef => {
     shapeOf(name, node);
-    return { name, shape: p.infos.get(name)!.shape as number[], bytes: bytesOf(p.infos.get(name)!) };
+    return { name, shape: p.infos.get(name)!.shape as number[], bytes: p.isConstant(name) ? 0 : bytesOf(p.infos.get(name)!) };
   };
+  const keepConstants = opts.keepConstantNodes ?? convention === 'onnx-tool';
 
   const counted = new Set<string>(); // weights already counted (shared weights count once)
   const layers: Layer[] = [];
@@ -60,7 +68,7 @@ export function onnxLayerGraph(model: Model, opts: OnnxAnalyzeOptions = {}): Lay
       const t = node.attrs.value;
       if (t?.type === 'tensor') weightBytes += t.value.byteLength;
     }
-    if (outs.length > 0 && outs.every((o) => p.evaluated.has(o))) {
+    if (!keepConstants && outs.length > 0 && outs.every((o) => p.evaluated.has(o))) {
       constantNodes++;
       continue;
     }

@@ -42,7 +42,12 @@ export function caseInputs(src: ModelSource, shapes: number[][]): Record<string,
   if (names.length !== 1) throw new FdkError(`fdk bench supports models with one input; this one has ${names.length} (${names.join(', ')})`, { file: src.path });
   const [name] = names;
   const declared = src.inputs[name];
-  if (shapes.length === 0) return [{ [name]: isFixedShape(declared) ? declared : DEFAULT_DYNAMIC_SHAPE }];
+  if (shapes.length === 0) {
+    // dynamic graph: the manifest's input size if it has one (Ultra-Light 640 = 1x3x480x640), else 320x240
+    const manifestShape = src.entry?.input.shape;
+    const fallback = manifestShape && isFixedShape(manifestShape) ? manifestShape : DEFAULT_DYNAMIC_SHAPE;
+    return [{ [name]: isFixedShape(declared) ? declared : fallback }];
+  }
   return shapes.map((dims) => {
     const ok = declared.length === dims.length && declared.every((d, i) => typeof d !== 'number' || d <= 0 || d === dims[i]);
     if (!ok)

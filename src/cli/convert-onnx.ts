@@ -3,7 +3,7 @@
  * Default output: `.fdk/exports/<checkpoint name>.onnx`; `-o` chooses the file (written atomically).
  */
 import { basename, extname } from 'node:path';
-import { exportOnnx } from '../convert/onnx-export.js';
+import { exportOnnxWithSummary } from '../convert/onnx-export.js';
 import { ARCH_IDS } from '../convert/builders/index.js';
 import { saveOnnx } from '../onnx/io.js';
 import { workDir } from '../util/data.js';
@@ -23,7 +23,7 @@ export async function convertToOnnxCommand(input: string, opts: ConvertCliOption
   }
   const opset = opts.opset === undefined ? undefined : Number(opts.opset);
   if (opts.opset !== undefined && !Number.isInteger(opset)) throw new FdkError(`bad --opset '${opts.opset}': expected an integer`);
-  const { model, summary } = exportOnnx({ weights: input, arch: opts.arch, input: shape, foldBn: opts.foldBn, opset, postprocess: opts.postprocess });
+  const { model, summary } = exportOnnxWithSummary({ weights: input, arch: opts.arch, input: shape, foldBn: opts.foldBn, opset, postprocess: opts.postprocess });
   const output = opts.output ?? workDir('exports', `${basename(input).replace(/\.(pth|pt|tar|ckpt)$/i, '')}.onnx`);
   saveOnnx(model, output);
   if (opts.json) return printJson({ ...summary, output });

@@ -6,8 +6,10 @@
  * `exportedOnnxPath(id)` exports a manifest model once into .fdk/exports/ and returns the path;
  * other modules' tests use it to get seed ONNX files.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { GraphBuilder } from '../onnx/builder.js';
 import type { Dim, Model } from '../onnx/model.js';
 import { saveOnnx } from '../onnx/io.js';
@@ -50,13 +52,13 @@ export interface ExportSummary {
 }
 
 /** Number of priors (N of the [1,N,k] outputs) for a fixed input, from ceil(size/stride) feature maps. */
-function priorCount(archFamily: 'seed' | 'ultra-light', archId: string, h: number, w: number): number {
+function priorCount(archId: string, h: number, w: number): number {
   const levels: [number, number][] = archId === 'mnet0.25' ? [[8, 2], [16, 2], [32, 2]] : [[8, 3], [16, 2], [32, 2], [64, 3]];
-  void archFamily;
   return levels.reduce((n, [s, a]) => n + a * Math.ceil(h / s) * Math.ceil(w / s), 0);
 }
 
-export function exportOnnx(o: ExportOptions): { model: Model; summary: ExportSummary } {
+/** Builds the ONNX model and a summary of it (used by the CLI). */
+export function exportOnnxWithSummary(o: ExportOptions): { model: Model; summary: ExportSummary } {
   const arch = findArch(o.arch);
   if (!arch) throw new FdkError(`unknown --arch '${o.arch}' (known: ${ARCH_IDS.join(', ')})`);
   const opset = o.opset ?? DEFAULT_OPSET;
@@ -88,7 +90,7 @@ export function exportOnnx(o: ExportOptions): { model: Model; summary: ExportSum
     throw new FdkError(`checkpoint does not match --arch ${arch.id}: ${parts.join('; ')}`, { file: o.weights });
   }
 
-  const n: Dim = fixedHW ? priorCount(arch.family, arch.id, fixedHW[0], fixedHW[1]) : 'N';
+  const n: Dim = fixedHW ? priorCount(arch.id, fixedHW[0], fixedHW[1]) : 'N';
   const outputs = outs.map((x) => ({ name: x.name, shape: [1, n, x.last] as Dim[] }));
   outs.forEach((x, i) => g.addOutput(x.tensor, x.name, 'float32', outputs[i].shape));
   const model = g.build({ producerName: 'fdk', producerVersion: '0.1.0', docString: `${arch.title}; converted from ${basename(o.weights)} by fdk (no PyTorch)` });
@@ -105,8 +107,33 @@ export function exportOnnx(o: ExportOptions): { model: Model; summary: ExportSum
   };
 }
 
+/** Builds the ONNX model of checkpoint `o.weights` for architecture `o.arch`. */
+export function exportOnnx(o: ExportOptions): Model {
+  return exportOnnxWithSummary(o).model;
+}
+
 /** Bumped when the builders change what they emit, so cached exports are redone. */
 const EXPORT_VERSION = 1;
+
+let codeHash: string | undefined;
+/** Hash of the exporter's own code (this folder, builders, reader): a changed exporter re-exports. */
+function exporterCodeHash(): string {
+  if (codeHash) return codeHash;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const h = createHash('sha256');
+  const files: string[] = [];
+  for (const dir of [here, join(here, 'builders'), join(here, 'pytorch')]) {
+    try {
+      files.push(...readdirSync(dir).filter((n) => /\.(ts|js)$/.test(n)).sort().map((n) => join(dir, n)));
+    } catch {
+      // folder missing in a trimmed install: hash what exists
+    }
+  }
+  for (const n of ['builder', 'model', 'io', 'tensor']) for (const ext of ['.ts', '.js']) files.push(join(here, '..', 'onnx', n + ext));
+  for (const f of files) if (existsSync(f)) h.update(basename(f)).update(readFileSync(f));
+  codeHash = h.digest('hex').slice(0, 16);
+  return codeHash;
+}
 
 export interface ExportedOptions {
   /** H and W dynamic (default true); false = the model's reference size (Ultra-Light 320x240 / 640x480, seed 320x240). */
@@ -130,14 +157,14 @@ export function exportedOnnxPath(modelId: string, opts: ExportedOptions = {}): s
   const path = workDir('exports', `${tag}.onnx`);
   const stampPath = `${path}.stamp.json`;
   const weights = modelFile(entry, 'pth');
-  const stamp = JSON.stringify({ version: EXPORT_VERSION, weights: entry.files.pth?.sha256 });
+  const stamp = JSON.stringify({ version: EXPORT_VERSION, code: exporterCodeHash(), weights: entry.files.pth?.sha256 });
   if (existsSync(path) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return path;
   let input: number[] | undefined;
   if (!dynamic) {
     const a = entry.anchors;
     input = a.kind === 'ultra-light' ? [1, 3, a.imageSize[1], a.imageSize[0]] : [1, 3, 240, 320];
   }
-  const { model } = exportOnnx({ weights, arch: entry.arch, input, foldBn: opts.foldBn, opset, postprocess });
+  const model = exportOnnx({ weights, arch: entry.arch, input, foldBn: opts.foldBn, opset, postprocess });
   saveOnnx(model, path);
   writeFileAtomic(stampPath, stamp);
   return path;

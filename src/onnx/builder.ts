@@ -46,12 +46,12 @@ export class GraphBuilder {
   private used = new Set<string>();
   private nodeNames = new Set<string>();
   private counter = 0;
+  private readonly graphName: string;
 
   constructor(opts: { opset: number; name?: string }) {
     this.opset = opts.opset;
     this.graphName = opts.name ?? 'graph';
   }
-  private graphName: string;
 
   /** A tensor name not used yet, derived from `base`. */
   fresh(base: string): string {

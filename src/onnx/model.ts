@@ -56,6 +56,8 @@ export interface Graph {
 export interface OpsetId {
   domain: string;
   version: number;
+  /** The file left `domain` out (rather than writing ""): kept so a round trip stays byte-identical. */
+  domainOmitted?: boolean;
 }
 
 export interface Model {
@@ -175,6 +177,7 @@ export function tensorFromProto(t: Pb, ctx: DecodeContext): Tensor {
     tensor = new Tensor(name, dtype, dims, { raw: t.rawData as Uint8Array });
   } else {
     tensor = new Tensor(name, dtype, dims, typedFieldValues(t, dtype));
+    if (dtype !== 'string') TYPED_STORAGE.add(tensor);
   }
   if (t.docString) tensor.docString = t.docString;
   return tensor;
@@ -197,6 +200,25 @@ function typedFieldValues(t: Pb, dtype: DType): { values?: import('./tensor.js')
   }
 }
 
+/**
+ * Tensors that arrived in the typed fields (float_data, int64_data, ...) instead of raw_data
+ * (onnx-simplifier writes constants that way): written back the same way, so a round trip
+ * stays byte-identical.
+ */
+const TYPED_STORAGE = new WeakSet<Tensor>();
+
+function typedFieldsToProto(t: Tensor, p: Pb): void {
+  const v = t.data;
+  switch (t.dtype) {
+    case 'float32': p.floatData = Array.from(v as Float32Array); break;
+    case 'float64': p.doubleData = Array.from(v as Float64Array); break;
+    case 'int64': p.int64Data = Array.from(v as BigInt64Array, (x) => x.toString()); break;
+    case 'uint64': p.uint64Data = Array.from(v as BigUint64Array, (x) => x.toString()); break;
+    case 'uint32': p.uint64Data = Array.from(v as Uint32Array); break;
+    default: p.int32Data = Array.from(v as Int32Array); break;
+  }
+}
+
 export function tensorToProto(t: Tensor): Pb {
   const p: Pb = { dataType: dtypeCode(t.dtype), dims: t.dims.map(numberToInt64) };
   if (t.name) p.name = t.name; // Constant-node tensors are often unnamed
@@ -206,6 +228,8 @@ export function tensorToProto(t: Tensor): Pb {
     p.externalData = t.external.extra;
   } else if (t.dtype === 'string') {
     p.stringData = t.strings ?? [];
+  } else if (TYPED_STORAGE.has(t)) {
+    typedFieldsToProto(t, p);
   } else {
     p.rawData = t.bytes;
   }
@@ -362,7 +386,10 @@ export function modelFromProto(m: Pb, ctx: DecodeContext): Model {
   for (const [k, v] of Object.entries(m)) if (!MODEL_MODELLED.has(k) && v !== undefined && (!Array.isArray(v) || v.length)) extra[k] = v;
   return {
     irVersion: longToNumber(m.irVersion ?? 0),
-    opsetImport: (m.opsetImport ?? []).map((o: Pb) => ({ domain: o.domain ?? '', version: longToNumber(o.version ?? 0) })),
+    opsetImport: (m.opsetImport ?? []).map((o: Pb) => ({
+      domain: o.domain ?? '', version: longToNumber(o.version ?? 0),
+      ...(Object.prototype.hasOwnProperty.call(o, 'domain') ? {} : { domainOmitted: true }),
+    })),
     producerName: m.producerName ?? '',
     producerVersion: m.producerVersion ?? '',
     graph: graphFromProto(m.graph ?? {}, ctx),
@@ -374,7 +401,7 @@ export function modelToProto(m: Model): Pb {
   return {
     ...(m.extra ?? {}),
     irVersion: m.irVersion,
-    opsetImport: m.opsetImport.map((o) => ({ domain: o.domain, version: o.version })),
+    opsetImport: m.opsetImport.map((o) => (o.domainOmitted && !o.domain ? { version: o.version } : { domain: o.domain, version: o.version })),
     producerName: m.producerName,
     producerVersion: m.producerVersion,
     graph: graphToProto(m.graph),

@@ -43,11 +43,23 @@ export interface ParityReport {
   ok: boolean;
 }
 
-export async function loadOn(runtime: RuntimeName, src: ModelSource, opts: { threads?: number; ncnnParam?: string }): Promise<LoadedModel> {
+export async function loadOn(
+  runtime: RuntimeName,
+  src: ModelSource,
+  opts: { threads?: number; ncnnParam?: string; inputShapes?: Record<string, number[]> },
+): Promise<LoadedModel> {
   const rt = await getRuntime(runtime);
-  if (runtime === 'ncnn') return rt.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1 });
+  // ncnn converts with the input size fixed when all inputs share it (e.g. Ultra-Light priors built from H/W)
+  if (runtime === 'ncnn') return rt.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1, inputShapes: opts.inputShapes });
   if (src.kind !== 'onnx') throw new FdkError(`${runtime} cannot run an ncnn .param; pass the .onnx model`, { file: src.path });
   return rt.load(src.path, { threads: opts.threads ?? 1 });
+}
+
+/** The input shape when every parity input has the same one (fixed-size models), else undefined. */
+function sharedInputShape(src: ModelSource, inputs: ParityInput[]): Record<string, number[]> | undefined {
+  const shapes = new Set(inputs.map((i) => i.pre.dims.join('x')));
+  const name = Object.keys(src.inputs)[0];
+  return shapes.size === 1 && name ? { [name]: [...inputs[0].pre.dims] } : undefined;
 }
 
 export async function runParity(src: ModelSource, entry: ModelEntry, inputs: ParityInput[], opts: ParityOptions): Promise<ParityReport> {
@@ -62,7 +74,7 @@ export async function runParity(src: ModelSource, entry: ModelEntry, inputs: Par
   try {
     for (const r of opts.runtimes) {
       opts.onProgress?.(`loading ${r}`);
-      const m = await loadOn(r, src, opts);
+      const m = await loadOn(r, src, { ...opts, inputShapes: sharedInputShape(src, inputs) });
       models[r] = m;
       const info = await (await getRuntime(r)).info();
       const notes: string[] = [];
