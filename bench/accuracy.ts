@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { getModel } from '../src/models/manifest.js';
 import { detectAll } from '../src/accuracy/pool.js';
 import { runAccuracy } from '../src/accuracy/run.js';
-import { resolveDataDir } from '../src/util/data.js';
+import { resolveDataDir, workDir } from '../src/util/data.js';
 
 /** The original pipelines (test_widerface.py + PyTorch 1.13 CPU, 2 threads) on this machine kind. */
 const ORIGINAL_SECONDS: Record<string, number> = { 'slim-320': 177, 'mnet0.25-640': 283 };
@@ -42,6 +42,7 @@ interface RuntimeRate {
   seconds?: number;
   imagesPerSecond?: number;
   meanInferenceMs?: number;
+  ap?: { easy: number; medium: number; hard: number };
   error?: string;
 }
 
@@ -49,22 +50,15 @@ async function rateOnValMini(runtime: string): Promise<RuntimeRate> {
   const data = resolveDataDir()!;
   const mini = join(data, 'wider', 'val-mini');
   const paths = readFileSync(join(mini, 'list.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean).map((l) => join(mini, 'images', l));
-  const entry = getModel('mnet0.25');
   // warm-up: load + first image (ncnn converts the model and starts its worker here)
   try {
-    await detectAll(entry, paths.slice(0, 1), { runtime, longSide: 640, jobs: 1 }, () => {});
+    await detectAll(getModel('mnet0.25'), paths.slice(0, 1), { runtime, longSide: 640, jobs: 1 }, () => {});
+    const r = await runAccuracy({ models: ['mnet0.25'], longSides: [640], runtime, jobs, outDir: join(workDir('bench-accuracy'), runtime) });
+    const x = r.rows[0];
+    return { runtime, images: x.images, seconds: x.seconds, imagesPerSecond: x.imagesPerSecond, meanInferenceMs: x.meanInferenceMs, ap: x.ap };
   } catch (e) {
     return { runtime, images: paths.length, error: (e as Error).message.split('\n')[0] };
   }
-  let inf = 0;
-  const t0 = performance.now();
-  try {
-    await detectAll(entry, paths, { runtime, longSide: 640, jobs }, (r) => (inf += r.inferenceMs));
-  } catch (e) {
-    return { runtime, images: paths.length, error: (e as Error).message.split('\n')[0] };
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return { runtime, images: paths.length, seconds, imagesPerSecond: paths.length / seconds, meanInferenceMs: inf / paths.length };
 }
 
 async function main() {
@@ -75,7 +69,7 @@ async function main() {
   for (const rt of runtimes) {
     const r = await rateOnValMini(rt);
     rates.push(r);
-    log(r.error ? `   ${rt.padEnd(5)} unavailable: ${r.error}` : `   ${rt.padEnd(5)} ${r.imagesPerSecond!.toFixed(1)} images/s  (${r.seconds!.toFixed(1)} s; mean inference ${r.meanInferenceMs!.toFixed(1)} ms/image/worker)`);
+    log(r.error ? `   ${rt.padEnd(5)} unavailable: ${r.error}` : `   ${rt.padEnd(5)} ${r.imagesPerSecond!.toFixed(1)} images/s  (${r.seconds!.toFixed(1)} s; mean inference ${r.meanInferenceMs!.toFixed(1)} ms/image/worker; AP ${r.ap!.easy.toFixed(4)} / ${r.ap!.medium.toFixed(4)} / ${r.ap!.hard.toFixed(4)})`);
   }
   out.valMiniRates = rates;
 
@@ -89,7 +83,7 @@ async function main() {
       const original = ORIGINAL_SECONDS[row];
       if (haveFull) {
         const t0 = performance.now();
-        const r = await runAccuracy({ models: [m[1]], longSides: [Number(m[2])], widerDir: fullDir, jobs });
+        const r = await runAccuracy({ models: [m[1]], longSides: [Number(m[2])], widerDir: fullDir, jobs, outDir: workDir('bench-accuracy', 'full') });
         const seconds = (performance.now() - t0) / 1000;
         const x = r.rows[0];
         full.push({ row, measured: true, seconds, original, speedup: original ? original / seconds : undefined, ap: x.ap, rerun: x.rerun });
@@ -97,7 +91,7 @@ async function main() {
       } else {
         // estimate from the val-mini rate of this row
         const t0 = performance.now();
-        const r = await runAccuracy({ models: [m[1]], longSides: [Number(m[2])], jobs });
+        const r = await runAccuracy({ models: [m[1]], longSides: [Number(m[2])], jobs, outDir: workDir('bench-accuracy', 'mini') });
         const perImage = (performance.now() - t0) / 1000 / r.images;
         const seconds = perImage * FULL_VAL_IMAGES;
         full.push({ row, measured: false, seconds, original, speedup: original ? original / seconds : undefined });

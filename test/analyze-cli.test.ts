@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadOnnx, saveOnnx } from '../src/onnx/io.js';
 import { attrInt, attrInts } from '../src/onnx/model.js';
 import { onnxType } from '../src/onnx/proto.js';
-import { summarize, type LayerGraph } from '../src/analyze/index.js';
+import { analyzeFile, summarize, type AnalyzeOptions, type LayerGraph } from '../src/analyze/index.js';
 import { shared, runCli, expectOneLineError } from './helpers/index.js';
 
 const UL = shared('models', 'ultra-light-1mb', 'onnx');
@@ -27,8 +27,11 @@ function analyze(file: string, ...extra: string[]): Report {
   if (r.code !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }
+/** In-process analysis (the CLI path is covered by the format and bad-input tests below). */
+const inProcess = async (file: string, opts: AnalyzeOptions = {}): Promise<Report> =>
+  (await analyzeFile(file, { inputShapes: { input: [1, 3, 240, 320] }, ...opts })) as unknown as Report;
 const reports = new Map<string, Report>();
-const report = (f: string) => reports.get(f) ?? reports.set(f, analyze(join(UL, f))).get(f)!;
+const report = async (f: string) => reports.get(f) ?? reports.set(f, await inProcess(join(UL, f))).get(f)!;
 const op = (r: Report, name: string) => r.byOp.find((o) => o.op === name) ?? { macs: 0, params: 0, count: 0 };
 
 /** Conv MACs from first principles: walk the convs in file order tracking H and W per tensor. */
@@ -57,8 +60,8 @@ function closedFormConvMacs(file: string): Map<string, number> {
 }
 
 describe('fdk analyze on the Ultra-Light files', () => {
-  it.each(FILES)('%s: totals are consistent and every conv matches the closed form', (f) => {
-    const r = report(f);
+  it.each(FILES)('%s: totals are consistent and every conv matches the closed form', async (f) => {
+    const r = await report(f);
     expect(r.totals.flops).toBe(2 * r.totals.macs);
     expect(Number.isInteger(r.totals.macs) && Number.isInteger(r.totals.params)).toBe(true);
     expect(r.totals.macs).toBe(r.layers.reduce((a, l) => a + l.macs, 0));
@@ -72,23 +75,23 @@ describe('fdk analyze on the Ultra-Light files', () => {
     expect(r.layers[0].inputShapes[0]).toEqual([1, 3, 240, 320]);
   });
 
-  it.each(['slim', 'RFB'])('version-%s: simplified and non-simplified give identical conv/BN totals', (net) => {
-    const full = report(`version-${net}-320.onnx`);
-    const simp = report(`version-${net}-320_simplified.onnx`);
+  it.each(['slim', 'RFB'])('version-%s: simplified and non-simplified give identical conv/BN totals', async (net) => {
+    const full = await report(`version-${net}-320.onnx`);
+    const simp = await report(`version-${net}-320_simplified.onnx`);
     const bnElems = op(full, 'BatchNormalization').macs / 4; // thop: BN = 4 x elements
     // The simplifier folds BN into the convs, adding a bias: one add per BN element.
     expect(op(full, 'Conv').macs + bnElems).toBe(op(simp, 'Conv').macs);
     expect(op(full, 'Conv').count).toBe(op(simp, 'Conv').count);
     // Counting BN folded (--fold-bn) gives the simplified model's conv/BN totals exactly.
-    const folded = analyze(join(UL, `version-${net}-320.onnx`), '--fold-bn');
+    const folded = await inProcess(join(UL, `version-${net}-320.onnx`), { foldBn: true });
     expect({ macs: op(folded, 'Conv').macs, params: op(folded, 'Conv').params, bn: op(folded, 'BatchNormalization').count })
       .toEqual({ macs: op(simp, 'Conv').macs, params: op(simp, 'Conv').params, bn: 0 });
   });
 
-  it('onnx-tool convention: BN at 31 ops/element, ReLU 1, conv identical to thop', () => {
+  it('onnx-tool convention: BN at 31 ops/element, ReLU 1, conv identical to thop', async () => {
     const f = join(UL, 'version-slim-320.onnx');
-    const t = report('version-slim-320.onnx');
-    const o = analyze(f, '--convention', 'onnx-tool');
+    const t = await report('version-slim-320.onnx');
+    const o = await inProcess(f, { convention: 'onnx-tool' });
     expect(op(o, 'Conv').macs).toBe(op(t, 'Conv').macs);
     expect(op(o, 'BatchNormalization').macs).toBe((op(t, 'BatchNormalization').macs / 4) * 31);
     const relu = o.layers.filter((l) => l.op === 'Relu');
@@ -97,9 +100,10 @@ describe('fdk analyze on the Ultra-Light files', () => {
     expect(o.totals.params - t.totals.params).toBe(op(t, 'BatchNormalization').params);
   });
 
-  it('--csv and --md carry the same totals as --json', () => {
+  it('--csv and --md carry the same totals as --json', async () => {
     const f = join(UL, 'version-RFB-320_simplified.onnx');
-    const j = report('version-RFB-320_simplified.onnx');
+    const j = analyze(f);
+    expect(j).toEqual(JSON.parse(JSON.stringify(await report('version-RFB-320_simplified.onnx'))));
     const csv = runCli(['analyze', f, '--csv']);
     expect(csv.code).toBe(0);
     const rows = csv.stdout.trim().split('\n');
@@ -152,13 +156,13 @@ describe('fdk analyze: bad input gets one error line', () => {
     expectOneLineError(runCli(['analyze', p]), /tensor\.onnx: (is a protobuf message but not an ONNX model|not a valid ONNX file)/);
   });
   it('missing file', () => expectOneLineError(runCli(['analyze', join(tmp, 'nope.onnx')]), /nope\.onnx: no such file/));
-  it('symbolic dim with no --input, then fixed with --input', () => {
+  it('symbolic dim with no --input, then fixed with --input', async () => {
     const m = loadOnnx(join(UL, 'version-slim-320_simplified.onnx'));
     m.graph.inputs[0].shape = [1, 3, 'H', 'W'];
     const p = join(tmp, 'dynamic.onnx');
     saveOnnx(m, p);
     expectOneLineError(runCli(['analyze', p]), /dynamic\.onnx: input 'input' has symbolic dims \[1x3xHxW\]/);
-    expect(analyze(p).totals).toEqual(report('version-slim-320_simplified.onnx').totals);
+    expect(analyze(p).totals).toEqual((await report('version-slim-320_simplified.onnx')).totals);
   });
   it('op it cannot infer', () => {
     const m = loadOnnx(join(UL, 'version-slim-320_simplified.onnx'));
@@ -166,6 +170,10 @@ describe('fdk analyze: bad input gets one error line', () => {
     const p = join(tmp, 'mystery.onnx');
     saveOnnx(m, p);
     expectOneLineError(runCli(['analyze', p]), /mystery\.onnx: cannot infer shapes for op MysteryOp \(node 'strange'\)/);
+  });
+  it('wrong input shape: channel mismatch named with the conv, rank mismatch named with the input', () => {
+    expectOneLineError(runCli(['analyze', slim, '--input', '1x4x240x320']), /cannot infer shapes for op Conv .*input has 4 channels, weight \[16,3,3,3\]/);
+    expectOneLineError(runCli(['analyze', slim, '--input', '3x240x320']), /--input input:3x240x320 has rank 3, the model declares rank 4/);
   });
   it('unknown convention and wrong --input name', () => {
     expectOneLineError(runCli(['analyze', slim, '--convention', 'fvcore']), /unknown --convention 'fvcore'/);

@@ -3,7 +3,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, shared, expectOneLineError } from './helpers/index.js';
+import { shared, expectOneLineError } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 import { latencyStats, percentile } from '../src/bench/stats.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fdk-bench-'));
@@ -25,8 +26,8 @@ function checkCase(c: Record<string, any>) {
 
 describe('fdk bench', () => {
   let baselineJson = '';
-  it('ort and wasm on a manifest model id, two thread counts', () => {
-    const r = runCli(['bench', 'ulfd-slim-320', '--runtimes', 'ort,wasm', '--threads', '1,2', '--warmup', '1', '--runs', '3', '--json']);
+  it('ort and wasm on a manifest model id, two thread counts', async () => {
+    const r = await runCliAsync(['bench', 'ulfd-slim-320', '--runtimes', 'ort,wasm', '--threads', '1,2', '--warmup', '1', '--runs', '3', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.model.path).toMatch(/version-slim-320\.onnx$/);
@@ -38,8 +39,8 @@ describe('fdk bench', () => {
     baselineJson = r.stdout;
   });
 
-  it('ncnn on an ncnn .param: worker memory is counted, two input shapes', () => {
-    const r = runCli(['bench', shared('models/ultra-light-1mb/ncnn/RFB-320.param'), '--runtimes', 'ncnn', '--input', '1x3x240x320,1x3x480x640', '--warmup', '1', '--runs', '3', '--json']);
+  it('ncnn on an ncnn .param: worker memory is counted, two input shapes', async () => {
+    const r = await runCliAsync(['bench', shared('models/ultra-light-1mb/ncnn/RFB-320.param'), '--runtimes', 'ncnn', '--input', '1x3x240x320,1x3x480x640', '--warmup', '1', '--runs', '3', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.cases.map((c: any) => c.input)).toEqual(['1x3x240x320', '1x3x480x640']);
@@ -51,29 +52,33 @@ describe('fdk bench', () => {
     }
   });
 
-  it('--baseline flags a case slower than an earlier run beyond the threshold', () => {
+  it('--baseline flags a case slower than an earlier run beyond the threshold', async () => {
     const base = JSON.parse(baselineJson);
     base.cases[0].latency.median /= 10; // pretend ort/1 used to be 10x faster
     base.cases[1].latency.median *= 10; // and ort/2 10x slower
     const file = join(tmp, 'base.json');
     writeFileSync(file, JSON.stringify(base));
-    const r = runCli(['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--threads', '1,2', '--warmup', '1', '--runs', '3', '--baseline', file, '--json']);
+    const r = await runCliAsync(['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--threads', '1,2', '--warmup', '1', '--runs', '3', '--baseline', file, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout).baseline.deltas;
     expect(d.map((x: any) => x.flag)).toEqual(['slower', 'faster']);
-    const t = runCli(['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--warmup', '1', '--runs', '3', '--baseline', file, '--fail-on-regression']);
+    const t = await runCliAsync(['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--warmup', '1', '--runs', '3', '--baseline', file, '--fail-on-regression']);
     expect(t.code).toBe(1);
     expect(t.stdout).toMatch(/SLOWER/);
   });
 
-  it('bad input: unknown runtime, bad baseline, a shape the fixed-size model cannot take, .param on ort', () => {
-    expectOneLineError(runCli(['bench', 'ulfd-slim-320', '--runtimes', 'ort,tvm']), /unknown runtime 'tvm'.*ort, wasm, ncnn/);
+  it('bad input: unknown runtime, bad baseline, a shape the fixed-size model cannot take, .param on ort', async () => {
     const junk = join(tmp, 'junk.json');
     writeFileSync(junk, '{"not": "a bench"}');
-    expectOneLineError(runCli(['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--baseline', junk]), 'junk.json: baseline is not the output');
-    expectOneLineError(runCli(['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--input', '1x3x480x640']), /--input 1x3x480x640 does not fit/);
-    expectOneLineError(runCli(['bench', shared('models/ultra-light-1mb/ncnn/slim-320.param'), '--runtimes', 'ort']), /runs only on the ncnn runtime/);
-    expectOneLineError(runCli(['bench', 'ulfd-slim-320', '--runs', '0']), /bad --runs/);
+    const cases: [string[], string | RegExp][] = [
+      [['bench', 'ulfd-slim-320', '--runtimes', 'ort,tvm'], /unknown runtime 'tvm'.*ort, wasm, ncnn/],
+      [['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--baseline', junk], 'junk.json: baseline is not the output'],
+      [['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--input', '1x3x480x640'], /--input 1x3x480x640 does not fit/],
+      [['bench', shared('models/ultra-light-1mb/ncnn/slim-320.param'), '--runtimes', 'ort'], /runs only on the ncnn runtime/],
+      [['bench', 'ulfd-slim-320', '--runs', '0'], /bad --runs/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCliAsync(args)));
+    results.forEach((r, i) => expectOneLineError(r, cases[i][1]));
   });
 });
 

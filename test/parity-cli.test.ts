@@ -1,12 +1,13 @@
 /** `fdk parity` on real images: runtimes agree within 1e-4; a tolerance that cannot hold fails; bad input. */
 import { describe, it, expect } from 'vitest';
-import { runCli, shared, expectOneLineError } from './helpers/index.js';
+import { shared, expectOneLineError } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const UL = (f: string) => shared('models/ultra-light-1mb', f);
 
 describe('fdk parity', () => {
-  it('ort, wasm and ncnn agree within 1e-4 on the images folder (Ultra-Light slim, official ncnn files)', () => {
-    const r = runCli(['parity', UL('onnx/version-slim-320_simplified.onnx'), '--ncnn-param', UL('ncnn/slim-320.param'), '--json']);
+  it('ort, wasm and ncnn agree within 1e-4 on the images folder (Ultra-Light slim, official ncnn files)', async () => {
+    const r = await runCliAsync(['parity', UL('onnx/version-slim-320_simplified.onnx'), '--ncnn-param', UL('ncnn/slim-320.param'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(true);
@@ -23,16 +24,20 @@ describe('fdk parity', () => {
       }
   });
 
-  it('exits non-zero when the tolerance cannot hold (atol 0 between two different runtimes)', () => {
-    const r = runCli(['parity', 'ulfd-rfb-320', '--runtimes', 'ort,wasm', '--atol', '0', '--max-images', '2']);
+  it('exits non-zero when the tolerance cannot hold (atol 0 between two different runtimes)', async () => {
+    const r = await runCliAsync(['parity', 'ulfd-rfb-320', '--runtimes', 'ort,wasm', '--atol', '0', '--max-images', '2']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/parity: FAILED/);
   });
 
-  it('bad input: unknown runtime, missing model, image folder without images, unknown preprocessing', () => {
-    expectOneLineError(runCli(['parity', 'ulfd-slim-320', '--runtimes', 'ort,coreml']), /unknown runtime 'coreml'.*ort, wasm, ncnn/);
-    expectOneLineError(runCli(['parity', '/nonexistent/model.onnx']), '/nonexistent/model.onnx: no such file');
-    expectOneLineError(runCli(['parity', 'ulfd-slim-320', '--images', shared('models')]), 'no .jpg/.png images');
-    expectOneLineError(runCli(['parity', 'not-a-model']), /neither a file nor a model id/);
+  it('bad input: unknown runtime, missing model, image folder without images, unknown preprocessing', async () => {
+    const cases: [string[], string | RegExp][] = [
+      [['parity', 'ulfd-slim-320', '--runtimes', 'ort,coreml'], /unknown runtime 'coreml'.*ort, wasm, ncnn/],
+      [['parity', '/nonexistent/model.onnx'], '/nonexistent/model.onnx: no such file'],
+      [['parity', 'ulfd-slim-320', '--images', shared('models')], 'no .jpg/.png images'],
+      [['parity', 'not-a-model'], /neither a file nor a model id/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCliAsync(args)));
+    results.forEach((r, i) => expectOneLineError(r, cases[i][1]));
   });
 });

@@ -7,7 +7,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { rmSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, shared, expectOneLineError } from './helpers/index.js';
+import { shared, expectOneLineError } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const UL = (f: string) => shared('models/ultra-light-1mb', f);
 const ONNX = UL('onnx/version-slim-320_simplified.onnx');
@@ -53,8 +54,8 @@ describe('fdk parity --per-layer', () => {
     expect(bin.length - last.end).toBeLessThanOrEqual(4 * 64);
   });
 
-  it('clean model: no diverging layer, all shared tensors compared', () => {
-    const r = runCli(['parity', ONNX, '--per-layer', '--ncnn-param', PARAM, '--json']);
+  it('clean model: no diverging layer, all shared tensors compared', async () => {
+    const r = await runCliAsync(['parity', ONNX, '--per-layer', '--ncnn-param', PARAM, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(true);
@@ -63,7 +64,7 @@ describe('fdk parity --per-layer', () => {
     for (const l of j.layers) expect(l.maxAbs).toBeLessThan(1e-3);
   });
 
-  it('a corrupted convolution in the .bin is reported as the first diverging layer, by name', () => {
+  it('a corrupted convolution in the .bin is reported as the first diverging layer, by name', async () => {
     const victim = ranges[17]; // a convolution in the middle of the backbone
     const bad = Buffer.from(bin);
     const f = new Float32Array(bad.buffer, bad.byteOffset + victim.start, (victim.end - victim.start) / 4);
@@ -71,7 +72,7 @@ describe('fdk parity --per-layer', () => {
     writeFileSync(join(tmp, 'slim-320.bin'), bad);
     copyFileSync(PARAM, join(tmp, 'slim-320.param'));
 
-    const j = runCli(['parity', ONNX, '--per-layer', '--ncnn-param', join(tmp, 'slim-320.param'), '--json']);
+    const j = await runCliAsync(['parity', ONNX, '--per-layer', '--ncnn-param', join(tmp, 'slim-320.param'), '--json']);
     expect(j.code).toBe(1);
     const rep = JSON.parse(j.stdout);
     expect(rep.ok).toBe(false);
@@ -84,12 +85,12 @@ describe('fdk parity --per-layer', () => {
     expect(i).toBeGreaterThan(0);
     for (const l of rep.layers.slice(0, i)) expect(l.ok).toBe(true);
 
-    const t = runCli(['parity', ONNX, '--per-layer', '--ncnn-param', join(tmp, 'slim-320.param')]);
+    const t = await runCliAsync(['parity', ONNX, '--per-layer', '--ncnn-param', join(tmp, 'slim-320.param')]);
     expect(t.code).toBe(1);
     expect(t.stdout).toMatch(new RegExp(`first diverging layer: Conv '[^']*' -> ${victim.top} .*ncnn Convolution(DepthWise)? '${victim.layer}'`));
   });
 
-  it('--per-layer with an .param as MODEL is a clear error', () => {
-    expectOneLineError(runCli(['parity', PARAM, '--per-layer', '--preprocess', 'ulfd-slim-320']), '--per-layer needs the ONNX model');
+  it('--per-layer with an .param as MODEL is a clear error', async () => {
+    expectOneLineError(await runCliAsync(['parity', PARAM, '--per-layer', '--preprocess', 'ulfd-slim-320']), '--per-layer needs the ONNX model');
   });
 });

@@ -85,6 +85,21 @@ describe('preprocess (Ultra-Light, fixed 320x240 uint8)', () => {
   }
 });
 
+describe('RGB fast path', () => {
+  it('an image kept in decode order (RGB) gives the same tensors as the BGR image, both families', async () => {
+    const bgr = await loadImage(SAMPLE);
+    const rgb = await loadImage(SAMPLE, { keepRgb: true });
+    expect(rgb.rgb).toBe(true);
+    expect(Array.from(rgb.data.subarray(0, 3))).toEqual(Array.from(bgr.data.subarray(0, 3)).reverse());
+    for (const [id, ls] of [['rfb', 640], ['ulfd-slim-640', 640]] as const) {
+      const a = preprocess(bgr, getModel(id), { longSide: ls });
+      const b = preprocess(rgb, getModel(id), { longSide: ls });
+      expect(maxAbsDiff(a.tensor, b.tensor)).toBe(0);
+      expect(maxAbsDiff(a.resizedHWC, b.resizedHWC)).toBe(0);
+    }
+  });
+});
+
 describe('cv-resize details', () => {
   it('float path: weights come from the double-precision source coordinate', () => {
     // a 1024-wide ramp: output = sx + frac at fx = 3.2 dx + 1.1; at dx = 300 the fraction is 0.1

@@ -77,6 +77,9 @@ describe('fdk report --check', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const cur = readReport(join(tmp, 'pert'));
     expect(cur.models[0].export.data!.source).toBe('override');
+    // the written report carries the same verdict
+    expect(cur.check?.ok).toBe(false);
+    expect(readFileSync(join(tmp, 'pert', 'report.md'), 'utf8')).toContain('## Check against the baseline: FAILED');
     const oldRow = base.models[0].accuracy.data!.rows[0];
     const newRow = cur.models[0].accuracy.data!.rows[0];
     // params/MACs did not change (same graph), so the table holds only AP rows, each naming old and new

@@ -13,7 +13,8 @@ import { encodeFrame, FrameReader } from '../src/runtime/ncnn-protocol.js';
 import { exportedOnnxPath } from '../src/convert/onnx-export.js';
 import { syntheticInputs } from '../src/bench/case.js';
 import type { LoadedModel } from '../src/runtime/types.js';
-import { runCli, shared, maxAbsDiff, expectOneLineError } from './helpers/index.js';
+import { shared, maxAbsDiff, expectOneLineError } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const loaded: LoadedModel[] = [];
 afterAll(async () => {
@@ -56,7 +57,7 @@ describe('ncnn runtime', () => {
     });
   }
 
-  it('the frame reader reassembles frames split at any byte', () => {
+  it('the frame reader reassembles frames split at any byte', async () => {
     const f1 = encodeFrame({ op: 'run', n: 1 }, { x: { data: Float32Array.from([1, -2.5, 3e-7]), dims: [1, 3] } });
     const f2 = encodeFrame({ ok: true });
     const all = Buffer.concat([f1, f2]);
@@ -69,10 +70,10 @@ describe('ncnn runtime', () => {
     }
   });
 
-  it('fdk setup ncnn without a usable python is one clear error', () => {
+  it('fdk setup ncnn without a usable python is one clear error', async () => {
     const work = mkdtempSync(join(tmpdir(), 'fdk-work-'));
     try {
-      const r = runCli(['setup', 'ncnn'], { env: { ...process.env, CI: 'true', FDK_WORK: work, FDK_PYTHON: '/nonexistent/python3' } });
+      const r = await runCliAsync(['setup', 'ncnn'], { env: { ...process.env, CI: 'true', FDK_WORK: work, FDK_PYTHON: '/nonexistent/python3' } });
       expectOneLineError(r, /\/nonexistent\/python3 not found.*install Python/);
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -26,7 +26,8 @@ export function overlaySvg(width: number, height: number, dets: Detection[]): st
 /** Encodes `image` with the detections drawn, as JPEG (4:4:4, so thin lines keep their colour) or PNG. */
 export async function annotate(image: BgrImage, dets: Detection[], outPath: string): Promise<Uint8Array> {
   const rgb = Buffer.alloc(image.data.length);
-  for (let i = 0; i < rgb.length; i += 3) {
+  if (image.rgb) rgb.set(image.data);
+  else for (let i = 0; i < rgb.length; i += 3) {
     rgb[i] = image.data[i + 2];
     rgb[i + 1] = image.data[i + 1];
     rgb[i + 2] = image.data[i];

@@ -15,8 +15,13 @@ import { FdkError } from '../util/errors.js';
 export interface BgrImage {
   width: number;
   height: number;
-  /** Interleaved B, G, R bytes, row-major (HWC), like a cv2 Mat. */
+  /** Interleaved B, G, R bytes, row-major (HWC), like a cv2 Mat (R, G, B when `rgb` is set). */
   data: Uint8Array;
+  /**
+   * Pipeline-internal fast path: the bytes are in R, G, B order, as decoded. The preprocessing
+   * resizes channels independently, so it swaps on the small resized image instead of the full one.
+   */
+  rgb?: boolean;
 }
 
 // libvips uses its own thread pool per image; the pipeline parallelises over images instead.
@@ -24,12 +29,12 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 /** Decodes an image file (JPEG, PNG, ...) into BGR HWC bytes, throwing one-line FdkErrors naming the file. */
-export async function loadImage(path: string): Promise<BgrImage> {
+export async function loadImage(path: string, opts: { keepRgb?: boolean } = {}): Promise<BgrImage> {
   const bytes = readFileOrThrow(path);
-  return decodeImage(bytes, path);
+  return decodeImage(bytes, path, opts);
 }
 
-export async function decodeImage(bytes: Uint8Array, file = '<image>'): Promise<BgrImage> {
+export async function decodeImage(bytes: Uint8Array, file = '<image>', opts: { keepRgb?: boolean } = {}): Promise<BgrImage> {
   if (bytes.byteLength === 0) throw new FdkError('empty file, expected an image', { file });
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
@@ -46,6 +51,7 @@ export async function decodeImage(bytes: Uint8Array, file = '<image>'): Promise<
   const { width, height, channels } = raw.info;
   if (channels !== 3) throw new FdkError(`unexpected channel count ${channels} after decoding`, { file });
   const src = raw.data;
+  if (opts.keepRgb) return { width, height, data: new Uint8Array(src.buffer, src.byteOffset, src.byteLength), rgb: true };
   const data = new Uint8Array(width * height * 3);
   // RGB -> BGR
   for (let i = 0; i < data.length; i += 3) {

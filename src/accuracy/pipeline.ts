@@ -126,7 +126,7 @@ export class Detector {
   /** Runs the whole pipeline on one image file. */
   async detectFile(path: string): Promise<{ detections: Detection[]; image: BgrImage; timings: DetectTimings }> {
     const t0 = performance.now();
-    const image = await loadImage(path);
+    const image = await loadImage(path, { keepRgb: true });
     const t1 = performance.now();
     const r = await this.detect(image);
     return { ...r, image, timings: { ...r.timings, decodeMs: t1 - t0 } };

@@ -54,7 +54,7 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
       spec = resizeSpecByFactor(w, h, r);
       resized = resizeLinearF32(image.data, w, h, 3, spec);
     } else resized = new Float32Array(image.data); // the seed skips cv2.resize when r == 1
-    if (channelOrder === 'RGB') swapRB(resized);
+    if ((channelOrder === 'RGB') !== !!image.rgb) swapRB(resized);
     const tensor = toCHW(resized, spec.width, spec.height, mean, std);
     return {
       tensor,
@@ -71,7 +71,7 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
   const H = rs.height!;
   // cvtColor then resize = resize then swap: the resize treats channels independently
   const resized = W === w && H === h ? image.data.slice() : resizeLinearU8(image.data, w, h, 3, resizeSpecBySize(w, h, W, H));
-  if (channelOrder === 'RGB') swapRB(resized);
+  if ((channelOrder === 'RGB') !== !!image.rgb) swapRB(resized);
   // numpy: image.astype(float32) - mean, then / std, both in float32
   const tensor = toCHW(resized, W, H, mean, std);
   return {

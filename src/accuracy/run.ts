@@ -77,9 +77,9 @@ export function planRows(models: string[], longSides: number[]): { row: string; 
     for (const m of models) {
       const sized = /^ulfd-(slim|rfb)-(\d+)$/.exec(m);
       if (sized && Number(sized[2]) !== ls) continue; // an explicit Ultra-Light size only runs at that size
-      const entry = getModel(m, ls);
-      if (entry.family === 'ultra-light' && entry.size !== ls)
+      if (/^ulfd-(slim|rfb)$/.test(m) && ls !== 320 && ls !== 640)
         throw new FdkError(`model '${m}' has no ${ls} variant (Ultra-Light weights exist for 320 and 640)`);
+      const entry = getModel(m, ls);
       const model = entry.family === 'ultra-light' ? entry.id.replace(/-\d+$/, '') : entry.id;
       out.push({ row: `${model}-${ls}`, model, entry, longSide: ls });
     }

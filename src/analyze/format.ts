@@ -34,7 +34,7 @@ function totalsLines(r: AnalysisReport): [string, string][] {
     ['FLOPs (= 2 x MACs)', `${int(t.flops)} (${human(t.flops)})`],
     ['weight bytes', `${int(t.weightBytes)} (${humanBytes(t.weightBytes)})`],
     ['peak activation memory', `${int(t.peakActivationBytes)} (${humanBytes(t.peakActivationBytes)})`],
-    ['layers', `${t.layers} (+ ${t.constantNodes} constant/shape nodes folded away)`],
+    ['layers', t.constantNodes ? `${t.layers} (+ ${t.constantNodes} constant/shape-glue nodes folded away)` : String(t.layers)],
   ];
 }
 

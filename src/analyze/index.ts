@@ -14,6 +14,11 @@ import type { AnalysisReport, Convention, LayerGraph } from './types.js';
 export * from './types.js';
 export { summarize, peakActivationBytes } from './summarize.js';
 export { onnxLayerGraph } from './onnx.js';
+/**
+ * Per-op counting rules, for other formats: the ncnn reader can cost a layer by describing it as
+ * the equivalent ONNX node (e.g. Convolution -> { opType: 'Conv', inputs: [x, w, b], attrs }).
+ */
+export { nodeCost, paramCount, type CostContext, type Cost } from './conventions.js';
 
 export interface AnalyzeOptions {
   convention?: Convention;

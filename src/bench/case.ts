@@ -67,7 +67,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
     inputShapes: spec.inputs,
   });
   const loadMs = performance.now() - t0;
-  const info = await rt.info();
+  const info = await rt.info(); // after load: ncnn knows its version from the load reply
   try {
     if (model instanceof NcnnModel) {
       const note = conversionNote(model.converted);

@@ -83,7 +83,7 @@ export function renderHtml(r: Report): string {
   const byId = new Map(tables.map((t) => [t.id, t]));
   const section = (id: string) => {
     const t = byId.get(id)!;
-    return `<section><h2>${esc(t.title)}</h2>${t.note ? `<p class="note">${esc(t.note)}</p>` : ''}${t.rows.length ? htmlTable(t) : '<p class="empty">no rows</p>'}</section>`;
+    return `<section><h2>${esc(t.title)}</h2>${t.note ? `<p class="note">${esc(t.note)}</p>` : ''}${t.rows.length ? htmlTable(t) : `<p class="empty">${t.id === 'check' ? 'no differences' : 'no rows'}</p>`}</section>`;
   };
   const notes = r.options.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('');
   return `<!doctype html>
@@ -95,6 +95,7 @@ export function renderHtml(r: Report): string {
 <p class="meta">${esc(`${r.machine.date} · ${r.machine.cpu} · ${r.machine.cores} cores · ${r.machine.memGB} GB · Node ${r.machine.node} · fdk ${r.fdkVersion}`)}</p>
 <p class="meta">${esc(`Models: ${r.options.models.join(', ')}. Accuracy on ${r.options.subset}${r.options.subsetImages ? ` (${r.options.subsetImages} images)` : ''}, long sides ${r.options.longSides.join('/')}. Bench: threads ${r.options.threads.join(',')}, ${r.options.benchWarmup} warm-up + ${r.options.benchRuns} runs.`)}</p>
 ${notes}
+${byId.has('check') ? section('check') : ''}
 ${section('stages')}
 ${section('models')}
 ${section('ncnn')}

@@ -173,6 +173,14 @@ export interface Report {
   models: ModelReport[];
   stageTimes: StageTiming[];
   totalMs: number;
+  /** Result of --check against the baseline, when it was run (not part of a baseline). */
+  check?: {
+    baseline: string;
+    ok: boolean;
+    compared: number;
+    rows: { severity: 'fail' | 'warn'; model: string; metric: string; old: string; new: string; rule: string }[];
+    notes: string[];
+  };
 }
 
 export const STAGE_NAMES = ['export', 'analyze', 'ncnn', 'parity', 'bench', 'accuracy'] as const;
@@ -184,6 +192,7 @@ export type StageName = (typeof STAGE_NAMES)[number];
  */
 export function toBaseline(r: Report): Report {
   const copy = JSON.parse(JSON.stringify(r)) as Report;
+  delete copy.check;
   for (const m of copy.models) {
     if (m.accuracy.data) for (const row of m.accuracy.data.rows) delete row.pr;
   }

@@ -31,6 +31,15 @@ export function stageCell(s: Stage<unknown>): string {
 export function buildTables(r: Report): Table[] {
   const t: Table[] = [];
 
+  if (r.check)
+    t.push({
+      id: 'check',
+      title: `Check against the baseline: ${r.check.ok ? 'passed' : 'FAILED'}`,
+      head: ['', 'model', 'metric', 'old', 'new', 'why'],
+      rows: r.check.rows.map((x) => [x.severity === 'fail' ? 'FAIL' : 'warn', x.model, x.metric, x.old, x.new, x.rule]),
+      note: `${r.check.baseline}: ${r.check.compared} metrics compared.${r.check.notes.length ? ' ' + r.check.notes.join(' ') : ''}`,
+    });
+
   t.push({
     id: 'stages',
     title: 'Stages per model',

@@ -116,6 +116,7 @@ export class NcnnModel implements LoadedModel {
 }
 
 let infoCache: RuntimeInfo | undefined;
+const infoFrom = (ncnn: string, python: string): RuntimeInfo => ({ name: 'ncnn', version: ncnn, detail: `ncnn (PyPI) in a Python ${python} worker, CPU` });
 
 async function startWorker(label: string): Promise<NcnnWorker> {
   const venv = await ensureNcnnVenv({ log: (s) => process.stderr.isTTY && !process.env.CI && process.stderr.write(`fdk setup ncnn: ${s}\n`) });
@@ -132,7 +133,7 @@ export const ncnnRuntime: NcnnRuntime = {
     const w = await startWorker('info');
     try {
       const f = await w.request({ op: 'info' }, undefined, 60_000);
-      infoCache = { name: 'ncnn', version: String(f.header.ncnn), detail: `ncnn (PyPI) in a Python ${String(f.header.python)} worker, CPU` };
+      infoCache = infoFrom(String(f.header.ncnn), String(f.header.python));
       return infoCache;
     } finally {
       await w.close();
@@ -161,7 +162,8 @@ export const ncnnRuntime: NcnnRuntime = {
     const worker = await startWorker(basename(param));
     try {
       const f = await worker.request({ op: 'load', param, bin, threads: opts.threads ?? 1, fp16: opts.fp16 ?? false });
-      const h = f.header as { inputs: string[]; outputs: string[]; blobs: string[]; layers: NcnnLayerInfo[] };
+      const h = f.header as { inputs: string[]; outputs: string[]; blobs: string[]; layers: NcnnLayerInfo[]; ncnn: string; python: string };
+      infoCache ??= infoFrom(h.ncnn, h.python);
       return new NcnnModel(worker, h.inputs, h.outputs, h.blobs, h.layers, param, bin, converted, declared);
     } catch (e) {
       await worker.close();

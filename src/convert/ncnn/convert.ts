@@ -104,7 +104,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   for (const [k, v] of Object.entries(inputShapes ?? {})) inputRanks[k] = v.length;
 
   // 2. lowering
-  const { ctx, stats } = lowerGraph(work, { inputRanks, dims: (n) => infos?.get(n)?.shape });
+  const { ctx, stats } = lowerGraph(work, { inputRanks, inputShapesFull: inputShapes, dims: (n) => infos?.get(n)?.shape });
   const outputs = new Set(work.graph.outputs.map((o) => o.name));
   const inputLayers = ctx.layers.filter((l) => l.type === 'Input');
   let layers: NcnnLayer[] = [...inputLayers, ...ctx.memoryData, ...ctx.layers.filter((l) => l.type !== 'Input')];

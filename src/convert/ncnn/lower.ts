@@ -19,6 +19,8 @@ export interface LowerOptions {
   dims?: (name: string) => (number | string)[] | undefined;
   /** Ranks of the graph inputs (with batch); default from the declared input shapes. */
   inputRanks?: Record<string, number>;
+  /** Shapes given by the user (--input), written into the Input layers. */
+  inputShapesFull?: Record<string, number[]>;
 }
 
 export interface LowerStats {
@@ -169,9 +171,17 @@ export class LowerContext {
   }
 
   // --- bookkeeping used by lowerGraph
-  addInput(name: string, rank: number): void {
+  /** Input layer; a fully static shape is written as 0=w 1=h (11=d) 2=c so tools know the size. */
+  addInput(name: string, rank: number, shape?: (number | string)[]): void {
     this.ranks.set(name, rank);
-    this.layers.push({ type: 'Input', name: this.uniqueLayerName(name), inputs: [], outputs: [name], params: new Map(), weights: [] });
+    const params: ParamDict = new Map();
+    const dims = shape?.slice(1);
+    if (dims && dims.length >= 1 && dims.length <= 4 && dims.every((d) => typeof d === 'number' && d > 0)) {
+      const keys = dims.length === 1 ? [0] : dims.length === 2 ? [1, 0] : dims.length === 3 ? [2, 1, 0] : [2, 11, 1, 0];
+      const entries = keys.map((k, i) => [k, int(dims[i] as number)] as [number, ParamValue]).sort((a, b) => a[0] - b[0]);
+      for (const [k, v] of entries) params.set(k, v);
+    }
+    this.layers.push({ type: 'Input', name: this.uniqueLayerName(name), inputs: [], outputs: [name], params, weights: [] });
   }
   setSym(name: string, v: SymTensor): void {
     this.sym.set(name, v);
@@ -232,7 +242,7 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
     if (rank < 2 || rank > 5) throw new FdkError(`input '${i.name}' has rank ${rank}; ncnn takes inputs of rank 2..5 with a leading batch axis`);
     const b = i.shape?.[0];
     if (typeof b === 'number' && b > 1) throw new FdkError(`input '${i.name}' has batch ${b}; ncnn runs batch 1`);
-    ctx.addInput(i.name, rank);
+    ctx.addInput(i.name, rank, opts.inputShapesFull?.[i.name] ?? i.shape);
   }
   const glue = {
     get: (n: string) => (ctx.isActivation(n) ? undefined : ctx.symOf(n)),
@@ -288,9 +298,18 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
     }
   }
   // graph outputs must be real blobs with their ONNX names
+  const inputNames = new Set(realInputs.map((i) => i.name));
+  const outputNames = new Set(g.outputs.map((o) => o.name));
   for (const o of g.outputs) {
     const r = ctx.resolve(o.name);
-    if (r !== o.name) renameBlob(ctx.layers, r, o.name);
+    if (r !== o.name) {
+      // an output that is another name of an input, another output or a constant gets its own
+      // blob through a one-output Split (ncnn's zero-copy pass-through); otherwise rename
+      const producer = ctx.layers.find((l) => l.outputs.includes(r));
+      if (inputNames.has(r) || outputNames.has(r) || !producer || producer.type === 'MemoryData')
+        ctx.layers.push({ type: 'Split', name: ctx.uniqueLayerName(o.name), inputs: [r], outputs: [o.name], params: new Map(), weights: [] });
+      else renameBlob(ctx.layers, r, o.name);
+    }
     if (!ctx.isActivation(o.name) && !ctx.layers.some((l) => l.outputs.includes(o.name))) {
       if (ctx.symOf(o.name)) throw new FdkError(`output '${o.name}' is a constant or a shape computation; ncnn cannot produce it as a blob`, { file: model.path });
     }

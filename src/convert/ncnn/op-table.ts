@@ -87,13 +87,34 @@ function pooling(c: LowerContext, type: 0 | 1): LowerResult {
   const k = attrInts(n, 'kernel_shape') ?? [];
   if (k.length !== 2) c.fail(`only 2-D pooling is supported (kernel_shape [${k}])`);
   const s = attrInts(n, 'strides') ?? [1, 1];
-  const pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
+  const pads = [...(attrInts(n, 'pads') ?? [0, 0, 0, 0])];
   const dil = attrInts(n, 'dilations');
   if (dil && dil.some((x) => x !== 1)) c.fail('dilated pooling is not supported by ncnn');
   if (n.outputs.length > 1 && n.outputs[1]) c.fail('MaxPool indices output is not supported');
   const autoPad = attrString(n, 'auto_pad', 'NOTSET');
   let padMode = attrInt(n, 'ceil_mode', 0) ? 0 : 1;
-  if (autoPad === 'SAME_UPPER') padMode = 2;
+  const dims = c.dimsOf(c.inputName(0));
+  const hw = dims?.slice(2).every((d) => typeof d === 'number' && d > 0) ? (dims.slice(2) as number[]) : undefined;
+  if (hw && (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER' || padMode === 0)) {
+    // static size: explicit pads reproduce ONNX exactly (ncnn's SAME / full-padding modes count
+    // padded cells differently, and ONNX drops a last window that starts in the padding)
+    for (let a = 0; a < 2; a++) {
+      const [inp, kk, ss] = [hw[a], k[a], s[a]];
+      let out: number;
+      if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+        out = Math.ceil(inp / ss);
+        const total = Math.max(0, (out - 1) * ss + kk - inp);
+        const small = Math.floor(total / 2);
+        pads[a] = autoPad === 'SAME_UPPER' ? small : total - small;
+        pads[a + 2] = total - pads[a];
+      } else {
+        out = Math.ceil((inp + pads[a] + pads[a + 2] - kk) / ss) + 1;
+        if ((out - 1) * ss >= inp + pads[a]) out--;
+        pads[a + 2] = Math.max(pads[a + 2], (out - 1) * ss + kk - inp - pads[a]);
+      }
+    }
+    padMode = 1;
+  } else if (autoPad === 'SAME_UPPER') padMode = 2;
   else if (autoPad === 'SAME_LOWER') padMode = 3;
   const p = P([0, int(type)], [1, int(k[1])], [11, int(k[0])], [2, int(s[1])], [12, int(s[0])], [3, int(pads[1])], [13, int(pads[0])], [14, int(pads[3])], [15, int(pads[2])], [5, int(padMode)]);
   if (type === 1) p.set(6, int(attrInt(n, 'count_include_pad', 0)));
@@ -109,11 +130,25 @@ function globalPool(c: LowerContext, type: 0 | 1): LowerResult {
 // ---------------------------------------------------------------------------------------------
 // elementwise
 
-const BINARY: Record<string, [number, number]> = { Add: [0, 0], Sub: [1, 7], Mul: [2, 2], Div: [3, 8], Max: [4, 4], Min: [5, 5], Pow: [6, 9] };
+const BINARY: Record<string, [number, number]> = { Sum: [0, 0], Add: [0, 0], Sub: [1, 7], Mul: [2, 2], Div: [3, 8], Max: [4, 4], Min: [5, 5], Pow: [6, 9] };
 
 function binary(c: LowerContext): LowerResult {
   const [op, rop] = BINARY[c.node.opType];
-  if (c.inputCount !== 2) c.fail(`${c.node.opType} with ${c.inputCount} inputs`);
+  if (c.inputCount === 1) return { alias: 0 };
+  if (c.inputCount > 2) {
+    // Max/Min/Sum of n activations: a chain of BinaryOps
+    if (c.node.inputs.some((n) => !c.isActivation(n))) c.fail(`${c.node.opType} of ${c.inputCount} inputs with constants`);
+    const r = Math.max(...c.node.inputs.map((_, i) => c.rank(i)));
+    const layers: EmittedLayer[] = [];
+    let acc = c.blob(0);
+    for (let i = 1; i < c.inputCount; i++) {
+      const last = i === c.inputCount - 1;
+      const out = last ? undefined : [`${c.node.outputs[0]}_acc${i}`];
+      layers.push({ type: 'BinaryOp', params: P([0, int(op)]), inputs: [acc, c.blob(i)], outputs: out, suffix: last ? undefined : `acc${i}` });
+      if (out) acc = out[0];
+    }
+    return { layers, ranks: [r] };
+  }
   const k0 = c.isActivation(c.inputName(0)) ? undefined : c.known(0);
   const k1 = c.isActivation(c.inputName(1)) ? undefined : c.known(1);
   if (k0 && k1)
@@ -478,6 +513,7 @@ export const OP_TABLE: Record<string, OpEntry> = {
   Max: { ncnn: 'BinaryOp', lower: binary },
   Min: { ncnn: 'BinaryOp', lower: binary },
   Pow: { ncnn: 'BinaryOp', lower: binary },
+  Sum: { ncnn: 'BinaryOp', lower: binary },
   ...Object.fromEntries(Object.keys(UNARY).map((k) => [k, { ncnn: 'UnaryOp', lower: unary } satisfies OpEntry])),
   Concat: { ncnn: 'Concat', lower: concat },
   Softmax: { ncnn: 'Softmax', lower: softmax },

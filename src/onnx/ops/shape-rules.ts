@@ -103,6 +103,10 @@ const conv: ShapeRule = (c) => {
   const spatial = x.shape.length - 2;
   if (spatial < 1) return c.fail(`input rank ${x.shape.length} < 3`);
   const kernel = attrInts(c.node, 'kernel_shape') ?? w.shape.slice(2).map((d) => (typeof d === 'number' ? d : c.fail('kernel shape unknown')));
+  const group = attrInt(c.node, 'group', 1);
+  const cin = x.shape[1], wc = w.shape[1];
+  if (typeof cin === 'number' && typeof wc === 'number' && cin !== wc * group)
+    c.fail(`input has ${cin} channels, weight [${w.shape}] with group ${group} expects ${wc * group}`);
   const win = windowOf(c, spatial, kernel);
   const out: Dim[] = [x.shape[0], w.shape[0]];
   for (let i = 0; i < spatial; i++) out.push(windowOut(win, i, x.shape[2 + i], false));
@@ -460,6 +464,9 @@ const gemm: ShapeRule = (c) => {
   const a = req(c, 0);
   const b = req(c, 1);
   if (a.shape.length !== 2 || b.shape.length !== 2) return c.fail(`Gemm needs 2-D inputs, got [${a.shape}] and [${b.shape}]`);
+  const ka = attrInt(c.node, 'transA', 0) ? a.shape[0] : a.shape[1];
+  const kb = attrInt(c.node, 'transB', 0) ? b.shape[1] : b.shape[0];
+  if (typeof ka === 'number' && typeof kb === 'number' && ka !== kb) c.fail(`inner dims differ: [${a.shape}] x [${b.shape}]`);
   const m = attrInt(c.node, 'transA', 0) ? a.shape[1] : a.shape[0];
   const n = attrInt(c.node, 'transB', 0) ? b.shape[0] : b.shape[1];
   return [{ dtype: a.dtype, shape: [m, n] }];
@@ -470,6 +477,8 @@ const matmul: ShapeRule = (c) => {
   const b = req(c, 1);
   const as = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
   const bs = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
+  const ka = as[as.length - 1], kb = bs[bs.length - 2];
+  if (typeof ka === 'number' && typeof kb === 'number' && ka !== kb) c.fail(`inner dims differ: [${a.shape}] x [${b.shape}]`);
   const batch = broadcastShapes(c, [as.slice(0, -2), bs.slice(0, -2)]);
   const out: Dim[] = [...batch];
   if (a.shape.length !== 1) out.push(as[as.length - 2]);

@@ -128,7 +128,7 @@ class Worker:
         self.net = net
         self.threads = opt.num_threads
         return {"inputs": list(net.input_names()), "outputs": list(net.output_names()),
-                **self._graph()}, []
+                "ncnn": getattr(ncnn, "__version__", "unknown"), "python": sys.version.split()[0], **self._graph()}, []
 
     def _graph(self):
         blobs = [b.name for b in self.net.blobs()]

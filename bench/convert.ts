@@ -1,0 +1,149 @@
+/**
+ * `npm run bench:convert`: whole-process ONNX -> ncnn conversion time, fdk vs pnnx (PyPI, in
+ * .venv-dev), on the same ONNX files: the Ultra-Light files from the data folder and fdk's own
+ * exports (fixed and dynamic). For every result it also reports whether the real ncnn loads it
+ * and how far its outputs are from onnxruntime at 320x240 and at 640x480 (dynamic inputs only:
+ * the same .param must serve both sizes).
+ *
+ * fdk runs as `node bin/fdk.js convert` (the built CLI: `npm run build` first); pnnx as its
+ * command-line tool with inputshape=[1,3,240,320]. Times are medians of --runs N (default 3).
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { PROJECT_ROOT, resolveDataDir } from '../src/util/data.js';
+import { getRuntime } from '../src/runtime/index.js';
+import { exportedOnnxPath } from '../src/convert/onnx-export.js';
+import { loadOnnx } from '../src/onnx/io.js';
+import type { LoadedModel } from '../src/runtime/types.js';
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
+const work = mkdtempSync(join(tmpdir(), 'fdk-bench-convert-'));
+const pnnxBin = join(PROJECT_ROOT, '.venv-dev', 'bin', 'pnnx');
+const fdkCli = existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js')) ? ['bin/fdk.js'] : ['--import', 'tsx', 'src/cli/entry.ts'];
+
+interface Row { file: string; dynamic: boolean; tool: string; ms: number | null; converts: boolean; loads: boolean; diff320: number | null; diff640: number | null | 'n/a'; note?: string }
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+function timed(cmd: string, argv: string[], cwd: string): { ms: number; ok: boolean; out: string } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 64 << 20 });
+  return { ms: performance.now() - t0, ok: r.status === 0, out: `${r.stdout}\n${r.stderr}` };
+}
+
+function input(h: number, w: number) {
+  return { data: Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 0.37) * 100), dims: [1, 3, h, w] };
+}
+
+async function parity(onnx: string, param: string, inputName: string, ncnnInput: string, sizes: [number, number][]): Promise<(number | null)[]> {
+  const ort = await (await getRuntime('ort')).load(onnx);
+  let n: LoadedModel | undefined;
+  try {
+    n = await (await getRuntime('ncnn')).load(param);
+  } catch {
+    await ort.release();
+    throw new Error('ncnn cannot load it');
+  }
+  const out: (number | null)[] = [];
+  for (const [h, w] of sizes) {
+    try {
+      const a = await ort.run({ [inputName]: input(h, w) });
+      const names = Object.keys(a.outputs);
+      const own = names.every((k) => (n as LoadedModel).outputNames.includes(k));
+      // pnnx renames blobs (in0, out0...): its outputs are matched by position
+      const b = await n.run({ [ncnnInput]: input(h, w) }, own ? names : undefined);
+      let m = 0;
+      const bo = own ? names.map((k) => b.outputs[k]) : (n as LoadedModel).outputNames.map((k) => b.outputs[k]);
+      for (const [j, v] of Object.values(a.outputs).entries()) {
+        const g = bo[j];
+        if (!g || g.data.length !== v.data.length) {
+          m = Infinity;
+          break;
+        }
+        for (let i = 0; i < v.data.length; i++) m = Math.max(m, Math.abs(v.data[i] - g.data[i]));
+      }
+      out.push(m);
+    } catch {
+      out.push(null);
+    }
+  }
+  await ort.release();
+  await n.release();
+  return out;
+}
+
+async function main(): Promise<void> {
+  const data = resolveDataDir()!;
+  const onnxDir = join(data, 'models/ultra-light-1mb/onnx');
+  const files: { path: string; dynamic: boolean }[] = readdirSync(onnxDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ path: join(onnxDir, f), dynamic: false }));
+  for (const id of ['slim', 'rfb', 'mnet0.25']) for (const dynamic of [false, true]) files.push({ path: exportedOnnxPath(id, { dynamic }), dynamic });
+  files.push({ path: exportedOnnxPath('ulfd-slim-320', { dynamic: true, postprocess: false }), dynamic: true });
+  if (!existsSync(pnnxBin)) console.error(`bench:convert: ${pnnxBin} is missing (bash scripts/setup-python.sh); pnnx rows are skipped`);
+  const rows: Row[] = [];
+  for (const f of files) {
+    const name = basename(f.path, '.onnx');
+    const model = loadOnnx(f.path);
+    const inputName = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name))[0].name;
+    const sizes: [number, number][] = f.dynamic ? [[240, 320], [480, 640]] : [[240, 320]];
+    // fdk
+    {
+      const prefix = join(work, 'fdk', name);
+      const t = Array.from({ length: runs }, () => timed(process.execPath, [...fdkCli, 'convert', f.path, '--to', 'ncnn', '-o', prefix], PROJECT_ROOT));
+      const ok = t.every((x) => x.ok);
+      const row: Row = { file: name, dynamic: f.dynamic, tool: 'fdk', ms: ok ? median(t.map((x) => x.ms)) : null, converts: ok, loads: false, diff320: null, diff640: f.dynamic ? null : 'n/a' };
+      if (!ok) row.note = t.find((x) => !x.ok)!.out.trim().split('\n').pop();
+      else {
+        try {
+          const d = await parity(f.path, `${prefix}.param`, inputName, inputName, sizes);
+          row.loads = true;
+          row.diff320 = d[0];
+          if (f.dynamic) row.diff640 = d[1];
+        } catch (e) {
+          row.note = (e as Error).message;
+        }
+      }
+      rows.push(row);
+    }
+    // pnnx
+    if (existsSync(pnnxBin)) {
+      const dir = join(work, 'pnnx', name);
+      mkdirSync(dir, { recursive: true });
+      const local = join(dir, basename(f.path));
+      copyFileSync(f.path, local);
+      const t = Array.from({ length: runs }, () => timed(pnnxBin, [basename(local), 'inputshape=[1,3,240,320]'], dir));
+      const stem = basename(local, '.onnx').replace(/[^A-Za-z0-9_]/g, '_');
+      const param = join(dir, `${stem}.ncnn.param`);
+      const ok = t.every((x) => x.ok) && existsSync(param) && statSync(param).size > 0;
+      const row: Row = { file: name, dynamic: f.dynamic, tool: 'pnnx', ms: ok ? median(t.map((x) => x.ms)) : null, converts: ok, loads: false, diff320: null, diff640: f.dynamic ? null : 'n/a' };
+      if (!ok) row.note = t.find((x) => !x.ok)?.out.trim().split('\n').pop() ?? 'no .ncnn.param written';
+      else {
+        try {
+          const d = await parity(f.path, param, inputName, 'in0', sizes);
+          row.loads = true;
+          row.diff320 = d[0];
+          if (f.dynamic) row.diff640 = d[1];
+        } catch (e) {
+          row.note = (e as Error).message;
+        }
+      }
+      rows.push(row);
+    }
+  }
+  const fmt = (v: number | null | 'n/a') => (v === 'n/a' ? 'n/a' : v === null ? 'fails' : v === Infinity ? 'wrong shape' : v.toExponential(1));
+  console.log(`| ONNX file | dyn | tool | ms (median of ${runs}) | pnnx/fdk | converts | ncnn loads | max diff 320x240 | max diff 640x480 |`);
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const fdk = rows.find((x) => x.file === r.file && x.tool === 'fdk');
+    const ratio = r.tool === 'pnnx' && r.ms && fdk?.ms ? (r.ms / fdk.ms).toFixed(1) + 'x' : '';
+    console.log(`| ${r.file} | ${r.dynamic ? 'yes' : ''} | ${r.tool} | ${r.ms ? r.ms.toFixed(0) : '–'} | ${ratio} | ${r.converts ? 'yes' : 'no'} | ${r.loads ? 'yes' : 'no'} | ${fmt(r.diff320)} | ${fmt(r.diff640)} |${r.note ? ` ${r.note.slice(0, 100)}` : ''}`);
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(`bench:convert: ${(e as Error).message}`);
+  process.exit(1);
+});
