@@ -74,10 +74,11 @@ describe('fdk accuracy on val-mini', () => {
     expect(table).toMatch(/2 of 2 rows within ±0\.002/);
   }, 300_000);
 
-  it('bad input: unknown model id, bad long side, Ultra-Light size without weights, missing WIDER folder', () => {
+  it('bad input: unknown model id, bad long side, Ultra-Light size without weights, missing WIDER folder, unknown runtime', () => {
     expectOneLineError(runCli(['accuracy', '--model', 'nope']), "unknown model id 'nope'");
     expectOneLineError(runCli(['accuracy', '--model', 'slim', '--long-side', 'big']), "bad --long-side 'big'");
     expectOneLineError(runCli(['accuracy', '--model', 'ulfd-slim', '--long-side', '480']), 'no 480 variant');
     expectOneLineError(runCli(['accuracy', '--model', 'slim', '--wider-dir', '/nonexistent/wider']), '/nonexistent/wider');
+    expectOneLineError(runCli(['accuracy', '--model', 'slim', '--runtime', 'tflite']), "unknown runtime 'tflite'");
   }, 120_000);
 });

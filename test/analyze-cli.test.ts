@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadOnnx, saveOnnx } from '../src/onnx/io.js';
 import { attrInt, attrInts } from '../src/onnx/model.js';
 import { onnxType } from '../src/onnx/proto.js';
-import { analyzeFile, summarize, type AnalyzeOptions, type LayerGraph } from '../src/analyze/index.js';
+import { analyzeFile, onnxLayerGraph, summarize, type AnalyzeOptions, type LayerGraph } from '../src/analyze/index.js';
 import { shared, runCli, expectOneLineError } from './helpers/index.js';
 
 const UL = shared('models', 'ultra-light-1mb', 'onnx');
@@ -116,6 +116,16 @@ describe('fdk analyze on the Ultra-Light files', () => {
     const table = runCli(['analyze', f]);
     expect(table.stdout).toMatch(/FLOPs \(= 2 x MACs\)\s*│\s*213,927,280|FLOPs \(= 2 x MACs\)\s*│\s*[\d,]+/);
     expect(table.stdout).not.toMatch(/\x1b\[/); // no colours off a terminal
+  });
+});
+
+describe('weights are not touched', () => {
+  it('analysis reads only dims: no initializer gets its values materialised (no copy of unaligned raw_data)', () => {
+    const m = loadOnnx(join(UL, 'version-RFB-320.onnx'));
+    const g = onnxLayerGraph(m, { convention: 'onnx-tool' });
+    expect(g.weightBytes).toBeGreaterThan(1_000_000);
+    const materialised = [...m.graph.initializers.values()].filter((t) => (t as unknown as { values?: unknown }).values !== undefined);
+    expect(materialised.map((t) => t.name)).toEqual([]);
   });
 });
 

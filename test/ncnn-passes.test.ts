@@ -176,6 +176,6 @@ describe('constant operands', () => {
     b.addOutput(s, 'out', 'float32');
     const r = convertOnnxToNcnn(b.build());
     const t = r.net.layers.map((l) => `${l.type}:${[...l.params.entries()].map(([k, v]) => `${k}=${v.value}`).join(',')}`);
-    expect(t).toEqual(['Input:', 'MemoryData:0=2,1=5', 'BinaryOp:0=2,1=1,2=0.5', 'BinaryOp:0=0', 'BinaryOp:0=7,1=1,2=1']);
+    expect(t).toEqual(['Input:0=2,1=5', 'MemoryData:0=2,1=5', 'BinaryOp:0=2,1=1,2=0.5', 'BinaryOp:0=0', 'BinaryOp:0=7,1=1,2=1']);
   });
 });

@@ -123,4 +123,16 @@ describe('report --check rules', () => {
     expect(reportProblem(b)).toBeUndefined();
     expect(reportProblem({ format: 'x', models: [] })).toContain('not an fdk report');
   });
+
+  it('does not fail on rows or stages this run left out on purpose', () => {
+    const b = clone(base);
+    b.models[0].accuracy.data!.rows.push({ runtime: 'wasm', longSide: 320, images: 488, easy: 0.83, medium: 0.72, hard: 0.44 });
+    const cur = clone(base);
+    cur.models[0].accuracy.data!.missing = [{ runtime: 'wasm', longSide: 320, reason: 'not run (CI time budget)' }];
+    cur.models[1].bench = { status: 'skipped', reason: 'not selected (--stages)' };
+    expect(compareReports(b, cur).failures).toEqual([]);
+    // ...but a row that simply vanished does fail
+    delete cur.models[0].accuracy.data!.missing;
+    expect(compareReports(b, cur).failures.map((f) => f.metric)).toEqual(['AP wasm@320']);
+  });
 });

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getModel, type ModelEntry } from '../models/manifest.js';
+import { getRuntime } from '../runtime/index.js';
 import { resolveDataDir, workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
@@ -122,6 +123,7 @@ function resolveImageSet(o: AccuracyOptions): ImageSet {
 export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResult> {
   const rows = planRows(o.models ?? [...ACCURACY_MODELS], o.longSides ?? [...ACCURACY_LONG_SIDES]);
   if (rows.length === 0) throw new FdkError('no rows to run: check --model and --long-side');
+  await getRuntime(o.runtime ?? 'ort'); // unknown runtime names fail before any work
   const images = resolveImageSet(o);
   const targets = rerunTargets();
   const outDir = resolve(o.outDir ?? workDir('preds'));

@@ -1,25 +1,21 @@
-/** The list of commands: each module exports `register(program)`. One line per command. */
+/**
+ * The command table: name -> module exporting `register(program)`. Modules are imported lazily so
+ * that `fdk eval` does not pay for loading onnxruntime, sharp or the converters (start-up time
+ * matters for the whole-process benchmarks). One line per command.
+ */
 import type { Command } from 'commander';
-import { register as report } from './report.js';
-import { register as setup } from './setup.js';
-import { register as bench } from './bench.js';
-import { register as parity } from './parity.js';
-import { register as models } from './models.js';
-import { register as convert } from './convert.js';
-import { register as evalCmd } from './eval.js';
-import { register as analyze } from './analyze.js';
-import { register as detect } from './detect.js';
-import { register as accuracy } from './accuracy.js';
 
-export const COMMANDS: ((p: Command) => void)[] = [
-  models,
-  convert,
-  analyze,
-  setup,
-  bench,
-  parity,
-  evalCmd,
-  report,
-  detect,
-  accuracy,
-];
+type Registrar = () => Promise<{ register: (p: Command) => void }>;
+
+export const COMMANDS: Record<string, Registrar> = {
+  models: () => import('./models.js'),
+  convert: () => import('./convert.js'),
+  analyze: () => import('./analyze.js'),
+  setup: () => import('./setup.js'),
+  bench: () => import('./bench.js'),
+  parity: () => import('./parity.js'),
+  eval: () => import('./eval.js'),
+  report: () => import('./report.js'),
+  detect: () => import('./detect.js'),
+  accuracy: () => import('./accuracy.js'),
+};

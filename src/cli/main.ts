@@ -7,7 +7,19 @@ import { Command, CommanderError } from 'commander';
 import { errorLine, FdkError } from '../util/errors.js';
 import { COMMANDS } from './commands.js';
 
-export function buildProgram(): Command {
+/** The command named on the command line (first word that is not an option or --data's value). */
+function commandName(argv: string[]): string | undefined {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--data') { i++; continue; }
+    if (a.startsWith('-')) continue;
+    return a;
+  }
+  return undefined;
+}
+
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('fdk')
@@ -22,13 +34,16 @@ export function buildProgram(): Command {
     if (data) process.env.FDK_DATA = data;
     if (thisCommand.opts().debug) process.env.FDK_DEBUG = '1';
   });
-  for (const register of COMMANDS) register(program);
+  // Load only the named command's module; help and unknown commands load them all.
+  const name = commandName(argv);
+  const names = name && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
+  for (const n of names) (await COMMANDS[n]()).register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

@@ -117,10 +117,7 @@ export function propagate(model: Model, opts: InferOptions = {}): Propagation {
       infos.set(vi.name, { dtype: vi.dtype, shape: [...fixed] });
       continue;
     }
-    if (!vi.shape) {
-      if (!opts.allowSymbolic) throw new FdkError(`input '${vi.name}' has no declared shape; pass --input ${vi.name}:1x3xHxW`, { file });
-      throw new FdkError(`input '${vi.name}' has unknown rank; pass --input ${vi.name}:1x3xHxW`, { file });
-    }
+    if (!vi.shape) throw new FdkError(`input '${vi.name}' has no declared shape (unknown rank); pass --input ${vi.name}:1x3xHxW`, { file });
     const shape: Dim[] = vi.shape.map((d) => (typeof d === 'number' && d < 0 ? `unk${symCount++}` : d));
     if (!opts.allowSymbolic && !isStatic(shape)) {
       const dims = vi.shape.map((d) => (typeof d === 'number' && d < 0 ? '?' : String(d))).join('x');

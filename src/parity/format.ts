@@ -15,7 +15,7 @@ export function parityText(r: ParityReport): string {
   const t = new Table({ head: ['pair', 'output', 'dims', 'max abs', 'max rel', 'cosine', 'outside', 'ok'], style });
   for (const p of r.pairs)
     for (const [name, d] of Object.entries(p.outputs))
-      t.push([`${p.a} vs ${p.b}`, name, d.dimsA.join('x') === d.dimsB.join('x') ? d.dimsA.join('x') : `${d.dimsA.join('x')} vs ${d.dimsB.join('x')}`,
+      t.push([`${p.a} vs ${p.b}`, name, (d.dimsA.join('x') === d.dimsB.join('x') ? d.dimsA.join('x') : `${d.dimsA.join('x')} vs ${d.dimsB.join('x')}`) + (d.dimsVary ? ' (1st input)' : ''),
         e(d.maxAbs), e(d.maxRel), d.cosine.toFixed(8), d.outside, d.ok ? 'ok' : 'FAIL']);
   out.push(t.toString());
   if (r.pairs.some((p) => p.detections)) {

@@ -26,7 +26,7 @@ export interface ParityOptions {
 export interface PairResult {
   a: RuntimeName;
   b: RuntimeName;
-  outputs: Record<string, TensorDiff & { dimsA: number[]; dimsB: number[] }>;
+  outputs: Record<string, TensorDiff & { dimsA: number[]; dimsB: number[]; dimsVary?: boolean }>;
   detections?: DetectionDiff;
   ok: boolean;
 }
@@ -119,7 +119,8 @@ export async function runParity(src: ModelSource, entry: ModelEntry, inputs: Par
           const sameDims = ta.dims.join('x') === tb.dims.join('x');
           return { ...d, ok: d.ok && sameDims, dimsA: ta.dims, dimsB: tb.dims };
         });
-        outputs[name] = { ...worstOf(per), dimsA: per[0].dimsA, dimsB: per[0].dimsB };
+        // dims of the first input's outputs; inputs of other sizes (long-side models) have other dims
+        outputs[name] = { ...worstOf(per), dimsA: per[0].dimsA, dimsB: per[0].dimsB, dimsVary: new Set(per.map((d) => d.dimsA.join('x'))).size > 1 };
       }
       let detections: DetectionDiff | undefined;
       if (post.fn) {

@@ -273,6 +273,8 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
         stats.aliased.push(node.name || node.outputs[0]);
         continue;
       }
+      const tooBig = r.ranks.find((x) => x > 5);
+      if (tooBig) throw new LowerError(`output of rank ${tooBig} is beyond ncnn's 4-D Mats (rank 5 with the batch axis)`);
       const base = node.name || node.outputs[0];
       const layers = r.layers;
       layers.forEach((l, k) => {

@@ -310,6 +310,11 @@ function split(c: LowerContext): LowerResult {
   const axis = axisOf(c, attrInt(c.node, 'axis', 0), r);
   let sizes = c.opset >= 13 && c.hasInput(1) ? c.constNumbers(1, 'split') : attrInts(c.node, 'split');
   const n = c.node.outputs.length;
+  if (!sizes) {
+    // opset 18 num_outputs: chunks of ceil(dim / n), the last one smaller; ncnn's -233 splits evenly
+    const d = c.dimsOf(c.inputName(0))?.[axis + 1];
+    if (typeof d === 'number' && d > 0 && d % n !== 0) sizes = new Array(n).fill(Math.ceil(d / n));
+  }
   const slices = sizes ? [...sizes.slice(0, -1), -233] : new Array(n).fill(-233);
   if (!sizes && attrInt(c.node, 'num_outputs', n) !== n) c.fail('Split num_outputs mismatch');
   return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r) };
