@@ -6,7 +6,7 @@
  * the same .param must serve both sizes).
  *
  * fdk runs as `node bin/fdk.js convert` (the built CLI: `npm run build` first); pnnx as its
- * command-line tool with inputshape=[1,3,240,320]. Times are medians of --runs N (default 3).
+ * command-line tool with inputshape=[1,3,240,320] fp16=0 (pnnx stores fp16 weights by default; fdk writes fp32 unless --fp16). Times are medians of --runs N (default 3).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -53,17 +53,20 @@ async function parity(onnx: string, param: string, inputName: string, ncnnInput:
       const a = await ort.run({ [inputName]: input(h, w) });
       const names = Object.keys(a.outputs);
       const own = names.every((k) => (n as LoadedModel).outputNames.includes(k));
-      // pnnx renames blobs (in0, out0...): its outputs are matched by position
       const b = await n.run({ [ncnnInput]: input(h, w) }, own ? names : undefined);
+      // pnnx renames blobs (in0, out0...) and may order outputs differently: each onnxruntime
+      // output is compared with the ncnn output of the same element count that matches best
+      const bo = own ? names.map((k) => b.outputs[k]) : Object.values(b.outputs);
       let m = 0;
-      const bo = own ? names.map((k) => b.outputs[k]) : (n as LoadedModel).outputNames.map((k) => b.outputs[k]);
-      for (const [j, v] of Object.values(a.outputs).entries()) {
-        const g = bo[j];
-        if (!g || g.data.length !== v.data.length) {
-          m = Infinity;
-          break;
+      for (const [k, v] of Object.entries(a.outputs)) {
+        let best = Infinity;
+        for (const g of own ? [b.outputs[k]] : bo) {
+          if (!g || g.data.length !== v.data.length) continue;
+          let d = 0;
+          for (let i = 0; i < v.data.length; i++) d = Math.max(d, Math.abs(v.data[i] - g.data[i]));
+          best = Math.min(best, d);
         }
-        for (let i = 0; i < v.data.length; i++) m = Math.max(m, Math.abs(v.data[i] - g.data[i]));
+        m = Math.max(m, best);
       }
       out.push(m);
     } catch {
@@ -113,7 +116,7 @@ async function main(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       const local = join(dir, basename(f.path));
       copyFileSync(f.path, local);
-      const t = Array.from({ length: runs }, () => timed(pnnxBin, [basename(local), 'inputshape=[1,3,240,320]'], dir));
+      const t = Array.from({ length: runs }, () => timed(pnnxBin, [basename(local), 'inputshape=[1,3,240,320]', 'fp16=0'], dir));
       const stem = basename(local, '.onnx').replace(/[^A-Za-z0-9_]/g, '_');
       const param = join(dir, `${stem}.ncnn.param`);
       const ok = t.every((x) => x.ok) && existsSync(param) && statSync(param).size > 0;

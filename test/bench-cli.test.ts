@@ -52,6 +52,13 @@ describe('fdk bench', () => {
     }
   });
 
+  it('ncnn given an .onnx converts it with fdk\'s converter and says so', async () => {
+    const r = await runCliAsync(['bench', 'ulfd-rfb-320', '--runtimes', 'ncnn', '--warmup', '1', '--runs', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ncnn: converted .*version-RFB-320\.onnx to ncnn with fdk's converter/);
+    expect(r.stdout).toMatch(/│ ncnn\s+│ 1\s+│ 1x3x240x320/);
+  });
+
   it('--baseline flags a case slower than an earlier run beyond the threshold', async () => {
     const base = JSON.parse(baselineJson);
     base.cases[0].latency.median /= 10; // pretend ort/1 used to be 10x faster

@@ -3,11 +3,11 @@
  * models, write reports/latest/report.{json,md,html}, and with --check gate against the baseline.
  */
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/data.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { fsError, writeFileAtomic } from '../util/fs.js';
 import { printJson } from './output.js';
 import { STAGE_NAMES, reportProblem, toBaseline, type Report, type StageName } from '../report/schema.js';
 import { compareReports, formatCompare, DEFAULT_LATENCY_THRESHOLD } from '../report/compare.js';
@@ -112,8 +112,17 @@ export function register(program: Command): void {
       const baselinePath = o.baseline ? resolve(o.baseline) : resolve(PROJECT_ROOT, 'reports', 'baseline.json');
       const latencyThreshold = Number(o.latencyThreshold);
       if (!(latencyThreshold > 0)) throw new FdkError(`bad --latency-threshold '${o.latencyThreshold}': expected a positive number`);
-      // Read the baseline first: a missing/corrupt baseline must fail before a long run.
+      // Fail on a missing/corrupt baseline or an unusable output folder before a long run.
       const baseline = o.check ? readReportFile(baselinePath, 'baseline') : undefined;
+      const outDir = resolve(o.out);
+      try {
+        mkdirSync(outDir, { recursive: true });
+        accessSync(outDir, constants.W_OK);
+      } catch (e) {
+        throw fsError(e, outDir);
+      }
+      const warmup = Number(o.warmup);
+      if (!Number.isInteger(warmup) || warmup < 0) throw new FdkError(`bad --warmup '${o.warmup}': expected a non-negative integer`);
       let report: Report;
       if (o.from) report = readReportFile(resolve(o.from), 'report');
       else {
@@ -126,7 +135,7 @@ export function register(program: Command): void {
           accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor),
           threads: ints(o.threads, '--threads'),
           longSides: ints(o.longSide, '--long-side'),
-          benchWarmup: Number(o.warmup),
+          benchWarmup: warmup,
           benchRuns: ints(o.runs, '--runs')[0],
           subset: o.subset,
           modelFiles: parseModelFiles(o.modelFile),
@@ -138,7 +147,6 @@ export function register(program: Command): void {
         report.check = { baseline: baselinePath, ok: cmp.ok, compared: cmp.compared, notes: cmp.notes,
           rows: [...cmp.failures, ...cmp.warnings].map(({ severity, model, metric, old, new: nv, rule }) => ({ severity, model, metric, old, new: nv, rule })) };
       else delete report.check; // --from an earlier checked report: that check is not this one
-      const outDir = resolve(o.out);
       const written = writeReport(report, outDir);
       log(`report: total ${secs(report.totalMs)}; wrote ${written.join(', ')}`);
       if (o.updateBaseline) {

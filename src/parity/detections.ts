@@ -4,8 +4,9 @@
  * deltas of matched pairs are reported. Low-score detections come and go with 1e-6 changes: at the
  * score threshold, at the pre-NMS candidate cut and the top-k cut (Ultra-Light keeps the best 800
  * candidates and 400 boxes, many of them at nearly equal scores ~0.105). So a detection without a
- * partner fails parity only when it is confident: score > max(threshold, confidentScore) + scoreTol.
- * All unmatched detections are still counted in the report.
+ * partner fails parity only when it is confident: score > max(threshold, confidentScore) + scoreTol,
+ * and score / box deltas are held to tolerance only for pairs with a confident score (a low-score box
+ * whose twin was suppressed matches a neighbour). All deltas and unmatched boxes are still reported.
  */
 export interface Det {
   box: [number, number, number, number];
@@ -20,10 +21,15 @@ export interface DetectionDiff {
   unmatchedB: number;
   /** Unmatched confident detections (score > max(threshold, confidentScore) + scoreTol): these fail parity. */
   unmatchedSignificant: number;
+  /** Over all matched pairs (low-score pairs included: NMS flips among near-duplicates show here). */
   maxScoreDelta: number;
-  /** Largest coordinate difference of matched boxes, in input-image pixels. */
+  /** Largest coordinate difference of matched boxes, in original-image pixels. */
   maxBoxDelta: number;
   minIoU: number;
+  /** Matched pairs where either score is confident: these decide `ok` with the unmatched count. */
+  confidentMatched: number;
+  confidentMaxScoreDelta: number;
+  confidentMaxBoxDelta: number;
   ok: boolean;
 }
 
@@ -50,6 +56,10 @@ export function compareDetections(
   let maxScoreDelta = 0;
   let maxBoxDelta = 0;
   let minIoU = 1;
+  let confMatched = 0;
+  let confScore = 0;
+  let confBox = 0;
+  const level = Math.max(opts.scoreThreshold, opts.confidentScore ?? 0.5) + scoreTol;
   const unmatchedA: Det[] = [];
   for (const i of order) {
     let best = -1;
@@ -69,11 +79,18 @@ export function compareDetections(
     usedB[best] = 1;
     matched++;
     minIoU = Math.min(minIoU, bestIoU);
-    maxScoreDelta = Math.max(maxScoreDelta, Math.abs(A[i].score - B[best].score));
-    for (let k = 0; k < 4; k++) maxBoxDelta = Math.max(maxBoxDelta, Math.abs(A[i].box[k] - B[best].box[k]));
+    const ds = Math.abs(A[i].score - B[best].score);
+    let db = 0;
+    for (let k = 0; k < 4; k++) db = Math.max(db, Math.abs(A[i].box[k] - B[best].box[k]));
+    maxScoreDelta = Math.max(maxScoreDelta, ds);
+    maxBoxDelta = Math.max(maxBoxDelta, db);
+    if (A[i].score > level || B[best].score > level) {
+      confMatched++;
+      confScore = Math.max(confScore, ds);
+      confBox = Math.max(confBox, db);
+    }
   }
   const unmatchedB = B.filter((_, j) => !usedB[j]);
-  const level = Math.max(opts.scoreThreshold, opts.confidentScore ?? 0.5) + scoreTol;
   const significant = [...unmatchedA, ...unmatchedB].filter((d) => d.score > level).length;
   return {
     a: A.length,
@@ -85,7 +102,10 @@ export function compareDetections(
     maxScoreDelta,
     maxBoxDelta,
     minIoU: matched ? minIoU : NaN,
-    ok: significant === 0 && maxScoreDelta <= scoreTol && maxBoxDelta <= boxTol,
+    confidentMatched: confMatched,
+    confidentMaxScoreDelta: confScore,
+    confidentMaxBoxDelta: confBox,
+    ok: significant === 0 && confScore <= scoreTol && confBox <= boxTol,
   };
 }
 
@@ -101,8 +121,14 @@ export function worstDetections(ds: DetectionDiff[]): DetectionDiff {
       maxScoreDelta: Math.max(w.maxScoreDelta, d.maxScoreDelta),
       maxBoxDelta: Math.max(w.maxBoxDelta, d.maxBoxDelta),
       minIoU: Number.isNaN(d.minIoU) ? w.minIoU : Math.min(w.minIoU, d.minIoU),
+      confidentMatched: w.confidentMatched + d.confidentMatched,
+      confidentMaxScoreDelta: Math.max(w.confidentMaxScoreDelta, d.confidentMaxScoreDelta),
+      confidentMaxBoxDelta: Math.max(w.confidentMaxBoxDelta, d.confidentMaxBoxDelta),
       ok: w.ok && d.ok,
     }),
-    { a: 0, b: 0, matched: 0, unmatchedA: 0, unmatchedB: 0, unmatchedSignificant: 0, maxScoreDelta: 0, maxBoxDelta: 0, minIoU: 1, ok: true },
+    {
+      a: 0, b: 0, matched: 0, unmatchedA: 0, unmatchedB: 0, unmatchedSignificant: 0, maxScoreDelta: 0, maxBoxDelta: 0, minIoU: 1,
+      confidentMatched: 0, confidentMaxScoreDelta: 0, confidentMaxBoxDelta: 0, ok: true,
+    },
   );
 }

@@ -19,11 +19,12 @@ export function parityText(r: ParityReport): string {
         e(d.maxAbs), e(d.maxRel), d.cosine.toFixed(8), d.outside, d.ok ? 'ok' : 'FAIL']);
   out.push(t.toString());
   if (r.pairs.some((p) => p.detections)) {
-    const dt = new Table({ head: ['pair', 'detections', 'matched', 'unmatched', 'unmatched > 0.5', 'max score Δ', 'max box Δ px', 'min IoU', 'ok'], style });
+    const dt = new Table({ head: ['pair', 'detections', 'matched', 'unmatched', 'unmatched > 0.5', 'max score Δ', 'max box Δ px', 'score > 0.5: matched', 'score Δ', 'box Δ px', 'ok'], style });
     for (const p of r.pairs) {
       const d = p.detections;
       if (!d) continue;
-      dt.push([`${p.a} vs ${p.b}`, `${d.a} / ${d.b}`, d.matched, d.unmatchedA + d.unmatchedB, d.unmatchedSignificant, e(d.maxScoreDelta), e(d.maxBoxDelta), d.minIoU.toFixed(4), d.ok ? 'ok' : 'FAIL']);
+      dt.push([`${p.a} vs ${p.b}`, `${d.a} / ${d.b}`, d.matched, d.unmatchedA + d.unmatchedB, d.unmatchedSignificant, e(d.maxScoreDelta), e(d.maxBoxDelta),
+        d.confidentMatched, e(d.confidentMaxScoreDelta), e(d.confidentMaxBoxDelta), d.ok ? 'ok' : 'FAIL']);
     }
     out.push(dt.toString());
   }

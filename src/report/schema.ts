@@ -94,6 +94,8 @@ export interface ParityPair {
   pass: boolean;
   /** Optional per-output detail. */
   outputs?: { name: string; maxAbsDiff: number }[];
+  /** Why a pair failed (which outputs, or detection-level mismatch after postprocessing). */
+  detail?: string;
 }
 
 export interface ParityInfo {

@@ -15,8 +15,19 @@ export const PARITY_ATOL = 1e-4;
 interface PairLike {
   a: string;
   b: string;
-  outputs: Record<string, { maxAbs: number; ok: boolean }>;
+  outputs: Record<string, { maxAbs: number; ok: boolean; outside?: number }>;
+  detections?: { ok?: boolean; unmatchedSignificant?: number; maxScoreDelta?: number; maxBoxDelta?: number };
   ok: boolean;
+}
+
+/** One line on why a pair failed: the outputs outside tolerance and/or the detection mismatch. */
+function failureDetail(p: PairLike): string | undefined {
+  if (p.ok) return undefined;
+  const parts = Object.entries(p.outputs).filter(([, d]) => !d.ok).map(([n, d]) => `${n}: max abs ${d.maxAbs.toExponential(2)}${d.outside ? `, ${d.outside} element(s) outside` : ''}`);
+  const d = p.detections;
+  if (d && d.ok === false)
+    parts.push(`detections: ${d.unmatchedSignificant ?? '?'} confident unmatched, max score Δ ${d.maxScoreDelta?.toExponential(2)}, max box Δ ${d.maxBoxDelta?.toFixed(2)} px`);
+  return parts.join('; ') || 'failed';
 }
 type ParityModule = {
   runParity: (src: unknown, entry: ModelEntry, inputs: unknown[], opts: { runtimes: string[]; tol: { atol: number; rtol: number }; threads?: number; ncnnParam?: string }) => Promise<{ pairs: PairLike[] }>;
@@ -48,6 +59,7 @@ export async function parityStage(ctx: ModelContext): Promise<ParityInfo> {
       atol: PARITY_ATOL,
       pass: p.ok,
       outputs: Object.entries(p.outputs).map(([name, d]) => ({ name, maxAbsDiff: d.maxAbs })),
+      ...(p.ok ? {} : { detail: failureDetail(p) }),
     })),
   };
 }

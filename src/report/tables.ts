@@ -98,7 +98,7 @@ export function buildTables(r: Report): Table[] {
       parRows.push([m.id, '—', '—', '—', m.parity.status, m.parity.reason ?? '']);
       continue;
     }
-    for (const p of d.pairs) parRows.push([m.id, `${p.a} vs ${p.b}`, sci(p.maxAbsDiff), sci(p.atol), p.pass ? 'pass' : 'FAIL', `${d.images} image(s)`]);
+    for (const p of d.pairs) parRows.push([m.id, `${p.a} vs ${p.b}`, sci(p.maxAbsDiff), sci(p.atol), p.pass ? 'pass' : 'FAIL', `${d.images} image(s)${p.detail ? `; ${p.detail}` : ''}`]);
   }
   t.push({ id: 'parity', title: 'Output parity between runtimes', head: ['model', 'pair', 'max abs diff', 'atol', 'result', 'note'], rows: parRows });
 

@@ -3,7 +3,7 @@
  * first use, then reused. Concurrent setups (parallel tests, two CLIs) are serialized by a lock
  * directory; a ready marker written last means a half-finished venv is never used.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workDir } from '../util/data.js';
@@ -56,7 +56,7 @@ function pidAlive(pid: number): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** mkdir is atomic: whoever creates the lock folder owns it; a dead owner's lock is taken over. */
-async function withLock<T>(fn: () => T, timeoutMs = 15 * 60_000): Promise<T> {
+async function withLock<T>(fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
   const lock = workDir('ncnn-venv.lock');
   mkdirSync(workDir(), { recursive: true });
   const t0 = Date.now();
@@ -83,23 +83,36 @@ async function withLock<T>(fn: () => T, timeoutMs = 15 * 60_000): Promise<T> {
     }
   }
   try {
-    return fn();
+    return await fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
 }
 
-function createVenv(log: (s: string) => void): void {
+/** Runs a command without blocking the event loop (pip can take a while; test workers must stay responsive). */
+function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; error?: Error }> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout = (stdout + c.toString()).slice(-64_000)));
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-64_000)));
+    child.on('error', (error) => done({ status: null, stdout, stderr, error }));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+async function createVenv(log: (s: string) => void): Promise<void> {
   const dir = ncnnVenvDir();
   const py = basePython();
-  const v = spawnSync(py, ['--version'], { encoding: 'utf8' });
+  const v = await run(py, ['--version']);
   if (v.error)
     throw new FdkError(
       `${py} not found: the ncnn runtime runs in a Python worker; install Python 3.8+ (or set FDK_PYTHON) and run 'fdk setup ncnn'`,
     );
   rmSync(dir, { recursive: true, force: true });
   log(`creating ${dir} with ${py} (${(v.stdout || v.stderr).trim()})`);
-  const mk = spawnSync(py, ['-m', 'venv', dir], { encoding: 'utf8' });
+  const mk = await run(py, ['-m', 'venv', dir]);
   if (mk.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new FdkError(
@@ -107,22 +120,18 @@ function createVenv(log: (s: string) => void): void {
       { file: dir },
     );
   }
-  const pipOk = spawnSync(venvPython(), ['-m', 'pip', '--version'], { encoding: 'utf8' });
+  const pipOk = await run(venvPython(), ['-m', 'pip', '--version']);
   if (pipOk.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new FdkError(`pip is missing in the new venv (${lastLine(pipOk.stderr) || 'no output'}); install python3-pip / python3-venv`, { file: dir });
   }
   log(`installing ${NCNN_REQUIREMENTS.join(' ')}`);
-  const pip = spawnSync(
-    venvPython(),
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', ...NCNN_REQUIREMENTS],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
+  const pip = await run(venvPython(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', ...NCNN_REQUIREMENTS]);
   if (pip.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new FdkError(`pip install ${NCNN_REQUIREMENTS.join(' ')} failed: ${lastLine(pip.stderr || pip.stdout)}`, { file: dir });
   }
-  const check = spawnSync(venvPython(), ['-c', 'import ncnn, numpy; print(ncnn.__version__)'], { encoding: 'utf8' });
+  const check = await run(venvPython(), ['-c', 'import ncnn, numpy; print(ncnn.__version__)']);
   if (check.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new FdkError(`ncnn was installed but does not import: ${lastLine(check.stderr)}`, { file: dir });
@@ -135,10 +144,10 @@ function createVenv(log: (s: string) => void): void {
 export async function ensureNcnnVenv(opts: { log?: (s: string) => void; force?: boolean } = {}): Promise<VenvInfo> {
   const log = opts.log ?? (() => {});
   if (!opts.force && isReady()) return { python: venvPython(), created: false, requirements: NCNN_REQUIREMENTS };
-  return withLock(() => {
+  return withLock(async () => {
     // another process may have finished the setup while we waited for the lock
     if (!opts.force && isReady()) return { python: venvPython(), created: false, requirements: NCNN_REQUIREMENTS };
-    createVenv(log);
+    await createVenv(log);
     return { python: venvPython(), created: true, requirements: NCNN_REQUIREMENTS };
   });
 }

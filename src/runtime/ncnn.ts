@@ -151,7 +151,9 @@ export const ncnnRuntime: NcnnRuntime = {
       converted = await convertOnnxForNcnn(model, opts.inputShapes ?? {}, { optimize: opts.ncnnOptimize });
       param = converted.param;
       bin = converted.bin;
-      declared = converted.inputShapes;
+      declared = { ...converted.inputShapes };
+      // converted for a given size (e.g. Ultra-Light priors baked from H/W): only that size is valid
+      for (const [name, dims] of Object.entries(opts.inputShapes ?? {})) declared[name || Object.keys(declared)[0]] = dims;
     } else if (ext === '.param') {
       if (!existsSync(bin)) throw new FdkError(`the weights file ${basename(bin)} is missing next to the .param`, { file: bin });
       declared = paramInputShapes(readFileSync(param, 'utf8'));

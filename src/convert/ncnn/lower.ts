@@ -176,8 +176,9 @@ export class LowerContext {
     this.ranks.set(name, rank);
     const params: ParamDict = new Map();
     const dims = shape?.slice(1);
-    if (dims && dims.length >= 1 && dims.length <= 4 && dims.every((d) => typeof d === 'number' && d > 0)) {
-      const keys = dims.length === 1 ? [0] : dims.length === 2 ? [1, 0] : dims.length === 3 ? [2, 1, 0] : [2, 11, 1, 0];
+    // (4-D Mats are left without: readers of the Input line, like the runtime's, know w/h/c only)
+    if (dims && dims.length >= 1 && dims.length <= 3 && dims.every((d) => typeof d === 'number' && d > 0)) {
+      const keys = dims.length === 1 ? [0] : dims.length === 2 ? [1, 0] : [2, 1, 0];
       const entries = keys.map((k, i) => [k, int(dims[i] as number)] as [number, ParamValue]).sort((a, b) => a[0] - b[0]);
       for (const [k, v] of entries) params.set(k, v);
     }
@@ -290,11 +291,7 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
       });
       node.outputs.forEach((o, k) => o && ctx.setRank(o, r.ranks[k] ?? r.ranks[0]));
     } catch (e) {
-      if (e instanceof LowerError) {
-        const what = e.kind === 'unsupported' && e.message.startsWith('unsupported op') ? `${label}: ${e.message}` : `${label}: ${e.message}`;
-        throw new FdkError(what, { file: model.path });
-      }
-      if (e instanceof BatchAxisError) throw new FdkError(`${label}: ${e.message}`, { file: model.path });
+      if (e instanceof LowerError || e instanceof BatchAxisError) throw new FdkError(`${label}: ${e.message}`, { file: model.path });
       if (e instanceof FdkError) throw e;
       throw new FdkError(`${label}: ${(e as Error).message}`, { file: model.path, cause: e });
     }
