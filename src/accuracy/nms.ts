@@ -36,6 +36,7 @@ export function nmsPlusOne(boxes: Float32Array, stride: number, order: number[],
     for (let b = a + 1; b < n; b++) {
       if (!alive[b]) continue;
       const w = Math.max(0, f(f(Math.min(x2[a], x2[b]) - Math.max(x1[a], x1[b])) + 1));
+      if (w === 0) continue; // no overlap: IoU 0 <= thresh keeps b
       const h = Math.max(0, f(f(Math.min(y2[a], y2[b]) - Math.max(y1[a], y1[b])) + 1));
       const inter = f(w * h);
       const ovr = f(inter / f(f(area[a] + area[b]) - inter));

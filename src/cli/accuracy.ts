@@ -78,7 +78,7 @@ export function register(program: Command): void {
 
 const f3 = (a?: Ap3) => (a ? `${a.easy.toFixed(3)} / ${a.medium.toFixed(3)} / ${a.hard.toFixed(3)}` : '–');
 const f4 = (v: number) => v.toFixed(4);
-const sgn = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`;
+const sgn = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(6)}`;
 
 /** Display order of the seed README: the originals first, then "our" models. */
 const ORDER = ['ulfd-slim', 'ulfd-rfb', 'slim', 'rfb', 'mnet0.25'];
