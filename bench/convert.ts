@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const files: { path: string; dynamic: boolean }[] = readdirSync(onnxDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ path: join(onnxDir, f), dynamic: false }));
   for (const id of ['slim', 'rfb', 'mnet0.25']) for (const dynamic of [false, true]) files.push({ path: exportedOnnxPath(id, { dynamic }), dynamic });
   files.push({ path: exportedOnnxPath('ulfd-slim-320', { dynamic: true, postprocess: false }), dynamic: true });
-  if (!existsSync(pnnxBin)) console.error(`bench:convert: ${pnnxBin} is missing (bash scripts/setup-python.sh); pnnx rows are skipped`);
+  if (!existsSync(pnnxBin)) console.error(`bench:convert: ${pnnxBin} is missing (bash scripts/setup-python.sh --bench: pnnx pulls torch, ~5 GB); pnnx rows are skipped`);
   const rows: Row[] = [];
   for (const f of files) {
     const name = basename(f.path, '.onnx');

@@ -9,6 +9,7 @@ import { FdkError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/data.js';
 import { fsError, writeFileAtomic } from '../util/fs.js';
 import { printJson } from './output.js';
+import { getModel } from '../models/manifest.js';
 import { STAGE_NAMES, reportProblem, toBaseline, type Report, type StageName } from '../report/schema.js';
 import { compareReports, formatCompare, DEFAULT_LATENCY_THRESHOLD } from '../report/compare.js';
 import { runReport, writeReport } from '../report/run.js';
@@ -63,6 +64,7 @@ function parseModelFiles(specs: string[]): Record<string, string> {
   for (const s of specs) {
     const i = s.indexOf('=');
     if (i <= 0) throw new FdkError(`bad --model-file '${s}': expected ID=PATH`);
+    getModel(s.slice(0, i)); // an unknown id fails here, in one line
     const p = resolve(s.slice(i + 1));
     if (!existsSync(p)) throw new FdkError('no such file (from --model-file)', { file: p });
     out[s.slice(0, i)] = p;

@@ -51,7 +51,7 @@ function latencyPlot(m: ModelReport): string[] {
   if (!rows.length) return [];
   const groups = new Map<string, { name: string; value: number }[]>();
   for (const r of rows) {
-    const key = `${r.shape.slice(2).join('×')} t${r.threads}`;
+    const key = `${r.shape.slice(2).reverse().join('×')}\n${r.threads} thread${r.threads > 1 ? 's' : ''}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push({ name: r.runtime, value: r.medianMs });
   }
@@ -67,13 +67,15 @@ function macsPlot(m: ModelReport): string[] {
 }
 
 function plotSection(title: string, id: string, r: Report, make: (m: ModelReport) => string[], emptyWhy: (m: ModelReport) => string): string {
-  const blocks = r.models.map((m) => {
-    const svgs = make(m);
-    return svgs.length
-      ? `<h3>${esc(m.id)}</h3><div class="plots">${svgs.join('')}</div>`
-      : `<h3>${esc(m.id)}</h3><p class="empty">no plot: ${esc(emptyWhy(m))}</p>`;
-  });
-  return `<section id="plots-${id}"><h2>${esc(title)}</h2>${blocks.join('')}</section>`;
+  const svgs: string[] = [];
+  const empty: string[] = [];
+  for (const m of r.models) {
+    const made = make(m);
+    if (made.length) svgs.push(...made);
+    else empty.push(`${m.id}: ${emptyWhy(m)}`);
+  }
+  const none = empty.map((e) => `<p class="empty">no plot for ${esc(e)}</p>`).join('');
+  return `<section id="plots-${id}"><h2>${esc(title)}</h2><div class="plots">${svgs.join('')}</div>${none}</section>`;
 }
 
 const why = (s: { status: string; reason?: string }) => (s.status === 'ok' ? 'no data' : `${s.status}${s.reason ? ` (${s.reason})` : ''}`);

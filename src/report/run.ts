@@ -13,7 +13,7 @@ import { PROJECT_ROOT, workDir } from '../util/data.js';
 import { writeFilesAtomic } from '../util/fs.js';
 import { NotAvailable } from './optional.js';
 import { machineInfo } from './machine.js';
-import { REPORT_FORMAT, STAGE_NAMES, type ModelReport, type Report, type Stage, type StageName, type StageTiming } from './schema.js';
+import { REPORT_FORMAT, type ModelReport, type Report, type Stage, type StageName, type StageTiming } from './schema.js';
 import type { ModelContext, ReportRunOptions } from './context.js';
 import { exportStage } from './stage-export.js';
 import { analyzeStage } from './stage-analyze.js';
@@ -131,4 +131,3 @@ export function writeReport(report: Report, outDir: string): string[] {
   return files.map((f) => f.path);
 }
 
-export { STAGE_NAMES };

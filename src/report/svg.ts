@@ -54,40 +54,49 @@ export interface BarGroup {
   values: { name: string; value: number }[];
 }
 
-/** Vertical grouped bar chart (latency per runtime for each shape × threads config). */
+/**
+ * Vertical grouped bar chart on a log10 axis (latency per runtime for each shape × threads config:
+ * runtimes differ by 10-100×, a linear axis would flatten the fast ones). Group labels may hold a
+ * line break ("\n") for a second line.
+ */
 export function groupedBarChart(title: string, groups: BarGroup[], opts: { unit?: string; width?: number; height?: number } = {}): string {
   const names = [...new Set(groups.flatMap((g) => g.values.map((v) => v.name)))];
   const H = opts.height ?? 280;
   const m = { l: 50, r: 10, t: 24, b: 50 };
   const barW = 14;
-  const gap = 16;
+  const gap = 24;
   const groupW = Math.max(1, names.length) * barW + gap;
-  const W = Math.max(opts.width ?? 360, m.l + m.r + groups.length * groupW + 120);
-  const pw = W - m.l - m.r - 120;
+  const W = Math.max(opts.width ?? 360, m.l + m.r + groups.length * groupW + 90);
+  const pw = W - m.l - m.r - 90;
   const ph = H - m.t - m.b;
-  const max = niceMax(Math.max(0, ...groups.flatMap((g) => g.values.map((v) => v.value))));
-  const sy = (v: number) => m.t + ph - (v / max) * ph;
+  const vals = groups.flatMap((g) => g.values.map((v) => v.value)).filter((v) => v > 0);
+  const lo = Math.floor(Math.log10(Math.min(...vals, 1)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...vals, 1))));
+  const sy = (v: number) => m.t + ph - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * ph;
   const parts: string[] = [`<text x="${W / 2}" y="16" text-anchor="middle" class="title">${esc(title)}</text>`];
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
+  for (let e = lo; e <= hi; e++) {
+    const v = 10 ** e;
     parts.push(`<line x1="${m.l}" y1="${n2(sy(v))}" x2="${m.l + pw}" y2="${n2(sy(v))}" class="grid"/>`);
     parts.push(`<text x="${m.l - 4}" y="${n2(sy(v) + 4)}" text-anchor="end" class="tick">${fmtTick(v)}</text>`);
   }
-  if (opts.unit) parts.push(`<text x="12" y="${m.t + ph / 2}" text-anchor="middle" transform="rotate(-90 12 ${m.t + ph / 2})" class="axis">${esc(opts.unit)}</text>`);
+  if (opts.unit) parts.push(`<text x="12" y="${m.t + ph / 2}" text-anchor="middle" transform="rotate(-90 12 ${m.t + ph / 2})" class="axis">${esc(`${opts.unit} (log scale)`)}</text>`);
   groups.forEach((g, gi) => {
     const x0 = m.l + gap / 2 + gi * groupW;
     g.values.forEach((v) => {
       const ci = names.indexOf(v.name);
-      const h = Math.max(1, (v.value / max) * ph);
-      parts.push(`<rect x="${n2(x0 + ci * barW)}" y="${n2(m.t + ph - h)}" width="${barW - 2}" height="${n2(h)}" fill="${PALETTE[ci % PALETTE.length]}" class="bar"><title>${esc(`${g.label} ${v.name}: ${fmtTick(v.value)}${opts.unit ? ' ' + opts.unit : ''}`)}</title></rect>`);
+      const y = sy(v.value);
+      const h = Math.max(1, m.t + ph - y);
+      parts.push(`<rect x="${n2(x0 + ci * barW)}" y="${n2(m.t + ph - h)}" width="${barW - 2}" height="${n2(h)}" fill="${PALETTE[ci % PALETTE.length]}" class="bar"><title>${esc(`${g.label.replace('\n', ' ')} ${v.name}: ${fmtTick(v.value)}${opts.unit ? ' ' + opts.unit : ''}`)}</title></rect>`);
     });
-    parts.push(`<text x="${n2(x0 + (names.length * barW) / 2)}" y="${m.t + ph + 14}" text-anchor="middle" class="tick">${esc(g.label)}</text>`);
+    const cx = n2(x0 + (names.length * barW) / 2);
+    g.label.split('\n').forEach((line, li) =>
+      parts.push(`<text x="${cx}" y="${m.t + ph + 14 + li * 12}" text-anchor="middle" class="tick">${esc(line)}</text>`));
   });
   parts.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${m.l + pw}" y2="${m.t + ph}" class="frame"/>`);
   names.forEach((nm, i) => {
     const ly = m.t + 8 + i * 14;
-    parts.push(`<rect x="${W - 115}" y="${ly - 8}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
-    parts.push(`<text x="${W - 101}" y="${ly + 1}" class="legend">${esc(nm)}</text>`);
+    parts.push(`<rect x="${W - 85}" y="${ly - 8}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    parts.push(`<text x="${W - 71}" y="${ly + 1}" class="legend">${esc(nm)}</text>`);
   });
   return svg(W, H, title, parts);
 }
@@ -117,18 +126,12 @@ function svg(W: number, H: number, title: string, parts: string[]): string {
   return `<svg class="plot" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${parts.join('')}</svg>`;
 }
 
-function niceMax(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const k of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (k * p >= v) return k * p;
-  return 10 * p;
-}
-
 function fmtTick(v: number): string {
   if (v >= 1e9) return `${(v / 1e9).toFixed(2)}G`;
   if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
   if (v >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
   if (v >= 100) return v.toFixed(0);
   if (v >= 10) return v.toFixed(1);
-  return v.toFixed(2);
+  if (v >= 1) return v.toFixed(2);
+  return String(Number(v.toPrecision(2)));
 }

@@ -157,7 +157,10 @@ class Worker:
                 a = a[0]
             if a.ndim > 4:
                 raise ValueError(f"input '{name}': rank {arr.ndim} is more than ncnn supports")
-            mats[name] = ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32))
+            # ncnn.Mat(ndarray) wraps numpy's memory without a reference count; a first layer that
+            # works in place on the input would then write into (or past) freed memory. clone()
+            # gives ncnn a Mat it owns. Done before the timer starts, so timings are unaffected.
+            mats[name] = ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32)).clone()
         return mats
 
     def _forward(self, inputs, names, keep_intermediates):
