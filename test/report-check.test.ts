@@ -12,6 +12,7 @@ import { expectOneLineError, runCli, shared } from './helpers/index.js';
 import { loadOnnx, saveOnnx } from '../src/onnx/io.js';
 import { Tensor } from '../src/onnx/tensor.js';
 import type { Report } from '../src/report/schema.js';
+import { reportWorkDir } from '../src/report/run.js';
 import { workDir } from '../src/util/data.js';
 
 const MODEL = 'ulfd-slim-320';
@@ -30,7 +31,10 @@ beforeAll(() => {
   const r = runCli([...args(), '--out', join(tmp, 'base'), '--update-baseline']);
   if (r.code !== 0) throw new Error(`baseline run failed: ${r.stderr}`);
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  for (const o of ['base', 'same', 'pert', 'x']) rmSync(reportWorkDir(join(tmp, o)), { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 describe('fdk report --check', () => {
   it('writes a baseline with the gated numbers and no PR curves', () => {

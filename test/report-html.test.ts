@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ROOT, runCli, shared } from './helpers/index.js';
 import { CHROMIUM, renderReport, type RenderedPage } from './report-browser.js';
 import { STAGE_NAMES, type Report } from '../src/report/schema.js';
+import { reportWorkDir } from '../src/report/run.js';
 
 const MODEL = 'ulfd-slim-320';
 let tmp: string;
@@ -34,7 +35,10 @@ beforeAll(async () => {
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
   page = await renderReport(join(out, 'report.html'), shot);
 }, 600_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  for (const o of ['out']) rmSync(reportWorkDir(join(tmp, o)), { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 describe('fdk report HTML', () => {
   it('ran every stage for the model and printed each stage time', () => {

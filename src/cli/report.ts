@@ -134,7 +134,7 @@ export function register(program: Command): void {
           stages: oneOf<StageName>(o.stages, STAGE_NAMES, '--stages'),
           runtimes: oneOf(o.runtimes, ['ort', 'wasm', 'ncnn'] as const, '--runtimes'),
           accuracyRuntimes: oneOf<ReportRuntime>(o.accuracyRuntimes, ['ort', 'wasm', 'ncnn', 'ncnn-fp16'], '--accuracy-runtimes'),
-          accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor),
+          accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor).map((id) => getModel(id).id),
           threads: ints(o.threads, '--threads'),
           longSides: ints(o.longSide, '--long-side'),
           benchWarmup: warmup,

@@ -191,11 +191,18 @@ export function formatDiffTable(rows: DiffRow[]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-/** Human summary of a comparison, ending with the verdict. */
+/** Latency flags shown in the terminal table; all of them are in report.json / report.html. */
+export const MAX_WARNINGS_SHOWN = 8;
+
+const relChange = (w: DiffRow) => Math.abs(Math.log(Number(w.new) / Number(w.old))) || 0; // 2× slower ranks with 2× faster
+
+/** Human summary of a comparison, ending with the verdict. Keeps the table short: every failure, the largest latency flags. */
 export function formatCompare(r: CompareResult): string {
   const out: string[] = [];
-  const rows = [...r.failures, ...r.warnings];
+  const warnings = [...r.warnings].sort((a, b) => relChange(b) - relChange(a)).slice(0, MAX_WARNINGS_SHOWN);
+  const rows = [...r.failures, ...warnings];
   if (rows.length) out.push(formatDiffTable(rows));
+  if (r.warnings.length > warnings.length) out.push(`(${r.warnings.length - warnings.length} smaller latency flag(s) not shown: see the report)`);
   for (const n of r.notes) out.push(`note: ${n}`);
   out.push(
     r.ok

@@ -36,7 +36,7 @@ export interface NcnnFiles {
 export interface ModelContext {
   entry: ModelEntry;
   opts: ReportRunOptions;
-  /** Folder for this model's generated files (.fdk/report/<id>/). */
+  /** Folder for this model's generated files (.fdk/report/<key of --out>/<id>/). */
   dir: string;
   /** The ONNX every later stage uses (export, override, or the manifest's own file). */
   onnxPath?: string;

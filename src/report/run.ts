@@ -7,7 +7,8 @@
  * earlier result that is missing is 'skipped' with the reason; errors are 'failed' with one line.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { loadManifest, getModel, modelFile, type ModelEntry } from '../models/manifest.js';
 import { PROJECT_ROOT, workDir } from '../util/data.js';
 import { writeFilesAtomic } from '../util/fs.js';
@@ -58,6 +59,14 @@ function fdkVersion(): string {
   }
 }
 
+/**
+ * Generated files (conversions, predictions) go to .fdk/report/<key of the output folder>/: two
+ * reports run at once (e.g. the tests) never write into each other's prediction folders.
+ */
+export function reportWorkDir(out: string): string {
+  return workDir('report', createHash('sha256').update(resolve(out)).digest('hex').slice(0, 10));
+}
+
 export async function runReport(opts: ReportRunOptions): Promise<Report> {
   const t0 = performance.now();
   const entries: ModelEntry[] = opts.models?.length ? opts.models.map((id) => getModel(id)) : loadManifest();
@@ -71,7 +80,7 @@ export async function runReport(opts: ReportRunOptions): Promise<Report> {
 
   const models: ModelReport[] = [];
   for (const entry of entries) {
-    const ctx: ModelContext = { entry, opts, dir: workDir('report', entry.id), ncnn: {} };
+    const ctx: ModelContext = { entry, opts, dir: join(reportWorkDir(opts.out), entry.id), ncnn: {} };
     mkdirSync(ctx.dir, { recursive: true });
     const exp = await runStage('export', ctx, times, () => exportStage(ctx));
     if (!ctx.onnxPath && entry.files.onnx && !opts.modelFiles[entry.id]) {
