@@ -11,6 +11,8 @@ import type { ParityInfo } from './schema.js';
 import { longSidesFor, type ModelContext } from './context.js';
 
 export const PARITY_ATOL = 1e-4;
+/** Same rule and default as `fdk parity`: numpy.allclose's rtol (float32 noise scales with the value). */
+export const PARITY_RTOL = 1e-5;
 
 interface PairLike {
   a: string;
@@ -49,7 +51,7 @@ export async function parityStage(ctx: ModelContext): Promise<ParityInfo> {
   const inputs = await parityInputs(ctx.entry, images, longSides.length ? longSides : [320]);
   const src = await resolveModelSource(ctx.onnxPath!);
   // Without a loadable conversion from the ncnn stage, parity converts the ONNX itself.
-  const r = await runParity(src, ctx.entry, inputs, { runtimes, tol: { atol: PARITY_ATOL, rtol: 0 }, threads: 1, ncnnParam: ctx.ncnn.fp32?.param });
+  const r = await runParity(src, ctx.entry, inputs, { runtimes, tol: { atol: PARITY_ATOL, rtol: PARITY_RTOL }, threads: 1, ncnnParam: ctx.ncnn.fp32?.param });
   return {
     images: images.length,
     pairs: r.pairs.map((p) => ({

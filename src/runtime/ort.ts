@@ -1,6 +1,7 @@
 /** onnxruntime-node (native CPU) adapter. */
 import * as ort from 'onnxruntime-node';
-import type { LoadedModel, LoadOptions, Runtime, RuntimeInfo, TensorMap } from './types.js';
+import type { LoadOptions, Runtime, RuntimeInfo } from './types.js';
+import { OnnxSessionModel, type CommonSession, type TensorCtor } from './ort-session.js';
 import { FdkError } from '../util/errors.js';
 import { existsSync } from 'node:fs';
 
@@ -16,31 +17,10 @@ export function sessionOptions(opts: LoadOptions): ort.InferenceSession.SessionO
   return o;
 }
 
-export class OrtModel implements LoadedModel {
-  constructor(private session: ort.InferenceSession) {}
-  get inputNames() {
-    return [...this.session.inputNames];
-  }
-  get outputNames() {
-    return [...this.session.outputNames];
-  }
-  async run(inputs: TensorMap, outputNames?: string[]) {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(inputs)) feeds[k] = new ort.Tensor('float32', v.data, v.dims);
-    const t0 = performance.now();
-    let r: ort.InferenceSession.ReturnType;
-    try {
-      r = outputNames ? await this.session.run(feeds, outputNames) : await this.session.run(feeds);
-    } catch (e) {
-      throw new FdkError(`onnxruntime run failed: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`);
-    }
-    const ms = performance.now() - t0;
-    const outputs: TensorMap = {};
-    for (const [k, v] of Object.entries(r)) outputs[k] = { data: v.data as Float32Array, dims: [...v.dims] };
-    return { outputs, ms };
-  }
-  async release() {
-    await this.session.release();
+/** onnxruntime-node session as a LoadedModel. */
+export class OrtModel extends OnnxSessionModel {
+  constructor(session: ort.InferenceSession) {
+    super(session as unknown as CommonSession, ort.Tensor as unknown as TensorCtor, 'onnxruntime');
   }
 }
 

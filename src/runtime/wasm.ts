@@ -8,35 +8,15 @@
 import * as ortWeb from 'onnxruntime-web';
 import { FdkError } from '../util/errors.js';
 import { readFileOrThrow } from '../util/fs.js';
-import type { LoadedModel, LoadOptions, Runtime, RuntimeInfo, TensorMap } from './types.js';
+import type { LoadOptions, Runtime, RuntimeInfo } from './types.js';
+import { OnnxSessionModel, type CommonSession, type TensorCtor } from './ort-session.js';
 
 let initialisedThreads: number | undefined;
 
-export class WasmModel implements LoadedModel {
-  constructor(private session: ortWeb.InferenceSession, readonly threads: number) {}
-  get inputNames() {
-    return [...this.session.inputNames];
-  }
-  get outputNames() {
-    return [...this.session.outputNames];
-  }
-  async run(inputs: TensorMap, outputNames?: string[]) {
-    const feeds: Record<string, ortWeb.Tensor> = {};
-    for (const [k, v] of Object.entries(inputs)) feeds[k] = new ortWeb.Tensor('float32', v.data, v.dims);
-    const t0 = performance.now();
-    let r: ortWeb.InferenceSession.ReturnType;
-    try {
-      r = outputNames ? await this.session.run(feeds, outputNames) : await this.session.run(feeds);
-    } catch (e) {
-      throw new FdkError(`onnxruntime-web (wasm) run failed: ${String((e as Error).message ?? e).replace(/\s*\n\s*/g, ' ')}`);
-    }
-    const ms = performance.now() - t0;
-    const outputs: TensorMap = {};
-    for (const [k, v] of Object.entries(r)) outputs[k] = { data: v.data as Float32Array, dims: [...v.dims] };
-    return { outputs, ms };
-  }
-  async release() {
-    await this.session.release();
+/** onnxruntime-web (wasm) session as a LoadedModel; remembers the thread count it runs with. */
+export class WasmModel extends OnnxSessionModel {
+  constructor(session: ortWeb.InferenceSession, readonly threads: number) {
+    super(session as unknown as CommonSession, ortWeb.Tensor as unknown as TensorCtor, 'onnxruntime-web (wasm)');
   }
 }
 
