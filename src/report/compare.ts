@@ -65,7 +65,7 @@ export function compareReports(baseline: Report, current: Report, opts: CompareO
     // Parity failures fail the check even without a baseline entry.
     for (const p of cur.parity.data?.pairs ?? []) {
       compared++;
-      if (!p.pass) fail(cur.id, `parity ${p.a}/${p.b} max abs diff`, base ? findPair(base, p.a, p.b)?.maxAbsDiff : undefined, p.maxAbsDiff, `parity failure (atol ${p.atol})${p.detail ? `: ${p.detail}` : ''}`);
+      if (!p.pass) fail(cur.id, `parity ${p.a}/${p.b} max abs diff`, base ? findPair(base, p.a, p.b)?.maxAbsDiff : undefined, p.maxAbsDiff, `parity failure (atol ${p.atol}, rtol ${p.rtol ?? 0})${p.detail ? `: ${p.detail}` : ''}`);
     }
     if (!base) {
       notes.push(`model '${cur.id}' is not in the baseline: nothing to compare`);

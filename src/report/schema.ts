@@ -91,6 +91,8 @@ export interface ParityPair {
   b: string; // e.g. 'ncnn'
   maxAbsDiff: number;
   atol: number;
+  /** Relative tolerance of the allclose rule |a-b| <= atol + rtol*|a| (absent in old reports = 0). */
+  rtol?: number;
   pass: boolean;
   /** Optional per-output detail. */
   outputs?: { name: string; maxAbsDiff: number }[];

@@ -59,6 +59,7 @@ export async function parityStage(ctx: ModelContext): Promise<ParityInfo> {
       b: p.b,
       maxAbsDiff: Math.max(...Object.values(p.outputs).map((d) => d.maxAbs)),
       atol: PARITY_ATOL,
+      rtol: PARITY_RTOL,
       pass: p.ok,
       outputs: Object.entries(p.outputs).map(([name, d]) => ({ name, maxAbsDiff: d.maxAbs })),
       ...(p.ok ? {} : { detail: failureDetail(p) }),
