@@ -78,6 +78,18 @@ async function parity(onnx: string, param: string, inputName: string, ncnnInput:
   return out;
 }
 
+/** Loads a conversion in ncnn and records whether it loads and how far it is from onnxruntime. */
+async function checkInNcnn(row: Row, f: { path: string; dynamic: boolean }, param: string, inputName: string, ncnnInput: string, sizes: [number, number][]): Promise<void> {
+  try {
+    const d = await parity(f.path, param, inputName, ncnnInput, sizes);
+    row.loads = true;
+    row.diff320 = d[0];
+    if (f.dynamic) row.diff640 = d[1];
+  } catch (e) {
+    row.note = (e as Error).message;
+  }
+}
+
 async function main(): Promise<void> {
   const data = resolveDataDir()!;
   const onnxDir = join(data, 'models/ultra-light-1mb/onnx');
@@ -99,14 +111,7 @@ async function main(): Promise<void> {
       const row: Row = { file: name, dynamic: f.dynamic, tool: 'fdk', ms: ok ? median(t.map((x) => x.ms)) : null, converts: ok, loads: false, diff320: null, diff640: f.dynamic ? null : 'n/a' };
       if (!ok) row.note = t.find((x) => !x.ok)!.out.trim().split('\n').pop();
       else {
-        try {
-          const d = await parity(f.path, `${prefix}.param`, inputName, inputName, sizes);
-          row.loads = true;
-          row.diff320 = d[0];
-          if (f.dynamic) row.diff640 = d[1];
-        } catch (e) {
-          row.note = (e as Error).message;
-        }
+        await checkInNcnn(row, f, `${prefix}.param`, inputName, inputName, sizes);
       }
       rows.push(row);
     }
@@ -123,14 +128,7 @@ async function main(): Promise<void> {
       const row: Row = { file: name, dynamic: f.dynamic, tool: 'pnnx', ms: ok ? median(t.map((x) => x.ms)) : null, converts: ok, loads: false, diff320: null, diff640: f.dynamic ? null : 'n/a' };
       if (!ok) row.note = t.find((x) => !x.ok)?.out.trim().split('\n').pop() ?? 'no .ncnn.param written';
       else {
-        try {
-          const d = await parity(f.path, param, inputName, 'in0', sizes);
-          row.loads = true;
-          row.diff320 = d[0];
-          if (f.dynamic) row.diff640 = d[1];
-        } catch (e) {
-          row.note = (e as Error).message;
-        }
+        await checkInNcnn(row, f, param, inputName, 'in0', sizes);
       }
       rows.push(row);
     }
