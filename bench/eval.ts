@@ -10,7 +10,7 @@
  *   FDK_WIDER_PY=/path/to/python                    (with numpy<1.24, scipy, tqdm, IPython; default python3)
  * Without it the script quotes the time measured on these machines (50.6 s, 2 cores).
  *
- * Run: npm run bench:eval [-- --runs N]   (H6's bench:accuracy calls benchEval()).
+ * Run: npm run bench:eval [-- --runs N]   (bench:accuracy calls benchEval()).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * ONNX model -> ncnn .param text + .bin chunks.
  *
- *   1. constant folding (H1's foldConstants) with the input shapes, when it can handle the graph
+ *   1. constant folding (foldConstants in src/onnx/fold.ts) with the input shapes, when it can handle the graph
  *   2. lowering through the op table, evaluating the remaining shape glue symbolically and
  *      removing the batch axis
  *   3. (optimize) BatchNorm folding, activation fusion
@@ -78,7 +78,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   const inputShapes = normaliseShapes(model, opts.inputShapes);
   const onnxNodes = model.graph.nodes.length;
 
-  // 1. constant folding; a graph H1's shape rules cannot handle still converts via the glue pass
+  // 1. constant folding; a graph the shape rules cannot handle still converts via the glue pass
   let work = model;
   let foldNote: string | undefined;
   let folded = 0;
