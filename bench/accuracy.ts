@@ -6,7 +6,7 @@
  *     PyTorch pipeline on this machine kind (177 s slim-320, 283 s mnet0.25-640, 2 threads), when
  *     the full val images are present (FDK_WIDER_FULL, default /work/wider-full/WIDER_val);
  *     otherwise an estimate from the val-mini rate, labelled as such;
- *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (H5's benchEval).
+ *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (benchEval in bench/eval.ts).
  *
  * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval  --json
  */

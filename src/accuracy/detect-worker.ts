@@ -1,12 +1,19 @@
 /**
  * worker_threads entry of the detector pool: one Detector (one model session) per worker; the main
- * thread sends image paths, the worker answers with detections. Errors travel back as messages
- * (FdkError text), never as uncaught exceptions.
+ * thread sends image paths, the worker answers with detections (or, with `widerText`, the finished
+ * WIDER prediction text, which is much cheaper to post than hundreds of detection objects and
+ * keeps that formatting work off the main thread). Errors travel back as messages (FdkError text),
+ * never as uncaught exceptions.
+ *
+ * The pool keeps up to two images queued per worker: the JPEG decode of the next image starts as
+ * soon as its path arrives and runs on libuv's thread pool (sharp) while this thread resizes, runs
+ * the model and does NMS for the current one. Results still go back in request order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { getModel } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
-import { Detector, type ModelFileChoice } from './pipeline.js';
+import { loadImage, type BgrImage } from './image.js';
+import { Detector, formatWider, type ModelFileChoice } from './pipeline.js';
 
 export interface WorkerInit {
   modelId: string;
@@ -14,12 +21,21 @@ export interface WorkerInit {
   longSide: number;
   threads: number;
   file: ModelFileChoice;
+  /** Reply with the WIDER prediction text instead of the detections. */
+  widerText?: boolean;
 }
 export type WorkerRequest = { type: 'image'; i: number; path: string } | { type: 'close' };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'result'; i: number; detections: import('./pipeline.js').Detection[]; ms: number; inferenceMs: number }
+  | { type: 'result'; i: number; detections: import('./pipeline.js').Detection[]; text?: string; ms: number; inferenceMs: number }
   | { type: 'error'; i: number; message: string; fdk: boolean };
+
+interface Job {
+  i: number;
+  path: string;
+  t0: number;
+  image: Promise<BgrImage>;
+}
 
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -31,6 +47,32 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'error', i: -1, message: (e as Error).message, fdk: e instanceof FdkError } satisfies WorkerReply);
     return;
   }
+  const queue: Job[] = [];
+  let busy = false;
+  // one image at a time through the model, in arrival order; decodes already run ahead
+  const drain = async () => {
+    if (busy) return;
+    busy = true;
+    while (queue.length) {
+      const job = queue.shift()!;
+      try {
+        const image = await job.image;
+        const r = await det.detect(image);
+        const text = init.widerText ? formatWider(det.entry, job.path, r.detections) : undefined;
+        port.postMessage({
+          type: 'result',
+          i: job.i,
+          detections: text === undefined ? r.detections : [],
+          text,
+          ms: performance.now() - job.t0,
+          inferenceMs: r.timings.inferenceMs,
+        } satisfies WorkerReply);
+      } catch (e) {
+        port.postMessage({ type: 'error', i: job.i, message: (e as Error).message, fdk: e instanceof FdkError } satisfies WorkerReply);
+      }
+    }
+    busy = false;
+  };
   port.postMessage({ type: 'ready' } satisfies WorkerReply);
   port.on('message', async (m: WorkerRequest) => {
     if (m.type === 'close') {
@@ -38,13 +80,10 @@ async function main(): Promise<void> {
       port.close();
       return;
     }
-    const t0 = performance.now();
-    try {
-      const r = await det.detectFile(m.path);
-      port.postMessage({ type: 'result', i: m.i, detections: r.detections, ms: performance.now() - t0, inferenceMs: r.timings.inferenceMs } satisfies WorkerReply);
-    } catch (e) {
-      port.postMessage({ type: 'error', i: m.i, message: (e as Error).message, fdk: e instanceof FdkError } satisfies WorkerReply);
-    }
+    const image = loadImage(m.path, { keepRgb: true });
+    image.catch(() => {}); // awaited (and reported) in drain; avoids an unhandled-rejection warning meanwhile
+    queue.push({ i: m.i, path: m.path, t0: performance.now(), image });
+    void drain();
   });
 }
 

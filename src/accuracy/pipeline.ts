@@ -176,14 +176,14 @@ export function postprocessSeed(entry: ModelEntry, loc: Float32Array, conf: Floa
   const m = idx.length;
   const sel = (src: Float32Array, k: number) => {
     const out = new Float32Array(m * k);
-    idx.forEach((i, j) => out.set(src.subarray(i * k, i * k + k), j * k));
+    for (let j = 0; j < m; j++) for (let c = 0, s = idx[j] * k, o = j * k; c < k; c++) out[o + c] = src[s + c];
     return out;
   };
   const pr = sel(priors, 4);
   const boxes = decodeRetinaBoxes(sel(loc, 4), pr, anchors.variance);
   const lms = decodeRetinaLandmarks(sel(landms, 10), pr, anchors.variance);
   const scores = new Float32Array(m);
-  idx.forEach((i, j) => (scores[j] = conf[i * 2 + 1]));
+  for (let j = 0; j < m; j++) scores[j] = conf[idx[j] * 2 + 1];
   // boxes * [W, H, W, H] / resize, landmarks * [W, H]*5 / resize, in float32 like the tensors
   for (let j = 0; j < m; j++) {
     for (let c = 0; c < 4; c++) boxes[j * 4 + c] = f(f(boxes[j * 4 + c] * (c % 2 ? H : W)) / fr);
@@ -227,11 +227,17 @@ export function postprocessUltraLight(entry: ModelEntry, scores: Float32Array, b
 /** Shortest decimal that reads back as the same float32 (numpy's str() of a float32 scalar). */
 export function float32Repr(x: number): string {
   const v = f(x);
-  let s = '';
-  for (let p = 1; p <= 9; p++) {
-    s = v.toPrecision(p);
-    if (f(Number(s)) === v) break;
+  // The fewest significant digits (1..9) that read back as v. If p digits read back, so do p + 1
+  // (the p-digit decimal padded with a zero is a candidate no farther from v), so binary search
+  // finds the same p as trying 1, 2, ... in turn, with ~3 toPrecision calls instead of up to 9.
+  let lo = 1;
+  let hi = 9; // 9 digits always round-trip a float32
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (f(Number(v.toPrecision(mid))) === v) hi = mid;
+    else lo = mid + 1;
   }
+  let s = v.toPrecision(lo);
   s = String(Number(s)); // positional, no trailing zeros
   return /[.e]/.test(s) ? s : `${s}.0`;
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
-import { Detector, modelFileFor, type Detection } from './pipeline.js';
+import { Detector, formatWider, modelFileFor, type Detection } from './pipeline.js';
 import type { WorkerInit, WorkerReply } from './detect-worker.js';
 
 export interface PoolOptions {
@@ -17,7 +17,15 @@ export interface PoolOptions {
   jobs?: number;
   /** Threads per session (default 1). */
   threads?: number;
+  /**
+   * Deliver each image's WIDER prediction text (`formatWider`) in `ImageResult.text` instead of the
+   * detections (then empty): workers format it, which is cheaper than posting detection objects.
+   */
+  widerText?: boolean;
 }
+
+/** Images queued per worker: the next image decodes while the current one runs (see detect-worker.ts). */
+const QUEUE_DEPTH = 2;
 
 /**
  * Built code runs the .js worker directly. From TypeScript sources (tsx, vitest) the worker first
@@ -33,6 +41,8 @@ export interface ImageResult {
   i: number;
   path: string;
   detections: Detection[];
+  /** The WIDER prediction text, with `widerText`. */
+  text?: string;
   ms: number;
   inferenceMs: number;
 }
@@ -49,14 +59,15 @@ export async function detectAll(entry: ModelEntry, paths: string[], opts: PoolOp
       for (let i = 0; i < paths.length; i++) {
         const t0 = performance.now();
         const r = await det.detectFile(paths[i]);
-        onResult({ i, path: paths[i], detections: r.detections, ms: performance.now() - t0, inferenceMs: r.timings.inferenceMs });
+        const text = opts.widerText ? formatWider(entry, paths[i], r.detections) : undefined;
+        onResult({ i, path: paths[i], detections: text === undefined ? r.detections : [], text, ms: performance.now() - t0, inferenceMs: r.timings.inferenceMs });
       }
     } finally {
       await det.release();
     }
     return;
   }
-  const init: WorkerInit = { modelId: entry.id, runtime, longSide, threads: opts.threads ?? 1, file };
+  const init: WorkerInit = { modelId: entry.id, runtime, longSide, threads: opts.threads ?? 1, file, widerText: !!opts.widerText };
   const here = fileURLToPath(import.meta.url);
   const workerFile = new URL(`./detect-worker${extname(here)}`, import.meta.url);
   const workers: Worker[] = [];
@@ -82,9 +93,12 @@ export async function detectAll(entry: ModelEntry, paths: string[], opts: PoolOp
         const w = startWorker(workerFile, init);
         workers.push(w);
         w.on('message', (m: WorkerReply) => {
-          if (m.type === 'ready') return feed(w);
+          if (m.type === 'ready') {
+            for (let q = 0; q < QUEUE_DEPTH; q++) feed(w);
+            return;
+          }
           if (m.type === 'error') return fail(m.fdk ? new FdkError(m.message) : new Error(m.message));
-          onResult({ i: m.i, path: paths[m.i], detections: m.detections, ms: m.ms, inferenceMs: m.inferenceMs });
+          onResult({ i: m.i, path: paths[m.i], detections: m.detections, text: m.text, ms: m.ms, inferenceMs: m.inferenceMs });
           if (++done === paths.length) resolve();
           else feed(w);
         });

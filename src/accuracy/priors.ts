@@ -10,18 +10,29 @@ import type { RetinaAnchors, UltraLightAnchors } from '../models/manifest.js';
  * row-major over (i, j), then min sizes; not clipped unless the config says so.
  */
 export function retinaPriors(cfg: RetinaAnchors, height: number, width: number): Float32Array {
-  const out: number[] = [];
+  // sized up front and written in place (each image size is new work: no intermediate number[])
+  let count = 0;
+  cfg.steps.forEach((step, k) => (count += Math.ceil(height / step) * Math.ceil(width / step) * cfg.min_sizes[k].length));
+  const p = new Float32Array(count * 4);
+  let o = 0;
   cfg.steps.forEach((step, k) => {
     const fh = Math.ceil(height / step);
     const fw = Math.ceil(width / step);
-    for (let i = 0; i < fh; i++)
-      for (let j = 0; j < fw; j++)
-        for (const m of cfg.min_sizes[k]) {
-          // same association as the Python: x * step / W
-          out.push(((j + 0.5) * step) / width, ((i + 0.5) * step) / height, m / width, m / height);
+    const sizes = cfg.min_sizes[k];
+    for (let i = 0; i < fh; i++) {
+      const cy = ((i + 0.5) * step) / height;
+      for (let j = 0; j < fw; j++) {
+        // same association as the Python: x * step / W
+        const cx = ((j + 0.5) * step) / width;
+        for (const m of sizes) {
+          p[o++] = cx;
+          p[o++] = cy;
+          p[o++] = m / width;
+          p[o++] = m / height;
         }
+      }
+    }
   });
-  const p = Float32Array.from(out);
   if (cfg.clip) for (let i = 0; i < p.length; i++) p[i] = Math.min(1, Math.max(0, p[i]));
   return p;
 }

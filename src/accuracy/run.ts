@@ -10,7 +10,6 @@ import { getRuntime } from '../runtime/index.js';
 import { resolveDataDir, workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
-import { formatWider } from './pipeline.js';
 import { detectAll } from './pool.js';
 import { PUBLISHED, PUBLISHED_ULTRA_LIGHT_NOW, rerunTargets, type Ap3 } from './targets.js';
 import { evaluateWider, groundTruth, readSubsetList } from './wider/index.js';
@@ -137,8 +136,8 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     let done = 0;
     let inferenceMs = 0;
     const t0 = performance.now();
-    await detectAll(r.entry, paths, { runtime, longSide: r.longSide, jobs }, (res) => {
-      texts[res.i] = formatWider(r.entry, res.path, res.detections);
+    await detectAll(r.entry, paths, { runtime, longSide: r.longSide, jobs, widerText: true }, (res) => {
+      texts[res.i] = res.text!;
       inferenceMs += res.inferenceMs;
       o.onProgress?.({ row: r.row, done: ++done, total: paths.length });
     });
