@@ -56,7 +56,6 @@ export interface ModelFileChoice {
   origin: string;
 }
 
-type ExportModule = { exportedOnnxPath: (id: string, opts?: { dynamic?: boolean; postprocess?: boolean }) => string | Promise<string> };
 
 /**
  * The model file the pipeline runs: seed models = fdk's own export of the checkpoint with dynamic
@@ -71,18 +70,13 @@ export async function modelFileFor(entry: ModelEntry, explicit?: string): Promis
   }
   if (entry.family === 'ultra-light' && entry.files.onnxWithoutPostprocessing)
     return { path: modelFile(entry, 'onnxWithoutPostprocessing'), boxesDecoded: false, origin: `${entry.source.repo} ONNX without postprocessing` };
-  const spec = '../convert/onnx-export.js'; // resolved at run time: H2's exporter
-  let mod: ExportModule;
-  try {
-    mod = (await import(spec)) as ExportModule;
-  } catch (e) {
-    throw new FdkError(`model '${entry.id}' needs fdk's PyTorch->ONNX export, which is not available (${(e as Error).message.split('\n')[0]})`);
-  }
+  // Imported on demand: the exporter (checkpoint reader, builders) is only needed when no ONNX file is given.
+  const { exportedOnnxPath } = await import('../convert/onnx-export.js');
   if (entry.family === 'ultra-light') {
-    const path = await mod.exportedOnnxPath(entry.id, { dynamic: false, postprocess: false });
+    const path = await exportedOnnxPath(entry.id, { dynamic: false, postprocess: false });
     return { path, boxesDecoded: onnxDecodesBoxes(path), origin: `fdk export of ${entry.files.pth?.path} (raw offsets)` };
   }
-  return { path: await mod.exportedOnnxPath(entry.id, { dynamic: true }), boxesDecoded: false, origin: `fdk export of ${entry.files.pth?.path} (dynamic H/W)` };
+  return { path: await exportedOnnxPath(entry.id, { dynamic: true }), boxesDecoded: false, origin: `fdk export of ${entry.files.pth?.path} (dynamic H/W)` };
 }
 
 /** An Ultra-Light graph with an Exp node has the prior-decoding tail (boxes are decoded corners). */

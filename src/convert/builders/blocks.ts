@@ -8,7 +8,7 @@
  *   BasicConv    conv (+ bn) (+ relu)                                    keys .conv / .bn
  *   BasicRFB     three dilated branches + 1x1 linear + shortcut, ReLU    (used with scale 1.0)
  */
-import type { Layers } from './layers.js';
+import type { ConvSpec, Layers } from './layers.js';
 
 export function convBnRelu(L: Layers, x: string, p: string, cin: number, cout: number, stride: number): string {
   return L.relu(L.convBn(x, `${p}.0`, `${p}.1`, { cin, cout, k: 3, stride, pad: 1, bias: false }), `${p}.2`);
@@ -25,15 +25,8 @@ export function depthConv2d(L: Layers, x: string, p: string, cin: number, cout: 
   return L.conv(y, `${p}.2`, { cin, cout, k: 1, bias: true });
 }
 
-export interface BasicConvSpec {
-  cin: number;
-  cout: number;
-  k: number;
-  stride?: number;
-  pad?: number;
-  dilation?: number;
-  relu?: boolean;
-}
+/** BasicConv of net_rfb.py: a bias-free, ungrouped conv + BN, with ReLU unless `relu: false`. */
+export type BasicConvSpec = Omit<ConvSpec, 'groups' | 'bias'> & { relu?: boolean };
 
 export function basicConv(L: Layers, x: string, p: string, s: BasicConvSpec): string {
   const y = L.convBn(x, `${p}.conv`, `${p}.bn`, { cin: s.cin, cout: s.cout, k: s.k, stride: s.stride, pad: s.pad, dilation: s.dilation, bias: false });
