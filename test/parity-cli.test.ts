@@ -24,6 +24,22 @@ describe('fdk parity', () => {
       }
   });
 
+  it('mnet0.25 (fdk export, converted by fdk) at long sides 320 and 640: every pair within a bare 1e-4 max abs', async () => {
+    // the deepest seed model at its largest input: the case where folding BatchNorm in another
+    // arithmetic than onnxruntime's once pushed wasm/ncnn landmarks to 1.03e-4
+    const r = await runCliAsync(['parity', 'mnet0.25', '--long-side', '320,640', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.tolerance).toEqual({ atol: 1e-4, rtol: 0 });
+    expect(j.inputs.length).toBeGreaterThanOrEqual(20);
+    expect(j.pairs.length).toBe(3);
+    for (const p of j.pairs)
+      for (const name of ['loc', 'conf', 'landms']) {
+        expect(p.outputs[name].maxAbs, `${p.a}/${p.b} ${name}`).toBeLessThanOrEqual(1e-4);
+        expect(p.outputs[name].outside).toBe(0);
+      }
+  });
+
   it('exits non-zero when the tolerance cannot hold (atol 0 between two different runtimes)', async () => {
     const r = await runCliAsync(['parity', 'ulfd-rfb-320', '--runtimes', 'ort,wasm', '--atol', '0', '--max-images', '2']);
     expect(r.code).toBe(1);

@@ -4,12 +4,12 @@
  * and normalised tensor of the Ultra-Light models.
  */
 import { describe, expect, it } from 'vitest';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '../src/accuracy/image.js';
 import { preprocess, seedResizeFactor } from '../src/accuracy/preprocess.js';
-import { resizeLinearF32, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize } from '../src/accuracy/cv-resize.js';
+import { resizeLinearF32, resizeLinearF32ToCHW, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize } from '../src/accuracy/cv-resize.js';
 import { getModel } from '../src/models/manifest.js';
 import { readNpy, readNpyFloat32 } from '../src/util/npy.js';
 import { FdkError } from '../src/util/errors.js';
@@ -101,6 +101,34 @@ describe('RGB fast path', () => {
 });
 
 describe('cv-resize details', () => {
+  it('the fused resize -> normalised CHW equals resize, channel swap, mean/std and transpose bit for bit', async () => {
+    // real WIDER images of different shapes (val-mini), at both long sides and both channel orders
+    const list = readFileSync(shared('wider', 'val-mini', 'list.txt'), 'utf8').split('\n').filter(Boolean);
+    const picks = [list[0], list[57], list[211], list[487]];
+    const cases: [number, [number, number, number], number[]][] = [
+      [640, [2, 1, 0], [1, 1, 1]],
+      [320, [0, 1, 2], [1, 1, 1]],
+      [640, [0, 1, 2], [58, 57.5, 57]], // non-unit std takes the unfused route inside
+    ];
+    for (const rel of picks) {
+      const im = await loadImage(shared('wider', 'val-mini', 'images', rel));
+      for (const [ls, planeOf, std] of cases) {
+        const mean = [104, 117, 123];
+        const spec = resizeSpecByFactor(im.width, im.height, seedResizeFactor(im.width, im.height, ls));
+        const fused = resizeLinearF32ToCHW(im.data, im.width, im.height, spec, { mean, std, planeOf });
+        const hwc = resizeLinearF32(im.data, im.width, im.height, 3, spec);
+        const plane = spec.width * spec.height;
+        const ref = new Float32Array(3 * plane);
+        for (let k = 0; k < 3; k++) {
+          const p = planeOf[k];
+          for (let i = 0; i < plane; i++) ref[p * plane + i] = Math.fround(Math.fround(hwc[i * 3 + k] - Math.fround(mean[p])) / Math.fround(std[p]));
+        }
+        expect(fused.length).toBe(ref.length);
+        expect(maxAbsDiff(fused, ref)).toBe(0);
+      }
+    }
+  });
+
   it('float path: weights come from the double-precision source coordinate', () => {
     // a 1024-wide ramp: output = sx + frac at fx = 3.2 dx + 1.1; at dx = 300 the fraction is 0.1
     const src = new Float32Array(1024 * 2 * 1);

@@ -9,7 +9,7 @@
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import type { BgrImage } from './image.js';
-import { resizeLinearF32, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize, roundHalfEven, type ResizeSpec } from './cv-resize.js';
+import { resizeLinearF32, resizeLinearF32ToCHW, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize, roundHalfEven, type ResizeSpec } from './cv-resize.js';
 
 export interface Preprocessed {
   tensor: Float32Array;
@@ -19,8 +19,11 @@ export interface Preprocessed {
   scaleXY: [number, number];
   resized: { width: number; height: number };
   original: { width: number; height: number };
-  /** The resized image before normalisation, HWC in the model's channel order (float32 or uint8). */
-  resizedHWC: Float32Array | Uint8Array;
+  /**
+   * The resized image before normalisation, HWC in the model's channel order (float32 or uint8).
+   * The seed path computes it on access only: the tensor is resized straight into CHW.
+   */
+  readonly resizedHWC: Float32Array | Uint8Array;
 }
 
 export interface PreprocessOptions {
@@ -48,14 +51,27 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
     const longSide = opts.longSide ?? 320;
     if (!(Number.isInteger(longSide) && longSide > 0)) throw new FdkError(`bad long side ${longSide}: expected a positive integer`);
     const r = seedResizeFactor(w, h, longSide);
-    let resized: Float32Array;
+    const swap = (channelOrder === 'RGB') !== !!image.rgb;
     let spec: ResizeSpec = { width: w, height: h, scaleX: 1, scaleY: 1 };
+    let tensor: Float32Array;
+    // the resized HWC image (model channel order), only built when someone asks for it (tests, debugging)
+    let hwc: () => Float32Array;
     if (r !== 1) {
       spec = resizeSpecByFactor(w, h, r);
-      resized = resizeLinearF32(image.data, w, h, 3, spec);
-    } else resized = new Float32Array(image.data); // the seed skips cv2.resize when r == 1
-    if ((channelOrder === 'RGB') !== !!image.rgb) swapRB(resized);
-    const tensor = toCHW(resized, spec.width, spec.height, mean, std);
+      const s = spec;
+      tensor = resizeLinearF32ToCHW(image.data, w, h, s, { mean, std, planeOf: swap ? [2, 1, 0] : [0, 1, 2] });
+      hwc = () => {
+        const out = resizeLinearF32(image.data, w, h, 3, s);
+        if (swap) swapRB(out);
+        return out;
+      };
+    } else {
+      // the seed skips cv2.resize when r == 1
+      const out = new Float32Array(image.data);
+      if (swap) swapRB(out);
+      tensor = toCHW(out, w, h, mean, std);
+      hwc = () => out;
+    }
     return {
       tensor,
       dims: [1, 3, spec.height, spec.width],
@@ -63,7 +79,9 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
       scaleXY: [r, r],
       resized: { width: spec.width, height: spec.height },
       original: { width: w, height: h },
-      resizedHWC: resized,
+      get resizedHWC() {
+        return hwc();
+      },
     };
   }
   // fixed size, uint8 resize (Ultra-Light)
