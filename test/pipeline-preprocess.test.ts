@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadImage } from '../src/accuracy/image.js';
 import { preprocess, seedResizeFactor } from '../src/accuracy/preprocess.js';
@@ -14,6 +15,7 @@ import { getModel } from '../src/models/manifest.js';
 import { readNpy, readNpyFloat32 } from '../src/util/npy.js';
 import { FdkError } from '../src/util/errors.js';
 import { maxAbsDiff, shared } from './helpers/index.js';
+import { resizeKernels } from '../src/accuracy/cv-resize-wasm.js';
 
 const SAMPLE = shared('images', 'seed-sample.jpg');
 
@@ -85,6 +87,21 @@ describe('preprocess (Ultra-Light, fixed 320x240 uint8)', () => {
   }
 });
 
+describe('reused tensor buffer', () => {
+  it('a scratch buffer gives the same tensors as fresh arrays, image after image of different sizes', async () => {
+    const list = readFileSync(shared('wider', 'val-mini', 'list.txt'), 'utf8').split('\n').filter(Boolean);
+    const scratch: { tensor?: Float32Array } = {};
+    for (const rel of [list[3], list[120], list[300]]) {
+      const im = await loadImage(shared('wider', 'val-mini', 'images', rel), { keepRgb: true });
+      const fresh = preprocess(im, getModel('mnet0.25'), { longSide: 640 });
+      const reused = preprocess(im, getModel('mnet0.25'), { longSide: 640, scratch });
+      expect(reused.tensor.length).toBe(fresh.tensor.length);
+      expect(reused.tensor.buffer).toBe(scratch.tensor!.buffer);
+      expect(maxAbsDiff(reused.tensor, fresh.tensor)).toBe(0);
+    }
+  });
+});
+
 describe('RGB fast path', () => {
   it('an image kept in decode order (RGB) gives the same tensors as the BGR image, both families', async () => {
     const bgr = await loadImage(SAMPLE);
@@ -101,7 +118,16 @@ describe('RGB fast path', () => {
 });
 
 describe('cv-resize details', () => {
-  it('the fused resize -> normalised CHW equals resize, channel swap, mean/std and transpose bit for bit', async () => {
+  it('the WebAssembly kernels are available here (otherwise the next test compares JS with JS)', () => {
+    expect(resizeKernels()).not.toBeNull();
+  });
+
+  it('the committed wasm bytes are what resize.wat compiles to (npm run build:wasm)', () => {
+    const out = execFileSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { encoding: 'utf8' });
+    expect(out).toMatch(/up to date/);
+  });
+
+  it('the fused resize -> normalised CHW (wasm and JS) equals resize, channel swap, mean/std and transpose bit for bit', async () => {
     // real WIDER images of different shapes (val-mini), at both long sides and both channel orders
     const list = readFileSync(shared('wider', 'val-mini', 'list.txt'), 'utf8').split('\n').filter(Boolean);
     const picks = [list[0], list[57], list[211], list[487]];
@@ -115,7 +141,10 @@ describe('cv-resize details', () => {
       for (const [ls, planeOf, std] of cases) {
         const mean = [104, 117, 123];
         const spec = resizeSpecByFactor(im.width, im.height, seedResizeFactor(im.width, im.height, ls));
+        // the WebAssembly kernels (uint8 source), the JS loops, and the JS loops on a float32 copy
         const fused = resizeLinearF32ToCHW(im.data, im.width, im.height, spec, { mean, std, planeOf });
+        const js = resizeLinearF32ToCHW(im.data, im.width, im.height, spec, { mean, std, planeOf, jsOnly: true });
+        const jsF32 = resizeLinearF32ToCHW(Float32Array.from(im.data), im.width, im.height, spec, { mean, std, planeOf });
         const hwc = resizeLinearF32(im.data, im.width, im.height, 3, spec);
         const plane = spec.width * spec.height;
         const ref = new Float32Array(3 * plane);
@@ -123,8 +152,10 @@ describe('cv-resize details', () => {
           const p = planeOf[k];
           for (let i = 0; i < plane; i++) ref[p * plane + i] = Math.fround(Math.fround(hwc[i * 3 + k] - Math.fround(mean[p])) / Math.fround(std[p]));
         }
-        expect(fused.length).toBe(ref.length);
-        expect(maxAbsDiff(fused, ref)).toBe(0);
+        for (const out of [fused, js, jsF32]) {
+          expect(out.length).toBe(ref.length);
+          expect(maxAbsDiff(out, ref)).toBe(0);
+        }
       }
     }
   });

@@ -18,6 +18,8 @@
  *  - an exact 2× downscale with INTER_LINEAR is routed to INTER_AREA's fast path (2×2 mean).
  */
 
+import { resize3ToPlanesWasm, resizeKernels } from './cv-resize-wasm.js';
+
 export interface ResizeSpec {
   /** output size */
   width: number;
@@ -197,6 +199,8 @@ export interface PlanarNormalize {
   std: number[];
   /** Plane index of each source channel (e.g. [2, 1, 0] to swap R and B on the way). */
   planeOf: [number, number, number];
+  /** Use the JS loops even where the WebAssembly kernels are available (tests compare the two). */
+  jsOnly?: boolean;
 }
 
 /**
@@ -204,12 +208,14 @@ export interface PlanarNormalize {
  * {@link resizeLinearF32} (every value rounded to float32 exactly where OpenCV rounds), but each
  * output value goes straight to its CHW plane as float32((v - mean) / std), the way
  * `(img - mean).transpose(2, 0, 1)` does in numpy. Skipping the HWC image, the channel swap and
- * the transpose pass saves most of the preprocessing time at long side 640.
+ * the transpose pass saves most of the preprocessing time at long side 640. A uint8 source runs
+ * on the WebAssembly row kernels (cv-resize-wasm.ts), which compute the same float32 operations.
  */
-export function resizeLinearF32ToCHW(src: Float32Array | Uint8Array, sw: number, sh: number, spec: ResizeSpec, norm: PlanarNormalize): Float32Array {
+export function resizeLinearF32ToCHW(src: Float32Array | Uint8Array, sw: number, sh: number, spec: ResizeSpec, norm: PlanarNormalize, into?: Float32Array): Float32Array {
   const { width: dw, height: dh } = spec;
   const plane = dw * dh;
-  const out = new Float32Array(3 * plane);
+  // `into` (when large enough) is reused: a fresh multi-megabyte array per image costs page faults
+  const out = into && into.length >= 3 * plane ? into.subarray(0, 3 * plane) : new Float32Array(3 * plane);
   const fr = Math.fround;
   const m = norm.mean.map(fr);
   const sd = norm.std.map(fr);
@@ -227,6 +233,8 @@ export function resizeLinearF32ToCHW(src: Float32Array | Uint8Array, sw: number,
   }
   const yt = taps(dh, sh, spec.scaleY, false, false);
   const xt = taps(dw, sw, spec.scaleX, true, false);
+  const wasm = src instanceof Uint8Array && !norm.jsOnly ? resizeKernels() : null;
+  if (wasm) return resize3ToPlanesWasm(wasm, src as Uint8Array, sw, sh, dw, dh, xt, yt, norm.planeOf, m, out);
   const x0 = new Int32Array(dw), x1 = new Int32Array(dw);
   for (let dx = 0; dx < dw; dx++) {
     x0[dx] = xt.ofs[dx] * 3;

@@ -94,6 +94,8 @@ function pickOutput(outs: TensorMap, name: string, last: number, file: string): 
 }
 
 export class Detector {
+  /** Input tensor buffer reused from image to image (detect() finishes with it before returning). */
+  private scratch: { tensor?: Float32Array } = {};
   private constructor(
     readonly entry: ModelEntry,
     readonly model: LoadedModel,
@@ -128,7 +130,7 @@ export class Detector {
 
   async detect(image: BgrImage): Promise<{ detections: Detection[]; timings: DetectTimings }> {
     const t0 = performance.now();
-    const pre = preprocess(image, this.entry, { longSide: this.longSide });
+    const pre = preprocess(image, this.entry, { longSide: this.longSide, scratch: this.scratch });
     const t1 = performance.now();
     const inputName = this.model.inputNames[0] ?? this.entry.input.name;
     const { outputs } = await this.model.run({ [inputName]: { data: pre.tensor, dims: pre.dims } });
