@@ -92,14 +92,22 @@ function buildModel(): Model {
   node('Expand', ['gap', 'exp_shape'], ['expand']);
   node('Constant', [], ['const'], { value: { type: 'tensor', value: Tensor.float32('', [2, 3], [1, 2, 3, 4, 5, 6]) } });
   node('Mul', ['const', 'const'], ['const_sq']);
+  // constant layout ops, evaluated by folding (one strided walk serves both)
+  f32('cube', [2, 3, 4, 5]);
+  node('Transpose', ['cube'], ['const_tr'], { perm: ints([2, 0, 3, 1]) });
+  i64('csl_starts', [-1, 1, 4]);
+  i64('csl_ends', [-100, 3, 0]);
+  i64('csl_axes', [0, 2, 3]);
+  i64('csl_steps', [-1, 1, -2]);
+  node('Slice', ['cube', 'csl_starts', 'csl_ends', 'csl_axes', 'csl_steps'], ['const_sl']);
 
-  const outputs = nodes.flatMap((n) => n.outputs).filter((o) => !['shape', 'nc', 'target', 'const', 'const_sq', 'gap_flat', 'squeeze'].includes(o));
+  const outputs = nodes.flatMap((n) => n.outputs).filter((o) => !['shape', 'nc', 'target', 'const', 'const_sq', 'const_tr', 'const_sl', 'gap_flat', 'squeeze'].includes(o));
   return {
     irVersion: 8, opsetImport: [{ domain: '', version: 14 }], producerName: 'fdk-test', producerVersion: '1',
     graph: {
       name: 'ops', nodes, initializers: init, valueInfo: new Map(),
       inputs: [{ name: 'x', dtype: 'float32', shape: [1, 8, 'H', 'W'] }],
-      outputs: [...outputs, 'const_sq'].map((name) => ({ name, dtype: 'float32' })),
+      outputs: [...outputs, 'const_sq', 'const_tr', 'const_sl'].map((name) => ({ name, dtype: 'float32' })),
     },
   };
 }
@@ -128,12 +136,18 @@ describe('shape rules against onnxruntime', () => {
 
   it('folding with the input shape removes the glue and keeps every output', async () => {
     const f = foldConstants(model, { inputShapes: { x: [1, 8, 17, 21] } });
-    expect(f.removedNodes).toEqual(expect.arrayContaining(['shape', 'nc', 'target', 'const', 'const_sq']));
+    expect(f.removedNodes).toEqual(expect.arrayContaining(['shape', 'nc', 'target', 'const', 'const_sq', 'const_tr', 'const_sl']));
     expect(f.model.graph.initializers.get('const_sq')?.toNumbers()).toEqual([1, 4, 9, 16, 25, 36]);
     const p2 = join(dir, 'folded.onnx');
     saveOnnx(f.model, p2);
     const [a, b] = [await runOrt(path), await runOrt(p2)];
     for (const k of Object.keys(a)) expect(maxAbsDiff(a[k].data as Float32Array, b[k].data as Float32Array), k).toBeLessThanOrEqual(1e-6);
+    // the folded layout ops are pure copies: bit-identical to what ort computes, shapes included
+    for (const k of ['const_tr', 'const_sl']) {
+      expect([...b[k].dims], k).toEqual([...a[k].dims]);
+      expect(Array.from(b[k].data as Float32Array), k).toEqual(Array.from(a[k].data as Float32Array));
+    }
+    expect([...a.const_sl.dims]).toEqual([2, 3, 2, 2]);
   });
 });
 

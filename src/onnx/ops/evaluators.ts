@@ -91,24 +91,35 @@ const concat: EvalFn = (c, out) => {
   return [res];
 };
 
+/**
+ * Copies `x` into a new value of `dims`, reading output index (i0, i1, ...) from
+ * x.data[offset + Σ ik * step[k]]: one walk serves Transpose (steps = input strides permuted)
+ * and Slice (offset = start, steps = input strides times the slice steps).
+ */
+function stridedCopy(x: Val, dims: number[], offset: number, step: number[]): Val {
+  const r = dims.length;
+  const res = makeVal(x.dtype, dims);
+  const idx = new Array<number>(r).fill(0);
+  let src = offset;
+  for (let o = 0; o < res.data.length; o++) {
+    res.data[o] = x.data[src];
+    // odometer increment: bump the last axis, carry into earlier ones
+    for (let k = r - 1; k >= 0; k--) {
+      src += step[k];
+      if (++idx[k] < dims[k]) break;
+      src -= step[k] * dims[k];
+      idx[k] = 0;
+    }
+  }
+  return res;
+}
+
 const transpose: EvalFn = (c, out) => {
   const x = v(c, 0);
   const r = x.dims.length;
   const perm = attrInts(c.node, 'perm') ?? x.dims.map((_, i) => r - 1 - i);
-  const dims = outDims(out);
   const inStr = strides(x.dims);
-  const res = makeVal(x.dtype, dims);
-  const idx = new Array<number>(r).fill(0);
-  for (let o = 0; o < res.data.length; o++) {
-    let src = 0;
-    for (let k = 0; k < r; k++) src += idx[k] * inStr[perm[k]];
-    res.data[o] = x.data[src];
-    for (let k = r - 1; k >= 0; k--) {
-      if (++idx[k] < dims[k]) break;
-      idx[k] = 0;
-    }
-  }
-  return [res];
+  return [stridedCopy(x, outDims(out), 0, perm.map((p) => inStr[p]))];
 };
 
 const slice: EvalFn = (c, out) => {
@@ -124,20 +135,9 @@ const slice: EvalFn = (c, out) => {
     step[a] = p.steps[i];
     start[a] = step[a] > 0 ? Math.min(Math.max(s, 0), d) : Math.min(Math.max(s, -1), d - 1);
   });
-  const dims = outDims(out);
   const inStr = strides(x.dims);
-  const res = makeVal(x.dtype, dims);
-  const idx = new Array<number>(r).fill(0);
-  for (let o = 0; o < res.data.length; o++) {
-    let src = 0;
-    for (let k = 0; k < r; k++) src += (start[k] + idx[k] * step[k]) * inStr[k];
-    res.data[o] = x.data[src];
-    for (let k = r - 1; k >= 0; k--) {
-      if (++idx[k] < dims[k]) break;
-      idx[k] = 0;
-    }
-  }
-  return [res];
+  const offset = start.reduce((acc, st, k) => acc + st * inStr[k], 0);
+  return [stridedCopy(x, outDims(out), offset, step.map((st, k) => st * inStr[k]))];
 };
 
 function elementwise(f: (a: number, b: number, intMode: boolean) => number): EvalFn {
