@@ -2,9 +2,10 @@
  * `fdk report`: runs every stage for every manifest model, times each stage, and writes
  * report.json / report.md / report.html atomically into the output folder.
  *
- * Each stage is an adapter (stage-*.ts) over another part of fdk. A stage that throws
- * NotAvailable (its module does not exist) is recorded as 'not-available'; a stage that needs an
- * earlier result that is missing is 'skipped' with the reason; errors are 'failed' with one line.
+ * Each stage is an adapter (stage-*.ts) over another part of fdk, imported inside the stage so that
+ * a run of some stages (e.g. --stages analyze) does not load what the others need (onnxruntime,
+ * sharp, ...). A stage that needs an earlier result that is missing is 'skipped' with the reason;
+ * errors are 'failed' with one line.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,7 +13,6 @@ import { createHash } from 'node:crypto';
 import { loadManifest, getModel, modelFile, type ModelEntry } from '../models/manifest.js';
 import { PROJECT_ROOT, workDir } from '../util/data.js';
 import { writeFilesAtomic } from '../util/fs.js';
-import { NotAvailable } from './optional.js';
 import { machineInfo } from './machine.js';
 import { REPORT_FORMAT, type ModelReport, type Report, type Stage, type StageName, type StageTiming } from './schema.js';
 import type { ModelContext, ReportRunOptions } from './context.js';
@@ -42,7 +42,7 @@ async function runStage<T>(name: StageName, ctx: ModelContext, times: StageTimin
       const errors = (data as { errors?: string[] } | undefined)?.errors;
       st = errors?.length ? { status: 'partial', reason: `${errors.length} part(s) failed: ${errors.join('; ')}`.slice(0, 600), data } : { status: 'ok', data };
     } catch (e) {
-      st = e instanceof NotAvailable ? { status: 'not-available', reason: e.message } : { status: 'failed', reason: oneLine(e) };
+      st = { status: 'failed', reason: oneLine(e) };
     }
     st.ms = Math.round(performance.now() - t0);
   }

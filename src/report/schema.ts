@@ -2,8 +2,9 @@
  * The report JSON written by `fdk report` (report.json) and committed as the CI baseline
  * (reports/baseline.json, the same shape with paths and PR curves stripped).
  *
- * Every stage of every model carries a status. A stage whose module or tool is not available
- * says so (`not-available`) with the reason; it never carries made-up numbers.
+ * Every stage of every model carries a status, with the reason when it is not 'ok'; a stage that did
+ * not run never carries made-up numbers. A runtime that cannot start on this machine is
+ * `not-available` (report.runtimes); older reports may also have stages with that status.
  */
 
 export const REPORT_FORMAT = 'fdk-report/1';

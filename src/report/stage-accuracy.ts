@@ -15,7 +15,8 @@ import type { ModelEntry } from '../models/manifest.js';
 import { loadOnnx } from '../onnx/io.js';
 import { resolveDataDir } from '../util/data.js';
 import { writeFilesAtomic } from '../util/fs.js';
-import { requireExports } from './optional.js';
+import type { Detector, ModelFileChoice } from '../accuracy/pipeline.js';
+import type { PrCurve as WiderPrCurve } from '../accuracy/wider/index.js';
 import { fixedInputShapes } from './stage-ncnn.js';
 import type { AccuracyInfo, AccuracyRow, PrCurve } from './schema.js';
 import { longSidesFor, type ModelContext, type ReportRuntime } from './context.js';
@@ -29,45 +30,16 @@ export function resolveSubset(subset: string): string {
   return isAbsolute(subset) ? subset : join(resolveDataDir()!, subset);
 }
 
-type Ap3 = { easy: number; medium: number; hard: number };
-type Pr = { precision: number[]; recall: number[] };
-interface FileChoice {
-  path: string;
-  boxesDecoded: boolean;
-  origin: string;
-}
-interface DetectorLike {
-  detectFile(path: string): Promise<{ detections: unknown[] }>;
-  release(): Promise<void>;
-}
-type RunModule = {
-  runAccuracy: (o: { models: string[]; longSides: number[]; subset: string; runtime: string; jobs: number; outDir: string }) => Promise<{
-    rows: { modelId: string; longSide: number; images: number; seconds: number; ap: Ap3; rerun?: Ap3; predDir: string }[];
-  }>;
-};
-type PipelineModule = {
-  Detector: { create(entry: ModelEntry, o: { runtime: string; longSide: number; threads: number; file: FileChoice }): Promise<DetectorLike> };
-  modelFileFor: (entry: ModelEntry, explicit?: string) => Promise<FileChoice>;
-  formatWider: (entry: ModelEntry, image: string, dets: unknown[]) => string;
-};
-type WiderModule = {
-  evaluateWider: (preds: string, o: { subset: string }) => Ap3 & { images: number; pr: Record<'easy' | 'medium' | 'hard', Pr> };
-  groundTruth: (dir?: string) => unknown;
-  readSubsetList: (path: string, gt: unknown) => string[];
-};
-type TargetsModule = { rerunTargets: () => Record<string, { valMini?: Ap3; full?: Ap3 }> };
-type ConvertModule = { convertOnnxFileToNcnn: (p: string, o: { inputShapes?: Record<string, number[]>; fp16?: boolean; param?: string; bin?: string }) => unknown };
-
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /** Downsamples a 1000-threshold PR curve, dropping thresholds where nothing passes (NaN/null). */
-export function thinCurve(pr: Pr | undefined, points = PR_POINTS): PrCurve | undefined {
+export function thinCurve(pr: WiderPrCurve | undefined, points = PR_POINTS): PrCurve | undefined {
   if (!pr) return undefined;
   const idx: number[] = [];
   for (let i = 0; i < pr.recall.length; i++) {
     const p = pr.precision[i];
     const r = pr.recall[i];
-    if (p !== null && r !== null && Number.isFinite(p) && Number.isFinite(r)) idx.push(i);
+    if (Number.isFinite(p) && Number.isFinite(r)) idx.push(i);
   }
   if (!idx.length) return undefined;
   const step = Math.max(1, Math.ceil(idx.length / points));
@@ -76,17 +48,18 @@ export function thinCurve(pr: Pr | undefined, points = PR_POINTS): PrCurve | und
 }
 
 /** Runs the pipeline over `paths` with `jobs` detectors in parallel; returns WIDER texts in order. */
-async function detectWithFile(pipe: PipelineModule, entry: ModelEntry, runtime: string, longSide: number, file: FileChoice, paths: string[], jobs: number): Promise<string[]> {
+async function detectWithFile(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, paths: string[], jobs: number): Promise<string[]> {
+  const pipeline = await import('../accuracy/pipeline.js');
   const texts = new Array<string>(paths.length);
-  const dets: DetectorLike[] = [];
+  const dets: Detector[] = [];
   try {
-    for (let j = 0; j < Math.max(1, Math.min(jobs, paths.length)); j++) dets.push(await pipe.Detector.create(entry, { runtime, longSide, threads: 1, file }));
+    for (let j = 0; j < Math.max(1, Math.min(jobs, paths.length)); j++) dets.push(await pipeline.Detector.create(entry, { runtime, longSide, threads: 1, file }));
     let next = 0;
     await Promise.all(
       dets.map(async (d) => {
         while (next < paths.length) {
           const i = next++;
-          texts[i] = pipe.formatWider(entry, paths[i], (await d.detectFile(paths[i])).detections);
+          texts[i] = pipeline.formatWider(entry, paths[i], (await d.detectFile(paths[i])).detections);
         }
       }),
     );
@@ -98,10 +71,11 @@ async function detectWithFile(pipe: PipelineModule, entry: ModelEntry, runtime: 
 
 export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
   const { entry, opts } = ctx;
-  const run = await requireExports<RunModule>('../accuracy/run.js', ['runAccuracy']);
-  const pipe = await requireExports<PipelineModule>('../accuracy/pipeline.js', ['Detector', 'modelFileFor', 'formatWider']);
-  const wider = await requireExports<WiderModule>('../accuracy/wider/index.js', ['evaluateWider', 'groundTruth', 'readSubsetList']);
-  const { rerunTargets } = await requireExports<TargetsModule>('../accuracy/targets.js', ['rerunTargets']);
+  // Imported on demand: the accuracy modules load the runtimes and the image decoder (sharp).
+  const { runAccuracy } = await import('../accuracy/run.js');
+  const { modelFileFor } = await import('../accuracy/pipeline.js');
+  const wider = await import('../accuracy/wider/index.js');
+  const { rerunTargets } = await import('../accuracy/targets.js');
   const subset = resolveSubset(opts.subset);
   const isValMini = subset === resolveSubset(DEFAULT_SUBSET);
   const keys = wider.readSubsetList(subset, wider.groundTruth());
@@ -118,10 +92,10 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
   for (const r of opts.accuracyRuntimes) if (!runtimes.includes(r)) for (const ls of longSidesFor(entry, opts.longSides)) missing.push({ runtime: r, longSide: ls, reason: 'not run (CI time budget: --accuracy-all-runtimes-for)' });
 
   // The model file fdk accuracy uses (or the override), and its fp16 ncnn conversion when asked for.
-  const file = await pipe.modelFileFor(entry, override);
-  let fp16File: FileChoice | undefined;
+  const file = await modelFileFor(entry, override);
+  let fp16File: ModelFileChoice | undefined;
   if (runtimes.includes('ncnn-fp16')) {
-    const { convertOnnxFileToNcnn } = await requireExports<ConvertModule>('../convert/ncnn/index.js', ['convertOnnxFileToNcnn']);
+    const { convertOnnxFileToNcnn } = await import('../convert/ncnn/index.js');
     const stem = join(ctx.dir, `accuracy-${basename(file.path).replace(/\.onnx$/i, '')}-fp16`);
     convertOnnxFileToNcnn(file.path, { inputShapes: fixedInputShapes(loadOnnx(file.path)), fp16: true, param: `${stem}.param`, bin: `${stem}.bin` });
     // The pipeline reads decoded-or-raw boxes from the source ONNX; the conversion keeps the outputs.
@@ -135,16 +109,14 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
       const t0 = performance.now();
       let predDir = join(ctx.dir, 'preds', `${runtime}-${longSide}`);
       try {
-        let images = keys.length;
         if (runtime === 'ncnn-fp16' || override) {
           const rt = runtime === 'ncnn-fp16' ? 'ncnn' : runtime;
-          const texts = await detectWithFile(pipe, entry, rt, longSide, runtime === 'ncnn-fp16' ? fp16File! : file, paths, jobs);
+          const texts = await detectWithFile(entry, rt, longSide, runtime === 'ncnn-fp16' ? fp16File! : file, paths, jobs);
           writeFilesAtomic(keys.map((k, i) => ({ path: join(predDir, `${k}.txt`), data: texts[i] })));
         } else {
-          const res = await run.runAccuracy({ models: [entry.id], longSides: [longSide], subset, runtime, jobs, outDir: join(ctx.dir, 'preds', runtime) });
+          const res = await runAccuracy({ models: [entry.id], longSides: [longSide], subset, runtime, jobs, outDir: join(ctx.dir, 'preds', runtime) });
           const row = res.rows.find((x) => x.modelId === entry.id && x.longSide === longSide);
           if (!row) throw new Error(`fdk accuracy returned no row for ${entry.id}@${longSide}`);
-          images = row.images;
           // evaluate that run's prediction folder again below for the PR curves (same subset semantics)
           if (!existsSync(row.predDir)) throw new Error(`fdk accuracy wrote no predictions at ${row.predDir}`);
           predDir = row.predDir;
@@ -152,7 +124,7 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
         const ev = wider.evaluateWider(predDir, { subset });
         const ref = isValMini ? targets[rowId]?.valMini : undefined;
         rows.push({
-          runtime, longSide, images: ev.images ?? images,
+          runtime, longSide, images: ev.images,
           easy: round6(ev.easy), medium: round6(ev.medium), hard: round6(ev.hard),
           ...(ref ? { reference: ref } : {}),
           pr: { easy: thinCurve(ev.pr.easy), medium: thinCurve(ev.pr.medium), hard: thinCurve(ev.pr.hard) },

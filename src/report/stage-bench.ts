@@ -3,30 +3,14 @@
  * (src/bench/run-bench.ts; one child process per case). Few runs: the report shows where each
  * runtime stands, `fdk bench` with more runs is the benchmark.
  */
-import { requireExports } from './optional.js';
 import type { BenchRow } from './schema.js';
 import { benchShapesFor, type ModelContext } from './context.js';
-
-interface CaseResultLike {
-  runtime: string;
-  threads: number;
-  input: string;
-  loadMs: number;
-  firstRunMs: number;
-  latency: { n: number; min: number; median: number; p90: number; p99: number; mean: number; stddev: number };
-  peakRssMb?: number;
-  error?: string;
-}
-type BenchModule = {
-  runBench: (src: unknown, opts: { runtimes: string[]; threads: number[]; shapes: number[][]; warmup: number; runs: number; caseTimeoutMs?: number }) => Promise<{ cases: CaseResultLike[] }>;
-};
-type SourceModule = { resolveModelSource: (arg: string) => Promise<unknown> };
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
 export async function benchStage(ctx: ModelContext): Promise<{ rows: BenchRow[]; errors?: string[] }> {
-  const { runBench } = await requireExports<BenchModule>('../bench/run-bench.js', ['runBench']);
-  const { resolveModelSource } = await requireExports<SourceModule>('../runtime/model-source.js', ['resolveModelSource']);
+  const { runBench } = await import('../bench/run-bench.js');
+  const { resolveModelSource } = await import('../runtime/model-source.js');
   const src = await resolveModelSource(ctx.onnxPath!);
   const shapes = benchShapesFor(ctx.entry, ctx.opts.longSides);
   const rep = await runBench(src, {
@@ -48,7 +32,7 @@ export async function benchStage(ctx: ModelContext): Promise<{ rows: BenchRow[];
       runtime: c.runtime, threads: c.threads, shape: c.input.split(',')[0].split('x').map(Number), runs: c.latency.n,
       loadMs: r3(c.loadMs), firstRunMs: r3(c.firstRunMs), minMs: r3(c.latency.min), medianMs: r3(c.latency.median),
       p90Ms: r3(c.latency.p90), p99Ms: r3(c.latency.p99), meanMs: r3(c.latency.mean), stddevMs: r3(c.latency.stddev),
-      peakRssMB: c.peakRssMb !== undefined ? Math.round(c.peakRssMb) : undefined,
+      peakRssMB: Math.round(c.peakRssMb),
     });
   }
   if (!rows.length) throw new Error(`every bench case failed: ${errors.join('; ')}`);

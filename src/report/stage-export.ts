@@ -8,11 +8,8 @@ import { statSync } from 'node:fs';
 import { loadOnnx } from '../onnx/io.js';
 import { sha256File } from '../util/fs.js';
 import { FdkError } from '../util/errors.js';
-import { requireExports } from './optional.js';
 import type { ExportInfo } from './schema.js';
 import type { ModelContext } from './context.js';
-
-type ExportModule = { exportedOnnxPath: (id: string, opts?: { dynamic?: boolean }) => string | Promise<string> };
 
 export function describeOnnx(path: string, source: ExportInfo['source']): ExportInfo {
   const model = loadOnnx(path);
@@ -36,10 +33,11 @@ export async function exportStage(ctx: ModelContext): Promise<ExportInfo> {
     return describeOnnx(override, 'override');
   }
   if (!ctx.entry.files.pth) throw new FdkError(`model '${ctx.entry.id}' has no checkpoint to export`);
-  const { exportedOnnxPath } = await requireExports<ExportModule>('../convert/onnx-export.js', ['exportedOnnxPath']);
+  // Imported on demand: the exporter (checkpoint reader, builders) is only needed for this stage.
+  const { exportedOnnxPath } = await import('../convert/onnx-export.js');
   // Seed models run at any long side: export with dynamic H/W. Ultra-Light models are fixed-size.
   const dynamic = ctx.entry.input.resize.mode !== 'fixed';
-  const path = await exportedOnnxPath(ctx.entry.id, { dynamic });
+  const path = exportedOnnxPath(ctx.entry.id, { dynamic });
   ctx.onnxPath = path;
   ctx.onnxDynamic = dynamic;
   return describeOnnx(path, 'checkpoint');

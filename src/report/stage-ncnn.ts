@@ -3,19 +3,14 @@
  * fp32 and fp16, then checks that the real ncnn (PyPI, in the runtime worker) loads each result.
  * Files go to .fdk/report/<id>/ and are reused by the parity/bench/accuracy stages.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnx } from '../onnx/io.js';
 import type { Model } from '../onnx/model.js';
 import { FdkError } from '../util/errors.js';
-import { writeFilesAtomic } from '../util/fs.js';
-import { requireExports } from './optional.js';
-import { runtimeIndex } from './stage-runtimes.js';
+import { getRuntime } from '../runtime/index.js';
 import type { NcnnConversion } from './schema.js';
 import type { ModelContext, NcnnFiles } from './context.js';
-
-type ConvertOpts = { inputShapes?: Record<string, number[]>; fp16?: boolean; outDir?: string; param?: string; bin?: string };
-type ConverterModule = { convertOnnxFileToNcnn: (path: string, opts: ConvertOpts) => unknown };
 
 /** Fixed input shapes of the ONNX (for fixed-size models); {} keeps a dynamic model dynamic. */
 export function fixedInputShapes(model: Model): Record<string, number[]> {
@@ -29,21 +24,10 @@ export function fixedInputShapes(model: Model): Record<string, number[]> {
   return out;
 }
 
-const concat = (parts: Uint8Array | Uint8Array[]) =>
-  parts instanceof Uint8Array ? parts : Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
-
-/** Runs fdk's converter and returns the written .param/.bin, whatever form the converter returns. */
+/** Runs fdk's converter; it writes the .param/.bin at the given paths atomically (or throws). */
 async function convert(onnxPath: string, files: NcnnFiles, fp16: boolean, inputShapes: Record<string, number[]>): Promise<void> {
-  const { convertOnnxFileToNcnn } = await requireExports<ConverterModule>('../convert/ncnn/index.js', ['convertOnnxFileToNcnn']);
-  const r = (await convertOnnxFileToNcnn(onnxPath, { inputShapes, fp16, param: files.param, bin: files.bin })) as
-    | { param?: unknown; bin?: unknown; paramPath?: unknown; binPath?: unknown }
-    | undefined;
-  if (r && typeof r.param === 'string' && r.param.startsWith('7767517') && r.bin)
-    writeFilesAtomic([{ path: files.param, data: r.param }, { path: files.bin, data: concat(r.bin as Uint8Array[]) }]);
-  else if (r && typeof r.paramPath === 'string' && typeof r.binPath === 'string' && r.paramPath !== files.param) {
-    writeFilesAtomic([{ path: files.param, data: readFileSync(r.paramPath) }, { path: files.bin, data: readFileSync(r.binPath as string) }]);
-  }
-  if (!existsSync(files.param) || !existsSync(files.bin)) throw new FdkError('the ONNX->ncnn converter wrote no .param/.bin', { file: onnxPath });
+  const { convertOnnxFileToNcnn } = await import('../convert/ncnn/index.js');
+  convertOnnxFileToNcnn(onnxPath, { inputShapes, fp16, param: files.param, bin: files.bin });
 }
 
 /** Layer and blob counts from the .param header (magic, then "layers blobs"). */
@@ -55,7 +39,7 @@ export function paramCounts(paramPath: string): { layers: number; blobs: number 
 }
 
 async function loadsInNcnn(files: NcnnFiles, fp16: boolean): Promise<string | undefined> {
-  const rt = await (await runtimeIndex()).getRuntime('ncnn');
+  const rt = await getRuntime('ncnn');
   try {
     const m = await rt.load(files.param, { threads: 1, fp16 });
     await m.release();

@@ -4,9 +4,8 @@
  * ncnn runs the fp32 conversion made by the ncnn stage, so parity covers that very file.
  */
 import { join } from 'node:path';
-import type { ModelEntry } from '../models/manifest.js';
 import { resolveDataDir } from '../util/data.js';
-import { requireExports } from './optional.js';
+import type { PairResult } from '../parity/run-parity.js';
 import type { ParityInfo } from './schema.js';
 import { longSidesFor, type ModelContext } from './context.js';
 
@@ -14,36 +13,21 @@ export const PARITY_ATOL = 1e-4;
 /** Same default as `fdk parity`: no relative term, every element within 1e-4. */
 export const PARITY_RTOL = 0;
 
-interface PairLike {
-  a: string;
-  b: string;
-  outputs: Record<string, { maxAbs: number; ok: boolean; outside?: number }>;
-  detections?: { ok?: boolean; unmatchedSignificant?: number; maxScoreDelta?: number; maxBoxDelta?: number };
-  ok: boolean;
-}
-
 /** One line on why a pair failed: the outputs outside tolerance and/or the detection mismatch. */
-function failureDetail(p: PairLike): string | undefined {
+function failureDetail(p: PairResult): string | undefined {
   if (p.ok) return undefined;
   const parts = Object.entries(p.outputs).filter(([, d]) => !d.ok).map(([n, d]) => `${n}: max abs ${d.maxAbs.toExponential(2)}${d.outside ? `, ${d.outside} element(s) outside` : ''}`);
   const d = p.detections;
-  if (d && d.ok === false)
-    parts.push(`detections: ${d.unmatchedSignificant ?? '?'} confident unmatched, max score Δ ${d.maxScoreDelta?.toExponential(2)}, max box Δ ${d.maxBoxDelta?.toFixed(2)} px`);
+  if (d && !d.ok)
+    parts.push(`detections: ${d.unmatchedSignificant} confident unmatched, max score Δ ${d.maxScoreDelta.toExponential(2)}, max box Δ ${d.maxBoxDelta.toFixed(2)} px`);
   return parts.join('; ') || 'failed';
 }
-type ParityModule = {
-  runParity: (src: unknown, entry: ModelEntry, inputs: unknown[], opts: { runtimes: string[]; tol: { atol: number; rtol: number }; threads?: number; ncnnParam?: string }) => Promise<{ pairs: PairLike[] }>;
-};
-type ImagesModule = {
-  listImages: (dir: string, limit?: number) => string[];
-  parityInputs: (entry: ModelEntry, images: string[], longSides: number[]) => Promise<unknown[]>;
-};
-type SourceModule = { resolveModelSource: (arg: string) => Promise<unknown> };
 
 export async function parityStage(ctx: ModelContext): Promise<ParityInfo> {
-  const { runParity } = await requireExports<ParityModule>('../parity/run-parity.js', ['runParity']);
-  const { listImages, parityInputs } = await requireExports<ImagesModule>('../parity/images.js', ['listImages', 'parityInputs']);
-  const { resolveModelSource } = await requireExports<SourceModule>('../runtime/model-source.js', ['resolveModelSource']);
+  // Imported on demand: parity loads the runtimes and the image decoder (sharp).
+  const { runParity } = await import('../parity/run-parity.js');
+  const { listImages, parityInputs } = await import('../parity/images.js');
+  const { resolveModelSource } = await import('../runtime/model-source.js');
   const runtimes = ctx.opts.runtimes;
   if (runtimes.length < 2) throw new Error('parity needs at least two runtimes (--runtimes)');
   const images = listImages(join(resolveDataDir()!, 'images'));
