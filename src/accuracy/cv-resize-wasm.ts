@@ -6,6 +6,7 @@
  * test/pipeline-preprocess.test.ts compares the two on real images). JS keeps the row bookkeeping.
  */
 import { RESIZE_WASM_BASE64 } from './wasm/resize-wasm-bytes.js';
+import { forEachRowPair, pixelTaps3, RowCache, type Taps } from './cv-resize-rows.js';
 
 /** The slice of the WebAssembly API used here (the project's TS libs carry no WebAssembly types). */
 interface WasmMemory {
@@ -38,14 +39,6 @@ export function resizeKernels(): Kernels | null {
   return kernels;
 }
 
-export interface AxisTaps {
-  /** per output position: first source index, and whether the second tap exists (< max) */
-  ofs: Int32Array;
-  w0: Float32Array;
-  w1: Float32Array;
-  max: number;
-}
-
 const align16 = (n: number) => (n + 15) & ~15;
 
 /**
@@ -60,8 +53,8 @@ export function resize3ToPlanesWasm(
   sh: number,
   dw: number,
   dh: number,
-  xt: AxisTaps,
-  yt: AxisTaps,
+  xt: Taps,
+  yt: Taps,
   planeOf: readonly number[],
   means: readonly number[],
   out: Float32Array,
@@ -73,55 +66,29 @@ export function resize3ToPlanesWasm(
   const a0Off = x1Off + align16(dw * 4);
   const a1Off = a0Off + align16(dw * 4);
   const rowBytes = align16(3 * dw * 4);
-  let rowA = a1Off + align16(dw * 4);
-  let rowB = rowA + rowBytes;
+  const rowA = a1Off + align16(dw * 4);
+  const rowB = rowA + rowBytes;
   const outOff = rowB + rowBytes;
   const need = outOff + 3 * plane * 4;
   const have = k.memory.buffer.byteLength;
   if (need > have) k.memory.grow(Math.ceil((need - have) / 65536));
   const buf = k.memory.buffer;
   new Uint8Array(buf, srcOff, src.length).set(src);
-  const x0 = new Int32Array(buf, x0Off, dw);
-  const x1 = new Int32Array(buf, x1Off, dw);
-  const a0 = new Float32Array(buf, a0Off, dw);
-  const a1 = new Float32Array(buf, a1Off, dw);
-  for (let dx = 0; dx < dw; dx++) {
-    x0[dx] = xt.ofs[dx] * 3;
-    x1[dx] = dx < xt.max ? x0[dx] + 3 : x0[dx];
-    a0[dx] = xt.w0[dx];
-    a1[dx] = dx < xt.max ? xt.w1[dx] : 0;
-  }
+  const t = pixelTaps3(xt);
+  new Int32Array(buf, x0Off, dw).set(t.x0);
+  new Int32Array(buf, x1Off, dw).set(t.x1);
+  new Float32Array(buf, a0Off, dw).set(t.a0);
+  new Float32Array(buf, a1Off, dw).set(t.a1);
   const rowStride = sw * 3;
-  let keyA = -1;
-  let keyB = -1;
-  for (let dy = 0; dy < dh; dy++) {
-    const s0 = clamp(yt.ofs[dy], sh);
-    const s1 = clamp(yt.ofs[dy] + 1, sh);
-    if (keyA !== s0) {
-      if (keyB === s0) {
-        const t = rowA;
-        rowA = rowB;
-        rowB = t;
-        keyA = s0;
-        keyB = -1;
-      } else {
-        k.hrow3(srcOff + s0 * rowStride, dw, x0Off, x1Off, a0Off, a1Off, rowA);
-        keyA = s0;
-      }
-    }
-    if (keyB !== s1) {
-      k.hrow3(srcOff + s1 * rowStride, dw, x0Off, x1Off, a0Off, a1Off, rowB);
-      keyB = s1;
-    }
-    const b0 = yt.w0[dy];
-    const b1 = yt.w1[dy];
+  // rows live in wasm memory: the cache hands out their addresses
+  const rows = new RowCache([rowA, rowB], (sy, at) => k.hrow3(srcOff + sy * rowStride, dw, x0Off, x1Off, a0Off, a1Off, at));
+  forEachRowPair(yt, sh, rows, (dy, r0, r1, b0, b1) => {
     for (let c = 0; c < 3; c++) {
       const p = planeOf[c];
-      k.vrow(rowA + c * dw * 4, rowB + c * dw * 4, b0, b1, means[p], dw, outOff + (p * plane + dy * dw) * 4);
+      k.vrow(r0 + c * dw * 4, r1 + c * dw * 4, b0, b1, means[p], dw, outOff + (p * plane + dy * dw) * 4);
     }
-  }
+  });
   out.set(new Float32Array(buf, outOff, 3 * plane));
   return out;
 }
 
-const clamp = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);

@@ -19,6 +19,7 @@
  */
 
 import { resize3ToPlanesWasm, resizeKernels } from './cv-resize-wasm.js';
+import { forEachRowPair, pixelTaps3, RowCache, taps, type Taps } from './cv-resize-rows.js';
 
 export interface ResizeSpec {
   /** output size */
@@ -47,49 +48,6 @@ export function roundHalfEven(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-interface Taps {
-  ofs: Int32Array; // first source index (pixel units)
-  w0: Float32Array;
-  w1: Float32Array;
-  /** index of the first output position whose right/bottom tap falls outside (uses one pixel) */
-  max: number;
-}
-
-/** Source taps for one axis, exactly as resizeGeneric_ computes xofs/alpha and yofs/beta. */
-function taps(dstLen: number, srcLen: number, scale: number, clampWeights: boolean, floatCoord: boolean): Taps {
-  const ofs = new Int32Array(dstLen);
-  const w0 = new Float32Array(dstLen);
-  const w1 = new Float32Array(dstLen);
-  let max = dstLen;
-  for (let d = 0; d < dstLen; d++) {
-    // the 8-bit path rounds the source coordinate to float32 before taking its fraction; the
-    // float path keeps it in double (measured on OpenCV 4.x: weights of 0.1/0.9 at x≈961 are exact)
-    let f = (d + 0.5) * scale - 0.5;
-    if (floatCoord) f = Math.fround(f);
-    let s = Math.floor(f);
-    f = floatCoord ? Math.fround(f - s) : f - s;
-    if (clampWeights) {
-      if (s < 0) {
-        f = 0;
-        s = 0;
-      }
-      if (s + 1 >= srcLen) {
-        max = Math.min(max, d);
-        if (s >= srcLen - 1) {
-          f = 0;
-          s = srcLen - 1;
-        }
-      }
-    }
-    ofs[d] = s;
-    w0[d] = Math.fround(1 - f);
-    w1[d] = f;
-  }
-  return { ofs, w0, w1, max };
-}
-
-const clampIdx = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);
-
 /**
  * Per-element horizontal taps (output element x = dx*cn + k reads src[ix0[x]] and src[ix1[x]]).
  * Past `max` OpenCV reads one pixel with weight 1 (the clamped weights are already 1 / 0 there);
@@ -109,26 +67,6 @@ function elementTaps(xt: Taps, dw: number, cn: number): { ix0: Int32Array; ix1: 
   return { ix0, ix1, a0, a1 };
 }
 
-/** Two-slot cache of horizontally resized rows: source rows are visited in increasing order. */
-class RowCache<T extends Float32Array | Int32Array> {
-  private keys = [-1, -1];
-  private rows: T[];
-  private nextSlot = 0;
-  constructor(make: () => T, private fill: (sy: number, out: T) => void) {
-    this.rows = [make(), make()];
-  }
-  get(sy: number, keep: number): T {
-    if (this.keys[0] === sy) return this.rows[0];
-    if (this.keys[1] === sy) return this.rows[1];
-    // evict the slot not holding `keep`
-    let slot = this.keys[0] === keep ? 1 : this.keys[1] === keep ? 0 : this.nextSlot;
-    this.nextSlot = 1 - slot;
-    this.fill(sy, this.rows[slot]);
-    this.keys[slot] = sy;
-    return this.rows[slot];
-  }
-}
-
 /**
  * Resizes an interleaved float32 image (any channel count) like cv2 INTER_LINEAR on CV_32F.
  * `src` may be the uint8 pixels themselves: `np.float32(img)` is exact, so reading bytes gives
@@ -137,60 +75,47 @@ class RowCache<T extends Float32Array | Int32Array> {
 export function resizeLinearF32(src: Float32Array | Uint8Array, sw: number, sh: number, cn: number, spec: ResizeSpec): Float32Array {
   const { width: dw, height: dh } = spec;
   if (isArea2x(sw, sh, spec)) return area2xF32(src, sw, cn, dw, dh);
-  if (cn !== 3) return resizeLinearF32Generic(src, sw, sh, cn, spec);
-  // 3 channels (the hot path): taps per pixel, channels unrolled; same arithmetic as the generic path
   const yt = taps(dh, sh, spec.scaleY, false, false);
-  const xt = taps(dw, sw, spec.scaleX, true, false);
-  const x0 = new Int32Array(dw), x1 = new Int32Array(dw);
-  for (let dx = 0; dx < dw; dx++) {
-    x0[dx] = xt.ofs[dx] * 3;
-    x1[dx] = dx < xt.max ? x0[dx] + 3 : x0[dx];
-  }
-  const a0 = xt.w0;
-  const a1 = Float32Array.from(xt.w1, (w, dx) => (dx < xt.max ? w : 0));
+  const rowLen = dw * cn;
+  const rows = new RowCache([new Float32Array(rowLen), new Float32Array(rowLen)], hresizeF32(src, sw, cn, taps(dw, sw, spec.scaleX, true, false)));
   const fr = Math.fround;
-  const rowLen = dw * 3;
-  const fill = (sy: number, r: Float32Array) => {
-    const base = sy * sw * 3;
-    for (let dx = 0, o = 0; dx < dw; dx++, o += 3) {
-      const p = base + x0[dx];
-      const q = base + x1[dx];
-      const w0 = a0[dx];
-      const w1 = a1[dx];
-      r[o] = fr(src[p] * w0) + fr(src[q] * w1);
-      r[o + 1] = fr(src[p + 1] * w0) + fr(src[q + 1] * w1);
-      r[o + 2] = fr(src[p + 2] * w0) + fr(src[q + 2] * w1);
-    }
-  };
-  // two row buffers: source rows are visited in increasing order
-  let rowA = new Float32Array(rowLen);
-  let rowB = new Float32Array(rowLen);
-  let keyA = -1;
-  let keyB = -1;
   const out = new Float32Array(dh * rowLen);
-  for (let dy = 0; dy < dh; dy++) {
-    const s0 = clampIdx(yt.ofs[dy], sh);
-    const s1 = clampIdx(yt.ofs[dy] + 1, sh);
-    if (keyA !== s0) {
-      if (keyB === s0) {
-        [rowA, rowB] = [rowB, rowA];
-        keyA = s0;
-        keyB = -1;
-      } else {
-        fill(s0, rowA);
-        keyA = s0;
-      }
-    }
-    if (keyB !== s1) {
-      fill(s1, rowB);
-      keyB = s1;
-    }
-    const b0 = yt.w0[dy];
-    const b1 = yt.w1[dy];
+  forEachRowPair(yt, sh, rows, (dy, r0, r1, b0, b1) => {
     const o = dy * rowLen;
-    for (let x = 0; x < rowLen; x++) out[o + x] = fr(rowA[x] * b0) + fr(rowB[x] * b1);
-  }
+    for (let x = 0; x < rowLen; x++) out[o + x] = fr(r0[x] * b0) + fr(r1[x] * b1);
+  });
   return out;
+}
+
+/**
+ * The horizontal pass of the float resize as a row filler (HResizeLinear on CV_32F: a*w0 + b*w1
+ * in float32). Three channels, the hot path, use per-pixel taps with the channels unrolled; other
+ * channel counts per-element taps. Both give the same values.
+ */
+function hresizeF32(src: Float32Array | Uint8Array, sw: number, cn: number, xt: Taps): (sy: number, r: Float32Array) => void {
+  const fr = Math.fround;
+  if (cn === 3) {
+    const { x0, x1, a0, a1 } = pixelTaps3(xt);
+    const dw = x0.length;
+    return (sy, r) => {
+      const base = sy * sw * 3;
+      for (let dx = 0, o = 0; dx < dw; dx++, o += 3) {
+        const p = base + x0[dx];
+        const q = base + x1[dx];
+        const w0 = a0[dx];
+        const w1 = a1[dx];
+        r[o] = fr(src[p] * w0) + fr(src[q] * w1);
+        r[o + 1] = fr(src[p + 1] * w0) + fr(src[q + 1] * w1);
+        r[o + 2] = fr(src[p + 2] * w0) + fr(src[q + 2] * w1);
+      }
+    };
+  }
+  const { ix0, ix1, a0, a1 } = elementTaps(xt, xt.ofs.length, cn);
+  const rowLen = ix0.length;
+  return (sy, r) => {
+    const base = sy * sw * cn;
+    for (let x = 0; x < rowLen; x++) r[x] = fr(src[base + ix0[x]] * a0[x]) + fr(src[base + ix1[x]] * a1[x]);
+  };
 }
 
 /** Per-plane normalisation written by {@link resizeLinearF32ToCHW}: out = (v - mean) / std. */
@@ -235,89 +160,17 @@ export function resizeLinearF32ToCHW(src: Float32Array | Uint8Array, sw: number,
   const xt = taps(dw, sw, spec.scaleX, true, false);
   const wasm = src instanceof Uint8Array && !norm.jsOnly ? resizeKernels() : null;
   if (wasm) return resize3ToPlanesWasm(wasm, src as Uint8Array, sw, sh, dw, dh, xt, yt, norm.planeOf, m, out);
-  const x0 = new Int32Array(dw), x1 = new Int32Array(dw);
-  for (let dx = 0; dx < dw; dx++) {
-    x0[dx] = xt.ofs[dx] * 3;
-    x1[dx] = dx < xt.max ? x0[dx] + 3 : x0[dx];
-  }
-  const a0 = xt.w0;
-  const a1 = Float32Array.from(xt.w1, (w, dx) => (dx < xt.max ? w : 0));
   const rowLen = dw * 3;
-  let rowA = new Float32Array(rowLen);
-  let rowB = new Float32Array(rowLen);
-  let keyA = -1;
-  let keyB = -1;
-  for (let dy = 0; dy < dh; dy++) {
-    const s0 = clampIdx(yt.ofs[dy], sh);
-    const s1 = clampIdx(yt.ofs[dy] + 1, sh);
-    if (keyA !== s0) {
-      if (keyB === s0) {
-        const t = rowA;
-        rowA = rowB;
-        rowB = t;
-        keyA = s0;
-        keyB = -1;
-      } else {
-        hresizeRow3(src, s0 * sw * 3, x0, x1, a0, a1, rowA);
-        keyA = s0;
-      }
-    }
-    if (keyB !== s1) {
-      hresizeRow3(src, s1 * sw * 3, x0, x1, a0, a1, rowB);
-      keyB = s1;
-    }
-    const b0 = yt.w0[dy];
-    const b1 = yt.w1[dy];
+  const rows = new RowCache([new Float32Array(rowLen), new Float32Array(rowLen)], hresizeF32(src, sw, 3, xt));
+  forEachRowPair(yt, sh, rows, (dy, r0, r1, b0, b1) => {
     const o = dy * dw;
     for (let dx = 0, x = 0; dx < dw; dx++, x += 3) {
       // fr(fr(r0 * b0) + fr(r1 * b1)) is the float32 pixel; minus the float32 mean, rounded on store
-      out[p0 + o + dx] = fr(fr(rowA[x] * b0) + fr(rowB[x] * b1)) - m0;
-      out[p1 + o + dx] = fr(fr(rowA[x + 1] * b0) + fr(rowB[x + 1] * b1)) - m1;
-      out[p2 + o + dx] = fr(fr(rowA[x + 2] * b0) + fr(rowB[x + 2] * b1)) - m2;
+      out[p0 + o + dx] = fr(fr(r0[x] * b0) + fr(r1[x] * b1)) - m0;
+      out[p1 + o + dx] = fr(fr(r0[x + 1] * b0) + fr(r1[x + 1] * b1)) - m1;
+      out[p2 + o + dx] = fr(fr(r0[x + 2] * b0) + fr(r1[x + 2] * b1)) - m2;
     }
-  }
-  return out;
-}
-
-/** One horizontally resized 3-channel row (HResizeLinear on float: a*w0 + b*w1 in float32). */
-function hresizeRow3(src: Float32Array | Uint8Array, base: number, x0: Int32Array, x1: Int32Array, a0: Float32Array, a1: Float32Array, r: Float32Array): void {
-  const fr = Math.fround;
-  const dw = x0.length;
-  for (let dx = 0, o = 0; dx < dw; dx++, o += 3) {
-    const p = base + x0[dx];
-    const q = base + x1[dx];
-    const w0 = a0[dx];
-    const w1 = a1[dx];
-    r[o] = fr(src[p] * w0) + fr(src[q] * w1);
-    r[o + 1] = fr(src[p + 1] * w0) + fr(src[q + 1] * w1);
-    r[o + 2] = fr(src[p + 2] * w0) + fr(src[q + 2] * w1);
-  }
-}
-
-function resizeLinearF32Generic(src: Float32Array | Uint8Array, sw: number, sh: number, cn: number, spec: ResizeSpec): Float32Array {
-  const { width: dw, height: dh } = spec;
-  const yt = taps(dh, sh, spec.scaleY, false, false);
-  const { ix0, ix1, a0, a1 } = elementTaps(taps(dw, sw, spec.scaleX, true, false), dw, cn);
-  const rowLen = dw * cn;
-  const fr = Math.fround;
-  const rows = new RowCache(
-    () => new Float32Array(rowLen),
-    (sy, r) => {
-      const base = sy * sw * cn;
-      for (let x = 0; x < rowLen; x++) r[x] = fr(src[base + ix0[x]] * a0[x]) + fr(src[base + ix1[x]] * a1[x]);
-    },
-  );
-  const out = new Float32Array(dh * rowLen);
-  for (let dy = 0; dy < dh; dy++) {
-    const s0 = clampIdx(yt.ofs[dy], sh);
-    const s1 = clampIdx(yt.ofs[dy] + 1, sh);
-    const r0 = rows.get(s0, -1);
-    const r1 = rows.get(s1, s0);
-    const b0 = yt.w0[dy];
-    const b1 = yt.w1[dy];
-    const o = dy * rowLen;
-    for (let x = 0; x < rowLen; x++) out[o + x] = fr(r0[x] * b0) + fr(r1[x] * b1);
-  }
+  });
   return out;
 }
 
@@ -337,7 +190,7 @@ export function resizeLinearU8(src: Uint8Array, sw: number, sh: number, cn: numb
   const ia1 = Int32Array.from(et.a1, (w) => roundHalfEven(w * COEF_SCALE));
   const rowLen = dw * cn;
   const rows = new RowCache(
-    () => new Int32Array(rowLen),
+    [new Int32Array(rowLen), new Int32Array(rowLen)],
     (sy, r) => {
       const base = sy * sw * cn;
       for (let x = 0; x < rowLen; x++) r[x] = src[base + ix0[x]] * ia0[x] + src[base + ix1[x]] * ia1[x];
@@ -350,13 +203,9 @@ export function resizeLinearU8(src: Uint8Array, sw: number, sh: number, cn: numb
   while (simdEnd <= rowLen - simdLanes) simdEnd += simdLanes;
   while (simdEnd < rowLen - half) simdEnd += half;
   const out = new Uint8Array(dh * rowLen);
-  for (let dy = 0; dy < dh; dy++) {
-    const s0 = clampIdx(yt.ofs[dy], sh);
-    const s1 = clampIdx(yt.ofs[dy] + 1, sh);
-    const r0 = rows.get(s0, -1);
-    const r1 = rows.get(s1, s0);
-    const b0 = roundHalfEven(yt.w0[dy] * COEF_SCALE);
-    const b1 = roundHalfEven(yt.w1[dy] * COEF_SCALE);
+  forEachRowPair(yt, sh, rows, (dy, r0, r1, w0, w1) => {
+    const b0 = roundHalfEven(w0 * COEF_SCALE);
+    const b1 = roundHalfEven(w1 * COEF_SCALE);
     const o = dy * rowLen;
     for (let x = 0; x < simdEnd; x++) {
       // v_mul_hi on int16 = arithmetic (a*b) >> 16; v_rshr_pack_u<2> = (v + 2) >> 2 saturated
@@ -364,7 +213,7 @@ export function resizeLinearU8(src: Uint8Array, sw: number, sh: number, cn: numb
       out[o + x] = sat8((v + 2) >> 2);
     }
     for (let x = simdEnd; x < rowLen; x++) out[o + x] = sat8((r0[x] * b0 + r1[x] * b1 + (1 << 21)) >> 22);
-  }
+  });
   return out;
 }
 
