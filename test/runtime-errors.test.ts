@@ -55,6 +55,24 @@ describe('runtime bad input', () => {
     const p3 = join(tmp, 'nobin.param');
     copyFileSync(UL('ncnn/slim-320.param'), p3);
     expect((await fdkError(ncnnRuntime.load(p3))).message).toContain('nobin.bin');
+
+    const p4 = join(tmp, 'emptybin.param');
+    copyFileSync(UL('ncnn/slim-320.param'), p4);
+    writeFileSync(join(tmp, 'emptybin.bin'), new Uint8Array(0));
+    expect((await fdkError(ncnnRuntime.load(p4))).message).toMatch(/emptybin\.bin.*cannot load the \.bin weights/);
+  });
+
+  it('ncnn runs a model without weights from an empty .bin', async () => {
+    const param = join(tmp, 'weightless.param');
+    writeFileSync(param, '7767517\n2 2\nInput in0 0 1 in0 0=4 1=2 2=1\nReLU relu 1 1 in0 out0\n');
+    writeFileSync(join(tmp, 'weightless.bin'), new Uint8Array(0));
+    const m = await ncnnRuntime.load(param);
+    try {
+      const r = await m.run({ in0: { data: Float32Array.from([-1, 2, -3, 4, 5, -6, 7, -8]), dims: [1, 1, 2, 4] } });
+      expect(Array.from(r.outputs.out0.data)).toEqual([0, 2, 0, 4, 5, 0, 7, 0]);
+    } finally {
+      await m.release();
+    }
   });
 
   it('a wrong input shape is an error on ort, wasm and ncnn (declared Input shape)', async () => {

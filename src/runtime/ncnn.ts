@@ -9,7 +9,7 @@
  * Given an .onnx, the model is first converted with fdk's own converter (cached in
  * `.fdk/ncnn-cache/`), and the loaded model says so in `converted`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { ensureNcnnVenv } from './ncnn-venv.js';
@@ -160,7 +160,7 @@ export const ncnnRuntime: NcnnRuntime = {
     } else {
       throw new FdkError('ncnn loads .param (with its .bin) or .onnx (converted first)', { file: model });
     }
-    if (statSync(bin).size === 0) throw new FdkError('empty .bin weights file', { file: bin });
+    // an empty .bin is valid for a model without weights; for one with weights ncnn's load fails and says so
     const worker = await startWorker(basename(param));
     try {
       const f = await worker.request({ op: 'load', param, bin, threads: opts.threads ?? 1, fp16: opts.fp16 ?? false });
