@@ -1,19 +1,22 @@
 /**
  * `fdk convert WEIGHTS.pth --arch ID --to onnx`: PyTorch checkpoint -> ONNX without PyTorch.
- * Default output: `.fdk/exports/<checkpoint name>.onnx`; `-o` chooses the file (written atomically).
+ * `fdk convert MODEL.onnx --to onnx`: the ONNX cleaned up for deployment (src/onnx/clean.ts).
+ * Default output: `.fdk/exports/<checkpoint name>.onnx` (`<name>.clean.onnx` for an ONNX input);
+ * `-o` chooses the file (written atomically).
  */
 import { basename, extname } from 'node:path';
 import { exportOnnxWithSummary } from '../convert/onnx-export.js';
 import { ARCH_IDS } from '../convert/builders/index.js';
-import { saveOnnx } from '../onnx/io.js';
+import { loadOnnx, saveOnnx } from '../onnx/io.js';
+import { cleanOnnx } from '../onnx/clean.js';
 import { workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import type { ConvertCliOptions } from './convert.js';
 import { parseInputShapes, printJson } from './output.js';
 
 export async function convertToOnnxCommand(input: string, opts: ConvertCliOptions): Promise<void> {
+  if (extname(input).toLowerCase() === '.onnx') return cleanOnnxCommand(input, opts);
   if (!opts.arch) throw new FdkError(`--arch is required to convert a PyTorch checkpoint (one of: ${ARCH_IDS.join(', ')})`, { file: input });
-  if (extname(input).toLowerCase() === '.onnx') throw new FdkError('is already ONNX; --to onnx converts PyTorch checkpoints (.pth)', { file: input });
   let shape: number[] | undefined;
   if (opts.input?.length) {
     const shapes = parseInputShapes(opts.input);
@@ -31,4 +34,27 @@ export async function convertToOnnxCommand(input: string, opts: ConvertCliOption
   console.log(`exported ${summary.arch} (${summary.checkpointFormat} checkpoint) -> ${output}`);
   console.log(`  opset ${summary.opset}, ${summary.nodes} nodes, ${summary.params.toLocaleString('en-US')} weight values, BN ${summary.foldBn ? 'folded into conv' : 'kept as BatchNormalization'}`);
   console.log(`  input input ${shp(summary.input)}; outputs ${summary.outputs.map((o) => `${o.name} ${shp(o.shape)}`).join(', ')}`);
+}
+
+/** ONNX in, ONNX out: weight inputs dropped, constants folded, unused initializers removed. */
+function cleanOnnxCommand(input: string, opts: ConvertCliOptions): void {
+  if (opts.arch) throw new FdkError('--arch applies to PyTorch checkpoints; an .onnx input is cleaned up as it is', { file: input });
+  if (opts.foldBn || opts.postprocess === false || (opts.opset !== undefined && opts.opset !== '13'))
+    throw new FdkError('--fold-bn, --no-postprocess and --opset apply to PyTorch checkpoints, not to an .onnx input', { file: input });
+  const model = loadOnnx(input);
+  const inputShapes = opts.input?.length ? parseInputShapes(opts.input) : undefined;
+  let cleaned: ReturnType<typeof cleanOnnx>;
+  try {
+    cleaned = cleanOnnx(model, { inputShapes });
+  } catch (e) {
+    if (e instanceof FdkError) throw e;
+    throw new FdkError(`cannot clean up the model: ${String((e as Error).message ?? e).split('\n')[0]}`, { file: input });
+  }
+  const output = opts.output ?? workDir('exports', `${basename(input).replace(/\.onnx$/i, '')}.clean.onnx`);
+  saveOnnx(cleaned.model, output);
+  const s = cleaned.summary;
+  if (opts.json) return printJson({ input, output, ...s });
+  console.log(`cleaned ${input} -> ${output}`);
+  console.log(`  ${s.droppedInputs} weight input(s) dropped, ${s.foldedNodes} node(s) folded into constants, ${s.prunedInitializers} unused initializer(s) removed`);
+  console.log(`  nodes ${s.nodesBefore} -> ${s.nodesAfter}; inputs: ${s.inputs.join(', ')}`);
 }

@@ -1,7 +1,8 @@
 /**
  * `fdk convert INPUT --to onnx|ncnn`: one command, two converters.
  *   .pth + --arch  -> ONNX (src/convert/pytorch, builders in src/convert/builders)
- *   .onnx          -> ncnn .param/.bin (src/convert/ncnn)
+ *   .onnx --to onnx -> the same ONNX cleaned up for deployment (src/onnx/clean.ts)
+ *   .onnx --to ncnn -> ncnn .param/.bin (src/convert/ncnn)
  */
 import type { Command } from 'commander';
 import { FdkError } from '../util/errors.js';
@@ -22,11 +23,11 @@ export interface ConvertCliOptions {
 export function register(program: Command): void {
   program
     .command('convert <input>')
-    .description('convert a PyTorch checkpoint to ONNX (--arch), or an ONNX model to ncnn')
+    .description('convert a PyTorch checkpoint to ONNX (--arch), clean up an ONNX model (--to onnx), or convert it to ncnn')
     .requiredOption('--to <format>', 'onnx | ncnn')
     .option('-o, --output <path>', 'output file (onnx) or prefix (ncnn: PREFIX.param / PREFIX.bin)')
     .option('--arch <id>', 'architecture of a .pth checkpoint: slim, rfb, mnet0.25, ulfd-slim, ulfd-rfb (ulfd-*-320/640)')
-    .option('--input <spec...>', 'input shape [name:]1x3xHxW (onnx export: fixed size; default dynamic H/W)')
+    .option('--input <spec...>', 'input shape [name:]1x3xHxW (onnx export: fixed size, default dynamic H/W; onnx clean-up: fold shape glue for this size)')
     .option('--fold-bn', 'fold BatchNormalization into the preceding convolution (onnx export)')
     .option('--opset <n>', 'ONNX opset of the export', '13')
     .option('--no-postprocess', 'Ultra-Light: export without the prior-decoding tail')
