@@ -122,6 +122,21 @@ describe('cv-resize details', () => {
     expect(resizeKernels()).not.toBeNull();
   });
 
+  it('wasm and JS agree bit for bit on odd sizes, upscales, tiny and large images (memory growth)', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const norm = { mean: [104, 117, 123], std: [1, 1, 1], planeOf: [2, 1, 0] as [number, number, number] };
+    for (const [w, h] of [[1, 1], [17, 5], [100, 80], [641, 479], [1024, 683], [333, 1999], [2, 700], [3000, 2000]])
+      for (const ls of [320, 640]) {
+        const src = Uint8Array.from({ length: w * h * 3 }, () => (rnd() * 256) | 0);
+        const spec = resizeSpecByFactor(w, h, seedResizeFactor(w, h, ls));
+        const a = resizeLinearF32ToCHW(src, w, h, spec, norm);
+        const b = resizeLinearF32ToCHW(src, w, h, spec, { ...norm, jsOnly: true });
+        expect(a.length, `${w}x${h}@${ls}`).toBe(3 * spec.width * spec.height);
+        expect(maxAbsDiff(a, b), `${w}x${h}@${ls}`).toBe(0);
+      }
+  });
+
   it('the committed wasm bytes are what resize.wat compiles to (npm run build:wasm)', () => {
     const out = execFileSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { encoding: 'utf8' });
     expect(out).toMatch(/up to date/);
