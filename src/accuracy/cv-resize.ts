@@ -129,6 +129,24 @@ export interface PlanarNormalize {
 }
 
 /**
+ * A 3-channel HWC image (`plane` pixels) to CHW planes of float32((x - mean) / std), each step
+ * rounded to float32 like numpy's `(img.astype(float32) - mean) / std`; source channel k goes to
+ * plane planeOf[k], whose mean and std apply.
+ */
+export function hwcToPlanes(hwc: Float32Array | Uint8Array, plane: number, norm: PlanarNormalize, out: Float32Array = new Float32Array(3 * plane)): Float32Array {
+  const fr = Math.fround;
+  for (let k = 0; k < 3; k++) {
+    const p = norm.planeOf[k];
+    const o = p * plane;
+    const m = fr(norm.mean[p]);
+    const s = fr(norm.std[p]);
+    if (s === 1) for (let i = 0, j = k; i < plane; i++, j += 3) out[o + i] = hwc[j] - m;
+    else for (let i = 0, j = k; i < plane; i++, j += 3) out[o + i] = fr(hwc[j] - m) / s;
+  }
+  return out;
+}
+
+/**
  * The 3-channel float resize fused with the model's input layout: the same arithmetic as
  * {@link resizeLinearF32} (every value rounded to float32 exactly where OpenCV rounds), but each
  * output value goes straight to its CHW plane as float32((v - mean) / std), the way
@@ -147,15 +165,8 @@ export function resizeLinearF32ToCHW(src: Float32Array | Uint8Array, sw: number,
   const [p0, p1, p2] = norm.planeOf.map((p) => p * plane);
   // mean/std are per model channel (plane); source channel k lands on plane planeOf[k]
   const [m0, m1, m2] = norm.planeOf.map((p) => m[p]);
-  if (isArea2x(sw, sh, spec) || sd.some((v) => v !== 1)) {
-    // rare shapes / non-unit std: the unfused path, then the same per-value normalisation
-    const hwc = resizeLinearF32(src, sw, sh, 3, spec);
-    for (let k = 0; k < 3; k++) {
-      const p = norm.planeOf[k];
-      for (let i = 0, j = k; i < plane; i++, j += 3) out[p * plane + i] = fr(hwc[j] - m[p]) / sd[p];
-    }
-    return out;
-  }
+  // rare shapes / non-unit std: the unfused path, then the same per-value normalisation
+  if (isArea2x(sw, sh, spec) || sd.some((v) => v !== 1)) return hwcToPlanes(resizeLinearF32(src, sw, sh, 3, spec), plane, norm, out);
   const yt = taps(dh, sh, spec.scaleY, false, false);
   const xt = taps(dw, sw, spec.scaleX, true, false);
   const wasm = src instanceof Uint8Array && !norm.jsOnly ? resizeKernels() : null;

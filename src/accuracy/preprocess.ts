@@ -9,7 +9,7 @@
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import type { BgrImage } from './image.js';
-import { resizeLinearF32, resizeLinearF32ToCHW, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize, roundHalfEven, type ResizeSpec } from './cv-resize.js';
+import { hwcToPlanes, resizeLinearF32, resizeLinearF32ToCHW, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize, roundHalfEven, type ResizeSpec } from './cv-resize.js';
 
 export interface Preprocessed {
   tensor: Float32Array;
@@ -77,7 +77,7 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
       // the seed skips cv2.resize when r == 1
       const out = new Float32Array(image.data);
       if (swap) swapRB(out);
-      tensor = toCHW(out, w, h, mean, std);
+      tensor = hwcToPlanes(out, w * h, { mean, std, planeOf: [0, 1, 2] });
       hwc = () => out;
     }
     return {
@@ -99,7 +99,7 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
   const resized = W === w && H === h ? image.data.slice() : resizeLinearU8(image.data, w, h, 3, resizeSpecBySize(w, h, W, H));
   if ((channelOrder === 'RGB') !== !!image.rgb) swapRB(resized);
   // numpy: image.astype(float32) - mean, then / std, both in float32
-  const tensor = toCHW(resized, W, H, mean, std);
+  const tensor = hwcToPlanes(resized, W * H, { mean, std, planeOf: [0, 1, 2] });
   return {
     tensor,
     dims: [1, 3, H, W],
@@ -117,19 +117,4 @@ function swapRB(a: Float32Array | Uint8Array): void {
     a[i] = a[i + 2];
     a[i + 2] = t;
   }
-}
-
-/** HWC -> CHW with (x - mean) / std per channel, each step rounded to float32 like numpy. */
-function toCHW(hwc: Float32Array | Uint8Array, w: number, h: number, mean: number[], std: number[]): Float32Array {
-  const plane = w * h;
-  const out = new Float32Array(3 * plane);
-  const fr = Math.fround;
-  for (let c = 0; c < 3; c++) {
-    const o = c * plane;
-    const m = fr(mean[c]);
-    const s = fr(std[c]);
-    if (s === 1) for (let i = 0, j = c; i < plane; i++, j += 3) out[o + i] = hwc[j] - m;
-    else for (let i = 0, j = c; i < plane; i++, j += 3) out[o + i] = fr(hwc[j] - m) / s;
-  }
-  return out;
 }
