@@ -17,6 +17,7 @@ import { getRuntime } from '../src/runtime/index.js';
 import { exportedOnnxPath } from '../src/convert/onnx-export.js';
 import { loadOnnx } from '../src/onnx/io.js';
 import type { LoadedModel } from '../src/runtime/types.js';
+import { median } from '../src/bench/stats.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
@@ -26,7 +27,6 @@ const fdkCli = existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js')) ? ['bin/
 
 interface Row { file: string; dynamic: boolean; tool: string; ms: number | null; converts: boolean; loads: boolean; diff320: number | null; diff640: number | null | 'n/a'; note?: string }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 function timed(cmd: string, argv: string[], cwd: string): { ms: number; ok: boolean; out: string } {
   const t0 = performance.now();

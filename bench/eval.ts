@@ -17,6 +17,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT, resolveDataDir } from '../src/util/data.js';
+import { median } from '../src/bench/stats.js';
 
 /** Official evaluator on this machine kind (2 cores), 2026-11-27: 50.6 s wall for seed-rfb-320. */
 export const QUOTED_PYTHON_SECONDS = 50.6;
@@ -45,11 +46,6 @@ function builtIsFresh(): boolean {
     if (statSync(js).mtimeMs < statSync(join(PROJECT_ROOT, 'src', `${src}.ts`)).mtimeMs) return false;
   }
   return true;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /**

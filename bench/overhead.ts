@@ -18,6 +18,7 @@ import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { ensureNcnnVenv } from '../src/runtime/ncnn-venv.js';
 import { runBench } from '../src/bench/run-bench.js';
 import { cpuModel } from '../src/bench/host.js';
+import { median } from '../src/bench/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modelId = process.env.OVERHEAD_MODEL ?? 'ulfd-slim-320';
@@ -26,7 +27,6 @@ const runs = Number(process.env.OVERHEAD_RUNS ?? 200);
 const rounds = Number(process.env.OVERHEAD_ROUNDS ?? 5);
 const warmup = 10;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function standalone(cmd: string, args: string[]): number {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 });

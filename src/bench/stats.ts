@@ -18,6 +18,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (r - lo);
 }
 
+/** Median of unsorted values (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
 export function latencyStats(samples: number[]): LatencyStats {
   const s = [...samples].sort((a, b) => a - b);
   const n = s.length;
