@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
-import { Detector, formatWider, modelFileFor, type Detection } from './pipeline.js';
+import { Detector, formatWider, modelFileFor, type Detection, type ModelFileChoice } from './pipeline.js';
 import type { WorkerInit, WorkerReply } from './detect-worker.js';
 
 export interface PoolOptions {
@@ -22,6 +22,8 @@ export interface PoolOptions {
    * detections (then empty): workers format it, which is cheaper than posting detection objects.
    */
   widerText?: boolean;
+  /** Run this model file (e.g. an fp16 ncnn conversion) instead of the entry's default one. */
+  file?: ModelFileChoice;
 }
 
 /** Images queued per worker: the next image decodes while the current one runs (see detect-worker.ts). */
@@ -52,7 +54,7 @@ export async function detectAll(entry: ModelEntry, paths: string[], opts: PoolOp
   const runtime = opts.runtime ?? 'ort';
   const longSide = entry.input.resize.mode === 'fixed' ? entry.input.resize.width! : opts.longSide ?? 320;
   const jobs = Math.max(1, Math.min(opts.jobs ?? 1, paths.length || 1));
-  const file = await modelFileFor(entry);
+  const file = opts.file ?? (await modelFileFor(entry));
   if (jobs === 1) {
     const det = await Detector.create(entry, { runtime, longSide, threads: opts.threads ?? 1, file });
     try {

@@ -15,7 +15,7 @@ import type { ModelEntry } from '../models/manifest.js';
 import { loadOnnx } from '../onnx/io.js';
 import { resolveDataDir } from '../util/data.js';
 import { writeFilesAtomic } from '../util/fs.js';
-import type { Detector, ModelFileChoice } from '../accuracy/pipeline.js';
+import type { ModelFileChoice } from '../accuracy/pipeline.js';
 import type { PrCurve as WiderPrCurve } from '../accuracy/wider/index.js';
 import { fixedInputShapes } from './stage-ncnn.js';
 import type { AccuracyInfo, AccuracyRow, PrCurve } from './schema.js';
@@ -47,25 +47,11 @@ export function thinCurve(pr: WiderPrCurve | undefined, points = PR_POINTS): PrC
   return { precision: keep.map((i) => round6(pr.precision[i])), recall: keep.map((i) => round6(pr.recall[i])) };
 }
 
-/** Runs the pipeline over `paths` with `jobs` detectors in parallel; returns WIDER texts in order. */
+/** Runs the detector pool over `paths` with a given model file; returns the WIDER texts in order. */
 async function detectWithFile(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, paths: string[], jobs: number): Promise<string[]> {
-  const pipeline = await import('../accuracy/pipeline.js');
+  const { detectAll } = await import('../accuracy/pool.js');
   const texts = new Array<string>(paths.length);
-  const dets: Detector[] = [];
-  try {
-    for (let j = 0; j < Math.max(1, Math.min(jobs, paths.length)); j++) dets.push(await pipeline.Detector.create(entry, { runtime, longSide, threads: 1, file }));
-    let next = 0;
-    await Promise.all(
-      dets.map(async (d) => {
-        while (next < paths.length) {
-          const i = next++;
-          texts[i] = pipeline.formatWider(entry, paths[i], (await d.detectFile(paths[i])).detections);
-        }
-      }),
-    );
-  } finally {
-    for (const d of dets) await d.release();
-  }
+  await detectAll(entry, paths, { runtime, longSide, jobs, file, widerText: true }, (r) => (texts[r.i] = r.text!));
   return texts;
 }
 
