@@ -10,7 +10,7 @@
  *  3. initializers nothing reads any more are removed.
  * The outputs are unchanged: weights keep their values, folded values are computed exactly.
  */
-import type { Graph, Model, Node } from './model.js';
+import { runtimeInputs, type Graph, type Model, type Node } from './model.js';
 import { foldConstants } from './fold.js';
 
 export interface CleanOptions {
@@ -32,7 +32,7 @@ export interface CleanSummary {
 
 export function cleanOnnx(model: Model, opts: CleanOptions = {}): { model: Model; summary: CleanSummary } {
   const g = model.graph;
-  const realInputs = g.inputs.filter((i) => !g.initializers.has(i.name));
+  const realInputs = runtimeInputs(g);
   const dropped = g.inputs.length - realInputs.length;
   const withoutWeightInputs: Model = { ...model, graph: { ...g, inputs: realInputs } };
   const folded = foldConstants(withoutWeightInputs, { inputShapes: opts.inputShapes, allowSymbolic: !opts.inputShapes });

@@ -53,6 +53,14 @@ export interface Graph {
   extra?: Record<string, unknown>;
 }
 
+/**
+ * The graph inputs a caller feeds: those without an initializer of the same name. Older exporters
+ * (opset <= 9) also list every weight as a graph input, with its value as an initializer.
+ */
+export function runtimeInputs(g: Graph): ValueInfo[] {
+  return g.inputs.filter((i) => !g.initializers.has(i.name));
+}
+
 export interface OpsetId {
   domain: string;
   version: number;

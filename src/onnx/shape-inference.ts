@@ -10,7 +10,7 @@
  * Graph inputs that also have an initializer (PyTorch 1.2 exports list weights as inputs) are
  * treated as constants. Weights are never read unless a node consuming them is evaluated.
  */
-import { opsetVersion, type Graph, type Model, type Node } from './model.js';
+import { opsetVersion, runtimeInputs, type Graph, type Model, type Node } from './model.js';
 import type { Tensor } from './tensor.js';
 import { FdkError } from '../util/errors.js';
 import { SHAPE_RULES } from './ops/shape-rules.js';
@@ -47,10 +47,6 @@ export interface Propagation {
   runtimeInputs: string[];
 }
 
-/** Real runtime inputs: graph inputs without an initializer of the same name. */
-export function runtimeInputNames(g: Graph): string[] {
-  return g.inputs.filter((i) => !g.initializers.has(i.name)).map((i) => i.name);
-}
 
 /** Kahn topological order (ONNX requires sorted nodes, but not every exporter complies). */
 export function topoOrder(g: Graph, file?: string): Node[] {
@@ -98,7 +94,7 @@ export function propagate(model: Model, opts: InferOptions = {}): Propagation {
   for (const [name, t] of g.initializers) infos.set(name, { dtype: t.dtype, shape: [...t.dims] });
 
   // Runtime inputs: their shapes come from --input, else from the model's declared dims.
-  const runtime = runtimeInputNames(g);
+  const runtime = runtimeInputs(g).map((i) => i.name);
   const given = { ...(opts.inputShapes ?? {}) };
   if ('' in given) {
     if (!runtime.length) throw new FdkError('model has no runtime input to apply --input to', { file });

@@ -3,6 +3,7 @@
  * analyzer (src/analyze/onnx.ts + summarize.ts). Counted with the thop convention at the manifest's counting input
  * (published table: 1×3×240×320), or the model's own fixed input size.
  */
+import { runtimeInputs } from '../onnx/model.js';
 import { loadOnnx } from '../onnx/io.js';
 import type { AnalysisReport } from '../analyze/types.js';
 import type { AnalyzeInfo, OpTypeMacs } from './schema.js';
@@ -28,7 +29,7 @@ export async function analyzeStage(ctx: ModelContext): Promise<AnalyzeInfo> {
   const { summarize } = await import('../analyze/summarize.js');
   const model = loadOnnx(ctx.onnxPath!);
   const g = model.graph;
-  const inputName = g.inputs.find((v) => !g.initializers.has(v.name))!.name;
+  const inputName = runtimeInputs(g)[0].name;
   const input = countingInput(ctx);
   const a = summarize(onnxLayerGraph(model, { convention: ANALYZE_CONVENTION, inputShapes: { [inputName]: input } }));
   return {

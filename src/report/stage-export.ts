@@ -3,6 +3,7 @@
  * From the model's PyTorch checkpoint via fdk's exporter (src/convert/onnx-export.ts), or the file
  * given with `--model-file ID=PATH` (used e.g. to check that a perturbed model fails the gate).
  */
+import { runtimeInputs } from '../onnx/model.js';
 import { basename } from 'node:path';
 import { statSync } from 'node:fs';
 import { loadOnnx } from '../onnx/io.js';
@@ -20,7 +21,7 @@ export function describeOnnx(path: string, source: ExportInfo['source']): Export
     bytes: statSync(path).size,
     sha256: sha256File(path),
     nodes: g.nodes.length,
-    inputs: g.inputs.filter((v) => !g.initializers.has(v.name)).map((v) => v.name),
+    inputs: runtimeInputs(g).map((v) => v.name),
     outputs: g.outputs.map((v) => v.name),
   };
 }
@@ -45,5 +46,5 @@ export async function exportStage(ctx: ModelContext): Promise<ExportInfo> {
 
 function hasSymbolicInput(path: string): boolean {
   const g = loadOnnx(path).graph;
-  return g.inputs.some((v) => !g.initializers.has(v.name) && (v.shape ?? []).some((d) => typeof d !== 'number' || d <= 0));
+  return runtimeInputs(g).some((v) => (v.shape ?? []).some((d) => typeof d !== 'number' || d <= 0));
 }

@@ -10,7 +10,7 @@ import { FdkError } from '../util/errors.js';
 import { readFileOrThrow } from '../util/fs.js';
 import { convertOnnxFileToNcnn } from '../convert/ncnn/index.js';
 import { loadOnnx } from '../onnx/io.js';
-import type { Model } from '../onnx/model.js';
+import { runtimeInputs, type Model } from '../onnx/model.js';
 
 export interface NcnnConversion {
   onnx: string;
@@ -27,8 +27,7 @@ export interface NcnnConversion {
 /** The ONNX graph inputs that are real inputs (the Ultra-Light exports also list weights as inputs). */
 export function declaredInputs(model: Model): Record<string, (number | string)[]> {
   const out: Record<string, (number | string)[]> = {};
-  for (const v of model.graph.inputs) {
-    if (model.graph.initializers.has(v.name)) continue;
+  for (const v of runtimeInputs(model.graph)) {
     out[v.name] = (v.shape ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : String(d)));
   }
   return out;

@@ -7,7 +7,7 @@
  *   3. (optimize) BatchNorm folding, activation fusion
  *   4. dead-layer elimination, Split insertion
  */
-import type { Model } from '../../onnx/model.js';
+import { runtimeInputs, type Model } from '../../onnx/model.js';
 import { foldConstants } from '../../onnx/fold.js';
 import { inferShapes } from '../../onnx/shape-inference.js';
 import { FdkError } from '../../util/errors.js';
@@ -56,14 +56,11 @@ export interface ConvertResult {
   summary: ConvertSummary;
 }
 
-function realInputs(model: Model): string[] {
-  return model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name)).map((i) => i.name);
-}
 
 /** Applies '' (first input) keys and checks names. */
 function normaliseShapes(model: Model, shapes: Record<string, number[]> | undefined): Record<string, number[]> | undefined {
   if (!shapes || Object.keys(shapes).length === 0) return undefined;
-  const names = realInputs(model);
+  const names = runtimeInputs(model.graph).map((i) => i.name);
   const out: Record<string, number[]> = {};
   for (const [k, v] of Object.entries(shapes)) {
     const name = k === '' ? names[0] : k;

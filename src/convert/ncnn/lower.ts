@@ -6,7 +6,7 @@
  * Blob names are ONNX tensor names, so graph inputs and outputs keep their names in ncnn.
  */
 import type { Model, Node } from '../../onnx/model.js';
-import { opsetVersion } from '../../onnx/model.js';
+import { opsetVersion, runtimeInputs } from '../../onnx/model.js';
 import type { Tensor } from '../../onnx/tensor.js';
 import { FdkError } from '../../util/errors.js';
 import { evalGlue, symFromTensor, allNumeric, type SymTensor, type SymEl } from './passes/shape-glue.js';
@@ -236,7 +236,7 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
   const ctx = new LowerContext(model, opts);
   const g = model.graph;
   const stats: LowerStats = { onnxNodes: g.nodes.length, glueNodes: [], aliased: [] };
-  const realInputs = g.inputs.filter((i) => !g.initializers.has(i.name));
+  const realInputs = runtimeInputs(g);
   for (const i of realInputs) {
     const rank = opts.inputRanks?.[i.name] ?? i.shape?.length;
     if (rank === undefined) throw new FdkError(`input '${i.name}' has no declared rank; pass --input ${i.name}:1x3xHxW`);
