@@ -80,7 +80,7 @@ export async function modelFileFor(entry: ModelEntry, explicit?: string): Promis
 }
 
 /** An Ultra-Light graph with an Exp node has the prior-decoding tail (boxes are decoded corners). */
-function onnxDecodesBoxes(path: string): boolean {
+export function onnxDecodesBoxes(path: string): boolean {
   if (extname(path).toLowerCase() !== '.onnx') return false;
   return loadOnnx(path).graph.nodes.some((n) => n.opType === 'Exp');
 }
