@@ -6,7 +6,7 @@ import { resolveModelSource } from '../runtime/model-source.js';
 import { runBench } from '../bench/run-bench.js';
 import { benchHeader, benchTable } from '../bench/format.js';
 import { compareWithBaseline, readBaseline } from '../bench/baseline.js';
-import { interactive, printJson } from './output.js';
+import { interactive, parseDims, printJson } from './output.js';
 
 interface BenchCliOptions {
   runtimes?: string;
@@ -33,8 +33,8 @@ export function parseShapeList(specs: string[] | undefined): number[][] {
   const out: number[][] = [];
   for (const s of specs ?? [])
     for (const part of s.split(',').filter(Boolean)) {
-      const dims = part.split(/[x×]/).map(Number);
-      if (dims.length < 2 || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new FdkError(`bad --input '${part}': expected 1x3xHxW`);
+      const dims = parseDims(part);
+      if (!dims || dims.length < 2) throw new FdkError(`bad --input '${part}': expected 1x3xHxW`);
       out.push(dims);
     }
   return out;
