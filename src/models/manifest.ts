@@ -95,11 +95,6 @@ export function getModel(id: string, size?: number): ModelEntry {
   return m;
 }
 
-/** Absolute path of a manifest file under the data folder (not verified). */
-export function dataPath(ref: FileRef, dataDir?: string): string {
-  return join(resolveDataDir(dataDir)!, ref.path);
-}
-
 export function allFileRefs(m: ModelEntry): [string, FileRef][] {
   const out: [string, FileRef][] = [];
   for (const [k, v] of Object.entries(m.files)) {

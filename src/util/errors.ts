@@ -15,13 +15,6 @@ export class FdkError extends Error {
   }
 }
 
-/** Wraps any thrown value into an FdkError naming `file`, keeping FdkErrors as they are. */
-export function asFdkError(e: unknown, file?: string, what = 'failed'): FdkError {
-  if (e instanceof FdkError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  return new FdkError(`${what}: ${msg}`, { file, cause: e });
-}
-
 /** One line for the terminal: newlines in messages are folded so the contract "one line" holds. */
 export function errorLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);

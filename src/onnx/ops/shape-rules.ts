@@ -82,21 +82,6 @@ function windowOut(w: Window, i: number, d: Dim, ceilMode: boolean): Dim {
   }, (x) => `ceil((${x}+${pad - eff})/${s})+1`);
 }
 
-/** Resolved window (after auto_pad) for analysis: pads actually applied per spatial dim. */
-export function resolvedPads(w: Window, inSpatial: number[], outSpatial: number[]): { begin: number[]; end: number[] } {
-  if (w.autoPad !== 'SAME_UPPER' && w.autoPad !== 'SAME_LOWER') return { begin: w.padsBegin, end: w.padsEnd };
-  const begin: number[] = [];
-  const end: number[] = [];
-  for (let i = 0; i < inSpatial.length; i++) {
-    const eff = (w.kernel[i] - 1) * w.dilations[i] + 1;
-    const total = Math.max(0, (outSpatial[i] - 1) * w.strides[i] + eff - inSpatial[i]);
-    const small = Math.floor(total / 2);
-    begin.push(w.autoPad === 'SAME_UPPER' ? small : total - small);
-    end.push(w.autoPad === 'SAME_UPPER' ? total - small : small);
-  }
-  return { begin, end };
-}
-
 const conv: ShapeRule = (c) => {
   const x = req(c, 0);
   const w = req(c, 1);
@@ -158,10 +143,6 @@ const globalPool: ShapeRule = (c) => {
   const x = req(c, 0);
   return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }];
 };
-
-export function convWindow(c: OpContext, spatial: number, kernel: number[]): Window {
-  return windowOf(c, spatial, kernel);
-}
 
 // ---------------------------------------------------------------------------------------------
 // shape manipulation

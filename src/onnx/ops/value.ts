@@ -116,22 +116,6 @@ export function strides(dims: readonly number[]): number[] {
   return s;
 }
 
-/** Numpy broadcasting of numeric shapes; throws on incompatible dims. */
-export function broadcastNumeric(shapes: number[][]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
-  const out = new Array<number>(rank).fill(1);
-  for (const s of shapes) {
-    for (let i = 0; i < s.length; i++) {
-      const o = rank - s.length + i;
-      const d = s[i];
-      if (d === 1) continue;
-      if (out[o] === 1) out[o] = d;
-      else if (out[o] !== d) throw new Error(`shapes ${shapes.map((x) => `[${x}]`).join(' and ')} do not broadcast`);
-    }
-  }
-  return out;
-}
-
 /** Index map of an output position into a broadcast input (per-dim strides, 0 on broadcast dims). */
 export function broadcastIndexer(inDims: number[], outDims: number[]): (flat: number) => number {
   const rank = outDims.length;
