@@ -7,6 +7,7 @@
 import { basename, extname } from 'node:path';
 import { exportOnnxWithSummary } from '../convert/onnx-export.js';
 import { ARCH_IDS } from '../convert/builders/index.js';
+import { checkpointName } from '../convert/pytorch/checkpoint.js';
 import { loadOnnx, saveOnnx } from '../onnx/io.js';
 import { cleanOnnx } from '../onnx/clean.js';
 import { workDir } from '../util/data.js';
@@ -27,7 +28,7 @@ export async function convertToOnnxCommand(input: string, opts: ConvertCliOption
   const opset = opts.opset === undefined ? undefined : Number(opts.opset);
   if (opts.opset !== undefined && !Number.isInteger(opset)) throw new FdkError(`bad --opset '${opts.opset}': expected an integer`);
   const { model, summary } = exportOnnxWithSummary({ weights: input, arch: opts.arch, input: shape, foldBn: opts.foldBn, opset, postprocess: opts.postprocess });
-  const output = opts.output ?? workDir('exports', `${basename(input).replace(/\.(pth|pt|tar|ckpt)$/i, '')}.onnx`);
+  const output = opts.output ?? workDir('exports', `${checkpointName(input)}.onnx`);
   saveOnnx(model, output);
   if (opts.json) return printJson({ ...summary, output });
   const shp = (d: (number | string)[]) => d.join('x');
