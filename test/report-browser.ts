@@ -22,6 +22,8 @@ export interface RenderedPlot {
 
 export interface RenderedPage {
   tables: { id: string; rows: number; visible: boolean }[];
+  /** The verdict box: overall class and one entry per check row (status badge, title, key number). */
+  verdict: { overall: string; visibleInFirstScreen: boolean; checks: { status: string; title: string; key: string }[] };
   plots: RenderedPlot[];
   consoleErrors: string[];
   /** Requests to anything but the file itself (must be none: the report is self-contained). */
@@ -58,13 +60,23 @@ export async function renderReport(htmlPath: string, screenshotPath: string): Pr
       });
       const plots = [...document.querySelectorAll('svg.plot')].map((s) => {
         const r = s.getBoundingClientRect();
-        const marks = [...s.querySelectorAll('polyline, rect.bar')].filter((m) => {
+        const marks = [...s.querySelectorAll('polyline, rect.bar, circle.point')].filter((m) => {
           const b = (m as SVGGraphicsElement).getBBox();
           return b.width > 0 || b.height > 0;
         }).length;
         return { section: s.closest('section')?.id ?? '', label: s.getAttribute('aria-label') ?? '', width: r.width, height: r.height, marks };
       });
-      return { tables, plots };
+      const box = document.querySelector('section#verdict');
+      const br = box?.getBoundingClientRect();
+      const verdict = {
+        overall: box?.classList.contains('pass') ? 'pass' : box?.classList.contains('fail') ? 'fail' : '',
+        visibleInFirstScreen: !!br && br.top >= 0 && br.top < window.innerHeight && br.height > 0,
+        checks: [...document.querySelectorAll('#table-verdict tr.check')].map((tr) => {
+          const td = tr.querySelectorAll('td');
+          return { status: td[0]?.textContent ?? '', title: td[1]?.textContent ?? '', key: td[2]?.textContent ?? '' };
+        }),
+      };
+      return { tables, plots, verdict };
     });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     return { ...result, consoleErrors, externalRequests };

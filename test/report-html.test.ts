@@ -53,28 +53,62 @@ describe('fdk report HTML', () => {
 
   it('renders every table with rows', () => {
     const ids = page.tables.map((t) => t.id);
-    for (const id of ['stages', 'models', 'optypes', 'ncnn', 'parity', 'bench', 'accuracy', 'timings', 'runtimes']) {
+    for (const id of ['verdict', 'glance', 'stages', 'models', 'optypes', 'ncnn', 'parity', 'bench', 'accuracy', 'runtimes']) {
       const t = page.tables.find((x) => x.id === `table-${id}`);
       expect(t, `table ${id} in ${ids.join(',')}`).toBeDefined();
       expect(t!.visible).toBe(true);
       expect(t!.rows).toBeGreaterThan(0);
     }
+    // no duplicated subject: one table per id, and stage timings live in the stages table
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).not.toContain('table-timings');
   });
 
-  it('renders every plot: PR curves per difficulty, latency per runtime, MACs per op type', () => {
+  it('opens with a verdict box whose checks match the report numbers', () => {
+    expect(page.verdict.visibleInFirstScreen).toBe(true);
+    expect(page.verdict.overall).toBe('pass');
+    const check = (id: string) => page.verdict.checks.find((c) => c.title.startsWith(id));
+    // parity: the key number is the worst max abs diff of the JSON's pairs
+    const pairs = report.models[0].parity.data!.pairs;
+    const worst = Math.max(...pairs.map((p) => p.maxAbsDiff));
+    expect(check('Runtimes give the same outputs')!.status).toBe('PASS');
+    expect(check('Runtimes give the same outputs')!.key).toContain(worst.toExponential(1));
+    expect(check('Runtimes give the same outputs')!.key).toContain(`${pairs.length} of ${pairs.length} pairs pass`);
+    // the 61-image subset has no re-run reference, and the published table is full val only
+    expect(check('AP equals the published table')!.status).toBe('n/a');
+    // fp16 vs ort: the loss shown is ort AP minus fp16 AP, largest over difficulties
+    const rows = report.models[0].accuracy.data!.rows;
+    const ort = rows.find((r) => r.runtime === 'ort')!;
+    const fp16 = rows.find((r) => r.runtime === 'ncnn-fp16')!;
+    const loss = Math.max(0, ...(['easy', 'medium', 'hard'] as const).map((d) => ort[d] - fp16[d]));
+    expect(check('No AP lost in conversion')!.key).toBe(`ncnn-fp16 ${Math.abs(loss) < 5e-5 ? '0.0000' : loss.toFixed(4)}`);
+    const load = report.models[0].bench.data!.load!;
+    expect(check('The machine was quiet')!.key).toContain(`on ${load.cores} cores`);
+    expect(check('The machine was quiet')!.status).toBe(Math.max(load.before, load.after) > load.cores ? 'warn' : 'PASS');
+  });
+
+  it('renders the plots: PR per difficulty comparing models, runtime multiples, speed-vs-accuracy scatter, latency, MACs', () => {
     const by = (section: string) => page.plots.filter((p) => p.section === section);
-    expect(by('plots-pr').map((p) => p.label)).toEqual([`${MODEL} — easy`, `${MODEL} — medium`, `${MODEL} — hard`]);
+    expect(by('plots-pr').map((p) => p.label)).toEqual(['PR — easy', 'PR — medium', 'PR — hard']);
+    for (const p of by('plots-pr')) expect(p.marks, p.label).toBe(1); // one model here: one line each
+    // ort and ncnn-fp16: drawn as a small multiple only when their curves differ, else named identical
+    const rows = report.models[0].accuracy.data!.rows;
+    const [a, b] = [rows.find((r) => r.runtime === 'ort')!.pr!, rows.find((r) => r.runtime === 'ncnn-fp16')!.pr!];
+    const same = (['easy', 'medium', 'hard'] as const).every((d) => JSON.stringify(a[d]) === JSON.stringify(b[d]));
+    expect(by('plots-pr-runtimes')).toHaveLength(same ? 0 : 1);
+    if (!same) expect(by('plots-pr-runtimes')[0].marks).toBe(2);
+    // scatter: one point per accuracy row that has a bench row of the same runtime and size (ort@320)
+    expect(by('plots-scatter')).toHaveLength(1);
+    expect(by('plots-scatter')[0].marks).toBe(1);
     expect(by('plots-latency')).toHaveLength(1);
-    expect(by('plots-macs')).toHaveLength(1);
-    expect(page.plots).toHaveLength(5);
+    expect(by('plots-latency')[0].marks).toBe(3);
+    expect(by('models')).toHaveLength(1);
+    expect(by('models')[0].marks).toBe(report.models[0].analyze.data!.perOpType.filter((o) => o.macs > 0).length);
+    expect(page.plots).toHaveLength(same ? 6 : 7);
     for (const p of page.plots) {
       expect(p.width, p.label).toBeGreaterThan(100);
       expect(p.height, p.label).toBeGreaterThan(50);
     }
-    // two PR lines (ort, ncnn-fp16) per difficulty; one bar per runtime; one bar per op type with MACs
-    for (const p of by('plots-pr')) expect(p.marks, p.label).toBe(2);
-    expect(by('plots-latency')[0].marks).toBe(3);
-    expect(by('plots-macs')[0].marks).toBe(report.models[0].analyze.data!.perOpType.filter((o) => o.macs > 0).length);
   });
 
   it('is self-contained and error-free, and leaves a screenshot', () => {

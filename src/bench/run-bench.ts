@@ -73,7 +73,7 @@ function runCaseInChild(spec: CaseSpec, timeoutMs: number): Promise<CaseResult> 
     let settled = false;
     const failed = (error: string): CaseResult => ({
       runtime: spec.runtime, runtimeVersion: '', threads: spec.threads, input: shapeLabel(spec.inputs), loadMs: NaN, firstRunMs: NaN,
-      latency: { n: 0, min: NaN, median: NaN, p90: NaN, p99: NaN, mean: NaN, stddev: NaN, max: NaN },
+      latency: { n: 0, min: NaN, p10: NaN, median: NaN, p90: NaN, p99: NaN, mean: NaN, stddev: NaN, max: NaN },
       wallMedianMs: NaN, peakRssMb: NaN, notes: [], error,
     });
     const done = (r: CaseResult) => {

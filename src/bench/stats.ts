@@ -2,6 +2,8 @@
 export interface LatencyStats {
   n: number;
   min: number;
+  /** 10th percentile: with p90, the spread the report draws around the median. */
+  p10: number;
   median: number;
   p90: number;
   p99: number;
@@ -32,6 +34,7 @@ export function latencyStats(samples: number[]): LatencyStats {
   return {
     n,
     min: s[0] ?? NaN,
+    p10: percentile(s, 10),
     median: percentile(s, 50),
     p90: percentile(s, 90),
     p99: percentile(s, 99),

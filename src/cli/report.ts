@@ -3,7 +3,7 @@
  * models, write reports/latest/report.{json,md,html}, and with --check gate against the baseline.
  */
 import type { Command } from 'commander';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/data.js';
@@ -19,7 +19,8 @@ import { secs } from '../report/tables.js';
 
 interface Opts {
   models?: string;
-  out: string;
+  out?: string;
+  widerDir?: string;
   baseline?: string;
   check?: boolean;
   updateBaseline?: boolean;
@@ -92,7 +93,7 @@ export function register(program: Command): void {
     .command('report')
     .description('run every stage (export, analyze, ncnn, parity, bench, accuracy) for the models and write report.{json,md,html}; --check gates against the baseline')
     .option('--models <ids>', 'comma-separated manifest ids (default: all)')
-    .option('--out <dir>', 'output folder', 'reports/latest')
+    .option('--out <dir>', 'output folder (default: reports/latest; a partial run, with --models or --stages, goes to reports/partial)')
     .option('--baseline <file>', 'baseline report for --check / --update-baseline (default: reports/baseline.json of the project)')
     .option('--check', 'compare with the baseline; exit non-zero on an AP change > 0.002, a parity failure, a params/MACs change or an ncnn load failure')
     .option('--update-baseline', 'write this run as the new baseline (numbers only)')
@@ -106,6 +107,7 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'bench warm-up runs', '2')
     .option('--runs <n>', 'bench timed runs', '10')
     .option('--subset <list>', 'WIDER image list for accuracy (relative to the data folder or absolute)', DEFAULT_SUBSET)
+    .option('--wider-dir <dir>', 'WIDER_val folder (images/<event>/*.jpg): accuracy on the full val set, with the published tables beside it')
     .option('--model-file <id=path>', 'use this ONNX for a model instead of exporting it (repeatable)', collect, [])
     .option('--latency-threshold <r>', 'flag median-latency changes beyond this relative amount', String(DEFAULT_LATENCY_THRESHOLD))
     .option('--json', 'print the report (and the check result) as JSON')
@@ -116,7 +118,15 @@ export function register(program: Command): void {
       if (!(latencyThreshold > 0)) throw new FdkError(`bad --latency-threshold '${o.latencyThreshold}': expected a positive number`);
       // Fail on a missing/corrupt baseline or an unusable output folder before a long run.
       const baseline = o.check ? readReportFile(baselinePath, 'baseline') : undefined;
-      const outDir = resolve(o.out);
+      // A run of some models or stages never silently replaces the last full report.
+      const partial = !o.from && (o.models !== undefined || o.stages !== STAGE_NAMES.join(','));
+      const outDir = resolve(o.out ?? (partial ? 'reports/partial' : 'reports/latest'));
+      if (partial && o.out === undefined) log(`report: partial run (${o.models ? `models ${o.models}` : 'all models'}; stages ${o.stages}) -> ${outDir}; reports/latest keeps the last full run`);
+      let widerDir: string | undefined;
+      if (o.widerDir !== undefined) {
+        widerDir = resolve(o.widerDir);
+        if (!existsSync(widerDir) || !statSync(widerDir).isDirectory()) throw new FdkError('WIDER val folder does not exist (from --wider-dir)', { file: widerDir });
+      }
       try {
         mkdirSync(outDir, { recursive: true });
         accessSync(outDir, constants.W_OK);
@@ -130,7 +140,7 @@ export function register(program: Command): void {
       else {
         report = await runReport({
           models: o.models ? list(o.models) : undefined,
-          out: o.out,
+          out: outDir,
           stages: oneOf<StageName>(o.stages, STAGE_NAMES, '--stages'),
           runtimes: oneOf(o.runtimes, ['ort', 'wasm', 'ncnn'] as const, '--runtimes'),
           accuracyRuntimes: oneOf<ReportRuntime>(o.accuracyRuntimes, ['ort', 'wasm', 'ncnn', 'ncnn-fp16'], '--accuracy-runtimes'),
@@ -140,6 +150,7 @@ export function register(program: Command): void {
           benchWarmup: warmup,
           benchRuns: ints(o.runs, '--runs')[0],
           subset: o.subset,
+          widerDir,
           modelFiles: parseModelFiles(o.modelFile),
           log,
         });

@@ -20,6 +20,8 @@ export interface ReportRunOptions {
   benchRuns: number;
   /** Image list (WIDER `event/name.jpg` lines), absolute or relative to the data folder. */
   subset: string;
+  /** A WIDER_val folder: accuracy on the full val set (all ground-truth images) instead of `subset`. */
+  widerDir?: string;
   /** Stages to run (others are 'skipped'). */
   stages: StageName[];
   /** `ID=PATH`: use this ONNX file for a model instead of exporting it (e.g. a perturbed copy). */

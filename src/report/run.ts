@@ -104,8 +104,9 @@ export async function runReport(opts: ReportRunOptions): Promise<Report> {
     machine: machineInfo(),
     options: {
       models: entries.map((e) => e.id),
-      subset: opts.subset,
-      subsetImages: countLines(opts.subset),
+      subset: opts.widerDir ? 'full WIDER val' : opts.subset,
+      subsetImages: opts.widerDir ? undefined : countLines(opts.subset),
+      ...(opts.widerDir ? { fullVal: true } : {}),
       longSides: opts.longSides,
       runtimes: opts.runtimes,
       threads: opts.threads,

@@ -36,6 +36,8 @@ export interface ReportOptions {
   /** Image subset the accuracy rows were computed on (relative to the data folder), e.g. wider/val-mini/list.txt. */
   subset: string;
   subsetImages?: number;
+  /** Accuracy ran on the full WIDER val set (`--wider-dir`): the published tables apply. */
+  fullVal?: boolean;
   longSides: number[];
   runtimes: string[];
   threads: number[];
@@ -115,6 +117,8 @@ export interface BenchRow {
   loadMs?: number;
   firstRunMs?: number;
   minMs: number;
+  /** 10th percentile (absent in reports made before it was recorded). */
+  p10Ms?: number;
   medianMs: number;
   p90Ms: number;
   p99Ms?: number;
@@ -149,6 +153,19 @@ export interface AccuracyInfo {
   errors?: string[];
 }
 
+/** The 1-minute load average around a bench stage: latency means little on a busy machine. */
+export interface LoadAverage {
+  before: number;
+  after: number;
+  cores: number;
+}
+
+export interface BenchInfo {
+  rows: BenchRow[];
+  load?: LoadAverage;
+  errors?: string[];
+}
+
 export interface ModelReport {
   id: string;
   title: string;
@@ -158,7 +175,7 @@ export interface ModelReport {
   analyze: Stage<AnalyzeInfo>;
   ncnn: Stage<{ fp32?: NcnnConversion; fp16?: NcnnConversion; errors?: string[] }>;
   parity: Stage<ParityInfo>;
-  bench: Stage<{ rows: BenchRow[]; errors?: string[] }>;
+  bench: Stage<BenchInfo>;
   accuracy: Stage<AccuracyInfo>;
 }
 

@@ -25,6 +25,11 @@ export const DEFAULT_SUBSET = 'wider/val-mini/list.txt';
 /** Points kept per PR curve in the report (the evaluator gives 1000 thresholds). */
 const PR_POINTS = 100;
 
+/** The images folder of a WIDER_val folder given with --wider-dir (its images/, or the folder itself). */
+export function widerImagesDir(dir: string): string {
+  return existsSync(join(dir, 'images')) ? join(dir, 'images') : dir;
+}
+
 /** The subset list path: absolute as given, else relative to the data folder. */
 export function resolveSubset(subset: string): string {
   return isAbsolute(subset) ? subset : join(resolveDataDir()!, subset);
@@ -62,10 +67,12 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
   const { modelFileFor } = await import('../accuracy/pipeline.js');
   const wider = await import('../accuracy/wider/index.js');
   const { rerunTargets } = await import('../accuracy/targets.js');
-  const subset = resolveSubset(opts.subset);
+  // --wider-dir: every ground-truth image of the full val set; otherwise a list under val-mini's images.
+  const full = opts.widerDir !== undefined;
+  const subset = full ? undefined : resolveSubset(opts.subset);
   const isValMini = subset === resolveSubset(DEFAULT_SUBSET);
-  const keys = wider.readSubsetList(subset, wider.groundTruth());
-  const imagesDir = join(resolveDataDir()!, 'wider', 'val-mini', 'images');
+  const keys = subset ? wider.readSubsetList(subset, wider.groundTruth()) : wider.groundTruth().images.map((im) => im.key);
+  const imagesDir = full ? widerImagesDir(opts.widerDir!) : join(resolveDataDir()!, 'wider', 'val-mini', 'images');
   const paths = keys.map((k) => join(imagesDir, `${k}.jpg`));
   const override = opts.modelFiles[entry.id];
   const jobs = opts.jobs ?? 2;
@@ -100,7 +107,7 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
           const texts = await detectWithFile(entry, rt, longSide, runtime === 'ncnn-fp16' ? fp16File! : file, paths, jobs);
           writeFilesAtomic(keys.map((k, i) => ({ path: join(predDir, `${k}.txt`), data: texts[i] })));
         } else {
-          const res = await runAccuracy({ models: [entry.id], longSides: [longSide], subset, runtime, jobs, outDir: join(ctx.dir, 'preds', runtime) });
+          const res = await runAccuracy({ models: [entry.id], longSides: [longSide], subset, widerDir: opts.widerDir, runtime, jobs, outDir: join(ctx.dir, 'preds', runtime) });
           const row = res.rows.find((x) => x.modelId === entry.id && x.longSide === longSide);
           if (!row) throw new Error(`fdk accuracy returned no row for ${entry.id}@${longSide}`);
           // evaluate that run's prediction folder again below for the PR curves (same subset semantics)
@@ -108,7 +115,7 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
           predDir = row.predDir;
         }
         const ev = wider.evaluateWider(predDir, { subset });
-        const ref = isValMini ? targets[rowId]?.valMini : undefined;
+        const ref = full ? targets[rowId]?.full : isValMini ? targets[rowId]?.valMini : undefined;
         rows.push({
           runtime, longSide, images: ev.images,
           easy: round6(ev.easy), medium: round6(ev.medium), hard: round6(ev.hard),

@@ -51,7 +51,8 @@ export function lineChart(title: string, series: Series[], opts: { width?: numbe
 
 export interface BarGroup {
   label: string;
-  values: { name: string; value: number }[];
+  /** `lo`/`hi`: an optional spread drawn as a whisker over the bar (e.g. p10–p90 latency). */
+  values: { name: string; value: number; lo?: number; hi?: number }[];
 }
 
 /**
@@ -86,7 +87,13 @@ export function groupedBarChart(title: string, groups: BarGroup[], opts: { unit?
       const ci = names.indexOf(v.name);
       const y = sy(v.value);
       const h = Math.max(1, m.t + ph - y);
-      parts.push(`<rect x="${n2(x0 + ci * barW)}" y="${n2(m.t + ph - h)}" width="${barW - 2}" height="${n2(h)}" fill="${PALETTE[ci % PALETTE.length]}" class="bar"><title>${esc(`${g.label.replace('\n', ' ')} ${v.name}: ${fmtTick(v.value)}${opts.unit ? ' ' + opts.unit : ''}`)}</title></rect>`);
+      const spread = v.lo !== undefined && v.hi !== undefined ? ` (${fmtTick(v.lo)}–${fmtTick(v.hi)})` : '';
+      parts.push(`<rect x="${n2(x0 + ci * barW)}" y="${n2(m.t + ph - h)}" width="${barW - 2}" height="${n2(h)}" fill="${PALETTE[ci % PALETTE.length]}" class="bar"><title>${esc(`${g.label.replace('\n', ' ')} ${v.name}: ${fmtTick(v.value)}${spread}${opts.unit ? ' ' + opts.unit : ''}`)}</title></rect>`);
+      if (v.lo !== undefined && v.hi !== undefined && v.hi > 0) {
+        const cx = n2(x0 + ci * barW + (barW - 2) / 2);
+        const [ylo, yhi] = [n2(sy(Math.max(v.lo, 10 ** lo))), n2(sy(v.hi))];
+        parts.push(`<path d="M${cx} ${ylo}V${yhi}M${n2(x0 + ci * barW + 2)} ${yhi}H${n2(x0 + ci * barW + barW - 4)}M${n2(x0 + ci * barW + 2)} ${ylo}H${n2(x0 + ci * barW + barW - 4)}" stroke="#222" stroke-width="1" fill="none" class="whisker"/>`);
+      }
     });
     const cx = n2(x0 + (names.length * barW) / 2);
     g.label.split('\n').forEach((line, li) =>
@@ -97,6 +104,67 @@ export function groupedBarChart(title: string, groups: BarGroup[], opts: { unit?
     const ly = m.t + 8 + i * 14;
     parts.push(`<rect x="${W - 85}" y="${ly - 8}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
     parts.push(`<text x="${W - 71}" y="${ly + 1}" class="legend">${esc(nm)}</text>`);
+  });
+  return svg(W, H, title, parts);
+}
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  /** Colour group (e.g. runtime), shown in the legend. */
+  group: string;
+  /** Short text next to the point (e.g. model@size); '' for none. */
+  label: string;
+  /** Tooltip name when it differs from the label. */
+  tip?: string;
+}
+
+/**
+ * Scatter with a log10 x axis and a linear y axis (hard AP against median latency: runtimes and
+ * models spread over two decades of latency). One colour per group, each point labelled.
+ */
+export function scatterChart(title: string, points: ScatterPoint[], opts: { xLabel?: string; yLabel?: string; width?: number; height?: number } = {}): string {
+  const W = opts.width ?? 720;
+  const H = opts.height ?? 420;
+  const m = { l: 50, r: 120, t: 24, b: 40 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const xs = points.map((p) => p.x).filter((x) => x > 0);
+  const lo = Math.floor(Math.log10(Math.min(...xs, 1)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...xs, 1))));
+  const ys = points.map((p) => p.y);
+  const y0 = Math.max(0, Math.floor(Math.min(...ys, 1) * 10) / 10 - 0.05);
+  const y1 = Math.min(1, Math.ceil(Math.max(...ys, 0) * 10) / 10 + 0.05);
+  const sx = (x: number) => m.l + ((Math.log10(Math.max(x, 10 ** lo)) - lo) / (hi - lo)) * pw;
+  const sy = (y: number) => m.t + (1 - (y - y0) / Math.max(1e-9, y1 - y0)) * ph;
+  const groups = [...new Set(points.map((p) => p.group))];
+  const parts: string[] = [`<text x="${(m.l + pw / 2).toFixed(0)}" y="16" text-anchor="middle" class="title">${esc(title)}</text>`];
+  for (let e = lo; e <= hi; e++) {
+    for (const k of [1, 2, 5]) {
+      const v = k * 10 ** e;
+      if (v > 10 ** hi) break;
+      parts.push(`<line x1="${n2(sx(v))}" y1="${m.t}" x2="${n2(sx(v))}" y2="${m.t + ph}" class="grid"/>`);
+      parts.push(`<text x="${n2(sx(v))}" y="${m.t + ph + 14}" text-anchor="middle" class="tick">${fmtTick(v)}</text>`);
+    }
+  }
+  for (let i = 0; i <= 4; i++) {
+    const v = y0 + ((y1 - y0) * i) / 4;
+    parts.push(`<line x1="${m.l}" y1="${n2(sy(v))}" x2="${m.l + pw}" y2="${n2(sy(v))}" class="grid"/>`);
+    parts.push(`<text x="${m.l - 4}" y="${n2(sy(v) + 4)}" text-anchor="end" class="tick">${v.toFixed(2)}</text>`);
+  }
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" class="frame"/>`);
+  if (opts.xLabel) parts.push(`<text x="${m.l + pw / 2}" y="${H - 6}" text-anchor="middle" class="axis">${esc(opts.xLabel)}</text>`);
+  if (opts.yLabel) parts.push(`<text x="12" y="${m.t + ph / 2}" text-anchor="middle" transform="rotate(-90 12 ${m.t + ph / 2})" class="axis">${esc(opts.yLabel)}</text>`);
+  for (const p of points) {
+    const c = PALETTE[groups.indexOf(p.group) % PALETTE.length];
+    const [x, y] = [n2(sx(p.x)), n2(sy(p.y))];
+    parts.push(`<circle cx="${x}" cy="${y}" r="4" fill="${c}" class="point"><title>${esc(`${p.tip ?? p.label} ${p.group}: ${fmtTick(p.x)} ms, AP ${p.y.toFixed(4)}`)}</title></circle>`);
+    if (p.label) parts.push(`<text x="${n2(sx(p.x) + 6)}" y="${n2(sy(p.y) + 3)}" class="legend">${esc(p.label)}</text>`);
+  }
+  groups.forEach((g, i) => {
+    const ly = m.t + 8 + i * 14;
+    parts.push(`<circle cx="${W - m.r + 16}" cy="${ly - 3}" r="4" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    parts.push(`<text x="${W - m.r + 26}" y="${ly + 1}" class="legend">${esc(g)}</text>`);
   });
   return svg(W, H, title, parts);
 }

@@ -2,8 +2,10 @@
  * The report's tables as plain data (title, header, rows of strings), built once from the report
  * JSON and rendered by both report.md and report.html, so the two always show the same numbers.
  */
-import type { Report, Stage, StageName } from './schema.js';
+import { PUBLISHED, PUBLISHED_ULTRA_LIGHT_NOW, type Ap3 } from '../accuracy/targets.js';
+import type { BenchRow, ModelReport, Report, Stage, StageName } from './schema.js';
 import { STAGE_NAMES } from './schema.js';
+import { buildVerdict, isFullVal, rowId } from './verdict.js';
 
 export interface Table {
   id: string;
@@ -18,7 +20,24 @@ const int = (v: number | undefined) => (v === undefined ? '—' : Math.round(v).
 const ms = (v: number | undefined) => (v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ap = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
 const sci = (v: number) => (v === 0 ? '0' : v.toExponential(2));
-const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
+/** A signed AP delta; anything that rounds to zero prints as 0.0000 (never -0.0000). */
+export const signed = (v: number) => (Math.abs(v) < 5e-5 ? '0.0000' : `${v > 0 ? '+' : ''}${v.toFixed(4)}`);
+const ap3 = (a: Ap3 | undefined) => (a ? `${a.easy.toFixed(3)} / ${a.medium.toFixed(3)} / ${a.hard.toFixed(3)}` : '—');
+const STATUS_WORD = { pass: 'PASS', fail: 'FAIL', warn: 'warn', 'n/a': 'n/a' } as const;
+
+/** The bench row a WIDER row at `longSide` compares with: 1 thread, input whose long side is that size. */
+export function benchRowFor(m: ModelReport, runtime: string, longSide: number): BenchRow | undefined {
+  return (m.bench.data?.rows ?? []).find((b) => b.runtime === runtime && b.threads === 1 && Math.max(...b.shape.slice(2)) === longSide);
+}
+
+/** Published AP of a row: the seed table, plus Linzaer's current README for Ultra-Light rows. */
+export function publishedAp(m: ModelReport, longSide: number): string {
+  const id = rowId(m, longSide);
+  const seed = PUBLISHED[id];
+  if (!seed) return '—';
+  const now = PUBLISHED_ULTRA_LIGHT_NOW[id];
+  return now ? `${ap3(seed)} (seed) · ${ap3(now)} (Linzaer now)` : ap3(seed);
+}
 export const secs = (v: number | undefined) => (v === undefined ? '—' : `${(v / 1000).toFixed(1)} s`);
 
 /** "ok (1.2 s)" / "not available: reason". */
@@ -30,6 +49,36 @@ export function stageCell(s: Stage<unknown>): string {
 
 export function buildTables(r: Report): Table[] {
   const t: Table[] = [];
+
+  const verdict = buildVerdict(r);
+  t.push({
+    id: 'verdict',
+    title: `Verdict: ${verdict.overall === 'pass' ? 'PASS' : 'FAIL'}`,
+    head: ['', 'check', 'key number', 'detail'],
+    rows: verdict.checks.map((c) => [STATUS_WORD[c.status], c.title, c.key, c.detail ?? '']),
+    note: 'Each check decides on the number shown; warnings never fail a report.',
+  });
+
+  // Speed at a glance: median ms per runtime at each model's smallest bench input, 1 thread.
+  const benchRuntimes = [...new Set(r.models.flatMap((m) => (m.bench.data?.rows ?? []).map((b) => b.runtime)))];
+  const glance: string[][] = [];
+  for (const m of r.models) {
+    const rows = (m.bench.data?.rows ?? []).filter((b) => b.threads === 1);
+    if (!rows.length) continue;
+    const smallest = Math.min(...rows.map((b) => b.shape[2] * b.shape[3]));
+    const at = rows.filter((b) => b.shape[2] * b.shape[3] === smallest);
+    glance.push([m.id, at[0].shape.slice(2).reverse().join('×'), ...benchRuntimes.map((rt) => {
+      const b = at.find((x) => x.runtime === rt);
+      return b ? ms(b.medianMs) : '—';
+    })]);
+  }
+  t.push({
+    id: 'glance',
+    title: 'Speed at a glance (median ms, 1 thread)',
+    head: ['model', 'input (w×h)', ...benchRuntimes],
+    rows: glance,
+    note: 'Each model at its smallest bench input. Full latency table with spread below.',
+  });
 
   if (r.check)
     t.push({
@@ -45,7 +94,7 @@ export function buildTables(r: Report): Table[] {
     title: 'Stages per model',
     head: ['model', ...STAGE_NAMES],
     rows: r.models.map((m) => [m.id, ...STAGE_NAMES.map((s: StageName) => stageCell(m[s]))]),
-    note: 'A stage whose module or tool is not available is listed as such; no numbers are filled in for it.',
+    note: `Time per stage in brackets; whole run ${secs(r.totalMs)}. A stage whose module or tool is not available is listed as such; no numbers are filled in for it.`,
   });
 
   t.push({
@@ -105,13 +154,17 @@ export function buildTables(r: Report): Table[] {
   const benchRows: string[][] = [];
   for (const m of r.models)
     for (const b of m.bench.data?.rows ?? [])
-      benchRows.push([m.id, b.runtime, String(b.threads), b.shape.join('×'), ms(b.medianMs), ms(b.p90Ms), ms(b.minMs), ms(b.meanMs), ms(b.loadMs), String(b.runs)]);
+      benchRows.push([m.id, b.runtime, String(b.threads), b.shape.join('×'), ms(b.medianMs), b.p10Ms === undefined ? `— – ${ms(b.p90Ms)}` : `${ms(b.p10Ms)} – ${ms(b.p90Ms)}`, ms(b.minMs), ms(b.meanMs), ms(b.loadMs), String(b.runs)]);
+  const loads = r.models.map((m) => m.bench.data?.load).filter((l) => l !== undefined);
+  const loadNote = loads.length
+    ? ` Load average (1 min) around bench: ${Math.min(...loads.map((l) => Math.min(l.before, l.after))).toFixed(2)}–${Math.max(...loads.map((l) => Math.max(l.before, l.after))).toFixed(2)} on ${loads[0].cores} cores${loads.some((l) => Math.max(l.before, l.after) > l.cores) ? ' — WARNING: above the core count, latencies are inflated' : ''}.`
+    : '';
   t.push({
     id: 'bench',
     title: 'Latency (ms)',
-    head: ['model', 'runtime', 'threads', 'input', 'median', 'p90', 'min', 'mean', 'load', 'runs'],
+    head: ['model', 'runtime', 'threads', 'input', 'median', 'p10 – p90', 'min', 'mean', 'load time', 'runs'],
     rows: benchRows,
-    note: `${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.date.slice(0, 10)}. Few runs per row to keep the report fast: indicative, not a benchmark.`,
+    note: `${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.date.slice(0, 10)}. Few runs per row to keep the report fast: indicative, not a benchmark. "load time" = loading the model into the runtime.${loadNote}`,
   });
 
   const accRows: string[][] = [];
@@ -121,25 +174,21 @@ export function buildTables(r: Report): Table[] {
       accRows.push([
         m.id, a.runtime, String(a.longSide), String(a.images), ap(a.easy), ap(a.medium), ap(a.hard),
         ref ? `${signed(a.easy - ref.easy)} / ${signed(a.medium - ref.medium)} / ${signed(a.hard - ref.hard)}` : '—',
+        publishedAp(m, a.longSide),
         secs(a.ms),
       ]);
     }
-    for (const x of m.accuracy.data?.missing ?? []) accRows.push([m.id, x.runtime, String(x.longSide), '—', '—', '—', '—', x.reason, '—']);
+    for (const x of m.accuracy.data?.missing ?? []) accRows.push([m.id, x.runtime, String(x.longSide), '—', '—', '—', '—', x.reason, '—', '—']);
   }
   t.push({
     id: 'accuracy',
-    title: `WIDER FACE AP on ${r.options.subset}`,
-    head: ['model', 'runtime', 'long side', 'images', 'easy', 'medium', 'hard', 'Δ vs PyTorch reference (e/m/h)', 'time'],
+    title: `WIDER FACE AP on ${isFullVal(r) ? 'the full val set' : r.options.subset}`,
+    head: ['model', 'runtime', 'long side', 'images', 'easy', 'medium', 'hard', 'Δ vs PyTorch reference (e/m/h)', 'published, full val (e/m/h)', 'time'],
     rows: accRows,
-    note: 'Reference = the original PyTorch pipeline on the same subset (val-mini expected.json). Same model on different runtimes shows whether conversion costs AP.',
+    note: `Reference = the original PyTorch pipeline re-run on the same images (expected.json). The published AP is on the full val set${isFullVal(r) ? '' : ', so it is not comparable with a subset run; it is shown for orientation'}. Same model on different runtimes shows whether conversion costs AP.`,
   });
 
-  t.push({
-    id: 'timings',
-    title: 'Stage timings',
-    head: ['stage', 'model', 'status', 'time'],
-    rows: [...r.stageTimes.map((s) => [s.stage, s.model ?? '', s.status, secs(s.ms)]), ['total', '', '', secs(r.totalMs)]],
-  });
+  if (isFullVal(r)) t.push(...fullValTables(r));
 
   t.push({
     id: 'runtimes',
@@ -148,4 +197,28 @@ export function buildTables(r: Report): Table[] {
     rows: r.runtimes.map((x) => [x.name, x.version, x.status === 'ok' ? 'ok' : `${x.status}${x.reason ? `: ${x.reason}` : ''}`]),
   });
   return t;
+}
+
+/**
+ * The seed README's two tables (long side 320 and 640) as published, with fdk's full-val AP beside
+ * them per runtime. Only for a full-val run: on a subset the published numbers do not apply.
+ */
+function fullValTables(r: Report): Table[] {
+  const runtimes = [...new Set(r.models.flatMap((m) => (m.accuracy.data?.rows ?? []).map((a) => a.runtime)))];
+  return [320, 640].map((side) => {
+    const rows: string[][] = [];
+    for (const m of r.models) {
+      const acc = (m.accuracy.data?.rows ?? []).filter((a) => a.longSide === side);
+      if (!acc.length) continue;
+      const ref = acc.find((a) => a.reference)?.reference;
+      rows.push([m.title, publishedAp(m, side), ap3(ref), ...runtimes.map((rt) => ap3(acc.find((a) => a.runtime === rt)))]);
+    }
+    return {
+      id: `fullval-${side}`,
+      title: `Published table, long side ${side}: WIDER val AP (easy / medium / hard)`,
+      head: ['method', 'published', 'original pipeline re-run', ...runtimes.map((rt) => `fdk ${rt}`)],
+      rows,
+      note: 'The seed table truncates to 3 decimals. Its Ultra-Light ("original") rows cite an older release; Linzaer\'s current README and the re-run of its own script are the targets for those.',
+    };
+  });
 }
