@@ -75,7 +75,7 @@ export async function runReport(opts: ReportRunOptions): Promise<Report> {
   const tr = performance.now();
   const runtimes = await runtimeInfos(opts.runtimes);
   times.push({ stage: 'runtimes', ms: Math.round(performance.now() - tr), status: runtimes.every((r) => r.status === 'ok') ? 'ok' : 'failed' });
-  if (opts.accuracyModelsAllRuntimes)
+  if (opts.accuracyModelsAllRuntimes && opts.accuracyRuntimes.some((r) => r !== 'ort'))
     notes.push(`Accuracy rows on ${opts.accuracyRuntimes.filter((r) => r !== 'ort').join(', ')} only for ${opts.accuracyModelsAllRuntimes.join(', ') || 'no model'} (CI time budget); ort rows for every model.`);
 
   const models: ModelReport[] = [];
