@@ -22,7 +22,8 @@ const ap = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
 const sci = (v: number) => (v === 0 ? '0' : v.toExponential(2));
 /** A signed AP delta; anything that rounds to zero prints as 0.0000 (never -0.0000). */
 export const signed = (v: number) => (Math.abs(v) < 5e-5 ? '0.0000' : `${v > 0 ? '+' : ''}${v.toFixed(4)}`);
-const ap3 = (a: Ap3 | undefined) => (a ? `${a.easy.toFixed(3)} / ${a.medium.toFixed(3)} / ${a.hard.toFixed(3)}` : '—');
+/** easy / medium / hard: published numbers as printed (3 decimals), measured ones with 4. */
+const ap3 = (a: Ap3 | undefined, digits = 3) => (a ? `${a.easy.toFixed(digits)} / ${a.medium.toFixed(digits)} / ${a.hard.toFixed(digits)}` : '—');
 const STATUS_WORD = { pass: 'PASS', fail: 'FAIL', warn: 'warn', 'n/a': 'n/a' } as const;
 
 /** The bench row a WIDER row at `longSide` compares with: 1 thread, input whose long side is that size. */
@@ -205,14 +206,15 @@ export function buildTables(r: Report): Table[] {
  */
 function fullValTables(r: Report): Table[] {
   const runtimes = [...new Set(r.models.flatMap((m) => (m.accuracy.data?.rows ?? []).map((a) => a.runtime)))];
-  return [320, 640].map((side) => {
+  return [320, 640].flatMap((side) => {
     const rows: string[][] = [];
     for (const m of r.models) {
       const acc = (m.accuracy.data?.rows ?? []).filter((a) => a.longSide === side);
       if (!acc.length) continue;
       const ref = acc.find((a) => a.reference)?.reference;
-      rows.push([m.title, publishedAp(m, side), ap3(ref), ...runtimes.map((rt) => ap3(acc.find((a) => a.runtime === rt)))]);
+      rows.push([m.title, publishedAp(m, side), ap3(ref, 4), ...runtimes.map((rt) => ap3(acc.find((a) => a.runtime === rt), 4))]);
     }
+    if (!rows.length) return [];
     return {
       id: `fullval-${side}`,
       title: `Published table, long side ${side}: WIDER val AP (easy / medium / hard)`,
