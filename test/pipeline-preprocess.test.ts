@@ -81,7 +81,9 @@ describe('preprocess (Ultra-Light, fixed 320x240 uint8)', () => {
       const t = readNpyFloat32(join(dir, 'input_tensor_1x3x240x320.npy'));
       expect(p.dims).toEqual([1, 3, 240, 320]);
       expect(u8.shape).toEqual([240, 320, 3]);
-      expect(maxAbsDiff(p.resizedHWC, u8.data)).toBe(0);
+      // the reference is the uint8 image; an int64 .npy (BigInt64Array) would not compare as numbers
+      expect(u8.data).toBeInstanceOf(Uint8Array);
+      expect(maxAbsDiff(p.resizedHWC, u8.data as Uint8Array)).toBe(0);
       expect(maxAbsDiff(p.tensor, t.data)).toBeLessThanOrEqual(1e-6);
     });
   }

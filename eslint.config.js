@@ -1,0 +1,25 @@
+// ESLint (flat config): typescript-eslint's recommended rules over every TypeScript and JavaScript
+// file of the project; generated and third-party folders are ignored. Run by `npm run lint` and CI.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.fdk/', 'reports/', 'test-artifacts/', 'coverage/', '**/*.d.ts', 'src/accuracy/wasm/resize-wasm-bytes.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      // `_`-prefixed names are deliberately unused (callbacks with a fixed signature)
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // binary formats need control characters in regular expressions (escaping names for terminals)
+      'no-control-regex': 'off',
+    },
+  },
+  {
+    // code that runs in the browser page (report tests, browser lane, demo)
+    files: ['**/browser/**', '**/demo/**', 'test/report-browser.ts'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+  },
+);
