@@ -140,6 +140,27 @@ describe('anchor-free detector (grid family) with an embedded description', () =
   });
 });
 
+describe('fdk report --model-file PATH (a model not in the manifest)', () => {
+  it('runs export/analyze/ncnn/accuracy for it alone; its AP equals fdk accuracy on the same images', async () => {
+    const list = join(dir, 'sub40.txt');
+    writeFileSync(list, readFileSync(shared('wider/val-mini/list.txt'), 'utf8').split('\n').slice(0, 40).join('\n') + '\n');
+    const out = join(dir, 'report');
+    const r = await runCliAsync(['report', '--model-file', AF, '--stages', 'export,analyze,ncnn,accuracy', '--runtimes', 'ort', '--accuracy-runtimes', 'ort', '--long-side', '320', '--subset', list, '--out', out]);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { models: { id: string; family: string; analyze: { status: string }; ncnn: { status: string }; accuracy: { status: string; data: { rows: { runtime: string; longSide: number; images: number; easy: number; medium: number; hard: number }[] } } }[] };
+    expect(rep.models.map((m) => m.id)).toEqual(['tiny-anchor-free']);
+    const m = rep.models[0];
+    expect(m.family).toBe('user');
+    expect([m.analyze.status, m.ncnn.status, m.accuracy.status]).toEqual(['ok', 'ok', 'ok']);
+    const [row] = m.accuracy.data.rows;
+    expect([row.runtime, row.longSide, row.images]).toEqual(['ort', 320, 40]);
+    const a = await runCliAsync(['accuracy', '--model-file', AF, '--long-side', '320', '--subset', list, '--jobs', '1', '--out', join(dir, 'preds40'), '--json']);
+    expect(a.code).toBe(0);
+    const ap = (JSON.parse(a.stdout) as { rows: { ap: Record<string, number> }[] }).rows[0].ap;
+    for (const k of ['easy', 'medium', 'hard'] as const) expect(row[k]).toBeCloseTo(ap[k], 6);
+  });
+});
+
 describe('3-class SSD-style detector (prior family): the face class index is honoured', () => {
   /** RetinaFace decode by hand for score column `cls`, in double precision. */
   async function ssdByHand(cls: number) {

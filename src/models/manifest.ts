@@ -21,8 +21,11 @@ export interface FileRef {
  */
 export interface ManifestRecord {
   id: string;
-  /** The project line it comes from (seed = biubug6, ultra-light = Linzaer); decoding is the description's business. */
-  family: 'seed' | 'ultra-light';
+  /**
+   * The project line it comes from (seed = biubug6, ultra-light = Linzaer; 'user' = a model file
+   * with a description, not in the manifest). Decoding is the description's business.
+   */
+  family: 'seed' | 'ultra-light' | 'user';
   arch: string;
   title: string;
   size?: number;
@@ -131,4 +134,26 @@ export function manifestEntryOwning(path: string, dataDir?: string): ModelEntry 
   if (!dir) return undefined;
   const abs = resolve(path);
   return loadManifest().find((m) => allFileRefs(m).some(([, ref]) => resolve(dir, ref.path) === abs));
+}
+
+/**
+ * Makes a model file with a description (not in the manifest) known by id for this process, so
+ * commands that work on manifest ids (fdk report) take it like a bundled model. It has no files
+ * of its own: callers pass the model file (e.g. the report's --model-file).
+ */
+export function registerDescribedModel(id: string, description: ModelDescription, path: string): ModelEntry {
+  const all = loadManifest();
+  if (all.some((m) => m.id === id)) throw new FdkError(`model id '${id}' is already a manifest model; give the description another name`, { file: path });
+  const entry: ModelEntry = {
+    ...description,
+    id,
+    family: 'user',
+    arch: id,
+    title: description.title ?? id,
+    files: {},
+    source: { repo: 'user', license: 'unknown', path },
+    description,
+  };
+  all.push(entry);
+  return entry;
 }
