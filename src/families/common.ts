@@ -11,12 +11,17 @@ import type { OutputRole } from './types.js';
  */
 export function outputsByRole(outs: TensorMap, names: Record<string, string>, roles: OutputRole[], file: string): Record<string, Float32Array> {
   const res: Record<string, Float32Array> = {};
+  // outputs found by name are taken: a fallback by shape never hands one tensor to two roles
+  const claimed = new Set(roles.map((r) => names[r.role]).filter((n) => outs[n]));
   for (const r of roles) {
     const name = names[r.role];
     let t: NamedTensor | undefined = outs[name];
     if (!t) {
-      const byShape = Object.values(outs).filter((x) => x.dims[x.dims.length - 1] === r.last);
-      if (byShape.length === 1) t = byShape[0];
+      const byShape = Object.entries(outs).filter(([k, x]) => !claimed.has(k) && x.dims[x.dims.length - 1] === r.last);
+      if (byShape.length === 1) {
+        t = byShape[0][1];
+        claimed.add(byShape[0][0]);
+      }
     }
     if (!t) throw new FdkError(`model output '${name}' (${r.role}, last axis ${r.last}) not found (outputs: ${Object.entries(outs).map(([k, v]) => `${k} [${v.dims.join(',')}]`).join(', ')})`, { file });
     if (t.dims[t.dims.length - 1] !== r.last)
