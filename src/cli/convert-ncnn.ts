@@ -8,7 +8,7 @@
 import { extname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { convertOnnxToNcnn, defaultPrefix, type FileConvertOptions } from '../convert/ncnn/index.js';
-import { checkInputSizeFits } from '../convert/size-check.js';
+import { checkInputSizeFits, regeneratePriorConstants } from '../convert/size-check.js';
 import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models/description.js';
 import { loadOnnx } from '../onnx/io.js';
 import { writeFilesAtomic } from '../util/fs.js';
@@ -34,7 +34,21 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
     const { boxesDecodedFor } = await import('../accuracy/pipeline.js');
     description.decode.boxesDecoded = boxesDecodedFor(description, input);
   }
-  if (o.inputShapes) checkInputSizeFits(model, o.inputShapes, input, { madeFor: description && fixedInputShape(description) });
+  let regenerated: string[] = [];
+  if (o.inputShapes) {
+    const madeFor = description && fixedInputShape(description);
+    const requested = Object.values(o.inputShapes)[0];
+    try {
+      checkInputSizeFits(model, o.inputShapes, input, { madeFor });
+    } catch (e) {
+      // the description knows how the baked constants were made: make them again for this size
+      if (!madeFor || !requested || requested.length !== 4) throw e;
+      regenerated = regeneratePriorConstants(model, description, [madeFor[2], madeFor[3]], [requested[2], requested[3]]);
+      if (!regenerated.length) throw e;
+      checkInputSizeFits(model, o.inputShapes, input, { madeFor });
+      [description.input.resize.height, description.input.resize.width] = [requested[2], requested[3]];
+    }
+  }
   const c = convertOnnxToNcnn(model, o);
   const paramPath = resolve(`${prefix}.param`);
   const binPath = resolve(`${prefix}.bin`);
@@ -44,8 +58,9 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   writeFilesAtomic(files);
   const r = { paramPath, binPath, summary: c.summary };
   const ms = performance.now() - t0;
-  if (opts.json) return printJson({ input, param: r.paramPath, bin: r.binPath, description: descPath ?? null, ms: Math.round(ms), ...r.summary });
+  if (opts.json) return printJson({ input, param: r.paramPath, bin: r.binPath, description: descPath ?? null, regeneratedPriors: regenerated, ms: Math.round(ms), ...r.summary });
   printSummary(input, r.paramPath, r.binPath, r.summary, ms);
+  if (regenerated.length) console.log(`  prior tables regenerated for ${Object.values(o.inputShapes!)[0].join('x')} from the description: ${regenerated.join(', ')}`);
   console.log(descPath ? `  description (${described!.source}): ${descPath}` : '  no model description (none embedded, no sidecar, not a manifest file; --spec FILE adds one)');
 }
 
