@@ -11,17 +11,18 @@ import { join } from 'node:path';
 import { exportedOnnxPath } from '../src/convert/onnx-export.js';
 import { getModel } from '../src/models/manifest.js';
 import { compareRuns, inputFor, ncnn, ort } from './ncnn-helpers.js';
-import { expectOneLineError, runCli, shared } from './helpers/index.js';
+import { expectOneLineError, shared } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const SLIM = shared('models/ultra-light-1mb/onnx/version-slim-320.onnx');
 const tmp = () => mkdtempSync(join(tmpdir(), 'fdk-sizecheck-'));
 
 describe('fdk convert --to ncnn --input at a size the baked constants do not fit', () => {
-  it('without a description (a copy outside the data folder) at 1x3x480x640: refused (17640 vs 4420 priors), nothing written', () => {
+  it('without a description (a copy outside the data folder) at 1x3x480x640: refused (17640 vs 4420 priors), nothing written', async () => {
     const dir = tmp();
     const copy = join(dir, 'slim.onnx');
     copyFileSync(SLIM, copy);
-    const r = runCli(['convert', copy, '--to', 'ncnn', '--input', 'input:1x3x480x640', '-o', join(dir, 'out', 'slim')]);
+    const r = await runCliAsync(['convert', copy, '--to', 'ncnn', '--input', 'input:1x3x480x640', '-o', join(dir, 'out', 'slim')]);
     expectOneLineError(r, /slim\.onnx: the model does not fit input input:1x3x480x640: .*node '381'.*\[1,17640,2\] and \[1,4420,2\] do not broadcast.*convert at the size it was made for \(--input input:1x3x240x320\)/);
     expect(existsSync(join(dir, 'out'))).toBe(false);
     expect(readdirSync(dir)).toEqual(['slim.onnx']);
@@ -29,7 +30,7 @@ describe('fdk convert --to ncnn --input at a size the baked constants do not fit
 
   it('with its description (the manifest file) at 1x3x480x640: prior tables regenerated; real ncnn equals an export that computes priors in the graph', async () => {
     const dir = tmp();
-    const r = runCli(['convert', SLIM, '--to', 'ncnn', '--input', 'input:1x3x480x640', '-o', join(dir, 'slim'), '--json']);
+    const r = await runCliAsync(['convert', SLIM, '--to', 'ncnn', '--input', 'input:1x3x480x640', '-o', join(dir, 'slim'), '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).regeneratedPriors.sort()).toEqual(['380', '382', '388']);
@@ -51,9 +52,9 @@ describe('fdk convert --to ncnn --input at a size the baked constants do not fit
     }
   });
 
-  it('at its own size: converts, and the sidecar says the boxes come out decoded', () => {
+  it('at its own size: converts, and the sidecar says the boxes come out decoded', async () => {
     const dir = tmp();
-    const r = runCli(['convert', SLIM, '--to', 'ncnn', '--input', 'input:1x3x240x320', '-o', join(dir, 'slim'), '--json']);
+    const r = await runCliAsync(['convert', SLIM, '--to', 'ncnn', '--input', 'input:1x3x240x320', '-o', join(dir, 'slim'), '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const side = JSON.parse(readFileSync(join(dir, 'slim.fdk.json'), 'utf8'));

@@ -12,7 +12,8 @@ import { descriptionForModelFile, loadDescription, validateDescription, type Mod
 import { familyIds } from '../src/families/index.js';
 import { saveOnnx } from '../src/onnx/io.js';
 import { anchorFree, anchorFreeDescription, maskedSsdDescription } from './helpers/tiny-detectors.js';
-import { expectOneLineError, ROOT, runCli, shared } from './helpers/index.js';
+import { expectOneLineError, ROOT, shared } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fdk-desc-'));
 const schema = JSON.parse(readFileSync(join(ROOT, 'models/model-description.schema.json'), 'utf8'));
@@ -27,7 +28,7 @@ const errorOf = (obj: unknown) => {
 };
 
 describe('descriptions', () => {
-  it('every manifest entry carries a valid description; the seed and Ultra-Light lines are both the prior family', () => {
+  it('every manifest entry carries a valid description; the seed and Ultra-Light lines are both the prior family', async () => {
     const all = loadManifest();
     expect(all.length).toBe(7);
     for (const m of all) {
@@ -37,7 +38,7 @@ describe('descriptions', () => {
     }
   });
 
-  it('the JSON Schema file lists the same families and fields the validator accepts', () => {
+  it('the JSON Schema file lists the same families and fields the validator accepts', async () => {
     expect(schema.properties.decode.properties.family.enum).toEqual(familyIds());
     expect(schema.required).toEqual(['fdkDescription', 'input', 'preprocess', 'outputs', 'decode', 'postprocess']);
     for (const k of schema.required) {
@@ -70,7 +71,7 @@ describe('descriptions', () => {
     }
   });
 
-  it('one line per bad field, naming the field path', () => {
+  it('one line per bad field, naming the field path', async () => {
     const cases: [(d: ModelDescription & Record<string, unknown>) => void, string][] = [
       [(d) => ((d as { fdkDescription: unknown }).fdkDescription = 2), 'fdkDescription: unsupported description version 2 (this fdk reads version 1)'],
       [(d) => (d.decode = { family: 'yolo-magic' }), "decode.family: unknown decode family 'yolo-magic' (known: prior, grid)"],
@@ -117,45 +118,45 @@ describe('commands refuse bad, missing and mismatched descriptions, writing noth
   const bare = join(dir, 'bare-cli.onnx');
   saveOnnx(anchorFree(11, false).model, bare);
 
-  it('no description: detect says to pass --spec', () => {
+  it('no description: detect says to pass --spec', async () => {
     const out = join(dir, 'out-none');
-    const r = runCli(['detect', sample, '--model-file', bare, '--out', out]);
+    const r = await runCliAsync(['detect', sample, '--model-file', bare, '--out', out]);
     expectOneLineError(r, /bare-cli\.onnx: no model description: .* pass --spec FILE/);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a bad field in --spec: detect and accuracy name the file and field', () => {
+  it('a bad field in --spec: detect and accuracy name the file and field', async () => {
     const spec = join(dir, 'bad.json');
     const d = good() as unknown as { decode: Record<string, unknown> };
     d.decode.family = 'centernet';
     writeFileSync(spec, JSON.stringify(d));
     const out = join(dir, 'out-bad');
-    expectOneLineError(runCli(['detect', sample, '--model-file', bare, '--spec', spec, '--out', out]), `${spec}: decode.family: unknown decode family 'centernet'`);
-    expectOneLineError(runCli(['accuracy', '--model-file', bare, '--spec', spec, '--out', out]), `${spec}: decode.family: unknown decode family`);
+    expectOneLineError(await runCliAsync(['detect', sample, '--model-file', bare, '--spec', spec, '--out', out]), `${spec}: decode.family: unknown decode family 'centernet'`);
+    expectOneLineError(await runCliAsync(['accuracy', '--model-file', bare, '--spec', spec, '--out', out]), `${spec}: decode.family: unknown decode family`);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a description that does not match the model (other strides): the output row count mismatch is one line', () => {
+  it('a description that does not match the model (other strides): the output row count mismatch is one line', async () => {
     const spec = join(dir, 'strides.json');
     const d = good();
     (d.decode as { strides: number[] }).strides = [8, 16, 32, 64];
     writeFileSync(spec, JSON.stringify(d));
     const out = join(dir, 'out-strides');
-    expectOneLineError(runCli(['detect', sample, '--model-file', bare, '--spec', spec, '--out', out]), /output boxes has 1220 rows, but the description gives 1235 anchor points for a 320x180 input/);
+    expectOneLineError(await runCliAsync(['detect', sample, '--model-file', bare, '--spec', spec, '--out', out]), /output boxes has 1220 rows, but the description gives 1235 anchor points for a 320x180 input/);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('an output name the model does not have, with no unique fallback by shape', () => {
+  it('an output name the model does not have, with no unique fallback by shape', async () => {
     const spec = join(dir, 'names.json');
     const d = good();
     d.outputs.landmarks = 'points';
     (d.decode as { landmarks: number }).landmarks = 2; // last axis 4: only 'bbox' has it, and boxes took it by name
     writeFileSync(spec, JSON.stringify(d));
-    expectOneLineError(runCli(['detect', sample, '--model-file', bare, '--spec', spec, '--no-annotate']), /model output 'points' \(landmarks, last axis 4\) not found/);
+    expectOneLineError(await runCliAsync(['detect', sample, '--model-file', bare, '--spec', spec, '--no-annotate']), /model output 'points' \(landmarks, last axis 4\) not found/);
   });
 
-  it('--spec without --model-file, and --arch without --weights', () => {
-    expectOneLineError(runCli(['detect', sample, '--model', 'slim', '--spec', 'x.json']), '--spec describes a --model-file');
-    expectOneLineError(runCli(['accuracy', '--arch', 'slim']), '--arch and --weights go together');
+  it('--spec without --model-file, and --arch without --weights', async () => {
+    expectOneLineError(await runCliAsync(['detect', sample, '--model', 'slim', '--spec', 'x.json']), '--spec describes a --model-file');
+    expectOneLineError(await runCliAsync(['accuracy', '--arch', 'slim']), '--arch and --weights go together');
   });
 });
