@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadManifest } from '../src/models/manifest.js';
 import { descriptionForModelFile, loadDescription, validateDescription, type ModelDescription } from '../src/models/description.js';
 import { familyIds } from '../src/families/index.js';
+import { PUBLISHED } from '../src/accuracy/targets.js';
 import { saveOnnx } from '../src/onnx/io.js';
 import { anchorFree, anchorFreeDescription, maskedSsdDescription } from './helpers/tiny-detectors.js';
 import { expectOneLineError, ROOT, shared } from './helpers/index.js';
@@ -36,6 +37,9 @@ describe('descriptions', () => {
       expect(m.description.decode.family).toBe('prior');
       expect(m.description.decode.variant).toBe(m.family === 'seed' ? 'retinaface' : 'ultra-light');
     }
+    // the published AP table lives in the entries too: one row per (model, long side) of the seed README
+    expect(Object.keys(PUBLISHED).sort()).toEqual(['mnet0.25-320', 'mnet0.25-640', 'rfb-320', 'rfb-640', 'slim-320', 'slim-640', 'ulfd-rfb-320', 'ulfd-rfb-640', 'ulfd-slim-320', 'ulfd-slim-640']);
+    expect(PUBLISHED['rfb-320']).toEqual(all.find((m) => m.id === 'rfb')!.publishedAp!.seedReadme!['320']);
   });
 
   it('the JSON Schema file lists the same families and fields the validator accepts', async () => {

@@ -38,7 +38,15 @@ export interface ManifestRecord {
   };
   source: { repo: string; license: string; path: string };
   published?: { params: number; macs: number; countInput: number[]; convention: string };
+  /** Published WIDER FACE val AP by long side: the seed README's table, and Linzaer's README today. */
+  publishedAp?: { seedReadme?: Record<string, WiderAp>; linzaerReadmeNow?: Record<string, WiderAp> };
   description: ModelDescription;
+}
+
+export interface WiderAp {
+  easy: number;
+  medium: number;
+  hard: number;
 }
 
 /**
