@@ -118,6 +118,7 @@ export class Detector {
       if (!isManifestEntry(desc)) throw new FdkError('no model file given for this description');
       file = await modelFileFor(desc);
     }
+    if (extname(file.path).toLowerCase() === '.param' && runtime !== 'ncnn') throw new FdkError(`an ncnn model runs on --runtime ncnn, not ${runtime}`, { file: file.path });
     const rs = desc.input.resize;
     const longSide = rs.mode === 'fixed' ? rs.width! : opts.longSide ?? rs.size ?? 320;
     const inputShapes: Record<string, number[]> | undefined = rs.mode === 'fixed' ? { [desc.input.name]: [1, 3, rs.height!, rs.width!] } : undefined;
