@@ -11,7 +11,7 @@
  *   descriptionForModelFile(path, {spec?})    -> where a model file's description comes from, if anywhere
  */
 import { existsSync } from 'node:fs';
-import { dirname, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import type { Model } from '../onnx/model.js';
 import { FdkError } from '../util/errors.js';
 import { readFileOrThrow } from '../util/fs.js';
@@ -196,8 +196,7 @@ export function embedDescription(model: Model, desc: ModelDescription): void {
 
 /** `dir/NAME.param` (or .onnx / .bin) -> `dir/NAME.fdk.json`. */
 export function sidecarPath(modelPath: string): string {
-  const ext = extname(modelPath);
-  return join(dirname(modelPath), `${ext ? modelPath.slice(dirname(modelPath).length + 1, -ext.length) : modelPath}${SIDECAR_SUFFIX}`);
+  return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}${SIDECAR_SUFFIX}`);
 }
 
 export interface DescribedModelFile {
