@@ -103,7 +103,8 @@ export function formatAccuracy(r: AccuracyResult): string {
   for (const ls of sides) {
     const rows = r.rows.filter((x) => x.longSide === ls).sort((a, b) => ORDER.indexOf(a.model) - ORDER.indexOf(b.model));
     const t = new Table({ head: ['method', 'Easy', 'Medium', 'Hard', 'published (seed)', rerunName, 'Δ vs re-run', 'time'], style: { head: [], border: [] } });
-    if (ls === 320 || ls === 640)
+    // the seed table's cited-only rows belong beside the seed table's models, not beside a user's model
+    if ((ls === 320 || ls === 640) && rows.some((x) => x.published))
       for (const c of CITED_ONLY) t.push([c.title, '–', '–', '–', f3(c.ap[ls]), 'cited only', '', '']);
     for (const x of rows) t.push(rowCells(x));
     out += `\nLong side ${ls}\n${t.toString()}\n`;
