@@ -46,7 +46,7 @@ describe('detection parity with reference/pytorch/dets', () => {
           const refFile = shared('reference/pytorch/dets', `${net}-${ls}`, img.replace(/\.jpg$/, '.txt'));
           const want = rows(readFileSync(refFile, 'utf8'), refFile);
           const { detections } = await det.detectFile(join(shared('images'), img));
-          const got = rows(formatWider(det.entry, img, detections), img);
+          const got = rows(formatWider(det.desc, img, detections), img);
           if (Math.abs(got.length - want.length) > 0.02 * want.length) problems.push(`${img}: ${got.length} detections vs ${want.length}`);
           for (const r of want.filter((x) => x[4] >= 0.5)) {
             let best = -1;

@@ -4,21 +4,31 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { getModel, type RetinaAnchors, type UltraLightAnchors } from '../src/models/manifest.js';
+import { getModel } from '../src/models/manifest.js';
 import { retinaPriors, ultraLightPriors } from '../src/accuracy/priors.js';
 import { decodeUltraLightBoxes } from '../src/accuracy/decode.js';
-import { float32Repr, formatWider, postprocessSeed, postprocessUltraLight, pyFixed3, type Detection } from '../src/accuracy/pipeline.js';
+import { float32Repr, formatWider, postprocess, pyFixed3, type Detection } from '../src/accuracy/pipeline.js';
+import type { ModelDescription } from '../src/models/description.js';
+import type { Preprocessed } from '../src/accuracy/preprocess.js';
+import type { PriorParams } from '../src/families/prior.js';
 import { readNpyFloat32 } from '../src/util/npy.js';
 import { shared } from './helpers/index.js';
 
 const SEED = [['slim', 'slim'], ['rfb', 'RFB'], ['mnet0.25', 'mobilenet0.25']] as const;
 const ref = (dir: string, name: string) => readNpyFloat32(join(shared('reference/pytorch', dir), `${name}.npy`));
+const priorsOf = (id: string) => getModel(id).decode as PriorParams;
+const t = (data: Float32Array, last: number) => ({ data, dims: [1, data.length / last, last] });
+/** What the decode needs of a preprocessed image: network input size and the resize factor(s). */
+const pre = (w: number, h: number, ow: number, oh: number, r: [number, number]) => ({ dims: [1, 3, h, w], scaleXY: r, original: { width: ow, height: oh } }) as unknown as Preprocessed;
+/** The seed's decode of raw loc / conf / landms at a w x h input resized by r. */
+const postprocessSeed = (d: ModelDescription, loc: Float32Array, conf: Float32Array, landms: Float32Array, w: number, h: number, r: number) =>
+  postprocess(d, { loc: t(loc, 4), conf: t(conf, 2), landms: t(landms, 10) }, pre(w, h, Math.round(w / r), Math.round(h / r), [r, r]));
 
 describe('priors', () => {
   for (const [id, net] of SEED) {
     it(`${id}: unclipped, ceil feature maps, bit-exact with priors.npy (320x180)`, () => {
       const r = ref(`${net}-320-sample`, 'priors');
-      const p = retinaPriors(getModel(id).anchors as RetinaAnchors, 180, 320);
+      const p = retinaPriors(priorsOf(id), 180, 320);
       expect(p.length).toBe(r.data.length);
       expect(Array.from(p)).toEqual(Array.from(r.data));
       expect(Math.max(...p)).toBeGreaterThan(1); // unclipped: big anchors overhang the image
@@ -27,7 +37,7 @@ describe('priors', () => {
   for (const net of ['slim', 'RFB']) {
     it(`version-${net}: clamped center-form priors bit-exact`, () => {
       const r = ref(`version-${net}-320-sample`, 'priors_center_form_clamped');
-      const p = ultraLightPriors(getModel(`ulfd-${net.toLowerCase()}-320`).anchors as UltraLightAnchors);
+      const p = ultraLightPriors(priorsOf(`ulfd-${net.toLowerCase()}-320`), 240, 320);
       expect(Array.from(p)).toEqual(Array.from(r.data));
     });
   }
@@ -54,9 +64,8 @@ describe('Ultra-Light decode', () => {
   for (const net of ['slim', 'RFB']) {
     it(`version-${net}: raw locations + priors give boxes_corner_norm within 1e-6`, () => {
       const d = `version-${net}-320-sample`;
-      const e = getModel(`ulfd-${net.toLowerCase()}-320`);
-      const a = e.anchors as UltraLightAnchors;
-      const b = decodeUltraLightBoxes(ref(d, 'locations_raw').data, ultraLightPriors(a), a.center_variance, a.size_variance);
+      const a = priorsOf(`ulfd-${net.toLowerCase()}-320`);
+      const b = decodeUltraLightBoxes(ref(d, 'locations_raw').data, ultraLightPriors(a, 240, 320), a.variance[0], a.variance[1]);
       const want = ref(d, 'boxes_corner_norm').data;
       let worst = 0;
       for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(b[i] - want[i]));
@@ -68,7 +77,7 @@ describe('Ultra-Light decode', () => {
     const d = 'version-RFB-320-sample';
     const e = getModel('ulfd-rfb-320');
     const scores = ref(d, 'scores_softmax').data;
-    const dets = postprocessUltraLight(e, scores, ref(d, 'locations_raw').data, false, 1600, 898);
+    const dets = postprocess(e, { scores: t(scores, 2), boxes: t(ref(d, 'locations_raw').data, 4) }, pre(320, 240, 1600, 898, [320 / 1600, 240 / 898]), { boxesDecoded: false });
     expect(dets.length).toBeGreaterThan(0);
     expect(dets.length).toBeLessThanOrEqual(400);
     for (let i = 1; i < dets.length; i++) expect(dets[i].score).toBeLessThanOrEqual(dets[i - 1].score);

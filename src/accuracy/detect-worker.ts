@@ -10,13 +10,14 @@
  * the model and does NMS for the current one. Results still go back in request order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { getModel } from '../models/manifest.js';
+import type { ModelDescription } from '../models/description.js';
 import { FdkError } from '../util/errors.js';
 import { loadImage, type BgrImage } from './image.js';
 import { Detector, formatWider, type ModelFileChoice } from './pipeline.js';
 
 export interface WorkerInit {
-  modelId: string;
+  /** The model description (validated by the parent). */
+  desc: ModelDescription;
   runtime: string;
   longSide: number;
   threads: number;
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   let det: Detector;
   try {
-    det = await Detector.create(getModel(init.modelId), { runtime: init.runtime, longSide: init.longSide, threads: init.threads, file: init.file });
+    det = await Detector.create(init.desc, { runtime: init.runtime, longSide: init.longSide, threads: init.threads, file: init.file });
   } catch (e) {
     port.postMessage({ type: 'error', i: -1, message: (e as Error).message, fdk: e instanceof FdkError } satisfies WorkerReply);
     return;
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
       try {
         const image = await job.image;
         const r = await det.detect(image);
-        const text = init.widerText ? formatWider(det.entry, job.path, r.detections) : undefined;
+        const text = init.widerText ? formatWider(det.desc, job.path, r.detections) : undefined;
         port.postMessage({
           type: 'result',
           i: job.i,

@@ -1,34 +1,28 @@
 /**
  * The detector pipeline: image -> preprocess -> model (any runtime) -> decode -> threshold -> NMS,
- * with each model's settings from its manifest entry. Two families:
- *  - seed (RetinaFace-style, 5 landmarks): outputs loc / conf (softmax) / landms, priors per input
- *    size, score > 0.02, NMS 0.4 with +1 areas, no top-k (test_widerface.py).
- *  - Ultra-Light: outputs scores (softmax) / raw box offsets, fixed-size clamped priors, score > 0.1,
- *    hard NMS 0.3 over the best 800, at most 400 (its Predictor as used by evaluation_on_widerface.py).
+ * driven entirely by a model description (src/models/description.ts): the input size rule and
+ * normalisation, the output names, and the decode family with its parameters (src/families/).
+ * Nothing here knows about a particular model line; the bundled models are manifest entries whose
+ * descriptions reproduce their original pipelines byte for byte.
  */
 import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import type { ModelEntry, RetinaAnchors, UltraLightAnchors } from '../models/manifest.js';
+import type { ModelDescription } from '../models/description.js';
+import type { ModelEntry } from '../models/manifest.js';
 import { modelFile } from '../models/manifest.js';
 import { loadOnnx } from '../onnx/io.js';
 import { getRuntime } from '../runtime/index.js';
-import type { LoadedModel, NamedTensor, TensorMap } from '../runtime/types.js';
+import type { LoadedModel, TensorMap } from '../runtime/types.js';
 import { FdkError } from '../util/errors.js';
-import { decodeRetinaBoxes, decodeRetinaLandmarks, decodeUltraLightBoxes } from './decode.js';
+import { familyOf } from '../families/index.js';
+import { outputsByRole } from '../families/common.js';
+import type { Detection } from '../families/types.js';
 import { loadImage, type BgrImage } from './image.js';
-import { hardNms, nmsPlusOne, orderByScoreDesc } from './nms.js';
 import { preprocess, type Preprocessed } from './preprocess.js';
-import { priorsFor } from './priors.js';
+
+export type { Detection } from '../families/types.js';
 
 const f = Math.fround;
-
-export interface Detection {
-  /** x1 y1 x2 y2 in original image pixels (float32 values as the original computes them). */
-  box: [number, number, number, number];
-  score: number;
-  /** 5 landmark points [x, y] for the seed models, absent for Ultra-Light. */
-  landmarks?: [number, number][];
-}
 
 export interface DetectTimings {
   decodeMs: number;
@@ -39,11 +33,11 @@ export interface DetectTimings {
 
 export interface DetectorOptions {
   runtime?: string;
-  /** Long side for the seed models (320/640); Ultra-Light sizes are fixed by the model id. */
+  /** Long side for 'long-side' models (default: the description's size, else 320); fixed sizes ignore it. */
   longSide?: number;
   /** Threads per model session (default 1: parallelism comes from several sessions). */
   threads?: number;
-  /** Use this model file instead of the default one (.onnx, or .param for ncnn). */
+  /** Use this model file instead of the manifest entry's default one (.onnx, or .param for ncnn). */
   modelPath?: string;
   /** An already resolved model file (the pool resolves once, its workers reuse it). */
   file?: ModelFileChoice;
@@ -51,68 +45,85 @@ export interface DetectorOptions {
 
 export interface ModelFileChoice {
   path: string;
-  /** Ultra-Light: does the file output decoded corner boxes (true) or raw offsets (false)? */
+  /** Prior family: does the file output decoded corner boxes (true) or raw offsets (false)? */
   boxesDecoded: boolean;
   origin: string;
 }
 
+/** A manifest entry (has files to choose from) rather than a bare description. */
+function isManifestEntry(d: ModelDescription): d is ModelEntry {
+  return 'files' in d && 'id' in d;
+}
 
 /**
- * The model file the pipeline runs: seed models = fdk's own export of the checkpoint with dynamic
- * H/W (src/convert/onnx-export.ts); Ultra-Light = the original `_without_postprocessing` ONNX when
- * the manifest has one (320), else fdk's export of the checkpoint without the decode tail (640).
- * Decoding in TypeScript keeps both families on the same float32 decode as the PyTorch code.
+ * Does the model file output decoded boxes? The description says so (`decode.boxesDecoded`), or,
+ * for the Ultra-Light prior variant, a graph with an Exp node has the prior-decoding tail.
+ */
+export function boxesDecodedFor(desc: ModelDescription, path: string): boolean {
+  const d = desc.decode;
+  if (typeof d.boxesDecoded === 'boolean') return d.boxesDecoded;
+  return d.family === 'prior' && d.variant === 'ultra-light' && onnxDecodesBoxes(path);
+}
+
+/** A model file to run with a description (`origin` says where it came from, for reports). */
+export function modelFileChoice(path: string, desc: ModelDescription, origin = 'file'): ModelFileChoice {
+  if (!existsSync(path)) throw new FdkError('no such file', { file: path });
+  return { path, boxesDecoded: boxesDecodedFor(desc, path), origin };
+}
+
+/**
+ * The model file the pipeline runs for a manifest entry: seed models = fdk's own export of the
+ * checkpoint with dynamic H/W (src/convert/onnx-export.ts); Ultra-Light = the original
+ * `_without_postprocessing` ONNX when the manifest has one (320), else fdk's export of the
+ * checkpoint without the decode tail (640). Decoding in TypeScript keeps both on the same float32
+ * decode as the PyTorch code.
  */
 export async function modelFileFor(entry: ModelEntry, explicit?: string): Promise<ModelFileChoice> {
-  if (explicit) {
-    if (!existsSync(explicit)) throw new FdkError('no such file', { file: explicit });
-    return { path: explicit, boxesDecoded: entry.family === 'ultra-light' && onnxDecodesBoxes(explicit), origin: 'file' };
-  }
-  if (entry.family === 'ultra-light' && entry.files.onnxWithoutPostprocessing)
+  if (explicit) return modelFileChoice(explicit, entry);
+  if (entry.files.onnxWithoutPostprocessing)
     return { path: modelFile(entry, 'onnxWithoutPostprocessing'), boxesDecoded: false, origin: `${entry.source.repo} ONNX without postprocessing` };
   // Imported on demand: the exporter (checkpoint reader, builders) is only needed when no ONNX file is given.
   const { exportedOnnxPath } = await import('../convert/onnx-export.js');
-  if (entry.family === 'ultra-light') {
+  if (entry.input.resize.mode === 'fixed') {
     const path = await exportedOnnxPath(entry.id, { dynamic: false, postprocess: false });
-    return { path, boxesDecoded: onnxDecodesBoxes(path), origin: `fdk export of ${entry.files.pth?.path} (raw offsets)` };
+    return { path, boxesDecoded: boxesDecodedFor(entry, path), origin: `fdk export of ${entry.files.pth?.path} (raw offsets)` };
   }
   return { path: await exportedOnnxPath(entry.id, { dynamic: true }), boxesDecoded: false, origin: `fdk export of ${entry.files.pth?.path} (dynamic H/W)` };
 }
 
-/** An Ultra-Light graph with an Exp node has the prior-decoding tail (boxes are decoded corners). */
+/** A graph with an Exp node has a box-decoding tail (Ultra-Light exports with postprocessing). */
 export function onnxDecodesBoxes(path: string): boolean {
   if (extname(path).toLowerCase() !== '.onnx') return false;
   return loadOnnx(path).graph.nodes.some((n) => n.opType === 'Exp');
-}
-
-/** Finds the named output, or else the one whose last axis has the expected size (ncnn renames blobs). */
-function pickOutput(outs: TensorMap, name: string, last: number, file: string): NamedTensor {
-  if (outs[name]) return outs[name];
-  const byShape = Object.values(outs).filter((t) => t.dims[t.dims.length - 1] === last);
-  if (byShape.length === 1) return byShape[0];
-  throw new FdkError(`model output '${name}' not found (outputs: ${Object.keys(outs).join(', ')})`, { file });
 }
 
 export class Detector {
   /** Input tensor buffer reused from image to image (detect() finishes with it before returning). */
   private scratch: { tensor?: Float32Array } = {};
   private constructor(
-    readonly entry: ModelEntry,
+    readonly desc: ModelDescription,
     readonly model: LoadedModel,
     readonly file: ModelFileChoice,
     readonly runtime: string,
     readonly longSide: number,
   ) {}
 
-  static async create(entry: ModelEntry, opts: DetectorOptions = {}): Promise<Detector> {
+  /** A detector for a description; without `file` / `modelPath` the description must be a manifest entry. */
+  static async create(desc: ModelDescription, opts: DetectorOptions = {}): Promise<Detector> {
     const runtime = opts.runtime ?? 'ort';
     const rt = await getRuntime(runtime);
-    const file = opts.file ?? (await modelFileFor(entry, opts.modelPath));
-    const longSide = entry.input.resize.mode === 'fixed' ? entry.input.resize.width! : opts.longSide ?? 320;
-    const inputShapes: Record<string, number[]> | undefined =
-      entry.input.resize.mode === 'fixed' ? { [entry.input.name]: [1, 3, entry.input.resize.height!, entry.input.resize.width!] } : undefined;
+    let file = opts.file;
+    if (!file && opts.modelPath) file = modelFileChoice(opts.modelPath, desc);
+    if (!file) {
+      if (!isManifestEntry(desc)) throw new FdkError('no model file given for this description');
+      file = await modelFileFor(desc);
+    }
+    if (extname(file.path).toLowerCase() === '.param' && runtime !== 'ncnn') throw new FdkError(`an ncnn model runs on --runtime ncnn, not ${runtime}`, { file: file.path });
+    const rs = desc.input.resize;
+    const longSide = rs.mode === 'fixed' ? rs.width! : opts.longSide ?? rs.size ?? 320;
+    const inputShapes: Record<string, number[]> | undefined = rs.mode === 'fixed' ? { [desc.input.name]: [1, 3, rs.height!, rs.width!] } : undefined;
     const model = await rt.load(file.path, { threads: opts.threads ?? 1, inputShapes });
-    return new Detector(entry, model, file, runtime, longSide);
+    return new Detector(desc, model, file, runtime, longSide);
   }
 
   async release(): Promise<void> {
@@ -130,94 +141,23 @@ export class Detector {
 
   async detect(image: BgrImage): Promise<{ detections: Detection[]; timings: DetectTimings }> {
     const t0 = performance.now();
-    const pre = preprocess(image, this.entry, { longSide: this.longSide, scratch: this.scratch });
+    const pre = preprocess(image, this.desc, { longSide: this.longSide, scratch: this.scratch });
     const t1 = performance.now();
-    const inputName = this.model.inputNames[0] ?? this.entry.input.name;
+    const inputName = this.model.inputNames[0] ?? this.desc.input.name;
     const { outputs } = await this.model.run({ [inputName]: { data: pre.tensor, dims: pre.dims } });
     const t2 = performance.now();
-    const detections = postprocess(this.entry, outputs, pre, { boxesDecoded: this.file.boxesDecoded, file: this.file.path });
+    const detections = postprocess(this.desc, outputs, pre, { boxesDecoded: this.file.boxesDecoded, file: this.file.path });
     const t3 = performance.now();
     return { detections, timings: { decodeMs: 0, preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 } };
   }
 }
 
-export function postprocess(entry: ModelEntry, outputs: TensorMap, pre: Preprocessed, opts: { boxesDecoded?: boolean; file?: string } = {}): Detection[] {
-  const file = opts.file ?? entry.id;
-  if (entry.family === 'seed') {
-    const loc = pickOutput(outputs, entry.outputs.loc ?? 'loc', 4, file).data;
-    const conf = pickOutput(outputs, entry.outputs.conf ?? 'conf', 2, file).data;
-    const landms = pickOutput(outputs, entry.outputs.landms ?? 'landms', 10, file).data;
-    return postprocessSeed(entry, loc, conf, landms, pre.resized.width, pre.resized.height, pre.scale);
-  }
-  const scores = pickOutput(outputs, entry.outputs.scores ?? 'scores', 2, file).data;
-  const boxes = pickOutput(outputs, entry.outputs.boxes ?? 'boxes', 4, file).data;
-  return postprocessUltraLight(entry, scores, boxes, !!opts.boxesDecoded, pre.original.width, pre.original.height);
-}
-
-/** test_widerface.py after the forward pass. `width`/`height` = network input size, `r` = resize factor. */
-export function postprocessSeed(entry: ModelEntry, loc: Float32Array, conf: Float32Array, landms: Float32Array, width: number, height: number, r: number): Detection[] {
-  const anchors = entry.anchors as RetinaAnchors;
-  const priors = priorsFor(anchors, height, width);
-  const n = priors.length / 4;
-  if (loc.length !== n * 4 || conf.length !== n * 2 || landms.length !== n * 10)
-    throw new FdkError(`model outputs do not match ${n} priors for a ${width}x${height} input (loc ${loc.length / 4}, conf ${conf.length / 2})`);
-  const pp = entry.postprocess;
-  const thr = f(pp.scoreThreshold);
-  const fr = f(r);
-  const W = f(width);
-  const H = f(height);
-  // decode only the candidates above the threshold (decoding is per-row, so this changes nothing)
-  const idx: number[] = [];
-  for (let i = 0; i < n; i++) if (conf[i * 2 + 1] > thr) idx.push(i);
-  const m = idx.length;
-  const sel = (src: Float32Array, k: number) => {
-    const out = new Float32Array(m * k);
-    for (let j = 0; j < m; j++) for (let c = 0, s = idx[j] * k, o = j * k; c < k; c++) out[o + c] = src[s + c];
-    return out;
-  };
-  const pr = sel(priors, 4);
-  const boxes = decodeRetinaBoxes(sel(loc, 4), pr, anchors.variance);
-  const lms = decodeRetinaLandmarks(sel(landms, 10), pr, anchors.variance);
-  const scores = new Float32Array(m);
-  for (let j = 0; j < m; j++) scores[j] = conf[idx[j] * 2 + 1];
-  // boxes * [W, H, W, H] / resize, landmarks * [W, H]*5 / resize, in float32 like the tensors
-  for (let j = 0; j < m; j++) {
-    for (let c = 0; c < 4; c++) boxes[j * 4 + c] = f(f(boxes[j * 4 + c] * (c % 2 ? H : W)) / fr);
-    for (let c = 0; c < 10; c++) lms[j * 10 + c] = f(f(lms[j * 10 + c] * (c % 2 ? H : W)) / fr);
-  }
-  const order = orderByScoreDesc(scores);
-  const keep = pp.nmsAreaPlusOne ? nmsPlusOne(boxes, 4, order, pp.nms) : hardNms(boxes, 4, order, pp.nms, pp.topK ?? -1, -1);
-  const kept = pp.topK ? keep.slice(0, pp.topK) : keep;
-  return kept.map((j) => ({
-    box: [boxes[j * 4], boxes[j * 4 + 1], boxes[j * 4 + 2], boxes[j * 4 + 3]],
-    score: scores[j],
-    landmarks: Array.from({ length: 5 }, (_, k) => [lms[j * 10 + 2 * k], lms[j * 10 + 2 * k + 1]] as [number, number]),
-  }));
-}
-
-/** Ultra-Light Predictor.predict for the face class, boxes scaled to the original image size. */
-export function postprocessUltraLight(entry: ModelEntry, scores: Float32Array, boxes: Float32Array, boxesDecoded: boolean, width: number, height: number): Detection[] {
-  const anchors = entry.anchors as UltraLightAnchors;
-  const [iw, ih] = anchors.imageSize;
-  const priors = priorsFor(anchors, ih, iw);
-  const n = priors.length / 4;
-  if (scores.length !== n * 2 || boxes.length !== n * 4)
-    throw new FdkError(`model outputs do not match ${n} priors for a ${iw}x${ih} input (scores ${scores.length / 2}, boxes ${boxes.length / 4})`);
-  const corners = boxesDecoded ? boxes : decodeUltraLightBoxes(boxes, priors, anchors.center_variance, anchors.size_variance);
-  const pp = entry.postprocess;
-  const thr = f(pp.scoreThreshold);
-  const idx: number[] = [];
-  for (let i = 0; i < n; i++) if (scores[i * 2 + 1] > thr) idx.push(i);
-  const probs = new Float32Array(n);
-  for (const i of idx) probs[i] = scores[i * 2 + 1];
-  const order = orderByScoreDesc(probs, idx);
-  const keep = hardNms(corners, 4, order, pp.nms, pp.topK ?? -1, pp.candidateSize ?? -1);
-  const W = f(width);
-  const H = f(height);
-  return keep.map((i) => ({
-    box: [f(corners[i * 4] * W), f(corners[i * 4 + 1] * H), f(corners[i * 4 + 2] * W), f(corners[i * 4 + 3] * H)],
-    score: probs[i],
-  }));
+/** Raw model outputs -> detections in original image pixels, by the description's decode family. */
+export function postprocess(desc: ModelDescription, outputs: TensorMap, pre: Preprocessed, opts: { boxesDecoded?: boolean; file?: string } = {}): Detection[] {
+  const file = opts.file ?? desc.name ?? 'model';
+  const family = familyOf(desc.decode);
+  const out = outputsByRole(outputs, desc.outputs, family.outputRoles(desc.decode), file);
+  return family.detect(desc, desc.decode, out, pre, { boxesDecoded: opts.boxesDecoded, file });
 }
 
 /** Shortest decimal that reads back as the same float32 (numpy's str() of a float32 scalar). */
@@ -256,10 +196,10 @@ export function pyFixed3(x: number): string {
  *  - Ultra-Light (evaluation_on_widerface.py): `floor(x1) floor(y1) ceil(x2-x1) ceil(y2-y1) %.3f\n`
  * The first line is the image name without extension, the second the number of boxes.
  */
-export function formatWider(entry: ModelEntry, imageName: string, dets: Detection[]): string {
+export function formatWider(desc: ModelDescription, imageName: string, dets: Detection[]): string {
   const name = basename(imageName).replace(/\.[^.]*$/, '');
   const lines = [name, String(dets.length)];
-  if (entry.postprocess.widerFormat === 'int-truncate') {
+  if (desc.postprocess.widerFormat === 'int-truncate') {
     for (const d of dets) {
       const [x1, y1, x2, y2] = d.box.map((v) => Math.trunc(v));
       lines.push(`${x1} ${y1} ${x2 - x1} ${y2 - y1} ${float32Repr(d.score)} `);

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
+import type { ModelDescription } from '../models/description.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import { Detector, formatWider, modelFileFor, type Detection, type ModelFileChoice } from './pipeline.js';
@@ -22,7 +23,7 @@ export interface PoolOptions {
    * detections (then empty): workers format it, which is cheaper than posting detection objects.
    */
   widerText?: boolean;
-  /** Run this model file (e.g. an fp16 ncnn conversion) instead of the entry's default one. */
+  /** Run this model file (e.g. an fp16 ncnn conversion) instead of the entry's default one; required for a bare description. */
   file?: ModelFileChoice;
 }
 
@@ -49,12 +50,17 @@ export interface ImageResult {
   inferenceMs: number;
 }
 
-/** Runs every image through the model; calls `onResult` as images finish; stops at the first error. */
-export async function detectAll(entry: ModelEntry, paths: string[], opts: PoolOptions, onResult: (r: ImageResult) => void): Promise<void> {
+/**
+ * Runs every image through the model of a description (a manifest entry, or any description with
+ * `opts.file`); calls `onResult` as images finish; stops at the first error.
+ */
+export async function detectAll(entry: ModelDescription, paths: string[], opts: PoolOptions, onResult: (r: ImageResult) => void): Promise<void> {
   const runtime = opts.runtime ?? 'ort';
-  const longSide = entry.input.resize.mode === 'fixed' ? entry.input.resize.width! : opts.longSide ?? 320;
+  const rs = entry.input.resize;
+  const longSide = rs.mode === 'fixed' ? rs.width! : opts.longSide ?? rs.size ?? 320;
   const jobs = Math.max(1, Math.min(opts.jobs ?? 1, paths.length || 1));
-  const file = opts.file ?? (await modelFileFor(entry));
+  if (!opts.file && !('files' in entry)) throw new FdkError('no model file given for this description');
+  const file = opts.file ?? (await modelFileFor(entry as ModelEntry));
   if (jobs === 1) {
     const det = await Detector.create(entry, { runtime, longSide, threads: opts.threads ?? 1, file });
     try {
@@ -69,7 +75,7 @@ export async function detectAll(entry: ModelEntry, paths: string[], opts: PoolOp
     }
     return;
   }
-  const init: WorkerInit = { modelId: entry.id, runtime, longSide, threads: opts.threads ?? 1, file, widerText: !!opts.widerText };
+  const init: WorkerInit = { desc: plainDescription(entry), runtime, longSide, threads: opts.threads ?? 1, file, widerText: !!opts.widerText };
   const here = fileURLToPath(import.meta.url);
   const workerFile = new URL(`./detect-worker${extname(here)}`, import.meta.url);
   const workers: Worker[] = [];
@@ -114,4 +120,9 @@ export async function detectAll(entry: ModelEntry, paths: string[], opts: PoolOp
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** The description alone (a manifest entry carries its files too): what a worker thread needs. */
+function plainDescription(d: ModelDescription): ModelDescription {
+  return 'description' in d ? (d as ModelEntry).description : d;
 }

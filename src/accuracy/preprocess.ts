@@ -1,12 +1,13 @@
 /**
- * Model input from a decoded image, driven by the manifest entry, reproducing the original
- * pipelines:
- *  - seed (long-side): the BGR image as float32, scale r chosen as the seed's test_widerface.py does,
- *    cv2.resize(img, None, fx=r, fy=r, INTER_LINEAR) on float32, minus the mean, CHW.
- *  - Ultra-Light (fixed): BGR -> RGB uint8, cv2.resize(img, (W, H)) on uint8 (fixed-point), then
+ * Model input from a decoded image, driven by the model description (input.resize, preprocess),
+ * reproducing the original pipelines:
+ *  - long-side / short-side (seed): the BGR image as float32, scale r chosen as the seed's
+ *    test_widerface.py does, cv2.resize(img, None, fx=r, fy=r, INTER_LINEAR) on float32, minus the
+ *    mean, CHW.
+ *  - fixed (Ultra-Light): BGR -> RGB uint8, cv2.resize(img, (W, H)) on uint8 (fixed-point), then
  *    (x - mean) / std, CHW.
  */
-import type { ModelEntry } from '../models/manifest.js';
+import type { ModelDescription } from '../models/description.js';
 import { FdkError } from '../util/errors.js';
 import type { BgrImage } from './image.js';
 import { hwcToPlanes, resizeLinearF32, resizeLinearF32ToCHW, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize, roundHalfEven, type ResizeSpec } from './cv-resize.js';
@@ -49,14 +50,21 @@ export function seedResizeFactor(width: number, height: number, longSide: number
   return r;
 }
 
-export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessOptions = {}): Preprocessed {
+/** short-side rule: r = size / short side, unless round(r * long side) > max, then r = max / long side. */
+export function shortSideResizeFactor(width: number, height: number, size: number, max: number): number {
+  let r = size / Math.min(width, height);
+  if (roundHalfEven(r * Math.max(width, height)) > max) r = max / Math.max(width, height);
+  return r;
+}
+
+export function preprocess(image: BgrImage, desc: ModelDescription, opts: PreprocessOptions = {}): Preprocessed {
   const { width: w, height: h } = image;
-  const rs = entry.input.resize;
-  const { mean, std, channelOrder } = entry.preprocess;
-  if (rs.mode === 'long-side') {
-    const longSide = opts.longSide ?? 320;
+  const rs = desc.input.resize;
+  const { mean, std, channelOrder } = desc.preprocess;
+  if (rs.mode !== 'fixed') {
+    const longSide = opts.longSide ?? rs.size ?? 320;
     if (!(Number.isInteger(longSide) && longSide > 0)) throw new FdkError(`bad long side ${longSide}: expected a positive integer`);
-    const r = seedResizeFactor(w, h, longSide);
+    const r = rs.mode === 'long-side' ? seedResizeFactor(w, h, longSide) : shortSideResizeFactor(w, h, rs.size!, rs.max!);
     const swap = (channelOrder === 'RGB') !== !!image.rgb;
     let spec: ResizeSpec = { width: w, height: h, scaleX: 1, scaleY: 1 };
     let tensor: Float32Array;
@@ -92,11 +100,14 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
       },
     };
   }
-  // fixed size, uint8 resize (Ultra-Light)
+  // fixed size: uint8 resize (Ultra-Light), or float32
   const W = rs.width!;
   const H = rs.height!;
   // cvtColor then resize = resize then swap: the resize treats channels independently
-  const resized = W === w && H === h ? image.data.slice() : resizeLinearU8(image.data, w, h, 3, resizeSpecBySize(w, h, W, H));
+  const same = W === w && H === h;
+  const resized = rs.pixelType === 'uint8'
+    ? (same ? image.data.slice() : resizeLinearU8(image.data, w, h, 3, resizeSpecBySize(w, h, W, H)))
+    : (same ? new Float32Array(image.data) : resizeLinearF32(image.data, w, h, 3, resizeSpecBySize(w, h, W, H)));
   if ((channelOrder === 'RGB') !== !!image.rgb) swapRB(resized);
   // numpy: image.astype(float32) - mean, then / std, both in float32
   const tensor = hwcToPlanes(resized, W * H, { mean, std, planeOf: [0, 1, 2] });

@@ -4,13 +4,15 @@
  * with the WIDER evaluator, and compare with the published and re-run numbers.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { getModel, type ModelEntry } from '../models/manifest.js';
+import { basename, join, resolve } from 'node:path';
+import { getModel } from '../models/manifest.js';
+import { descriptionForModelFile, type ModelDescription } from '../models/description.js';
 import { getRuntime } from '../runtime/index.js';
 import { resolveDataDir, workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
 import { detectAll } from './pool.js';
+import { modelFileChoice, type ModelFileChoice } from './pipeline.js';
 import { PUBLISHED, PUBLISHED_ULTRA_LIGHT_NOW, rerunTargets, type Ap3 } from './targets.js';
 import { evaluateWider, groundTruth, readSubsetList } from './wider/index.js';
 
@@ -21,6 +23,13 @@ export const TOLERANCE = 0.002;
 
 export interface AccuracyOptions {
   models?: string[];
+  /** Evaluate this model file (.onnx, or .param with runtime ncnn) instead of manifest models. */
+  modelFile?: string;
+  /** Its description (else: embedded in the ONNX, a NAME.fdk.json sidecar, or the manifest entry owning the file). */
+  spec?: string;
+  /** Evaluate a checkpoint of a known architecture (exported to .fdk/exports first): --arch with --weights. */
+  arch?: string;
+  weights?: string;
   longSides?: number[];
   /** Folder with the WIDER val event folders (or with an `images/` folder holding them). */
   widerDir?: string;
@@ -69,11 +78,27 @@ export interface AccuracyResult {
   rows: AccuracyRow[];
 }
 
+export interface PlannedRow {
+  row: string;
+  model: string;
+  modelId: string;
+  title: string;
+  /** A manifest entry, or the description of a model file. */
+  entry: ModelDescription;
+  longSide: number;
+  /** The model file to run (model-file rows); manifest rows use the entry's own. */
+  file?: ModelFileChoice;
+}
+
+function checkLongSides(longSides: number[]): void {
+  for (const ls of longSides) if (!Number.isInteger(ls) || ls <= 0) throw new FdkError(`bad --long-side ${ls}: expected positive integers such as 320,640`);
+}
+
 /** Expands `--model` / `--long-side` into rows; `ulfd-*` ids pick their 320/640 weights by long side. */
-export function planRows(models: string[], longSides: number[]): { row: string; model: string; entry: ModelEntry; longSide: number }[] {
-  const out: { row: string; model: string; entry: ModelEntry; longSide: number }[] = [];
+export function planRows(models: string[], longSides: number[]): PlannedRow[] {
+  const out: PlannedRow[] = [];
+  checkLongSides(longSides);
   for (const ls of longSides) {
-    if (!Number.isInteger(ls) || ls <= 0) throw new FdkError(`bad --long-side ${ls}: expected positive integers such as 320,640`);
     for (const m of models) {
       const sized = /^ulfd-(slim|rfb)-(\d+)$/.exec(m);
       if (sized && Number(sized[2]) !== ls) continue; // an explicit Ultra-Light size only runs at that size
@@ -81,10 +106,40 @@ export function planRows(models: string[], longSides: number[]): { row: string; 
         throw new FdkError(`model '${m}' has no ${ls} variant (Ultra-Light weights exist for 320 and 640)`);
       const entry = getModel(m, ls);
       const model = entry.family === 'ultra-light' ? entry.id.replace(/-\d+$/, '') : entry.id;
-      out.push({ row: `${model}-${ls}`, model, entry, longSide: ls });
+      out.push({ row: `${model}-${ls}`, model, modelId: entry.id, title: entry.title, entry, longSide: ls });
     }
   }
   return out;
+}
+
+/**
+ * Rows for one model file with a description: one per long side for a long-side model, one row
+ * at its own size for a fixed-size model. A file the manifest owns keeps that entry's row name,
+ * so it is compared with the same re-run numbers.
+ */
+export async function planFileRows(path: string, longSides: number[], spec?: string): Promise<PlannedRow[]> {
+  checkLongSides(longSides);
+  const found = (await descriptionForModelFile(path, { spec, required: true }))!;
+  const desc = found.description;
+  const file = modelFileChoice(path, desc, `${basename(path)} (description: ${found.source})`);
+  const rs = desc.input.resize;
+  const sides = rs.mode === 'fixed' ? [rs.width!] : longSides;
+  const manifest = found.manifestId ? getModel(found.manifestId) : undefined;
+  const model = manifest ? manifest.id.replace(/-\d+$/, '') : desc.name ?? basename(path).replace(/\.[^.]*$/, '');
+  return sides.map((ls) => ({ row: model.endsWith(`-${ls}`) ? model : `${model}-${ls}`, model, modelId: manifest?.id ?? model, title: desc.title ?? manifest?.title ?? basename(path), entry: desc, longSide: ls, file }));
+}
+
+/** `--arch A --weights X.pth`: exports the checkpoint (no decode tail) into .fdk/exports and returns the file. */
+export async function exportForAccuracy(arch: string, weights: string): Promise<string> {
+  const { exportOnnx, describeExport } = await import('../convert/onnx-export.js');
+  const { fixedInputShape } = await import('../models/description.js');
+  const { saveOnnx } = await import('../onnx/io.js');
+  const { sha256File } = await import('../util/fs.js');
+  const input = fixedInputShape(describeExport(arch, { postprocess: false }));
+  const model = exportOnnx({ weights, arch, input, postprocess: false });
+  const path = workDir('exports', `${basename(weights).replace(/\.[^.]*$/, '')}-${arch}-${sha256File(weights).slice(0, 12)}.onnx`);
+  saveOnnx(model, path);
+  return path;
 }
 
 interface ImageSet {
@@ -120,7 +175,12 @@ function resolveImageSet(o: AccuracyOptions): ImageSet {
 }
 
 export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResult> {
-  const rows = planRows(o.models ?? [...ACCURACY_MODELS], o.longSides ?? [...ACCURACY_LONG_SIDES]);
+  const longSides = o.longSides ?? [...ACCURACY_LONG_SIDES];
+  if ((o.arch === undefined) !== (o.weights === undefined)) throw new FdkError('--arch and --weights go together (a checkpoint of a known architecture)');
+  if (o.arch && o.modelFile) throw new FdkError('give either --model-file or --arch with --weights, not both');
+  if (o.spec && !o.modelFile) throw new FdkError('--spec describes a --model-file; give the model file too');
+  const modelFile = o.arch ? await exportForAccuracy(o.arch, o.weights!) : o.modelFile;
+  const rows = modelFile ? await planFileRows(modelFile, longSides, o.spec) : planRows(o.models ?? [...ACCURACY_MODELS], longSides);
   if (rows.length === 0) throw new FdkError('no rows to run: check --model and --long-side');
   await getRuntime(o.runtime ?? 'ort'); // unknown runtime names fail before any work
   const images = resolveImageSet(o);
@@ -136,7 +196,7 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     let done = 0;
     let inferenceMs = 0;
     const t0 = performance.now();
-    await detectAll(r.entry, paths, { runtime, longSide: r.longSide, jobs, widerText: true }, (res) => {
+    await detectAll(r.entry, paths, { runtime, longSide: r.longSide, jobs, widerText: true, file: r.file }, (res) => {
       texts[res.i] = res.text!;
       inferenceMs += res.inferenceMs;
       o.onProgress?.({ row: r.row, done: ++done, total: paths.length });
@@ -157,8 +217,8 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     result.push({
       row: r.row,
       model: r.model,
-      modelId: r.entry.id,
-      title: r.entry.title,
+      modelId: r.modelId,
+      title: r.title,
       longSide: r.longSide,
       images: paths.length,
       seconds,

@@ -2,7 +2,7 @@
  * The numbers `fdk accuracy` prints beside its own:
  *  - published: the seed README's WIDER val table (biubug6/Face-Detector-1MB-with-landmark), which
  *    for the Ultra-Light rows cites an older Ultra-Light release; plus Linzaer's current README for
- *    those rows.
+ *    those rows — both from the manifest entries (`publishedAp`).
  *  - re-run: the original pipelines re-run on the same machine class, read at run time from the data
  *    folder (`wider/val-mini/expected.json`: full val and val-mini), never committed here.
  */
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveDataDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
+import { loadManifest } from '../models/manifest.js';
 
 export interface Ap3 {
   easy: number;
@@ -19,27 +20,18 @@ export interface Ap3 {
 
 const ap = (easy: number, medium: number, hard: number): Ap3 => ({ easy, medium, hard });
 
-/** Seed README table, by row id (model-longside). */
-export const PUBLISHED: Record<string, Ap3> = {
-  'slim-320': ap(0.795, 0.683, 0.345),
-  'rfb-320': ap(0.814, 0.71, 0.363),
-  'mnet0.25-320': ap(0.811, 0.697, 0.376),
-  'ulfd-slim-320': ap(0.765, 0.662, 0.385),
-  'ulfd-rfb-320': ap(0.784, 0.688, 0.418),
-  'slim-640': ap(0.85, 0.808, 0.595),
-  'rfb-640': ap(0.865, 0.828, 0.622),
-  'mnet0.25-640': ap(0.873, 0.836, 0.638),
-  'ulfd-slim-640': ap(0.757, 0.721, 0.511),
-  'ulfd-rfb-640': ap(0.851, 0.81, 0.541),
-};
+/** Published AP by accuracy row id (`<arch>-<long side>`, e.g. slim-320, ulfd-rfb-640) from the manifest's `publishedAp`. */
+function publishedRows(which: 'seedReadme' | 'linzaerReadmeNow'): Record<string, Ap3> {
+  const out: Record<string, Ap3> = {};
+  for (const m of loadManifest()) for (const [ls, v] of Object.entries(m.publishedAp?.[which] ?? {})) out[`${m.arch}-${ls}`] = v;
+  return out;
+}
 
-/** Linzaer's README today for the Ultra-Light rows (the seed cites an older release). */
-export const PUBLISHED_ULTRA_LIGHT_NOW: Record<string, Ap3> = {
-  'ulfd-slim-320': ap(0.77, 0.671, 0.395),
-  'ulfd-rfb-320': ap(0.787, 0.698, 0.438),
-  'ulfd-slim-640': ap(0.853, 0.819, 0.539),
-  'ulfd-rfb-640': ap(0.855, 0.822, 0.579),
-};
+/** Seed README table (which cites an older Ultra-Light release for the Ultra-Light rows), by row id. */
+export const PUBLISHED: Record<string, Ap3> = publishedRows('seedReadme');
+
+/** Linzaer's README today for the Ultra-Light rows. */
+export const PUBLISHED_ULTRA_LIGHT_NOW: Record<string, Ap3> = publishedRows('linzaerReadmeNow');
 
 /** libfacedetection rows of the seed table: cited only, no model to run. */
 export const CITED_ONLY: { title: string; ap: Record<320 | 640, Ap3> }[] = [

@@ -2,6 +2,7 @@
  * `fdk bench` engine: expands runtimes x threads x input shapes into cases and runs each in its own
  * child process (see case-process.ts), one after the other so cases never compete for the 2 cores.
  */
+import { fixedInputShape } from '../models/description.js';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FdkError } from '../util/errors.js';
@@ -44,7 +45,7 @@ export function caseInputs(src: ModelSource, shapes: number[][]): Record<string,
   const declared = src.inputs[name];
   if (shapes.length === 0) {
     // dynamic graph: the manifest's input size if it has one (Ultra-Light 640 = 1x3x480x640), else 320x240
-    const manifestShape = src.entry?.input.shape;
+    const manifestShape = src.entry ? fixedInputShape(src.entry) : undefined;
     const fallback = manifestShape && isFixedShape(manifestShape) ? manifestShape : DEFAULT_DYNAMIC_SHAPE;
     return [{ [name]: isFixedShape(declared) ? declared : fallback }];
   }

@@ -14,6 +14,10 @@ import { interactive, printJson } from './output.js';
 
 interface Opts {
   model?: string;
+  modelFile?: string;
+  spec?: string;
+  arch?: string;
+  weights?: string;
   longSide?: string;
   widerDir?: string;
   subset?: string;
@@ -32,6 +36,10 @@ export function register(program: Command): void {
     .command('accuracy')
     .description('reproduce the WIDER FACE val table (Easy/Medium/Hard AP) from the checkpoints; default: the val-mini subset')
     .option('--model <ids>', `comma-separated models (${ACCURACY_MODELS.join(',')})`, ACCURACY_MODELS.join(','))
+    .option('--model-file <file>', 'evaluate this model file (.onnx; .param with --runtime ncnn) with its description instead of manifest models')
+    .option('--spec <description.json>', 'model description of --model-file (default: embedded in the ONNX, NAME.fdk.json beside it, or the manifest)')
+    .option('--arch <id>', 'with --weights: evaluate a checkpoint of a known architecture (slim, rfb, mnet0.25, ulfd-slim-320, ...)')
+    .option('--weights <file.pth>', 'the checkpoint for --arch (exported to .fdk/exports first)')
     .option('--long-side <n>', 'comma-separated long sides (Ultra-Light: 320 / 640 pick the weights and fixed size)', ACCURACY_LONG_SIDES.join(','))
     .option('--wider-dir <dir>', 'WIDER_val folder (event folders, or images/ inside); default: <data>/wider/val-mini')
     .option('--subset <list>', 'only the images of this list file (event/name.jpg lines)')
@@ -54,6 +62,10 @@ export function register(program: Command): void {
       try {
         result = await runAccuracy({
           models: list(o.model, ACCURACY_MODELS),
+          modelFile: o.modelFile,
+          spec: o.spec,
+          arch: o.arch,
+          weights: o.weights,
           longSides,
           widerDir: o.widerDir,
           subset: o.subset,
@@ -91,7 +103,8 @@ export function formatAccuracy(r: AccuracyResult): string {
   for (const ls of sides) {
     const rows = r.rows.filter((x) => x.longSide === ls).sort((a, b) => ORDER.indexOf(a.model) - ORDER.indexOf(b.model));
     const t = new Table({ head: ['method', 'Easy', 'Medium', 'Hard', 'published (seed)', rerunName, 'Δ vs re-run', 'time'], style: { head: [], border: [] } });
-    if (ls === 320 || ls === 640)
+    // the seed table's cited-only rows belong beside the seed table's models, not beside a user's model
+    if ((ls === 320 || ls === 640) && rows.some((x) => x.published))
       for (const c of CITED_ONLY) t.push([c.title, '–', '–', '–', f3(c.ap[ls]), 'cited only', '', '']);
     for (const x of rows) t.push(rowCells(x));
     out += `\nLong side ${ls}\n${t.toString()}\n`;

@@ -1,11 +1,17 @@
 /**
  * `fdk convert MODEL.onnx --to ncnn [-o PREFIX] [--fp16] [--input name:shape] [--no-optimize] [--json]`:
- * ONNX -> ncnn .param/.bin with fdk's own converter (src/convert/ncnn). Both files are written
- * atomically, and only when the whole conversion succeeded.
+ * ONNX -> ncnn .param/.bin with fdk's own converter (src/convert/ncnn). The model's description
+ * (embedded, sidecar, manifest or --spec) is written beside them as PREFIX.fdk.json, so every command
+ * that takes the .param knows how to run it. All files are written atomically, and only when the
+ * whole conversion succeeded; a --input size the model's constants do not fit is refused first.
  */
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { convertOnnxFileToNcnn, defaultPrefix, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { convertOnnxToNcnn, defaultPrefix, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { checkInputSizeFits, regeneratePriorConstants } from '../convert/size-check.js';
+import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models/description.js';
+import { loadOnnx } from '../onnx/io.js';
+import { writeFilesAtomic } from '../util/fs.js';
 import type { ConvertSummary } from '../convert/ncnn/convert.js';
 import { FdkError } from '../util/errors.js';
 import type { ConvertCliOptions } from './convert.js';
@@ -20,10 +26,42 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const prefix = (opts.output ?? defaultPrefix(input)).replace(/\.(param|bin)$/i, '');
   const o: FileConvertOptions = { prefix, fp16: !!opts.fp16, optimize: opts.optimize !== false, inputShapes: opts.input?.length ? parseInputShapes(opts.input) : undefined };
   const t0 = performance.now();
-  const r = convertOnnxFileToNcnn(input, o);
+  const model = loadOnnx(input);
+  const described = await descriptionForModelFile(input, { spec: opts.spec });
+  const description = described && structuredClone(described.description);
+  // a .param cannot be inspected for a decoding tail later: record whether the boxes come out decoded
+  if (description?.decode.family === 'prior' && description.decode.boxesDecoded === undefined && description.decode.variant === 'ultra-light') {
+    const { boxesDecodedFor } = await import('../accuracy/pipeline.js');
+    description.decode.boxesDecoded = boxesDecodedFor(description, input);
+  }
+  let regenerated: string[] = [];
+  if (o.inputShapes) {
+    const madeFor = description && fixedInputShape(description);
+    const requested = Object.values(o.inputShapes)[0];
+    try {
+      checkInputSizeFits(model, o.inputShapes, input, { madeFor });
+    } catch (e) {
+      // the description knows how the baked constants were made: make them again for this size
+      if (!madeFor || !requested || requested.length !== 4) throw e;
+      regenerated = regeneratePriorConstants(model, description, [madeFor[2], madeFor[3]], [requested[2], requested[3]]);
+      if (!regenerated.length) throw e;
+      checkInputSizeFits(model, o.inputShapes, input, { madeFor });
+      [description.input.resize.height, description.input.resize.width] = [requested[2], requested[3]];
+    }
+  }
+  const c = convertOnnxToNcnn(model, o);
+  const paramPath = resolve(`${prefix}.param`);
+  const binPath = resolve(`${prefix}.bin`);
+  const files: { path: string; data: Uint8Array | string | Uint8Array[] }[] = [{ path: paramPath, data: c.param }, { path: binPath, data: c.bin }];
+  const descPath = description ? sidecarPath(paramPath) : undefined;
+  if (descPath) files.push({ path: descPath, data: `${JSON.stringify(description, null, 1)}\n` });
+  writeFilesAtomic(files);
+  const r = { paramPath, binPath, summary: c.summary };
   const ms = performance.now() - t0;
-  if (opts.json) return printJson({ input, param: r.paramPath, bin: r.binPath, ms: Math.round(ms), ...r.summary });
+  if (opts.json) return printJson({ input, param: r.paramPath, bin: r.binPath, description: descPath ?? null, regeneratedPriors: regenerated, ms: Math.round(ms), ...r.summary });
   printSummary(input, r.paramPath, r.binPath, r.summary, ms);
+  if (regenerated.length) console.log(`  prior tables regenerated for ${Object.values(o.inputShapes!)[0].join('x')} from the description: ${regenerated.join(', ')}`);
+  console.log(descPath ? `  description (${described!.source}): ${descPath}` : '  no model description (none embedded, no sidecar, not a manifest file; --spec FILE adds one)');
 }
 
 function printSummary(input: string, param: string, bin: string, s: ConvertSummary, ms: number): void {

@@ -18,6 +18,7 @@ export interface ConvertCliOptions {
   optimize?: boolean; // --no-optimize sets false
   json?: boolean;
   postprocess?: boolean; // --no-postprocess (Ultra-Light tail)
+  spec?: string; // model description to write beside an ncnn conversion
 }
 
 export function register(program: Command): void {
@@ -32,6 +33,7 @@ export function register(program: Command): void {
     .option('--opset <n>', 'ONNX opset of the export', '13')
     .option('--no-postprocess', 'Ultra-Light: export without the prior-decoding tail')
     .option('--fp16', 'ncnn: store weights as fp16')
+    .option('--spec <description.json>', 'ncnn: the model description to write beside the .param (default: the one embedded in the ONNX, its sidecar, or the manifest)')
     .option('--no-optimize', 'ncnn: no fusion passes (layer sequence like onnx2ncnn)')
     .option('--json', 'machine-readable summary')
     .action(async (input: string, opts: ConvertCliOptions) => {

@@ -5,14 +5,17 @@
 import type { Command } from 'commander';
 import { basename, extname, join, resolve } from 'node:path';
 import { getModel } from '../models/manifest.js';
+import { descriptionForModelFile, type ModelDescription } from '../models/description.js';
 import { annotate } from '../accuracy/annotate.js';
-import { Detector, type Detection } from '../accuracy/pipeline.js';
+import { Detector, modelFileChoice, type Detection } from '../accuracy/pipeline.js';
 import { FdkError } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
 import { printJson } from './output.js';
 
 interface Opts {
-  model: string;
+  model?: string;
+  modelFile?: string;
+  spec?: string;
   runtime?: string;
   longSide?: string;
   threshold?: string;
@@ -25,7 +28,9 @@ export function register(program: Command): void {
   program
     .command('detect <images...>')
     .description('detect faces in images: boxes, scores, 5 landmarks; writes annotated copies')
-    .requiredOption('--model <id>', 'model id (slim, rfb, mnet0.25, ulfd-slim-320, ulfd-rfb-640, ...)')
+    .option('--model <id>', 'model id (slim, rfb, mnet0.25, ulfd-slim-320, ulfd-rfb-640, ...)')
+    .option('--model-file <file>', 'run this model file (.onnx; .param with --runtime ncnn) with its description')
+    .option('--spec <description.json>', 'model description of --model-file (default: embedded in the ONNX, NAME.fdk.json beside it, or the manifest)')
     .option('--runtime <name>', 'ort | wasm | ncnn', 'ort')
     .option('--long-side <n>', 'long side the image is scaled to (seed models; Ultra-Light sizes are fixed)', '320')
     .option('--threshold <score>', 'minimum score to report and draw', '0.5')
@@ -37,8 +42,21 @@ export function register(program: Command): void {
       if (!Number.isInteger(longSide) || longSide <= 0) throw new FdkError(`bad --long-side '${o.longSide}': expected a positive integer`);
       const threshold = Number(o.threshold);
       if (!Number.isFinite(threshold)) throw new FdkError(`bad --threshold '${o.threshold}': expected a number`);
-      const entry = getModel(o.model, longSide);
-      const det = await Detector.create(entry, { runtime: o.runtime, longSide, threads: 2 });
+      if (!o.model === !o.modelFile) throw new FdkError('give --model ID or --model-file FILE (one of them)');
+      if (o.spec && !o.modelFile) throw new FdkError('--spec describes a --model-file; give the model file too');
+      let desc: ModelDescription;
+      let name: string;
+      const create = { runtime: o.runtime, longSide, threads: 2 };
+      let det: Detector;
+      if (o.modelFile) {
+        desc = (await descriptionForModelFile(o.modelFile, { spec: o.spec, required: true }))!.description;
+        name = o.modelFile;
+        det = await Detector.create(desc, { ...create, file: modelFileChoice(o.modelFile, desc) });
+      } else {
+        const entry = getModel(o.model!, longSide);
+        [desc, name] = [entry, entry.id];
+        det = await Detector.create(entry, create);
+      }
       const results: { image: string; width: number; height: number; detections: Detection[]; annotated?: string; ms: number }[] = [];
       const files: { path: string; data: Uint8Array }[] = [];
       const used = new Set<string>();
@@ -60,7 +78,7 @@ export function register(program: Command): void {
       }
       // all annotated images at once: a failure on any input leaves no partial output behind
       writeFilesAtomic(files);
-      const meta = { model: entry.id, runtime: o.runtime ?? 'ort', longSide: entry.input.resize.mode === 'fixed' ? entry.input.resize.width : longSide, threshold };
+      const meta = { model: name, runtime: o.runtime ?? 'ort', longSide: desc.input.resize.mode === 'fixed' ? desc.input.resize.width : longSide, threshold };
       if (o.json) return printJson({ ...meta, images: results });
       for (const r of results) {
         console.log(`${r.image}: ${r.detections.length} face(s) with score >= ${threshold} (${r.width}x${r.height}, ${r.ms.toFixed(0)} ms)`);

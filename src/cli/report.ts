@@ -4,12 +4,13 @@
  */
 import type { Command } from 'commander';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/data.js';
 import { fsError, writeFileAtomic } from '../util/fs.js';
 import { printJson } from './output.js';
-import { getModel } from '../models/manifest.js';
+import { getModel, loadManifest, registerDescribedModel } from '../models/manifest.js';
+import { descriptionForModelFile } from '../models/description.js';
 import { STAGE_NAMES, reportProblem, toBaseline, type Report, type StageName } from '../report/schema.js';
 import { compareReports, formatCompare, DEFAULT_LATENCY_THRESHOLD } from '../report/compare.js';
 import { runReport, writeReport } from '../report/run.js';
@@ -35,6 +36,7 @@ interface Opts {
   runs: string;
   subset: string;
   modelFile: string[];
+  spec?: string;
   latencyThreshold: string;
   json?: boolean;
 }
@@ -60,17 +62,33 @@ function oneOf<T extends string>(s: string, allowed: readonly T[], flag: string)
   return v as T[];
 }
 
-function parseModelFiles(specs: string[]): Record<string, string> {
+/**
+ * `--model-file ID=PATH` runs a manifest model from another file; `--model-file PATH` adds a model
+ * that is not in the manifest, described by its embedded / sidecar description or --spec.
+ * Returns the files by id and the ids of the added models.
+ */
+async function parseModelFiles(specs: string[], spec?: string): Promise<{ files: Record<string, string>; added: string[] }> {
   const out: Record<string, string> = {};
+  const added: string[] = [];
   for (const s of specs) {
     const i = s.indexOf('=');
-    if (i <= 0) throw new FdkError(`bad --model-file '${s}': expected ID=PATH`);
+    if (i <= 0 || !loadManifest().some((m) => m.id === s.slice(0, i))) {
+      if (i > 0 && !existsSync(s)) getModel(s.slice(0, i)); // ID=PATH with an unknown id fails here, in one line
+      const p = resolve(s);
+      const d = (await descriptionForModelFile(p, { spec, required: true }))!.description;
+      const id = d.name ?? basename(p).replace(/\.[^.]*$/, '');
+      registerDescribedModel(id, d, p);
+      out[id] = p;
+      added.push(id);
+      continue;
+    }
     getModel(s.slice(0, i)); // an unknown id fails here, in one line
     const p = resolve(s.slice(i + 1));
     if (!existsSync(p)) throw new FdkError('no such file (from --model-file)', { file: p });
     out[s.slice(0, i)] = p;
   }
-  return out;
+  if (spec && added.length !== 1) throw new FdkError('--spec describes one --model-file PATH (a model not in the manifest)');
+  return { files: out, added };
 }
 
 export function readReportFile(path: string, what: string): Report {
@@ -108,7 +126,8 @@ export function register(program: Command): void {
     .option('--runs <n>', 'bench timed runs', '10')
     .option('--subset <list>', 'WIDER image list for accuracy (relative to the data folder or absolute)', DEFAULT_SUBSET)
     .option('--wider-dir <dir>', 'WIDER_val folder (images/<event>/*.jpg): accuracy on the full val set, with the published tables beside it')
-    .option('--model-file <id=path>', 'use this ONNX for a model instead of exporting it (repeatable)', collect, [])
+    .option('--model-file <[id=]path>', 'ID=PATH: use this ONNX for a manifest model instead of exporting it; PATH: add a model with a description (repeatable)', collect, [])
+    .option('--spec <description.json>', 'model description of a --model-file PATH that has none embedded or beside it')
     .option('--latency-threshold <r>', 'flag median-latency changes beyond this relative amount', String(DEFAULT_LATENCY_THRESHOLD))
     .option('--json', 'print the report (and the check result) as JSON')
     .action(async (o: Opts) => {
@@ -119,7 +138,7 @@ export function register(program: Command): void {
       // Fail on a missing/corrupt baseline or an unusable output folder before a long run.
       const baseline = o.check ? readReportFile(baselinePath, 'baseline') : undefined;
       // A run of some models or stages never silently replaces the last full report.
-      const partial = !o.from && (o.models !== undefined || o.stages !== STAGE_NAMES.join(','));
+      const partial = !o.from && (o.models !== undefined || o.stages !== STAGE_NAMES.join(',') || o.modelFile.some((m) => !/^[^=/]+=/.test(m)));
       const outDir = resolve(o.out ?? (partial ? 'reports/partial' : 'reports/latest'));
       if (partial && o.out === undefined) log(`report: partial run (${o.models ? `models ${o.models}` : 'all models'}; stages ${o.stages}) -> ${outDir}; reports/latest keeps the last full run`);
       let widerDir: string | undefined;
@@ -138,8 +157,10 @@ export function register(program: Command): void {
       let report: Report;
       if (o.from) report = readReportFile(resolve(o.from), 'report');
       else {
+        const modelFiles = await parseModelFiles(o.modelFile, o.spec);
         report = await runReport({
-          models: o.models ? list(o.models) : undefined,
+          // models added by file are reported alone unless --models names others too
+          models: o.models ? list(o.models) : modelFiles.added.length ? modelFiles.added : undefined,
           out: outDir,
           stages: oneOf<StageName>(o.stages, STAGE_NAMES, '--stages'),
           runtimes: oneOf(o.runtimes, ['ort', 'wasm', 'ncnn'] as const, '--runtimes'),
@@ -151,7 +172,7 @@ export function register(program: Command): void {
           benchRuns: ints(o.runs, '--runs')[0],
           subset: o.subset,
           widerDir,
-          modelFiles: parseModelFiles(o.modelFile),
+          modelFiles: modelFiles.files,
           log,
         });
       }

@@ -16,7 +16,10 @@ import { saveOnnx } from '../onnx/io.js';
 import { FdkError } from '../util/errors.js';
 import { workDir } from '../util/data.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { getModel, modelFile } from '../models/manifest.js';
+import { getModel, loadManifest, modelFile } from '../models/manifest.js';
+import { embedDescription, fixedInputShape, type ModelDescription } from '../models/description.js';
+import { familyOf } from '../families/index.js';
+import type { PriorParams } from '../families/prior.js';
 import { loadCheckpoint } from './pytorch/checkpoint.js';
 import { ARCH_IDS, findArch } from './builders/index.js';
 import { Layers, Weights } from './builders/layers.js';
@@ -51,10 +54,24 @@ export interface ExportSummary {
   postprocess: boolean;
 }
 
-/** Number of priors (N of the [1,N,k] outputs) for a fixed input, from ceil(size/stride) feature maps. */
-function priorCount(archId: string, h: number, w: number): number {
-  const levels: [number, number][] = archId === 'mnet0.25' ? [[8, 2], [16, 2], [32, 2]] : [[8, 3], [16, 2], [32, 2], [64, 3]];
-  return levels.reduce((n, [s, a]) => n + a * Math.ceil(h / s) * Math.ceil(w / s), 0);
+/**
+ * The model description of an export: the manifest's description of that architecture (for
+ * Ultra-Light the 320 or 640 entry, by the arch id's suffix or the fixed input width), with the
+ * export's own facts: its fixed input size, and whether the graph decodes its boxes.
+ */
+export function describeExport(archId: string, o: { fixedHW?: [number, number]; postprocess: boolean; name?: string }): ModelDescription {
+  const arch = findArch(archId);
+  if (!arch) throw new FdkError(`unknown --arch '${archId}' (known: ${ARCH_IDS.join(', ')})`);
+  const sized = /-(320|640)$/.exec(archId)?.[1] ?? (o.fixedHW && o.fixedHW[1] >= 640 ? '640' : '320');
+  const entries = loadManifest().filter((m) => m.arch === arch.id);
+  const entry = entries.find((m) => m.size === undefined || String(m.size) === sized) ?? entries[0];
+  if (!entry) throw new FdkError(`no manifest model describes --arch ${arch.id}`);
+  const d: ModelDescription = structuredClone(entry.description);
+  if (o.name) d.name = o.name;
+  d.title = entry.title;
+  if (d.input.resize.mode === 'fixed' && o.fixedHW) [d.input.resize.height, d.input.resize.width] = o.fixedHW;
+  if (d.decode.family === 'prior' && d.decode.variant === 'ultra-light') d.decode.boxesDecoded = o.postprocess;
+  return d;
 }
 
 /** Builds the ONNX model and a summary of it (used by the CLI). */
@@ -78,7 +95,9 @@ export function exportOnnxWithSummary(o: ExportOptions): { model: Model; summary
   const L = new Layers(g, w, { foldBn: !!o.foldBn });
   const inputShape: Dim[] = fixedHW ? [1, 3, fixedHW[0], fixedHW[1]] : [1, 3, 'H', 'W'];
   const input = g.addInput('input', 'float32', inputShape);
-  const outs = arch.build(L, input, { postprocess, fixedHW });
+  const description = describeExport(o.arch, { fixedHW, postprocess, name: basename(o.weights).replace(/\.[^.]*$/, '') });
+  const priors = description.decode.family === 'prior' ? (description.decode as PriorParams) : undefined;
+  const outs = arch.build(L, input, { postprocess, fixedHW, priors });
 
   const pr = w.problems();
   if (pr.missing.length || pr.unexpected.length || pr.mismatched.length) {
@@ -90,10 +109,12 @@ export function exportOnnxWithSummary(o: ExportOptions): { model: Model; summary
     throw new FdkError(`checkpoint does not match --arch ${arch.id}: ${parts.join('; ')}`, { file: o.weights });
   }
 
-  const n: Dim = fixedHW ? priorCount(arch.id, fixedHW[0], fixedHW[1]) : 'N';
+  const n: Dim = fixedHW ? familyOf(description.decode).count(description.decode, fixedHW[0], fixedHW[1]) : 'N';
   const outputs = outs.map((x) => ({ name: x.name, shape: [1, n, x.last] as Dim[] }));
   outs.forEach((x, i) => g.addOutput(x.tensor, x.name, 'float32', outputs[i].shape));
   const model = g.build({ producerName: 'fdk', producerVersion: '0.1.0', docString: `${arch.title}; converted from ${basename(o.weights)} by fdk (no PyTorch)` });
+  // every command that later takes this file reads how to run and decode it from here
+  embedDescription(model, description);
   // weights = the initializers feeding Conv / BatchNormalization (not shape constants or priors)
   const weightNames = new Set(g.nodes.filter((n) => n.opType === 'Conv' || n.opType === 'BatchNormalization').flatMap((n) => n.inputs.slice(1)));
   let params = 0;
@@ -113,7 +134,7 @@ export function exportOnnx(o: ExportOptions): Model {
 }
 
 /** Bumped when the builders change what they emit, so cached exports are redone. */
-const EXPORT_VERSION = 1;
+const EXPORT_VERSION = 2; // 2: the model description is embedded (metadata_props)
 
 let codeHash: string | undefined;
 /** Hash of the exporter's own code (this folder, builders, reader): a changed exporter re-exports. */
@@ -130,6 +151,7 @@ function exporterCodeHash(): string {
     }
   }
   for (const n of ['builder', 'model', 'io', 'tensor']) for (const ext of ['.ts', '.js']) files.push(join(here, '..', 'onnx', n + ext));
+  for (const ext of ['.ts', '.js']) files.push(join(here, '..', 'accuracy', `priors${ext}`)); // baked prior tables
   for (const f of files) if (existsSync(f)) h.update(basename(f)).update(readFileSync(f));
   codeHash = h.digest('hex').slice(0, 16);
   return codeHash;
@@ -157,14 +179,10 @@ export function exportedOnnxPath(modelId: string, opts: ExportedOptions = {}): s
   const path = workDir('exports', `${tag}.onnx`);
   const stampPath = `${path}.stamp.json`;
   const weights = modelFile(entry, 'pth');
-  const stamp = JSON.stringify({ version: EXPORT_VERSION, code: exporterCodeHash(), weights: entry.files.pth?.sha256 });
+  const stamp = JSON.stringify({ version: EXPORT_VERSION, code: exporterCodeHash(), weights: entry.files.pth?.sha256, description: entry.description });
   if (existsSync(path) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return path;
-  let input: number[] | undefined;
-  if (!dynamic) {
-    const a = entry.anchors;
-    input = a.kind === 'ultra-light' ? [1, 3, a.imageSize[1], a.imageSize[0]] : [1, 3, 240, 320];
-  }
-  const model = exportOnnx({ weights, arch: entry.arch, input, foldBn: opts.foldBn, opset, postprocess });
+  const input = dynamic ? undefined : fixedInputShape(entry) ?? [1, 3, 240, 320];
+  const model = exportOnnx({ weights, arch: entry.size ? `${entry.arch}-${entry.size}` : entry.arch, input, foldBn: opts.foldBn, opset, postprocess });
   saveOnnx(model, path);
   writeFileAtomic(stampPath, stamp);
   return path;

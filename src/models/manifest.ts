@@ -1,39 +1,31 @@
 /**
  * The committed model manifest (models/manifest.json): every model fdk knows, its files under the
- * data folder with sha256, upstream source, input spec, preprocessing, anchors and outputs.
+ * data folder with sha256, upstream source, published numbers and model description.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PROJECT_ROOT, resolveDataDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { isFile, sha256File } from '../util/fs.js';
+import { validateDescription, type ModelDescription } from './description.js';
 
 export interface FileRef {
   path: string; // relative to the data folder
   sha256: string;
   format: string;
 }
-export interface RetinaAnchors {
-  kind: 'retinaface';
-  min_sizes: number[][];
-  steps: number[];
-  variance: [number, number];
-  clip: boolean;
-  featureMap: 'ceil';
-}
-export interface UltraLightAnchors {
-  kind: 'ultra-light';
-  min_boxes: number[][];
-  strides: number[];
-  center_variance: number;
-  size_variance: number;
-  clip: boolean;
-  featureMap: 'ceil';
-  imageSize: [number, number]; // [w, h]
-}
-export interface ModelEntry {
+/**
+ * One manifest record: the model's id, its files (with sha256) under the data folder, where they
+ * come from, the published numbers, and its model description (src/models/description.ts) — the
+ * one place that says how to preprocess, run and decode it.
+ */
+export interface ManifestRecord {
   id: string;
-  family: 'seed' | 'ultra-light';
+  /**
+   * The project line it comes from (seed = biubug6, ultra-light = Linzaer; 'user' = a model file
+   * with a description, not in the manifest). Decoding is the description's business.
+   */
+  family: 'seed' | 'ultra-light' | 'user';
   arch: string;
   title: string;
   size?: number;
@@ -45,28 +37,24 @@ export interface ModelEntry {
     ncnn?: { param: FileRef; bin: FileRef; names?: Record<string, string> };
   };
   source: { repo: string; license: string; path: string };
-  input: {
-    name: string;
-    layout: 'NCHW';
-    channels: 'BGR' | 'RGB';
-    dtype: 'float32';
-    shape: (number | string)[];
-    resize: { mode: 'long-side' | 'fixed'; width?: number; height?: number; interpolation: 'cv2-linear'; pixelType: 'float32' | 'uint8' };
-  };
-  preprocess: { mean: number[]; std: number[]; channelOrder: 'BGR' | 'RGB' };
-  anchors: RetinaAnchors | UltraLightAnchors;
-  outputs: Record<string, string>;
-  postprocess: {
-    scoreThreshold: number;
-    nms: number;
-    nmsAreaPlusOne: boolean;
-    topK: number | null;
-    candidateSize?: number;
-    landmarks: number;
-    widerFormat: 'int-truncate' | 'floor-ceil';
-  };
   published?: { params: number; macs: number; countInput: number[]; convention: string };
+  /** Published WIDER FACE val AP by long side: the seed README's table, and Linzaer's README today. */
+  publishedAp?: { seedReadme?: Record<string, WiderAp>; linzaerReadmeNow?: Record<string, WiderAp> };
+  description: ModelDescription;
 }
+
+export interface WiderAp {
+  easy: number;
+  medium: number;
+  hard: number;
+}
+
+/**
+ * A manifest record with its description's fields also readable at the top level (`entry.input`,
+ * `entry.postprocess`, ...): a view, not a copy — the description object is shared — so code can
+ * hand an entry wherever a ModelDescription is expected.
+ */
+export type ModelEntry = ManifestRecord & ModelDescription;
 
 let cached: ModelEntry[] | undefined;
 
@@ -75,8 +63,14 @@ export const MANIFEST_PATH = join(PROJECT_ROOT, 'models', 'manifest.json');
 export function loadManifest(): ModelEntry[] {
   if (!cached) {
     try {
-      cached = (JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as { models: ModelEntry[] }).models;
+      const records = (JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as { models: ManifestRecord[] }).models;
+      // each entry's description goes through the same validation as a user's --spec file
+      cached = records.map((r, i) => {
+        const description = validateDescription(r.description, `${MANIFEST_PATH} (models[${i}] '${r.id}')`);
+        return { ...description, ...r, description };
+      });
     } catch (e) {
+      if (e instanceof FdkError) throw e;
       throw new FdkError(`cannot read model manifest: ${(e as Error).message}`, { file: MANIFEST_PATH });
     }
   }
@@ -140,4 +134,34 @@ export function modelFile(m: ModelEntry, role: keyof ModelEntry['files'] | 'ncnn
   if (actual !== ref.sha256) throw new FdkError(`sha256 mismatch for model '${m.id}' (${role}): expected ${ref.sha256.slice(0, 12)}…, got ${actual.slice(0, 12)}…`, { file: p });
   verifiedCache.set(p, true);
   return p;
+}
+
+/** The manifest entry one of whose files is `path` (same absolute path under the data folder), if any. */
+export function manifestEntryOwning(path: string, dataDir?: string): ModelEntry | undefined {
+  const dir = resolveDataDir(dataDir);
+  if (!dir) return undefined;
+  const abs = resolve(path);
+  return loadManifest().find((m) => allFileRefs(m).some(([, ref]) => resolve(dir, ref.path) === abs));
+}
+
+/**
+ * Makes a model file with a description (not in the manifest) known by id for this process, so
+ * commands that work on manifest ids (fdk report) take it like a bundled model. It has no files
+ * of its own: callers pass the model file (e.g. the report's --model-file).
+ */
+export function registerDescribedModel(id: string, description: ModelDescription, path: string): ModelEntry {
+  const all = loadManifest();
+  if (all.some((m) => m.id === id)) throw new FdkError(`model id '${id}' is already a manifest model; give the description another name`, { file: path });
+  const entry: ModelEntry = {
+    ...description,
+    id,
+    family: 'user',
+    arch: id,
+    title: description.title ?? id,
+    files: {},
+    source: { repo: 'user', license: 'unknown', path },
+    description,
+  };
+  all.push(entry);
+  return entry;
 }

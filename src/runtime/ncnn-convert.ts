@@ -9,6 +9,7 @@ import { workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { readFileOrThrow } from '../util/fs.js';
 import { convertOnnxFileToNcnn } from '../convert/ncnn/index.js';
+import { checkInputSizeFits } from '../convert/size-check.js';
 import { loadOnnx } from '../onnx/io.js';
 import { runtimeInputs, type Model } from '../onnx/model.js';
 
@@ -49,6 +50,8 @@ export async function convertOnnxForNcnn(
   const dir = workDir('ncnn-cache', key);
   const t0 = performance.now();
   let r: { paramPath: string; binPath: string };
+  // a size the model's baked constants do not fit would convert and run, giving garbage: refuse it
+  if (Object.keys(inputShapes).length) checkInputSizeFits(loadOnnx(onnxPath), inputShapes, onnxPath);
   try {
     r = convertOnnxFileToNcnn(onnxPath, { inputShapes, optimize, param: join(dir, `${stem}.param`), bin: join(dir, `${stem}.bin`) });
   } catch (e) {

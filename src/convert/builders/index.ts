@@ -1,6 +1,7 @@
 /** The architectures `fdk convert --arch` knows, by id, with their builder. */
 import type { Layers } from './layers.js';
 import type { ArchOutputs } from './types.js';
+import type { PriorParams } from '../../families/prior.js';
 import { buildSlimLike } from './slim.js';
 import { buildRfb } from './rfb.js';
 import { buildMnet } from './mnet.js';
@@ -9,6 +10,8 @@ import { buildUlfd } from './ulfd.js';
 export interface ArchBuildOptions {
   postprocess: boolean;
   fixedHW?: [number, number];
+  /** Prior parameters from the model description, for architectures that decode in the graph. */
+  priors?: PriorParams;
 }
 
 export interface ArchDef {

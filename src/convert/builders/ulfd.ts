@@ -10,37 +10,25 @@
  *
  * The tail needs the priors (fd_config.generate_priors): for level k with feature map fw x fh
  * (= ceil(W/stride), ceil(H/stride)), prior (j, i, box) is ((i+.5)/fw, (j+.5)/fh, box/W, box/H),
- * clamped to [0,1]. With a fixed input size they are baked in as a constant; with dynamic H/W they
- * are computed in the graph from the head shapes, so the export works at any input size.
+ * clamped to [0,1]. Their parameters (min boxes, strides, variances) come from the model
+ * description (the manifest's), not from here. With a fixed input size they are baked in as a
+ * constant (src/accuracy/priors.ts, the pipeline's own generator); with dynamic H/W they are
+ * computed in the graph from the head shapes, so the export works at any input size.
  */
 import { A } from '../../onnx/builder.js';
+import { ultraLightPriors } from '../../accuracy/priors.js';
+import type { PriorParams } from '../../families/prior.js';
 import { basicRfb, convBnRelu, convDw, depthConv2d } from './blocks.js';
 import type { Layers } from './layers.js';
 import type { ArchOutputs } from './types.js';
-
-export const ULFD_MIN_BOXES = [[10, 16, 24], [32, 48], [64, 96], [128, 192, 256]];
-export const ULFD_STRIDES = [8, 16, 32, 64];
-const CENTER_VARIANCE = 0.1;
-const SIZE_VARIANCE = 0.2;
-
-/** Center-form priors for a fixed input (clamped), as in fd_config / box_utils.generate_priors. */
-export function ulfdPriors(width: number, height: number): Float32Array {
-  const out: number[] = [];
-  ULFD_STRIDES.forEach((stride, k) => {
-    const fw = Math.ceil(width / stride);
-    const fh = Math.ceil(height / stride);
-    for (let j = 0; j < fh; j++)
-      for (let i = 0; i < fw; i++)
-        for (const b of ULFD_MIN_BOXES[k]) out.push((i + 0.5) / fw, (j + 0.5) / fh, b / width, b / height);
-  });
-  return Float32Array.from(out, (v) => Math.min(1, Math.max(0, v)));
-}
 
 export interface UlfdOptions {
   variant: 'slim' | 'rfb';
   postprocess: boolean;
   /** Fixed [H, W] to bake the priors; undefined = compute them in the graph. */
   fixedHW?: [number, number];
+  /** The prior parameters of the model description (needed for the decoding tail). */
+  priors?: PriorParams;
 }
 
 export function buildUlfd(L: Layers, input: string, o: UlfdOptions): ArchOutputs {
@@ -59,7 +47,7 @@ export function buildUlfd(L: Layers, input: string, o: UlfdOptions): ArchOutputs
   sources.push(L.relu(depthConv2d(L, y, 'extras.0.2', 64, 256, 3, 2, 1), 'extras.0.3'));
 
   const chans = [64, 128, 256, 256];
-  const anchors = ULFD_MIN_BOXES.map((b) => b.length);
+  const anchors = [3, 2, 2, 3]; // priors per cell at each level (fixed by the checkpoint's head shapes)
   const confs: string[] = [];
   const locs: string[] = [];
   const levelMaps: string[] = [];
@@ -75,12 +63,15 @@ export function buildUlfd(L: Layers, input: string, o: UlfdOptions): ArchOutputs
   const locations = L.concat(locs, 1, 'locations');
   if (!o.postprocess) return [{ tensor: scores, name: 'scores', last: 2 }, { tensor: locations, name: 'boxes', last: 4 }];
 
-  const priors = o.fixedHW ? L.g.constFloat('priors', [ulfdPriors(o.fixedHW[1], o.fixedHW[0]).length / 4, 4], ulfdPriors(o.fixedHW[1], o.fixedHW[0])) : priorsInGraph(L, input, levelMaps);
-  return [{ tensor: scores, name: 'scores', last: 2 }, { tensor: decodeBoxes(L, locations, priors), name: 'boxes', last: 4 }];
+  const pp = o.priors;
+  if (!pp) throw new Error('the Ultra-Light decoding tail needs the prior parameters of the model description');
+  const baked = o.fixedHW ? ultraLightPriors(pp, o.fixedHW[0], o.fixedHW[1]) : undefined;
+  const priors = baked ? L.g.constFloat('priors', [baked.length / 4, 4], baked) : priorsInGraph(L, input, levelMaps, pp);
+  return [{ tensor: scores, name: 'scores', last: 2 }, { tensor: decodeBoxes(L, locations, priors, pp.variance), name: 'boxes', last: 4 }];
 }
 
 /** convert_locations_to_boxes + center_form_to_corner_form. */
-function decodeBoxes(L: Layers, loc: string, priors: string): string {
+function decodeBoxes(L: Layers, loc: string, priors: string, variance: [number, number]): string {
   const g = L.g;
   const i64 = (n: string, v: number[]) => g.constInt64(n, [v.length], v);
   const slice = (x: string, a: number, b: number, name: string) => g.op('Slice', [x, i64(`${name}.start`, [a]), i64(`${name}.end`, [b]), i64(`${name}.axes`, [-1])], {}, name);
@@ -88,8 +79,8 @@ function decodeBoxes(L: Layers, loc: string, priors: string): string {
   const pWH = slice(priors, 2, 4, 'priors.wh');
   const lXY = slice(loc, 0, 2, 'loc.xy');
   const lWH = slice(loc, 2, 4, 'loc.wh');
-  const cv = g.constFloat('center_variance', [], [CENTER_VARIANCE]);
-  const sv = g.constFloat('size_variance', [], [SIZE_VARIANCE]);
+  const cv = g.constFloat('center_variance', [], [variance[0]]);
+  const sv = g.constFloat('size_variance', [], [variance[1]]);
   const xy = g.op('Add', [g.op('Mul', [g.op('Mul', [lXY, cv], {}, 'decode.xy_var'), pWH], {}, 'decode.xy_scale'), pXY], {}, 'decode.xy');
   const wh = g.op('Mul', [g.op('Exp', [g.op('Mul', [lWH, sv], {}, 'decode.wh_var')], {}, 'decode.wh_exp'), pWH], {}, 'decode.wh');
   const half = g.op('Div', [wh, g.constFloat('two', [], [2])], {}, 'decode.half');
@@ -99,7 +90,7 @@ function decodeBoxes(L: Layers, loc: string, priors: string): string {
 }
 
 /** Priors from the head feature map shapes and the input size, at run time. */
-function priorsInGraph(L: Layers, input: string, levelMaps: string[]): string {
+function priorsInGraph(L: Layers, input: string, levelMaps: string[], pp: PriorParams): string {
   const g = L.g;
   const i64 = (n: string, v: number[]) => g.constInt64(n, [v.length], v);
   const f32 = (n: string, v: number[], dims = [v.length]) => g.constFloat(n, dims, v);
@@ -109,7 +100,7 @@ function priorsInGraph(L: Layers, input: string, levelMaps: string[]): string {
   const imgW = dimOf(input, 3, 'priors.img_w');
   const levels = levelMaps.map((m, k) => {
     const p = `priors.l${k}`;
-    const nb = ULFD_MIN_BOXES[k].length;
+    const nb = pp.minSizes[k].length;
     const fh = dimOf(m, 2, `${p}.fh`);
     const fw = dimOf(m, 3, `${p}.fw`);
     const fhS = g.op('Squeeze', g.opset >= 13 ? [fh, i64(`${p}.sq_h`, [0])] : [fh], g.opset >= 13 ? {} : { axes: A.ints([0]) }, `${p}.fh_s`);
@@ -120,7 +111,7 @@ function priorsInGraph(L: Layers, input: string, levelMaps: string[]): string {
     // (arange(f) + 0.5) / f
     const cx = g.op('Div', [g.op('Add', [g.op('Range', [z, fwS, one], {}, `${p}.rx`), halfC], {}, `${p}.cx0`), fwS], {}, `${p}.cx`);
     const cy = g.op('Div', [g.op('Add', [g.op('Range', [z, fhS, one], {}, `${p}.ry`), halfC], {}, `${p}.cy0`), fhS], {}, `${p}.cy`);
-    const boxes = f32(`${p}.min_boxes`, ULFD_MIN_BOXES[k]);
+    const boxes = f32(`${p}.min_boxes`, pp.minSizes[k]);
     const w = g.op('Div', [boxes, imgW], {}, `${p}.w`); // [nb]
     const h = g.op('Div', [boxes, imgH], {}, `${p}.h`);
     // broadcast everything to [fh, fw, nb, 1] and concat on the last axis
@@ -135,6 +126,7 @@ function priorsInGraph(L: Layers, input: string, levelMaps: string[]): string {
     return g.op('Reshape', [cat, i64(`${p}.flat`, [-1, 4])], {}, `${p}.flat`);
   });
   const all = g.op('Concat', levels, { axis: A.int(0) }, 'priors.cat');
+  if (!pp.clip) return all;
   // Clip's min/max are inputs since opset 11
   return g.op('Clip', [all, g.constFloat('priors.min', [], [0]), g.constFloat('priors.max', [], [1])], {}, 'priors');
 }
