@@ -12,7 +12,7 @@ import { FdkError } from '../../util/errors.js';
 import { evalGlue, symFromTensor, allNumeric, type SymTensor, type SymEl } from './passes/shape-glue.js';
 import { BatchAxisError, constantNcnnShape, memoryDataParams } from './passes/batch-axis.js';
 import { int, type NcnnLayer, type ParamDict, type ParamValue, type WeightBlob } from './format/param.js';
-import { OP_TABLE, type LowerResult } from './op-table.js';
+import { OP_TABLE, lowerFor, type LowerResult } from './op-table.js';
 
 export interface LowerOptions {
   /** Static ONNX dims per tensor, when a shape inference is available (strings = symbolic). */
@@ -262,13 +262,15 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
         continue;
       }
       const entry = node.domain && node.domain !== 'ai.onnx' ? undefined : OP_TABLE[node.opType];
-      if (!entry) {
+      const lower = entry && lowerFor(entry, ctx.opset);
+      if (entry && !lower) throw new LowerError(`${node.opType} of opset ${ctx.opset} is older than every version fdk converts`);
+      if (!entry || !lower) {
         const fromSizes = node.inputs.some(Boolean) && node.inputs.every((i) => !i || (!ctx.isActivation(i) && ctx.symOf(i)));
         if (fromSizes)
           throw new LowerError(`computes values from tensor sizes known only at run time (e.g. priors generated from the input size), which ncnn cannot; fix the input size with --input NAME:1x3xHxW`, 'runtime-weight');
         throw new LowerError(`unsupported op ${node.opType}${node.domain ? ` (domain ${node.domain})` : ''}`);
       }
-      const r: LowerResult = entry.lower(ctx);
+      const r: LowerResult = lower(ctx);
       if ('alias' in r) {
         ctx.setAlias(node.outputs[0], ctx.resolve(node.inputs[r.alias]));
         stats.aliased.push(node.name || node.outputs[0]);

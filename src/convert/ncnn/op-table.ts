@@ -9,20 +9,30 @@ import { float, floats, int, ints, type ParamValue } from './format/param.js';
 import { BatchAxisError, ncnnAxis, permuteOrderType, reshapeParams } from './passes/batch-axis.js';
 import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
+import { P, one, type Lower, type LowerResult } from './lowering-helpers.js';
+import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
 
-export type LowerResult = { alias: number } | { layers: EmittedLayer[]; ranks: number[] };
+export type { LowerResult } from './lowering-helpers.js';
 
+/**
+ * One op of the table. `lower` serves every opset; an op whose opset versions differ lists
+ * `versions` instead, keyed by the opset the lowering applies from (like onnx2torch's
+ * `@add_converter(operation_type, version)`): the newest entry not newer than the model's opset
+ * is used, and a model older than every entry is refused.
+ */
 export interface OpEntry {
   /** ncnn layer type(s) this op becomes (documentation and the README table). */
   ncnn: string;
-  lower: (c: LowerContext) => LowerResult;
+  lower?: Lower;
+  versions?: Record<number, Lower>;
 }
 
-const P = (...kv: [number, ParamValue][]) => new Map<number, ParamValue>(kv);
-const one = (type: string, c: LowerContext, params: Map<number, ParamValue>, rank: number, extra: Partial<EmittedLayer> = {}): LowerResult => ({
-  layers: [{ type, params, inputs: [c.blob(0)], ...extra }],
-  ranks: [rank],
-});
+/** The lowering of `entry` for a model of opset `opset`, if any. */
+export function lowerFor(entry: OpEntry, opset: number): Lower | undefined {
+  if (!entry.versions) return entry.lower;
+  const since = Object.keys(entry.versions).map(Number).filter((v) => v <= opset);
+  return since.length ? entry.versions[Math.max(...since)] : undefined;
+}
 const axisOf = (c: LowerContext, a: number, rank: number) => {
   try {
     return ncnnAxis(a, rank);
@@ -320,60 +330,6 @@ function split(c: LowerContext): LowerResult {
   return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r) };
 }
 
-function resize(c: LowerContext): LowerResult {
-  const n = c.node;
-  const r = c.rank(0);
-  if (r !== 4) c.fail(`only 4-D ${n.opType} is supported`);
-  const mode = attrString(n, 'mode', 'nearest');
-  const ctm = attrString(n, 'coordinate_transformation_mode', 'half_pixel');
-  const type = mode === 'nearest' ? 1 : mode === 'linear' || mode === 'bilinear' ? 2 : mode === 'cubic' ? 3 : 0;
-  if (!type) c.fail(`Resize mode '${mode}'`);
-  let align = 0;
-  if (n.opType === 'Resize' && c.opset >= 11) {
-    if (ctm === 'align_corners') align = 1;
-    else if (type !== 1 && ctm !== 'half_pixel' && ctm !== 'pytorch_half_pixel') c.fail(`coordinate_transformation_mode '${ctm}' has no ncnn Interp equivalent`);
-    if (type === 1 && ctm !== 'asymmetric') c.fail(`nearest Resize with coordinate_transformation_mode '${ctm}' (ncnn uses asymmetric)`);
-    if (type === 1 && attrString(n, 'nearest_mode', 'round_prefer_floor') !== 'floor') c.fail(`nearest_mode '${attrString(n, 'nearest_mode', 'round_prefer_floor')}' (ncnn floors)`);
-  } else if (type === 2) align = 0;
-  if (type === 3) c.fail('bicubic Resize is not matched by ncnn Interp');
-  // scales or sizes
-  let scales: SymEl[] | undefined, sizes: SymEl[] | undefined;
-  if (n.opType === 'Upsample') scales = c.opset >= 9 ? c.symbolic(1, 'scales') : attrFloats(n, 'scales');
-  else if (c.opset < 11) scales = c.symbolic(1, 'scales');
-  else {
-    if (c.hasInput(3)) sizes = c.symbolic(3, 'sizes');
-    else if (c.hasInput(2)) scales = c.symbolic(2, 'scales');
-    if (scales && scales.length === 0) scales = undefined;
-  }
-  const params = P([0, int(type)]);
-  if (scales) {
-    if (!scales.every(isNum)) c.fail('scales computed at run time');
-    if (scales[0] !== 1 || scales[1] !== 1) c.fail(`Resize scales [${scales}] change batch or channels`);
-    params.set(1, float(scales[2] as number));
-    params.set(2, float(scales[3] as number));
-  } else if (sizes) {
-    if (sizes.length !== 4) c.fail('Resize sizes must have 4 entries');
-    const [, ch, h, w] = sizes;
-    if (!isNum(ch) && !(ch.ref === c.inputName(0) && ch.axis === 1)) {
-      /* channels from another tensor: fine when equal; ncnn keeps channels anyway */
-    }
-    if (isNum(h) && isNum(w)) {
-      params.set(3, int(h));
-      params.set(4, int(w));
-    } else if (!isNum(h) && !isNum(w) && h.ref === w.ref && h.axis === 2 && w.axis === 3 && h.scale === 1 && w.scale === 1) {
-      // size of another tensor: ncnn Interp with a reference blob keeps it dynamic
-      params.set(5, int(1));
-      if (align) params.set(6, int(align));
-      return { layers: [{ type: 'Interp', params, inputs: [c.blob(0), c.resolve(h.ref)] }], ranks: [4] };
-    } else if (!isNum(h) && !isNum(w) && h.ref === c.inputName(0) && w.ref === h.ref && h.axis === 2 && w.axis === 3) {
-      params.set(1, float(h.scale));
-      params.set(2, float(w.scale));
-    } else c.fail('Resize sizes computed from tensor shapes in a form ncnn Interp cannot express');
-  } else c.fail('Resize without scales or sizes');
-  if (align) params.set(6, int(align));
-  return one('Interp', c, params, 4);
-}
-
 function pad(c: LowerContext): LowerResult {
   const r = c.rank(0);
   const mode = attrString(c.node, 'mode', 'constant');
@@ -529,8 +485,8 @@ export const OP_TABLE: Record<string, OpEntry> = {
   Unsqueeze: { ncnn: 'ExpandDims', lower: (c) => squeezeLike(c, false) },
   Slice: { ncnn: 'Crop', lower: slice },
   Split: { ncnn: 'Slice', lower: split },
-  Resize: { ncnn: 'Interp', lower: resize },
-  Upsample: { ncnn: 'Interp', lower: resize },
+  Resize: { ncnn: 'Interp / MatMul', versions: RESIZE_VERSIONS },
+  Upsample: { ncnn: 'Interp / MatMul', versions: UPSAMPLE_VERSIONS },
   Pad: { ncnn: 'Padding', lower: pad },
   DepthToSpace: {
     ncnn: 'PixelShuffle',
