@@ -11,6 +11,7 @@ import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
 import { P, one, type Lower, type LowerResult } from './lowering-helpers.js';
 import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
+import { lowerPooling } from './ops/pooling.js';
 
 export type { LowerResult } from './lowering-helpers.js';
 
@@ -90,45 +91,6 @@ function convLike(c: LowerContext, transpose: boolean): LowerResult {
   const weights = [{ data, tagged: true }];
   if (hasBias) weights.push({ data: c.weight(2, 'bias'), tagged: false });
   return one(type, c, new Map(params), 4, { weights });
-}
-
-function pooling(c: LowerContext, type: 0 | 1): LowerResult {
-  const n = c.node;
-  const k = attrInts(n, 'kernel_shape') ?? [];
-  if (k.length !== 2) c.fail(`only 2-D pooling is supported (kernel_shape [${k}])`);
-  const s = attrInts(n, 'strides') ?? [1, 1];
-  const pads = [...(attrInts(n, 'pads') ?? [0, 0, 0, 0])];
-  const dil = attrInts(n, 'dilations');
-  if (dil && dil.some((x) => x !== 1)) c.fail('dilated pooling is not supported by ncnn');
-  if (n.outputs.length > 1 && n.outputs[1]) c.fail('MaxPool indices output is not supported');
-  const autoPad = attrString(n, 'auto_pad', 'NOTSET');
-  let padMode = attrInt(n, 'ceil_mode', 0) ? 0 : 1;
-  const dims = c.dimsOf(c.inputName(0));
-  const hw = dims?.slice(2).every((d) => typeof d === 'number' && d > 0) ? (dims.slice(2) as number[]) : undefined;
-  if (hw && (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER' || padMode === 0)) {
-    // static size: explicit pads reproduce ONNX exactly (ncnn's SAME / full-padding modes count
-    // padded cells differently, and ONNX drops a last window that starts in the padding)
-    for (let a = 0; a < 2; a++) {
-      const [inp, kk, ss] = [hw[a], k[a], s[a]];
-      let out: number;
-      if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-        out = Math.ceil(inp / ss);
-        const total = Math.max(0, (out - 1) * ss + kk - inp);
-        const small = Math.floor(total / 2);
-        pads[a] = autoPad === 'SAME_UPPER' ? small : total - small;
-        pads[a + 2] = total - pads[a];
-      } else {
-        out = Math.ceil((inp + pads[a] + pads[a + 2] - kk) / ss) + 1;
-        if ((out - 1) * ss >= inp + pads[a]) out--;
-        pads[a + 2] = Math.max(pads[a + 2], (out - 1) * ss + kk - inp - pads[a]);
-      }
-    }
-    padMode = 1;
-  } else if (autoPad === 'SAME_UPPER') padMode = 2;
-  else if (autoPad === 'SAME_LOWER') padMode = 3;
-  const p = P([0, int(type)], [1, int(k[1])], [11, int(k[0])], [2, int(s[1])], [12, int(s[0])], [3, int(pads[1])], [13, int(pads[0])], [14, int(pads[3])], [15, int(pads[2])], [5, int(padMode)]);
-  if (type === 1) p.set(6, int(attrInt(n, 'count_include_pad', 0)));
-  return one('Pooling', c, p, c.rank(0));
 }
 
 function globalPool(c: LowerContext, type: 0 | 1): LowerResult {
@@ -451,8 +413,8 @@ export const OP_TABLE: Record<string, OpEntry> = {
   MatMul: { ncnn: 'InnerProduct / MatMul', lower: matmul },
   BatchNormalization: { ncnn: 'BatchNorm', lower: batchnorm },
   InstanceNormalization: { ncnn: 'InstanceNorm', lower: instancenorm },
-  MaxPool: { ncnn: 'Pooling', lower: (c) => pooling(c, 0) },
-  AveragePool: { ncnn: 'Pooling', lower: (c) => pooling(c, 1) },
+  MaxPool: { ncnn: 'Pooling1D / Pooling / Pooling3D', lower: (c) => lowerPooling(c, 0) },
+  AveragePool: { ncnn: 'Pooling1D / Pooling / Pooling3D', lower: (c) => lowerPooling(c, 1) },
   GlobalMaxPool: { ncnn: 'Pooling', lower: (c) => globalPool(c, 0) },
   GlobalAveragePool: { ncnn: 'Pooling', lower: (c) => globalPool(c, 1) },
   Relu: act('ReLU'),
