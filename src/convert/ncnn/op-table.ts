@@ -12,6 +12,7 @@ import type { EmittedLayer, LowerContext } from './lower.js';
 import { P, one, type Lower, type LowerResult } from './lowering-helpers.js';
 import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
 import { lowerPooling } from './ops/pooling.js';
+import { lowerConv } from './ops/conv.js';
 
 export type { LowerResult } from './lowering-helpers.js';
 
@@ -45,53 +46,6 @@ const axisOf = (c: LowerContext, a: number, rank: number) => {
 
 // ---------------------------------------------------------------------------------------------
 // convolution family
-
-function convLike(c: LowerContext, transpose: boolean): LowerResult {
-  const n = c.node;
-  const W = c.weight(1, 'weight');
-  const wdims = c.constDims(1);
-  if (wdims.length !== 4) c.fail(`only 2-D ${n.opType} is supported (weight rank ${wdims.length})`);
-  const group = attrInt(n, 'group', 1);
-  const hasBias = c.hasInput(2);
-  const outCh = transpose ? wdims[1] * group : wdims[0];
-  const k = attrInts(n, 'kernel_shape') ?? wdims.slice(2);
-  const d = attrInts(n, 'dilations') ?? [1, 1];
-  const s = attrInts(n, 'strides') ?? [1, 1];
-  const pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const autoPad = attrString(n, 'auto_pad', 'NOTSET');
-  const params: [number, ParamValue][] = [[0, int(outCh)], [1, int(k[1])], [11, int(k[0])], [2, int(d[1])], [12, int(d[0])], [3, int(s[1])], [13, int(s[0])]];
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    if (transpose) c.fail(`auto_pad ${autoPad} is not supported for ConvTranspose`);
-    params.push([4, int(autoPad === 'SAME_UPPER' ? -233 : -234)]);
-  } else if (autoPad === 'VALID') {
-    params.push([4, int(0)], [14, int(0)], [15, int(0)], [16, int(0)]);
-  } else params.push([4, int(pads[1])], [14, int(pads[0])], [15, int(pads[3])], [16, int(pads[2])]);
-  params.push([5, int(hasBias ? 1 : 0)], [6, int(W.length)]);
-  let type: string;
-  let data = W;
-  if (!transpose) {
-    type = group > 1 ? 'ConvolutionDepthWise' : 'Convolution';
-    if (group > 1) params.push([7, int(group)]);
-  } else {
-    type = group > 1 ? 'DeconvolutionDepthWise' : 'Deconvolution';
-    if (group > 1) params.push([7, int(group)]);
-    const op = attrInts(n, 'output_padding');
-    if (op && (op[0] || op[1])) params.push([18, int(op[1])], [19, int(op[0])]);
-    if (attrInts(n, 'output_shape')) c.fail('ConvTranspose output_shape is not supported');
-    // ONNX ConvTranspose weights are [in, out/g, kh, kw]; ncnn wants [g][out/g][in/g][kh][kw]
-    const [cin, coutG, kh, kw] = wdims;
-    const cinG = cin / group;
-    data = new Float32Array(W.length);
-    let o = 0;
-    for (let g = 0; g < group; g++)
-      for (let oc = 0; oc < coutG; oc++)
-        for (let ic = 0; ic < cinG; ic++)
-          for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) data[o++] = W[((((g * cinG + ic) * coutG + oc) * kh + y) * kw) + x];
-  }
-  const weights = [{ data, tagged: true }];
-  if (hasBias) weights.push({ data: c.weight(2, 'bias'), tagged: false });
-  return one(type, c, new Map(params), 4, { weights });
-}
 
 function globalPool(c: LowerContext, type: 0 | 1): LowerResult {
   if (c.rank(0) !== 4) c.fail('only 2-D global pooling is supported');
@@ -407,8 +361,8 @@ const act = (type: string, params: (c: LowerContext) => Map<number, ParamValue> 
 });
 
 export const OP_TABLE: Record<string, OpEntry> = {
-  Conv: { ncnn: 'Convolution / ConvolutionDepthWise', lower: (c) => convLike(c, false) },
-  ConvTranspose: { ncnn: 'Deconvolution / DeconvolutionDepthWise', lower: (c) => convLike(c, true) },
+  Conv: { ncnn: 'Convolution(1D/3D) / ConvolutionDepthWise(1D/3D)', lower: (c) => lowerConv(c, false) },
+  ConvTranspose: { ncnn: 'Deconvolution(1D/3D) / DeconvolutionDepthWise(1D/3D)', lower: (c) => lowerConv(c, true) },
   Gemm: { ncnn: 'InnerProduct', lower: gemm },
   MatMul: { ncnn: 'InnerProduct / MatMul', lower: matmul },
   BatchNormalization: { ncnn: 'BatchNorm', lower: batchnorm },
