@@ -9,7 +9,7 @@ import { float, floats, int, ints, type ParamValue } from './format/param.js';
 import { BatchAxisError, ncnnAxis, permuteOrderType, reshapeParams } from './passes/batch-axis.js';
 import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
-import { P, one, type Lower, type LowerResult } from './lowering-helpers.js';
+import { P, memoryData, one, type Lower, type LowerResult } from './lowering-helpers.js';
 import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
 import { lowerPooling } from './ops/pooling.js';
 import { lowerConv } from './ops/conv.js';
@@ -63,14 +63,14 @@ function binary(c: LowerContext): LowerResult {
   if (c.inputCount === 1) return { alias: 0 };
   if (c.inputCount > 2) {
     // Max/Min/Sum of n activations: a chain of BinaryOps
-    if (c.node.inputs.some((n) => !c.isActivation(n))) c.fail(`${c.node.opType} of ${c.inputCount} inputs with constants`);
-    const r = Math.max(...c.node.inputs.map((_, i) => c.rank(i)));
+    // (constant operands become MemoryData blobs shaped for the widest operand)
+    const r = Math.max(...c.node.inputs.map((n) => c.rankOf(n) ?? 0));
     const layers: EmittedLayer[] = [];
-    let acc = c.blob(0);
+    let acc = c.blob(0, r);
     for (let i = 1; i < c.inputCount; i++) {
       const last = i === c.inputCount - 1;
       const out = last ? undefined : [`${c.node.outputs[0]}_acc${i}`];
-      layers.push({ type: 'BinaryOp', params: P([0, int(op)]), inputs: [acc, c.blob(i)], outputs: out, suffix: last ? undefined : `acc${i}` });
+      layers.push({ type: 'BinaryOp', params: P([0, int(op)]), inputs: [acc, c.blob(i, r)], outputs: out, suffix: last ? undefined : `acc${i}` });
       if (out) acc = out[0];
     }
     return { layers, ranks: [r] };
@@ -246,33 +246,56 @@ function split(c: LowerContext): LowerResult {
   return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r) };
 }
 
-function pad(c: LowerContext): LowerResult {
+/** Pad on already-read operands; negative pads crop first (Crop), positive ones pad (Padding). */
+function padWith(c: LowerContext, pads: number[], value: number, axes?: number[]): LowerResult {
   const r = c.rank(0);
   const mode = attrString(c.node, 'mode', 'constant');
-  const pads = c.opset >= 11 ? c.constNumbers(1, 'pads') : attrInts(c.node, 'pads') ?? [];
-  const value = c.opset >= 11 ? (c.hasInput(2) ? c.constNumbers(2, 'constant_value')[0] : 0) : attrFloat(c.node, 'value', 0);
-  if (c.opset >= 18 && c.hasInput(3)) c.fail('Pad with axes input');
-  const type = { constant: 0, edge: 1, reflect: 2 }[mode];
-  if (type === undefined) c.fail(`Pad mode '${mode}'`);
-  if (pads[0] !== 0 || pads[r] !== 0) c.fail('Pad on the batch axis', 'batch');
-  const before = pads.slice(0, r), after = pads.slice(r);
-  if ([...before, ...after].some((p) => p < 0)) c.fail('negative pads (cropping) are not supported');
-  const p = P();
+  const type = ({ constant: 0, edge: 1, reflect: 2 } as Record<string, number>)[mode];
+  if (type === undefined) c.fail(`Pad mode '${mode}' has no ncnn Padding type (constant, edge, reflect)`);
+  let before = pads.slice(0, pads.length / 2), after = pads.slice(pads.length / 2);
+  if (axes) {
+    // opset 18: pads only for the listed axes
+    const b = new Array(r).fill(0), e = new Array(r).fill(0);
+    axes.forEach((a, i) => {
+      const aa = a < 0 ? a + r : a;
+      b[aa] = before[i];
+      e[aa] = after[i];
+    });
+    before = b;
+    after = e;
+  }
+  if (before.length !== r) c.fail(`Pad has ${pads.length} pads for a rank-${r} input`);
+  if (before[0] !== 0 || after[0] !== 0) c.fail('Pad on the batch axis', 'batch');
+  if (r > 4 && (before[1] || after[1])) c.fail('Pad of a 5-D tensor along axis 1 (ncnn pads at most 3 axes)');
+  const layers: EmittedLayer[] = [];
+  let x = c.blob(0);
+  const crop = [...before.keys()].filter((a) => a > 0 && (before[a] < 0 || after[a] < 0));
+  if (crop.length) {
+    // negative pads remove cells: Crop with ends counted from the end
+    const out = `${c.node.outputs[0]}_crop`;
+    layers.push({ type: 'Crop', params: P([9, ints(crop.map((a) => Math.max(0, -before[a])))], [10, ints(crop.map((a) => (after[a] < 0 ? after[a] : 2147483647)))], [11, ints(crop.map((a) => a - 1))]), inputs: [x], outputs: [out], suffix: 'crop' });
+    x = out;
+    before = before.map((v) => Math.max(0, v));
+    after = after.map((v) => Math.max(0, v));
+  }
+  if ([...before, ...after].every((v) => v === 0)) {
+    if (!layers.length) return { alias: 0 };
+    layers[layers.length - 1] = { ...layers[layers.length - 1], outputs: undefined, suffix: undefined };
+    return { layers, ranks: [r] };
+  }
   // ncnn Padding: 0=top 1=bottom 2=left 3=right 7=front 8=behind (outermost of 3-D is channels)
   const last = r - 1;
-  p.set(0, int(r >= 3 ? before[last - 1] : 0));
-  p.set(1, int(r >= 3 ? after[last - 1] : 0));
-  p.set(2, int(before[last]));
-  p.set(3, int(after[last]));
-  p.set(4, int(type!));
-  p.set(5, float(value));
-  if (r >= 4) {
-    p.set(7, int(before[last - 2]));
-    p.set(8, int(after[last - 2]));
-  }
-  if (r > 4 && (before[1] || after[1])) c.fail('Pad of a 5-D tensor along axis 1');
-  return one('Padding', c, p, r);
+  const p = P([0, int(r >= 3 ? before[last - 1] : 0)], [1, int(r >= 3 ? after[last - 1] : 0)], [2, int(before[last])], [3, int(after[last])], [4, int(type)], [5, float(value)]);
+  if (r >= 4) p.set(7, int(before[last - 2])).set(8, int(after[last - 2]));
+  layers.push({ type: 'Padding', params: p, inputs: [x] });
+  return { layers, ranks: [r] };
 }
+
+const PAD_VERSIONS: Record<number, Lower> = {
+  2: (c) => padWith(c, attrInts(c.node, 'pads') ?? [], attrFloat(c.node, 'value', 0)),
+  11: (c) => padWith(c, c.constNumbers(1, 'pads'), c.hasInput(2) ? c.constNumbers(2, 'constant_value')[0] : 0),
+  18: (c) => padWith(c, c.constNumbers(1, 'pads'), c.hasInput(2) ? c.constNumbers(2, 'constant_value')[0] : 0, c.hasInput(3) ? c.constNumbers(3, 'axes') : undefined),
+};
 
 function gemm(c: LowerContext): LowerResult {
   const n = c.node;
@@ -306,6 +329,18 @@ function matmul(c: LowerContext): LowerResult {
     const W = new Float32Array(N * K);
     for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = B[k * N + o];
     return one('InnerProduct', c, P([0, int(N)], [1, int(0)], [2, int(W.length)]), r, { weights: [{ data: W, tagged: true }] });
+  }
+  if (k1 && k1.dims.length === 1 && r >= 3) {
+    // x · v with a constant vector: v as a [K, 1] matrix, then the unit axis dropped
+    const base = c.node.outputs[0];
+    return {
+      layers: [
+        memoryData(`${base}_v`, [k1.dims[0], 1], c.weight(1, 'B'), 'v'),
+        { type: 'MatMul', params: P(), inputs: [c.blob(0), `${base}_v`], outputs: [`${base}_mm`], suffix: 'mm' },
+        { type: 'Squeeze', params: P([3, ints([r - 2])]), inputs: [`${base}_mm`] },
+      ],
+      ranks: [r - 1],
+    };
   }
   const r1 = k1 ? k1.dims.length : c.rank(1);
   const outRank = Math.max(r, r1);
@@ -403,7 +438,7 @@ export const OP_TABLE: Record<string, OpEntry> = {
   Split: { ncnn: 'Slice', lower: split },
   Resize: { ncnn: 'Interp / MatMul', versions: RESIZE_VERSIONS },
   Upsample: { ncnn: 'Interp / MatMul', versions: UPSAMPLE_VERSIONS },
-  Pad: { ncnn: 'Padding', lower: pad },
+  Pad: { ncnn: 'Padding (+ Crop)', versions: PAD_VERSIONS },
   DepthToSpace: {
     ncnn: 'PixelShuffle',
     lower: (c) => one('PixelShuffle', c, P([0, int(attrInt(c.node, 'blocksize', 1))], [1, int(attrString(c.node, 'mode', 'DCR') === 'DCR' ? 1 : 0)]), c.rank(0)),
