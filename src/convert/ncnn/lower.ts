@@ -241,6 +241,8 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
     const rank = opts.inputRanks?.[i.name] ?? i.shape?.length;
     if (rank === undefined) throw new FdkError(`input '${i.name}' has no declared rank; pass --input ${i.name}:1x3xHxW`);
     if (rank < 2 || rank > 5) throw new FdkError(`input '${i.name}' has rank ${rank}; ncnn takes inputs of rank 2..5 with a leading batch axis`);
+    const full = opts.inputShapesFull?.[i.name] ?? i.shape;
+    if (full?.some((d) => d === 0)) throw new FdkError(`input '${i.name}' has a zero-size dim [${full}]; ncnn has no empty Mats`);
     const b = i.shape?.[0];
     if (typeof b === 'number' && b > 1) throw new FdkError(`input '${i.name}' has batch ${b}; ncnn runs batch 1`);
     ctx.addInput(i.name, rank, opts.inputShapesFull?.[i.name] ?? i.shape);

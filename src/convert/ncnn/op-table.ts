@@ -13,6 +13,7 @@ import { P, memoryData, one, type Lower, type LowerResult } from './lowering-hel
 import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
 import { lowerPooling } from './ops/pooling.js';
 import { lowerConv } from './ops/conv.js';
+import { SLICE_VERSIONS } from './ops/slice.js';
 
 export type { LowerResult } from './lowering-helpers.js';
 
@@ -107,13 +108,17 @@ function clip(c: LowerContext): LowerResult {
 /** Resolves an ONNX Reshape target (with 0/-1 and symbolic dims) to numbers ncnn understands. */
 function reshapeTarget(c: LowerContext, els: SymEl[], input: string, inRank: number): number[] {
   const allowzero = attrInt(c.node, 'allowzero', 0);
+  const dims = c.dimsOf(input);
   const out: number[] = [];
   let unknown = 0;
   els.forEach((e, i) => {
     if (isNum(e)) {
-      if (e === 0 && allowzero) c.fail('Reshape allowzero=1 with a 0 dim');
+      if (e === 0 && allowzero) c.fail('Reshape allowzero=1 with a 0 dim makes an empty tensor; ncnn has no empty Mats');
       if (e === -1) unknown++;
-      out.push(e);
+      // ncnn copies a 0 dim by name (w, h, c): exact only when the rank is kept, so a known size is written instead
+      const known = dims?.[i];
+      if (e === 0 && els.length !== inRank && typeof known === 'number' && known > 0) out.push(known);
+      else out.push(e);
     } else if (e.ref === input && e.axis === i && e.scale === 1 && els.length === inRank) out.push(0); // copy
     else {
       unknown++;
@@ -124,11 +129,8 @@ function reshapeTarget(c: LowerContext, els: SymEl[], input: string, inRank: num
   return out;
 }
 
-function reshape(c: LowerContext): LowerResult {
+function reshapeTo(c: LowerContext, els: SymEl[]): LowerResult {
   const inRank = c.rank(0);
-  let els: SymEl[];
-  if (c.opset < 5) els = attrInts(c.node, 'shape') ?? [];
-  else els = c.symbolic(1, 'Reshape shape');
   const target = reshapeTarget(c, els, c.inputName(0), inRank);
   if (target[0] !== 1 && target[0] !== 0) {
     // a leading -1 is the batch only when the rest fixes the element count
@@ -160,10 +162,46 @@ function transpose(c: LowerContext): LowerResult {
   try {
     order = permuteOrderType(perm);
   } catch (e) {
+    const dims = c.dimsOf(c.inputName(0));
+    if (perm[0] !== 0 && dims?.every((d) => typeof d === 'number' && d > 0)) return transposeUnitAxes(c, perm, dims as number[]);
     c.fail((e as Error).message, 'batch');
   }
   if (order! === -1 || (order! === 0)) return { alias: 0 };
   return one('Permute', c, P([0, int(order!)]), r);
+}
+
+/**
+ * A perm that moves the batch axis, on static sizes: unit axes carry no data, so the transpose is
+ * a permutation of the other axes. When the output again starts with a unit axis (batch 1), it is
+ * Reshape to the non-unit axes -> Permute -> Reshape to the output (e.g. [1,N,1,H,D] perm
+ * [2,0,3,1,4], attention-style with batch 1).
+ */
+function transposeUnitAxes(c: LowerContext, perm: number[], dims: number[]): LowerResult {
+  const out = perm.map((p) => dims[p]);
+  if (out[0] !== 1) c.fail(`perm [${perm}] puts a size-${out[0]} axis in front of [${dims}], where ncnn needs batch 1`, 'batch');
+  const kept = dims.map((d, i) => (d !== 1 ? i : -1)).filter((i) => i >= 0);
+  const order = perm.filter((p) => dims[p] !== 1).map((p) => kept.indexOf(p));
+  if (kept.length > 4) c.fail(`perm [${perm}] of [${dims}] permutes ${kept.length} axes; ncnn Permute handles 4`);
+  const base = c.node.outputs[0];
+  const reshapeTo = (target: number[], input: string, output?: string): EmittedLayer => ({
+    type: 'Reshape',
+    params: new Map([...reshapeParams([1, ...target], target.length + 1).entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => [k, int(v)] as [number, ParamValue])),
+    inputs: [input],
+    outputs: output ? [output] : undefined,
+    suffix: output ? output.slice(base.length + 1) : undefined,
+  });
+  const squeezed = kept.map((i) => dims[i]);
+  if (order.every((o, i) => o === i)) return { layers: [reshapeTo(out.slice(1), c.blob(0))], ranks: [perm.length] };
+  const layers: EmittedLayer[] = [reshapeTo(squeezed.length ? squeezed : [1], c.blob(0), `${base}_squeezed`)];
+  let pt: number;
+  try {
+    pt = permuteOrderType([0, ...order.map((o) => o + 1)]);
+  } catch (e) {
+    c.fail((e as Error).message, 'batch');
+  }
+  layers.push({ type: 'Permute', params: P([0, int(pt!)]), inputs: [`${base}_squeezed`], outputs: [`${base}_permuted`], suffix: 'permuted' });
+  layers.push(reshapeTo(out.slice(1), `${base}_permuted`));
+  return { layers, ranks: [perm.length] };
 }
 
 function concat(c: LowerContext): LowerResult {
@@ -198,37 +236,6 @@ function squeezeLike(c: LowerContext, squeeze: boolean): LowerResult {
   const norm = axes.map((a) => (a < 0 ? a + (squeeze ? r : outRank) : a));
   if (norm.includes(0)) c.fail(`${c.node.opType} on the batch axis`, 'batch');
   return one(squeeze ? 'Squeeze' : 'ExpandDims', c, P([3, ints(norm.map((a) => a - 1))]), squeeze ? r - norm.length : outRank);
-}
-
-function slice(c: LowerContext): LowerResult {
-  const r = c.rank(0);
-  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
-  if (c.opset >= 10) {
-    starts = c.constNumbers(1, 'starts');
-    ends = c.constNumbers(2, 'ends');
-    axes = c.hasInput(3) ? c.constNumbers(3, 'axes') : undefined;
-    steps = c.hasInput(4) ? c.constNumbers(4, 'steps') : undefined;
-  } else {
-    starts = attrInts(c.node, 'starts') ?? [];
-    ends = attrInts(c.node, 'ends') ?? [];
-    axes = attrInts(c.node, 'axes');
-  }
-  axes ??= starts.map((_, i) => i);
-  if (steps?.some((s) => s !== 1)) c.fail(`Slice steps [${steps}] (ncnn Crop takes step 1 only)`);
-  const clampI = (v: number) => Math.max(-2147483647, Math.min(2147483647, v));
-  const st: number[] = [], en: number[] = [], ax: number[] = [];
-  axes.forEach((a, i) => {
-    const aa = a < 0 ? a + r : a;
-    if (aa === 0) {
-      if (starts[i] !== 0 || ends[i] < 1) c.fail('Slice along the batch axis', 'batch');
-      return;
-    }
-    st.push(clampI(starts[i]));
-    en.push(clampI(ends[i]));
-    ax.push(aa - 1);
-  });
-  if (ax.length === 0) return { alias: 0 };
-  return one('Crop', c, P([9, ints(st)], [10, ints(en)], [11, ints(ax)]), r);
 }
 
 function split(c: LowerContext): LowerResult {
@@ -429,12 +436,18 @@ export const OP_TABLE: Record<string, OpEntry> = {
   ...Object.fromEntries(Object.keys(UNARY).map((k) => [k, { ncnn: 'UnaryOp', lower: unary } satisfies OpEntry])),
   Concat: { ncnn: 'Concat', lower: concat },
   Softmax: { ncnn: 'Softmax', lower: softmax },
-  Reshape: { ncnn: 'Reshape', lower: reshape },
+  Reshape: {
+    ncnn: 'Reshape',
+    versions: {
+      1: (c) => reshapeTo(c, attrInts(c.node, 'shape') ?? c.fail('Reshape without shape')),
+      5: (c) => reshapeTo(c, c.symbolic(1, 'Reshape shape')),
+    },
+  },
   Flatten: { ncnn: 'Flatten', lower: flatten },
   Transpose: { ncnn: 'Permute', lower: transpose },
   Squeeze: { ncnn: 'Squeeze', lower: (c) => squeezeLike(c, true) },
   Unsqueeze: { ncnn: 'ExpandDims', lower: (c) => squeezeLike(c, false) },
-  Slice: { ncnn: 'Crop', lower: slice },
+  Slice: { ncnn: 'Crop (+ Reshape for steps)', versions: SLICE_VERSIONS },
   Split: { ncnn: 'Slice', lower: split },
   Resize: { ncnn: 'Interp / MatMul', versions: RESIZE_VERSIONS },
   Upsample: { ncnn: 'Interp / MatMul', versions: UPSAMPLE_VERSIONS },
