@@ -90,17 +90,13 @@ function binary(c: LowerContext): LowerResult {
 const UNARY: Record<string, number> = { Abs: 0, Neg: 1, Floor: 2, Ceil: 3, Sqrt: 5, Exp: 7, Log: 8, Sin: 9, Cos: 10, Tan: 11, Asin: 12, Acos: 13, Atan: 14, Reciprocal: 15, Round: 18 };
 const unary = (c: LowerContext) => one('UnaryOp', c, P([0, int(UNARY[c.node.opType])]), c.rank(0));
 
-function clip(c: LowerContext): LowerResult {
-  let min = -3.4028234663852886e38, max = 3.4028234663852886e38;
-  if (c.opset < 11) {
-    min = attrFloat(c.node, 'min', min);
-    max = attrFloat(c.node, 'max', max);
-  } else {
-    if (c.hasInput(1)) min = c.constNumbers(1, 'min')[0];
-    if (c.hasInput(2)) max = c.constNumbers(2, 'max')[0];
-  }
-  return one('Clip', c, P([0, float(min)], [1, float(max)]), c.rank(0));
-}
+const FLT_MAX = 3.4028234663852886e38;
+const clipBetween = (c: LowerContext, min: number, max: number) => one('Clip', c, P([0, float(min)], [1, float(max)]), c.rank(0));
+/** Clip-1/6 take min/max attributes; Clip-11 takes them as (optional) inputs. */
+const CLIP_VERSIONS: Record<number, Lower> = {
+  1: (c) => clipBetween(c, attrFloat(c.node, 'min', -FLT_MAX), attrFloat(c.node, 'max', FLT_MAX)),
+  11: (c) => clipBetween(c, c.hasInput(1) ? c.constNumbers(1, 'min')[0] : -FLT_MAX, c.hasInput(2) ? c.constNumbers(2, 'max')[0] : FLT_MAX),
+};
 
 // ---------------------------------------------------------------------------------------------
 // shape ops
@@ -210,22 +206,26 @@ function concat(c: LowerContext): LowerResult {
   return { layers: [{ type: 'Concat', params: P([0, int(axis)]), inputs: c.node.inputs.map((_, i) => c.blob(i, r)) }], ranks: [r] };
 }
 
-function softmax(c: LowerContext): LowerResult {
+function softmaxAlong(c: LowerContext, axis: number, flattensFromAxis: boolean): LowerResult {
   const r = c.rank(0);
-  let a = attrInt(c.node, 'axis', c.opset >= 13 ? -1 : 1);
-  if (a < 0) a += r;
-  if (c.opset < 13 && a !== r - 1) {
-    // opset < 13 flattens all dims from `axis`; equal to a one-axis softmax only on the last axis
+  const a = axis < 0 ? axis + r : axis;
+  if (flattensFromAxis && a !== r - 1) {
+    // Softmax-1/11 flattens all dims from `axis`; equal to a one-axis softmax only on the last axis
     const dims = c.dimsOf(c.inputName(0));
     const rest = dims?.slice(a + 1);
     if (!rest || !rest.every((d) => d === 1)) c.fail(`Softmax (opset ${c.opset}) over axes ${a}..${r - 1} is not a single-axis softmax`);
   }
-  return one(c.node.opType === 'LogSoftmax' ? 'Softmax' : 'Softmax', c, P([0, int(axisOf(c, a, r))], [1, int(1)]), r);
+  return one('Softmax', c, P([0, int(axisOf(c, a, r))], [1, int(1)]), r);
 }
+/** Softmax-1/11: axis default 1, all dims from axis flattened; Softmax-13: one axis, default -1. */
+const SOFTMAX_VERSIONS: Record<number, Lower> = {
+  1: (c) => softmaxAlong(c, attrInt(c.node, 'axis', 1), true),
+  13: (c) => softmaxAlong(c, attrInt(c.node, 'axis', -1), false),
+};
 
-function squeezeLike(c: LowerContext, squeeze: boolean): LowerResult {
+function squeezeLike(c: LowerContext, squeeze: boolean, axesIn: number[] | undefined): LowerResult {
   const r = c.rank(0);
-  let axes = c.opset >= 13 && c.hasInput(1) ? c.constNumbers(1, 'axes') : attrInts(c.node, 'axes');
+  let axes = axesIn;
   const outRank = squeeze ? r - (axes?.length ?? 0) : r + (axes?.length ?? 0);
   if (!axes) {
     if (!squeeze) c.fail('Unsqueeze without axes');
@@ -238,10 +238,10 @@ function squeezeLike(c: LowerContext, squeeze: boolean): LowerResult {
   return one(squeeze ? 'Squeeze' : 'ExpandDims', c, P([3, ints(norm.map((a) => a - 1))]), squeeze ? r - norm.length : outRank);
 }
 
-function split(c: LowerContext): LowerResult {
+function splitInto(c: LowerContext, sizesIn: number[] | undefined): LowerResult {
   const r = c.rank(0);
   const axis = axisOf(c, attrInt(c.node, 'axis', 0), r);
-  let sizes = c.opset >= 13 && c.hasInput(1) ? c.constNumbers(1, 'split') : attrInts(c.node, 'split');
+  let sizes = sizesIn;
   const n = c.node.outputs.length;
   if (!sizes) {
     // opset 18 num_outputs: chunks of ceil(dim / n), the last one smaller; ncnn's -233 splits evenly
@@ -252,6 +252,11 @@ function split(c: LowerContext): LowerResult {
   if (!sizes && attrInt(c.node, 'num_outputs', n) !== n) c.fail('Split num_outputs mismatch');
   return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r) };
 }
+/** Split-1/2/11: split attribute; Split-13: split input; Split-18: adds num_outputs. */
+const SPLIT_VERSIONS: Record<number, Lower> = {
+  1: (c) => splitInto(c, attrInts(c.node, 'split')),
+  13: (c) => splitInto(c, c.hasInput(1) ? c.constNumbers(1, 'split') : undefined),
+};
 
 /** Pad on already-read operands; negative pads crop first (Crop), positive ones pad (Padding). */
 function padWith(c: LowerContext, pads: number[], value: number, axes?: number[]): LowerResult {
@@ -382,10 +387,9 @@ function prelu(c: LowerContext): LowerResult {
 }
 
 const REDUCE: Record<string, number> = { ReduceSum: 0, ReduceSumSquare: 2, ReduceMean: 3, ReduceMax: 4, ReduceMin: 5, ReduceProd: 6, ReduceL1: 7, ReduceL2: 8, ReduceLogSum: 9, ReduceLogSumExp: 10 };
-function reduce(c: LowerContext): LowerResult {
+function reduceOver(c: LowerContext, axesIn: number[] | undefined): LowerResult {
   const r = c.rank(0);
-  const axesFromInput = (c.opset >= 18 || (c.node.opType === 'ReduceSum' && c.opset >= 13)) && c.hasInput(1);
-  let axes = axesFromInput ? c.constNumbers(1, 'axes') : attrInts(c.node, 'axes');
+  let axes = axesIn;
   const keep = attrInt(c.node, 'keepdims', 1);
   if (!axes || axes.length === 0) {
     if (attrInt(c.node, 'noop_with_empty_axes', 0)) return { alias: 0 };
@@ -394,6 +398,16 @@ function reduce(c: LowerContext): LowerResult {
   axes = axes.map((a) => axisOf(c, a, r));
   return one('Reduction', c, P([0, int(REDUCE[c.node.opType])], [1, int(0)], [3, ints(axes)], [4, int(keep)], [5, int(1)]), keep ? r : r - axes.length);
 }
+/** Reductions take axes as an attribute until their axes-input version (ReduceSum 13, the others 18). */
+const reduceVersions = (axesInputSince: number): Record<number, Lower> => ({
+  1: (c) => reduceOver(c, attrInts(c.node, 'axes')),
+  [axesInputSince]: (c) => reduceOver(c, c.hasInput(1) ? c.constNumbers(1, 'axes') : undefined),
+});
+/** Squeeze/Unsqueeze take axes as an attribute until opset 13, then as an input. */
+const squeezeVersions = (squeeze: boolean): Record<number, Lower> => ({
+  1: (c) => squeezeLike(c, squeeze, attrInts(c.node, 'axes')),
+  13: (c) => squeezeLike(c, squeeze, c.hasInput(1) ? c.constNumbers(1, 'axes') : undefined),
+});
 
 // ---------------------------------------------------------------------------------------------
 
@@ -424,7 +438,7 @@ export const OP_TABLE: Record<string, OpEntry> = {
   HardSwish: act('HardSwish', () => P([0, float(1 / 6)], [1, float(0.5)])),
   Softplus: act('Softplus'),
   Mish: act('Mish'),
-  Clip: { ncnn: 'Clip', lower: clip },
+  Clip: { ncnn: 'Clip', versions: CLIP_VERSIONS },
   Add: { ncnn: 'BinaryOp', lower: binary },
   Sub: { ncnn: 'BinaryOp', lower: binary },
   Mul: { ncnn: 'BinaryOp', lower: binary },
@@ -435,7 +449,7 @@ export const OP_TABLE: Record<string, OpEntry> = {
   Sum: { ncnn: 'BinaryOp', lower: binary },
   ...Object.fromEntries(Object.keys(UNARY).map((k) => [k, { ncnn: 'UnaryOp', lower: unary } satisfies OpEntry])),
   Concat: { ncnn: 'Concat', lower: concat },
-  Softmax: { ncnn: 'Softmax', lower: softmax },
+  Softmax: { ncnn: 'Softmax', versions: SOFTMAX_VERSIONS },
   Reshape: {
     ncnn: 'Reshape',
     versions: {
@@ -445,10 +459,10 @@ export const OP_TABLE: Record<string, OpEntry> = {
   },
   Flatten: { ncnn: 'Flatten', lower: flatten },
   Transpose: { ncnn: 'Permute', lower: transpose },
-  Squeeze: { ncnn: 'Squeeze', lower: (c) => squeezeLike(c, true) },
-  Unsqueeze: { ncnn: 'ExpandDims', lower: (c) => squeezeLike(c, false) },
+  Squeeze: { ncnn: 'Squeeze', versions: squeezeVersions(true) },
+  Unsqueeze: { ncnn: 'ExpandDims', versions: squeezeVersions(false) },
   Slice: { ncnn: 'Crop (+ Reshape for steps)', versions: SLICE_VERSIONS },
-  Split: { ncnn: 'Slice', lower: split },
+  Split: { ncnn: 'Slice', versions: SPLIT_VERSIONS },
   Resize: { ncnn: 'Interp / MatMul', versions: RESIZE_VERSIONS },
   Upsample: { ncnn: 'Interp / MatMul', versions: UPSAMPLE_VERSIONS },
   Pad: { ncnn: 'Padding (+ Crop)', versions: PAD_VERSIONS },
@@ -460,7 +474,7 @@ export const OP_TABLE: Record<string, OpEntry> = {
     ncnn: 'LRN',
     lower: (c) => one('LRN', c, P([0, int(0)], [1, int(attrInt(c.node, 'size', 1))], [2, float(attrFloat(c.node, 'alpha', 1e-4))], [3, float(attrFloat(c.node, 'beta', 0.75))], [4, float(attrFloat(c.node, 'bias', 1))]), c.rank(0)),
   },
-  ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, { ncnn: 'Reduction', lower: reduce } satisfies OpEntry])),
+  ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, { ncnn: 'Reduction', versions: reduceVersions(k === 'ReduceSum' ? 13 : 18) } satisfies OpEntry])),
   Dropout: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
   Identity: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
 };
