@@ -192,9 +192,15 @@ describe('Slice with steps', () => {
     const r = await agree(model(dims, 13, (b, x) => sl(b, x, [1, 0], [5, 11], [-1, 2], [3, 2])), dims);
     expect(r.diff).toBe(0);
   });
-  it('negative steps: one error line naming op and node', () => {
-    const onnx = model([1, 2, 4, 4], 13, (b, x) => sl(b, x, [-1], [-5], [3], [-1]));
-    expectOneLineError(runCli(['convert', onnx, '--to', 'ncnn', '-o', join(dir, 'neg')]), /node '.*' \(Slice\): .*negative-step/);
+  it('negative steps (reversal) on two axes, mixed with a positive step: MatMul selection', async () => {
+    const dims = [1, 3, 5, 7];
+    const r = await agree(model(dims, 13, (b, x) => sl(b, x, [-1, 4, 0], [-100, 0, 3], [3, 2, 1], [-2, -1, 2])), dims);
+    expect(r.diff).toBe(0);
+    expect(r.layers).toContain('MatMul');
+  });
+  it('a zero step: one error line naming op and node', () => {
+    const onnx = model([1, 2, 4, 4], 13, (b, x) => sl(b, x, [0], [4], [3], [0]));
+    expectOneLineError(runCli(['convert', onnx, '--to', 'ncnn', '-o', join(dir, 'zero')]), /node '.*' \(Slice\): .*include 0/);
   });
 });
 
