@@ -17,7 +17,7 @@ export const END = '<!-- conformance:end -->';
 
 const RUNNABLE: ConformanceStatus[] = ['pass', 'fail', 'convert-error'];
 
-export function renderConformanceDoc(results: ConformanceResult[], table: Record<string, { ncnn: string }>): string {
+export function renderConformanceDoc(results: ConformanceResult[], layers: Record<string, string>): string {
   const ops = [...new Set(results.map((r) => r.op))];
   const count = (rs: ConformanceResult[], s: ConformanceStatus) => rs.filter((r) => r.status === s).length;
   const rows = [
@@ -28,7 +28,7 @@ export function renderConformanceDoc(results: ConformanceResult[], table: Record
     const rs = results.filter((r) => r.op === op);
     const runnable = rs.filter((r) => RUNNABLE.includes(r.status)).length;
     const rate = runnable ? `${((100 * count(rs, 'pass')) / runnable).toFixed(0)}%` : '–';
-    rows.push(`| ${op} | ${table[op]?.ncnn ?? '?'} | ${rs.length} | ${count(rs, 'pass')} | ${count(rs, 'fail')} | ${count(rs, 'convert-error')} | ${count(rs, 'batch')} | ${count(rs, 'dtype')} | ${count(rs, 'empty')} | ${rate} |`);
+    rows.push(`| ${op} | ${layers[op] ?? '?'} | ${rs.length} | ${count(rs, 'pass')} | ${count(rs, 'fail')} | ${count(rs, 'convert-error')} | ${count(rs, 'batch')} | ${count(rs, 'dtype')} | ${count(rs, 'empty')} | ${rate} |`);
   }
   const runnable = results.filter((r) => RUNNABLE.includes(r.status)).length;
   const pass = count(results, 'pass');

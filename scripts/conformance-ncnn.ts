@@ -32,6 +32,8 @@ import { writeFilesAtomic } from '../src/util/fs.js';
 import { PROJECT_ROOT, workDir } from '../src/util/data.js';
 
 type Result = ConformanceResult;
+/** docs/conformance-results.json: the ncnn layer names of the run's op table and every test result. */
+interface SavedResults { layers: Record<string, string>; tests: Result[] }
 
 const args = process.argv.slice(2);
 const opt = (k: string) => {
@@ -173,8 +175,8 @@ async function runOne(dir: string, name: string): Promise<Result> {
 
 async function main(): Promise<void> {
   if (args.includes('--check')) {
-    const results = JSON.parse(readFileSync(DOC_RESULTS, 'utf8')) as Result[];
-    const want = replaceGenerated(readFileSync(DOC, 'utf8'), renderConformanceDoc(results, OP_TABLE));
+    const saved = JSON.parse(readFileSync(DOC_RESULTS, 'utf8')) as SavedResults;
+    const want = replaceGenerated(readFileSync(DOC, 'utf8'), renderConformanceDoc(saved.tests, saved.layers));
     if (want !== readFileSync(DOC, 'utf8')) {
       console.error('conformance:ncnn: docs/conformance.md differs from docs/conformance-results.json; run `npm run conformance:ncnn` (full run) and commit both');
       process.exit(1);
@@ -196,7 +198,8 @@ async function main(): Promise<void> {
     if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`${r.status.padEnd(13)} ${t}${r.detail ? `  (${r.detail})` : ''}\n`);
   }
   const all = ops.flatMap((o) => byOp.get(o) ?? []);
-  const md = renderConformanceDoc(all, OP_TABLE);
+  const saved: SavedResults = { layers: Object.fromEntries(ops.map((o) => [o, OP_TABLE[o].ncnn])), tests: all };
+  const md = renderConformanceDoc(all, saved.layers);
   console.log(md);
   const outDir = join(PROJECT_ROOT, 'reports', 'latest');
   mkdirSync(outDir, { recursive: true });
@@ -204,7 +207,7 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'conformance-ncnn.json'), JSON.stringify(all, null, 1));
   if (fullRun) {
     writeFilesAtomic([
-      { path: DOC_RESULTS, data: JSON.stringify(all, null, 1) + '\n' },
+      { path: DOC_RESULTS, data: JSON.stringify(saved, null, 1) + '\n' },
       { path: DOC, data: replaceGenerated(readFileSync(DOC, 'utf8'), md) },
     ]);
     console.log('\nwrote docs/conformance-results.json and the generated section of docs/conformance.md');

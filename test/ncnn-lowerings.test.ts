@@ -13,6 +13,7 @@ import { convertOnnxFileToNcnn } from '../src/convert/ncnn/index.js';
 import type { LoadedModel } from '../src/runtime/types.js';
 import { runCli, expectOneLineError } from './helpers/index.js';
 import { compareRuns, ncnn, ort, tmp } from './ncnn-helpers.js';
+import { interpSampling, onnxSampling, sameSampling, type ResizeKernel } from '../src/convert/ncnn/ops/resize-sampling.js';
 
 const dir = tmp('fdk-ncnn-lower-');
 const open: LoadedModel[] = [];
@@ -51,6 +52,30 @@ const resize = (attrs: Record<string, Attr>, scales?: number[], sizes?: number[]
   const sz = sizes ? b.constInt64('sizes', [sizes.length], sizes) : '';
   return b.op('Resize', sizes ? [x, roi, sc, sz] : [x, roi, sc], attrs);
 };
+
+describe('Resize sampling matrices', () => {
+  const k = (mode: ResizeKernel['mode'], ctm: string, extra: Partial<ResizeKernel> = {}): ResizeKernel => ({ mode, ctm, nearestMode: 'round_prefer_floor', cubicA: -0.75, excludeOutside: false, antialias: false, ...extra });
+  it('linear half_pixel 2 -> 4 is the textbook matrix (edges clamped)', () => {
+    const m = onnxSampling({ inSize: 2, outSize: 4, scale: 2 }, k('linear', 'half_pixel'));
+    expect(Array.from(m.w)).toEqual([1, 0, 0.75, 0.25, 0.25, 0.75, 0, 1]);
+  });
+  it('nearest half_pixel upsampling by an integer samples like ncnn (floor), downsampling by 0.6 does not', () => {
+    expect(sameSampling(onnxSampling({ inSize: 5, outSize: 15, scale: 3 }, k('nearest', 'half_pixel')), interpSampling(1, false, 5, 15, 1 / 3))).toBe(true);
+    expect(sameSampling(onnxSampling({ inSize: 5, outSize: 3, scale: 0.6 }, k('nearest', 'half_pixel')), interpSampling(1, false, 5, 3, 1 / 0.6))).toBe(false);
+  });
+  it('antialiased cubic downsampling: every row sums to 1 over a kernel wider than 4', () => {
+    const m = onnxSampling({ inSize: 12, outSize: 4, scale: 1 / 3 }, k('cubic', 'half_pixel', { antialias: true }));
+    for (let y = 0; y < 4; y++) {
+      const row = Array.from(m.w.slice(y * 12, (y + 1) * 12));
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      expect(row.filter((v) => v !== 0).length).toBeGreaterThan(4);
+    }
+  });
+  it('tf_crop_and_resize marks the positions sampled outside the input', () => {
+    const m = onnxSampling({ inSize: 4, outSize: 3, scale: 0.75, roi: [-0.5, 1.5] }, k('linear', 'tf_crop_and_resize'));
+    expect(m.extrapolated).toEqual([true, false, true]);
+  });
+});
 
 describe('Resize', () => {
   it('nearest half_pixel, integer upsample: Interp (same sampling as asymmetric floor)', async () => {

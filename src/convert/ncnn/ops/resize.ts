@@ -181,6 +181,10 @@ function sizeIndependentInterp(c: LowerContext, spec: ResizeSpec): { type: numbe
   if (spec.antialias) c.fail(`antialiased Resize needs static input sizes (fix them with --input NAME:1x3xHxW)`);
   if (spec.mode === 'nearest') {
     if (spec.ctm === 'asymmetric' && spec.nearestMode === 'floor') return { type: 1, align: false };
+    // half-pixel + rounding picks floor(y / s) too when s is an integer >= 1 (no ties can occur)
+    const spatial = spec.scales && !spec.sizes && !spec.axes ? spec.scales.slice(2) : [];
+    const integral = spatial.length === 2 && spatial.every((s) => isNum(s) && Number.isInteger(s) && s >= 1);
+    if (integral && (spec.ctm === 'half_pixel' || spec.ctm === 'pytorch_half_pixel') && spec.nearestMode.startsWith('round_prefer_')) return { type: 1, align: false };
     c.fail(`${why}, nearest_mode '${spec.nearestMode}' matches ncnn Interp only for known sizes; fix the input size with --input NAME:1x3xHxW`);
   }
   if (spec.mode === 'cubic' && (spec.cubicA !== -0.75 || spec.excludeOutside)) c.fail(`cubic Resize with cubic_coeff_a ${spec.cubicA}${spec.excludeOutside ? ', exclude_outside' : ''} needs static input sizes`);
