@@ -163,7 +163,9 @@ async function runOne(dir: string, name: string): Promise<Result> {
       const e = close(got.data, want.toFloat32());
       if (e > 1) return { test: name, op, status: 'fail', detail: `error ${e.toFixed(1)}x tolerance` };
     }
-    return { test: name, op, status: 'pass', detail: batchAdded ? 'unit batch axis added' : undefined, batchAdded };
+    // the layer types the op became (which of an entry's alternatives this test needed)
+    const layers = Object.keys(conv.summary.layerTypes).filter((t) => t !== 'Input' && t !== 'MemoryData' && t !== 'Split').sort();
+    return { test: name, op, status: 'pass', detail: batchAdded ? 'unit batch axis added' : undefined, batchAdded, layers };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     return { test: name, op, status: 'fail', detail: msg.slice(0, 160) };
