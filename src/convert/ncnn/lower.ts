@@ -239,12 +239,12 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
   const realInputs = runtimeInputs(g);
   for (const i of realInputs) {
     const rank = opts.inputRanks?.[i.name] ?? i.shape?.length;
-    if (rank === undefined) throw new FdkError(`input '${i.name}' has no declared rank; pass --input ${i.name}:1x3xHxW`);
-    if (rank < 2 || rank > 5) throw new FdkError(`input '${i.name}' has rank ${rank}; ncnn takes inputs of rank 2..5 with a leading batch axis`);
+    if (rank === undefined) throw new FdkError(`input '${i.name}' has no declared rank; pass --input ${i.name}:1x3xHxW`, { file: model.path });
+    if (rank < 2 || rank > 5) throw new FdkError(`input '${i.name}' has rank ${rank}; ncnn takes inputs of rank 2..5 with a leading batch axis`, { file: model.path });
     const full = opts.inputShapesFull?.[i.name] ?? i.shape;
-    if (full?.some((d) => d === 0)) throw new FdkError(`input '${i.name}' has a zero-size dim [${full}]; ncnn has no empty Mats`);
+    if (full?.some((d) => d === 0)) throw new FdkError(`input '${i.name}' has a zero-size dim [${full}]; ncnn has no empty Mats`, { file: model.path });
     const b = i.shape?.[0];
-    if (typeof b === 'number' && b > 1) throw new FdkError(`input '${i.name}' has batch ${b}; ncnn runs batch 1`);
+    if (typeof b === 'number' && b > 1) throw new FdkError(`input '${i.name}' has batch ${b}; ncnn runs batch 1`, { file: model.path });
     ctx.addInput(i.name, rank, opts.inputShapesFull?.[i.name] ?? i.shape);
   }
   const glue = {

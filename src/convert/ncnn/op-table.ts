@@ -4,8 +4,8 @@
  * run against real ncnn by `npm run conformance:ncnn`. An op that is not listed stops the
  * conversion with an error naming op and node; nothing is ever written verbatim.
  */
-import { attrFloat, attrInt, attrInts, attrString, attrFloats } from '../../onnx/model.js';
-import { float, floats, int, ints, type ParamValue } from './format/param.js';
+import { attrFloat, attrInt, attrInts, attrString } from '../../onnx/model.js';
+import { float, int, ints, type ParamValue } from './format/param.js';
 import { BatchAxisError, ncnnAxis, permuteOrderType, reshapeParams } from './passes/batch-axis.js';
 import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
