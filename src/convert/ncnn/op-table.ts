@@ -1,8 +1,10 @@
 /**
  * The ONNX -> ncnn op mapping, as a table: for each ONNX op, the ncnn layer type(s) it becomes and
  * a small function building params and weights. Every op listed here has ONNX backend node tests
- * run against real ncnn by `npm run conformance:ncnn`. An op that is not listed stops the
- * conversion with an error naming op and node; nothing is ever written verbatim.
+ * run against real ncnn by `npm run conformance:ncnn` (docs/conformance.md). An op that is not
+ * listed stops the conversion with an error naming op and node; nothing is ever written verbatim.
+ * Lowerings longer than a few lines live in ops/*.ts (resize, pooling, conv, slice); ops whose
+ * opset versions differ have one entry per version (`versions`).
  */
 import { attrFloat, attrInt, attrInts, attrString } from '../../onnx/model.js';
 import { float, int, ints, type ParamValue } from './format/param.js';
