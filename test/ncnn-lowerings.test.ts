@@ -236,6 +236,24 @@ describe('shape ops and elementwise', () => {
     expect(r.diff).toBe(0);
     expect(r.layers).toContain('Permute');
   });
+  it('attention with batch 1: Reshape [1,N,3,H,D] -> Transpose [2,0,3,1,4] -> Split/Squeeze into q, k, v -> softmax(q kᵀ) v', async () => {
+    const dims = [1, 6, 12];
+    const onnx = model(dims, 13, (b, x) => {
+      const qkv = b.op('Reshape', [x, b.constInt64('shape', [5], [1, 6, 3, 2, 2])]);
+      const t = b.op('Transpose', [qkv], { perm: A.ints([2, 0, 3, 1, 4]) });
+      const parts = b.node('Split', [t, b.constInt64('split', [3], [1, 1, 1])], { outputs: 3, attrs: { axis: A.int(0) } });
+      const [q, k, v] = parts.map((p) => b.op('Squeeze', [p, b.constInt64('ax0', [1], [0])]));
+      const att = b.op('Softmax', [b.op('MatMul', [q, b.op('Transpose', [k], { perm: A.ints([0, 1, 3, 2]) })])], { axis: A.int(-1) });
+      return b.op('MatMul', [att, v]);
+    });
+    const r = await agree(onnx, dims);
+    expect(r.diff).toBeLessThanOrEqual(1e-4);
+    expect(r.layers).toEqual(expect.arrayContaining(['Permute', 'Slice', 'Squeeze', 'MatMul', 'Softmax']));
+  });
+  it('a moved batch axis read by an op that needs it in front: one error line', () => {
+    const onnx = model([1, 4, 3, 2], 13, (b, x) => b.op('Relu', [b.op('Transpose', [x], { perm: A.ints([2, 0, 1, 3]) })]));
+    expectOneLineError(runCli(['convert', onnx, '--to', 'ncnn', '-o', join(dir, 'moved')]), /\(Relu\): .*unit \(batch\) axis at position 1/);
+  });
   it('Reshape copying a dim (0) while changing rank, with static sizes', async () => {
     const dims = [1, 2, 3, 4];
     const r = await agree(model(dims, 13, (b, x) => b.op('Reshape', [x, b.constInt64('shape', [5], [1, 0, 3, 2, -1])])), dims);

@@ -44,6 +44,12 @@ export class LowerContext {
   readonly memoryData: NcnnLayer[] = [];
   private readonly sym = new Map<string, SymTensor>();
   private readonly ranks = new Map<string, number>();
+  /**
+   * The unit axis ncnn drops, for activations where it is not axis 0 (a Transpose that moved batch 1
+   * behind another axis, as in attention's [1,N,3,H,D] -> [3,1,H,N,D]). Only ops marked
+   * `unitAxisAnywhere` in the table read such tensors.
+   */
+  private readonly unitAxes = new Map<string, number>();
   private readonly alias = new Map<string, string>();
   private readonly constBlob = new Map<string, string>();
   private readonly layerNames = new Set<string>();
@@ -187,6 +193,13 @@ export class LowerContext {
   setSym(name: string, v: SymTensor): void {
     this.sym.set(name, v);
   }
+  /** ONNX position of the unit axis ncnn drops for activation `name` (0 = the batch axis). */
+  unitAxisOf(name: string): number {
+    return this.unitAxes.get(this.resolve(name)) ?? 0;
+  }
+  setUnitAxis(name: string, axis: number): void {
+    if (axis) this.unitAxes.set(name, axis);
+  }
   setRank(name: string, r: number): void {
     this.ranks.set(name, r);
   }
@@ -272,6 +285,9 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
           throw new LowerError(`computes values from tensor sizes known only at run time (e.g. priors generated from the input size), which ncnn cannot; fix the input size with --input NAME:1x3xHxW`, 'runtime-weight');
         throw new LowerError(`unsupported op ${node.opType}${node.domain ? ` (domain ${node.domain})` : ''}`);
       }
+      const moved = node.inputs.find((i) => i && ctx.isActivation(i) && ctx.unitAxisOf(i) !== 0);
+      if (moved && !entry.unitAxisAnywhere)
+        throw new LowerError(`input '${moved}' has its unit (batch) axis at position ${ctx.unitAxisOf(moved)} after a Transpose; ${node.opType} needs it in front (ncnn has no batch axis)`, 'batch');
       const r: LowerResult = lower(ctx);
       if ('alias' in r) {
         ctx.setAlias(node.outputs[0], ctx.resolve(node.inputs[r.alias]));
@@ -294,6 +310,7 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
         });
       });
       node.outputs.forEach((o, k) => o && ctx.setRank(o, r.ranks[k] ?? r.ranks[0]));
+      node.outputs.forEach((o, k) => o && r.unitAxes && ctx.setUnitAxis(o, r.unitAxes[k] ?? 0));
     } catch (e) {
       if (e instanceof LowerError || e instanceof BatchAxisError) throw new FdkError(`${label}: ${e.message}`, { file: model.path });
       if (e instanceof FdkError) throw e;

@@ -4,7 +4,8 @@ import { int } from './format/param.js';
 import { memoryDataParams } from './passes/batch-axis.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
 
-export type LowerResult = { alias: number } | { layers: EmittedLayer[]; ranks: number[] };
+/** Layers and output ranks; `unitAxes` when an output's dropped unit axis is not axis 0. */
+export type LowerResult = { alias: number } | { layers: EmittedLayer[]; ranks: number[]; unitAxes?: number[] };
 export type Lower = (c: LowerContext) => LowerResult;
 
 /** A param dict from [key, value] pairs. */

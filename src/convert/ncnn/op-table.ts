@@ -30,6 +30,8 @@ export interface OpEntry {
   ncnn: string;
   lower?: Lower;
   versions?: Record<number, Lower>;
+  /** Reads inputs whose dropped unit axis is not axis 0 (see LowerContext.unitAxisOf). */
+  unitAxisAnywhere?: boolean;
 }
 
 /** The lowering of `entry` for a model of opset `opset`, if any. */
@@ -156,12 +158,17 @@ function flatten(c: LowerContext): LowerResult {
 function transpose(c: LowerContext): LowerResult {
   const r = c.rank(0);
   const perm = attrInts(c.node, 'perm') ?? [...Array(r).keys()].reverse();
+  const dims = c.dimsOf(c.inputName(0));
+  const staticDims = dims?.every((d) => typeof d === 'number' && d > 0) ? (dims as number[]) : undefined;
+  if (c.unitAxisOf(c.inputName(0)) !== 0) {
+    if (!staticDims) c.fail('Transpose of a tensor whose batch axis was moved needs static sizes');
+    return transposeUnitAxes(c, perm, staticDims);
+  }
   let order: number;
   try {
     order = permuteOrderType(perm);
   } catch (e) {
-    const dims = c.dimsOf(c.inputName(0));
-    if (perm[0] !== 0 && dims?.every((d) => typeof d === 'number' && d > 0)) return transposeUnitAxes(c, perm, dims as number[]);
+    if (perm[0] !== 0 && staticDims) return transposeUnitAxes(c, perm, staticDims);
     c.fail((e as Error).message, 'batch');
   }
   if (order! === -1 || (order! === 0)) return { alias: 0 };
@@ -170,13 +177,15 @@ function transpose(c: LowerContext): LowerResult {
 
 /**
  * A perm that moves the batch axis, on static sizes: unit axes carry no data, so the transpose is
- * a permutation of the other axes. When the output again starts with a unit axis (batch 1), it is
- * Reshape to the non-unit axes -> Permute -> Reshape to the output (e.g. [1,N,1,H,D] perm
- * [2,0,3,1,4], attention-style with batch 1).
+ * a permutation of the other axes: Reshape to the non-unit axes -> Permute -> Reshape to the
+ * output without one unit axis. That dropped axis is the output's axis 0 when it is 1; otherwise
+ * (attention's [1,N,3,H,D] perm [2,0,3,1,4] -> [3,1,H,N,D]) the first unit axis, recorded so that
+ * only ops that know about it (Split, Squeeze, Transpose) read the result.
  */
 function transposeUnitAxes(c: LowerContext, perm: number[], dims: number[]): LowerResult {
   const out = perm.map((p) => dims[p]);
-  if (out[0] !== 1) c.fail(`perm [${perm}] puts a size-${out[0]} axis in front of [${dims}], where ncnn needs batch 1`, 'batch');
+  const unit = out.indexOf(1);
+  if (unit < 0) c.fail(`perm [${perm}] of [${dims}] leaves no unit axis for ncnn to drop (batch 1)`, 'batch');
   const kept = dims.map((d, i) => (d !== 1 ? i : -1)).filter((i) => i >= 0);
   const order = perm.filter((p) => dims[p] !== 1).map((p) => kept.indexOf(p));
   if (kept.length > 4) c.fail(`perm [${perm}] of [${dims}] permutes ${kept.length} axes; ncnn Permute handles 4`);
@@ -189,7 +198,8 @@ function transposeUnitAxes(c: LowerContext, perm: number[], dims: number[]): Low
     suffix: output ? output.slice(base.length + 1) : undefined,
   });
   const squeezed = kept.map((i) => dims[i]);
-  if (order.every((o, i) => o === i)) return { layers: [reshapeTo(out.slice(1), c.blob(0))], ranks: [perm.length] };
+  const outNcnn = out.filter((_, i) => i !== unit);
+  if (order.every((o, i) => o === i)) return { layers: [reshapeTo(outNcnn, c.blob(0))], ranks: [perm.length], unitAxes: [unit] };
   const layers: EmittedLayer[] = [reshapeTo(squeezed.length ? squeezed : [1], c.blob(0), `${base}_squeezed`)];
   let pt: number;
   try {
@@ -198,8 +208,8 @@ function transposeUnitAxes(c: LowerContext, perm: number[], dims: number[]): Low
     c.fail((e as Error).message, 'batch');
   }
   layers.push({ type: 'Permute', params: P([0, int(pt!)]), inputs: [`${base}_squeezed`], outputs: [`${base}_permuted`], suffix: 'permuted' });
-  layers.push(reshapeTo(out.slice(1), `${base}_permuted`));
-  return { layers, ranks: [perm.length] };
+  layers.push(reshapeTo(outNcnn, `${base}_permuted`));
+  return { layers, ranks: [perm.length], unitAxes: [unit] };
 }
 
 function concat(c: LowerContext): LowerResult {
@@ -235,24 +245,42 @@ function squeezeLike(c: LowerContext, squeeze: boolean, axesIn: number[] | undef
     if (!dims || dims.some((d) => typeof d !== 'number')) c.fail('Squeeze without axes needs static dims');
     axes = dims!.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
   }
-  const norm = axes.map((a) => (a < 0 ? a + (squeeze ? r : outRank) : a));
+  let norm = axes.map((a) => (a < 0 ? a + (squeeze ? r : outRank) : a));
+  if (squeeze && norm.includes(0)) {
+    // squeezing axis 0 of [1, 1, ...] equals squeezing another unit axis, which ncnn has
+    const dims = c.dimsOf(c.inputName(0));
+    const other = dims?.findIndex((d, i) => i > 0 && d === 1 && !norm.includes(i)) ?? -1;
+    if (other > 0) norm = norm.map((a) => (a === 0 ? other : a));
+  }
   if (norm.includes(0)) c.fail(`${c.node.opType} on the batch axis`, 'batch');
   return one(squeeze ? 'Squeeze' : 'ExpandDims', c, P([3, ints(norm.map((a) => a - 1))]), squeeze ? r - norm.length : outRank);
 }
 
 function splitInto(c: LowerContext, sizesIn: number[] | undefined): LowerResult {
   const r = c.rank(0);
-  const axis = axisOf(c, attrInt(c.node, 'axis', 0), r);
+  const unit = c.unitAxisOf(c.inputName(0));
+  let a = attrInt(c.node, 'axis', 0);
+  if (a < 0) a += r;
+  let axis: number;
+  if (unit === 0) axis = axisOf(c, a, r);
+  else {
+    // the input's dropped unit axis is `unit` (a moved batch axis): ONNX axis a is ncnn axis a or a-1
+    if (a === unit) c.fail(`Split along axis ${a}, the unit axis ncnn drops`, 'batch');
+    axis = a < unit ? a : a - 1;
+  }
   let sizes = sizesIn;
   const n = c.node.outputs.length;
+  const d = c.dimsOf(c.inputName(0))?.[a];
   if (!sizes) {
     // opset 18 num_outputs: chunks of ceil(dim / n), the last one smaller; ncnn's -233 splits evenly
-    const d = c.dimsOf(c.inputName(0))?.[axis + 1];
     if (typeof d === 'number' && d > 0 && d % n !== 0) sizes = new Array(n).fill(Math.ceil(d / n));
   }
   const slices = sizes ? [...sizes.slice(0, -1), -233] : new Array(n).fill(-233);
   if (!sizes && attrInt(c.node, 'num_outputs', n) !== n) c.fail('Split num_outputs mismatch');
-  return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r) };
+  // unit pieces along axis 0 (attention's q, k, v) put a unit axis back in front
+  const unitPieces = a === 0 && (sizes ? sizes.every((x) => x === 1) : d === n);
+  const unitAxes = new Array(n).fill(unitPieces ? 0 : unit);
+  return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r), unitAxes };
 }
 /** Split-1/2/11: split attribute; Split-13: split input; Split-18: adds num_outputs. */
 const SPLIT_VERSIONS: Record<number, Lower> = {
@@ -460,11 +488,11 @@ export const OP_TABLE: Record<string, OpEntry> = {
     },
   },
   Flatten: { ncnn: 'Flatten', lower: flatten },
-  Transpose: { ncnn: 'Permute', lower: transpose },
+  Transpose: { ncnn: 'Permute (+ Reshape)', lower: transpose, unitAxisAnywhere: true },
   Squeeze: { ncnn: 'Squeeze', versions: squeezeVersions(true) },
   Unsqueeze: { ncnn: 'ExpandDims', versions: squeezeVersions(false) },
   Slice: { ncnn: 'Crop (+ Reshape for steps)', versions: SLICE_VERSIONS },
-  Split: { ncnn: 'Slice', versions: SPLIT_VERSIONS },
+  Split: { ncnn: 'Slice', versions: SPLIT_VERSIONS, unitAxisAnywhere: true },
   Resize: { ncnn: 'Interp / MatMul', versions: RESIZE_VERSIONS },
   Upsample: { ncnn: 'Interp / MatMul', versions: UPSAMPLE_VERSIONS },
   Pad: { ncnn: 'Padding (+ Crop)', versions: PAD_VERSIONS },
