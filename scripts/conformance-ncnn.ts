@@ -7,12 +7,17 @@
  * weights as constants, so every input after the first is frozen into an initializer with the
  * test's values (what a deployed model has). Tests are marked, not failed, when they need what
  * ncnn lacks: a batch axis (first input of rank < 2 or with dim 0 != 1, or an op along axis 0)
- * or non-float32 dtypes. Prints the pass rate per op (markdown) and writes
- * reports/latest/conformance-ncnn.{md,json}.
+ * or non-float32 dtypes, or empty tensors (a zero-size dim: ncnn has no empty Mats). Prints the
+ * pass rate per op (markdown) and writes reports/latest/conformance-ncnn.{md,json}.
  *
- * Options: --ops Relu,Conv (subset), --limit N (tests per op).
+ * A full run (no --ops / --limit) also saves its results to docs/conformance-results.json and
+ * rewrites the generated section of docs/conformance.md from them; `--check` rewrites nothing and
+ * fails when docs/conformance.md differs from what the saved results give.
+ *
+ * Options: --ops Relu,Conv (subset), --limit N (tests per op), --check.
  */
 import { existsSync, readdirSync, readFileSync, mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { renderConformanceDoc, replaceGenerated, type ConformanceResult } from './conformance-doc.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -26,8 +31,9 @@ import { getRuntime } from '../src/runtime/index.js';
 import { writeFilesAtomic } from '../src/util/fs.js';
 import { PROJECT_ROOT, workDir } from '../src/util/data.js';
 
-type Status = 'pass' | 'fail' | 'batch' | 'dtype' | 'convert-error';
-interface Result { test: string; op: string; status: Status; detail?: string; batchAdded?: boolean }
+type Result = ConformanceResult;
+/** docs/conformance-results.json: the ncnn layer names of the run's op table and every test result. */
+interface SavedResults { layers: Record<string, string>; tests: Result[] }
 
 const args = process.argv.slice(2);
 const opt = (k: string) => {
@@ -36,6 +42,9 @@ const opt = (k: string) => {
 };
 const ops = (opt('--ops')?.split(',') ?? Object.keys(OP_TABLE)).filter((o) => OP_TABLE[o]);
 const limit = Number(opt('--limit') ?? Infinity);
+const fullRun = !opt('--ops') && !opt('--limit');
+const DOC = join(PROJECT_ROOT, 'docs', 'conformance.md');
+const DOC_RESULTS = join(PROJECT_ROOT, 'docs', 'conformance-results.json');
 const dataDir = workDir('conformance', 'node');
 
 function generate(): void {
@@ -84,7 +93,15 @@ function addBatchAxis(model: ReturnType<typeof decodeOnnx>, inT: Tensor[]): void
   };
   const op = node.opType;
   if (op === 'Reshape') setInt64(1, (v) => [1, ...v]);
-  if (op === 'Slice') setInt64(3, (v) => v.map(shift));
+  if (op === 'Slice') {
+    if (!node.inputs[3]) {
+      // default axes are 0..n-1 of the original rank: state them, shifted
+      const n = inT[1].dims[0];
+      const name = `${node.name || 'slice'}_axes`;
+      model.graph.initializers.set(name, Tensor.int64(name, [n], [...Array(n).keys()].map(shift)));
+      node.inputs[3] = name;
+    } else setInt64(3, (v) => v.map(shift));
+  }
   if (['Squeeze', 'Unsqueeze', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'].includes(op)) setInt64(1, (v) => v.map(shift));
   if (op === 'Pad') setInt64(1, (v) => [0, ...v.slice(0, v.length / 2), 0, ...v.slice(v.length / 2)]);
   // every runtime input of the same rank as the data input gets the axis too (Add(x, y) both runtime)
@@ -103,6 +120,9 @@ async function runOne(dir: string, name: string): Promise<Result> {
   const outT = model.graph.outputs.map((_, j) => readTensor(join(ds, `output_${j}.pb`)));
   if ([...inT, ...outT].some((t) => t.dtype !== 'float32' && !(t.dtype === 'int64' && t !== inT[0])))
     return { test: name, op, status: 'dtype', detail: [...inT, ...outT].map((t) => t.dtype).join(',') };
+  // (an empty operand like axes = [] is fine; empty data is not)
+  if ([inT[0], ...outT].some((t) => t?.dims.includes(0)))
+    return { test: name, op, status: 'empty', detail: [inT[0], ...outT].map((t) => `[${t?.dims}]`).join(',') };
   let x = inT[0];
   if (!x) return { test: name, op, status: 'batch', detail: 'no input' };
   let batchAdded = false;
@@ -143,7 +163,9 @@ async function runOne(dir: string, name: string): Promise<Result> {
       const e = close(got.data, want.toFloat32());
       if (e > 1) return { test: name, op, status: 'fail', detail: `error ${e.toFixed(1)}x tolerance` };
     }
-    return { test: name, op, status: 'pass', detail: batchAdded ? 'unit batch axis added' : undefined, batchAdded };
+    // the layer types the op became (which of an entry's alternatives this test needed)
+    const layers = Object.keys(conv.summary.layerTypes).filter((t) => t !== 'Input' && t !== 'MemoryData' && t !== 'Split').sort();
+    return { test: name, op, status: 'pass', detail: batchAdded ? 'unit batch axis added' : undefined, batchAdded, layers };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     return { test: name, op, status: 'fail', detail: msg.slice(0, 160) };
@@ -154,6 +176,16 @@ async function runOne(dir: string, name: string): Promise<Result> {
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--check')) {
+    const saved = JSON.parse(readFileSync(DOC_RESULTS, 'utf8')) as SavedResults;
+    const want = replaceGenerated(readFileSync(DOC, 'utf8'), renderConformanceDoc(saved.tests, saved.layers));
+    if (want !== readFileSync(DOC, 'utf8')) {
+      console.error('conformance:ncnn: docs/conformance.md differs from docs/conformance-results.json; run `npm run conformance:ncnn` (full run) and commit both');
+      process.exit(1);
+    }
+    console.log('docs/conformance.md matches docs/conformance-results.json');
+    return;
+  }
   if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) generate();
   const tests = readdirSync(dataDir).sort();
   const byOp = new Map<string, Result[]>();
@@ -167,29 +199,21 @@ async function main(): Promise<void> {
     list.push(r);
     if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`${r.status.padEnd(13)} ${t}${r.detail ? `  (${r.detail})` : ''}\n`);
   }
-  const rows = ['| ONNX op | ncnn layer | tests | pass | fail | convert error | needs batch axis | other dtype | pass rate (runnable) |', '|---|---|---|---|---|---|---|---|---|'];
-  let P = 0, R = 0;
-  for (const op of ops) {
-    const rs = byOp.get(op) ?? [];
-    const n = (s: Status) => rs.filter((r) => r.status === s).length;
-    const runnable = n('pass') + n('fail') + n('convert-error');
-    P += n('pass');
-    R += runnable;
-    const rate = runnable ? `${((100 * n('pass')) / runnable).toFixed(0)}%` : '–';
-    rows.push(`| ${op} | ${OP_TABLE[op].ncnn} | ${rs.length} | ${n('pass')} | ${n('fail')} | ${n('convert-error')} | ${n('batch')} | ${n('dtype')} | ${rate} |`);
-  }
-  rows.push(`| **all** | | ${[...byOp.values()].flat().length} | ${P} | | | | | ${R ? ((100 * P) / R).toFixed(0) : 0}% |`);
-  const all = [...byOp.values()].flat();
-  const nBatch = all.filter((r) => r.status === 'pass' && r.batchAdded).length;
-  rows.push('', `${nBatch} passing tests ran with a unit batch axis added.`);
-  const md = rows.join('\n');
+  const all = ops.flatMap((o) => byOp.get(o) ?? []);
+  const saved: SavedResults = { layers: Object.fromEntries(ops.map((o) => [o, OP_TABLE[o].ncnn])), tests: all };
+  const md = renderConformanceDoc(all, saved.layers);
   console.log(md);
-  const fails = [...byOp.values()].flat().filter((r) => r.status === 'fail' || r.status === 'convert-error');
-  if (fails.length) console.log('\nnot passing:\n' + fails.map((f) => `  ${f.test}: ${f.status} ${f.detail ?? ''}`).join('\n'));
   const outDir = join(PROJECT_ROOT, 'reports', 'latest');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'conformance-ncnn.md'), md + '\n');
-  writeFileSync(join(outDir, 'conformance-ncnn.json'), JSON.stringify([...byOp.values()].flat(), null, 1));
+  writeFileSync(join(outDir, 'conformance-ncnn.json'), JSON.stringify(all, null, 1));
+  if (fullRun) {
+    writeFilesAtomic([
+      { path: DOC_RESULTS, data: JSON.stringify(saved, null, 1) + '\n' },
+      { path: DOC, data: replaceGenerated(readFileSync(DOC, 'utf8'), md) },
+    ]);
+    console.log('\nwrote docs/conformance-results.json and the generated section of docs/conformance.md');
+  }
 }
 
 main().catch((e) => {

@@ -12,7 +12,7 @@ import { FdkError } from '../../util/errors.js';
 import { evalGlue, symFromTensor, allNumeric, type SymTensor, type SymEl } from './passes/shape-glue.js';
 import { BatchAxisError, constantNcnnShape, memoryDataParams } from './passes/batch-axis.js';
 import { int, type NcnnLayer, type ParamDict, type ParamValue, type WeightBlob } from './format/param.js';
-import { OP_TABLE, type LowerResult } from './op-table.js';
+import { OP_TABLE, lowerFor, type LowerResult } from './op-table.js';
 
 export interface LowerOptions {
   /** Static ONNX dims per tensor, when a shape inference is available (strings = symbolic). */
@@ -44,6 +44,12 @@ export class LowerContext {
   readonly memoryData: NcnnLayer[] = [];
   private readonly sym = new Map<string, SymTensor>();
   private readonly ranks = new Map<string, number>();
+  /**
+   * The unit axis ncnn drops, for activations where it is not axis 0 (a Transpose that moved batch 1
+   * behind another axis, as in attention's [1,N,3,H,D] -> [3,1,H,N,D]). Only ops marked
+   * `unitAxisAnywhere` in the table read such tensors.
+   */
+  private readonly unitAxes = new Map<string, number>();
   private readonly alias = new Map<string, string>();
   private readonly constBlob = new Map<string, string>();
   private readonly layerNames = new Set<string>();
@@ -187,6 +193,13 @@ export class LowerContext {
   setSym(name: string, v: SymTensor): void {
     this.sym.set(name, v);
   }
+  /** ONNX position of the unit axis ncnn drops for activation `name` (0 = the batch axis). */
+  unitAxisOf(name: string): number {
+    return this.unitAxes.get(this.resolve(name)) ?? 0;
+  }
+  setUnitAxis(name: string, axis: number): void {
+    if (axis) this.unitAxes.set(name, axis);
+  }
   setRank(name: string, r: number): void {
     this.ranks.set(name, r);
   }
@@ -239,10 +252,12 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
   const realInputs = runtimeInputs(g);
   for (const i of realInputs) {
     const rank = opts.inputRanks?.[i.name] ?? i.shape?.length;
-    if (rank === undefined) throw new FdkError(`input '${i.name}' has no declared rank; pass --input ${i.name}:1x3xHxW`);
-    if (rank < 2 || rank > 5) throw new FdkError(`input '${i.name}' has rank ${rank}; ncnn takes inputs of rank 2..5 with a leading batch axis`);
+    if (rank === undefined) throw new FdkError(`input '${i.name}' has no declared rank; pass --input ${i.name}:1x3xHxW`, { file: model.path });
+    if (rank < 2 || rank > 5) throw new FdkError(`input '${i.name}' has rank ${rank}; ncnn takes inputs of rank 2..5 with a leading batch axis`, { file: model.path });
+    const full = opts.inputShapesFull?.[i.name] ?? i.shape;
+    if (full?.some((d) => d === 0)) throw new FdkError(`input '${i.name}' has a zero-size dim [${full}]; ncnn has no empty Mats`, { file: model.path });
     const b = i.shape?.[0];
-    if (typeof b === 'number' && b > 1) throw new FdkError(`input '${i.name}' has batch ${b}; ncnn runs batch 1`);
+    if (typeof b === 'number' && b > 1) throw new FdkError(`input '${i.name}' has batch ${b}; ncnn runs batch 1`, { file: model.path });
     ctx.addInput(i.name, rank, opts.inputShapesFull?.[i.name] ?? i.shape);
   }
   const glue = {
@@ -262,13 +277,18 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
         continue;
       }
       const entry = node.domain && node.domain !== 'ai.onnx' ? undefined : OP_TABLE[node.opType];
-      if (!entry) {
+      const lower = entry && lowerFor(entry, ctx.opset);
+      if (entry && !lower) throw new LowerError(`${node.opType} of opset ${ctx.opset} is older than every version fdk converts`);
+      if (!entry || !lower) {
         const fromSizes = node.inputs.some(Boolean) && node.inputs.every((i) => !i || (!ctx.isActivation(i) && ctx.symOf(i)));
         if (fromSizes)
           throw new LowerError(`computes values from tensor sizes known only at run time (e.g. priors generated from the input size), which ncnn cannot; fix the input size with --input NAME:1x3xHxW`, 'runtime-weight');
         throw new LowerError(`unsupported op ${node.opType}${node.domain ? ` (domain ${node.domain})` : ''}`);
       }
-      const r: LowerResult = entry.lower(ctx);
+      const moved = node.inputs.find((i) => i && ctx.isActivation(i) && ctx.unitAxisOf(i) !== 0);
+      if (moved && !entry.unitAxisAnywhere)
+        throw new LowerError(`input '${moved}' has its unit (batch) axis at position ${ctx.unitAxisOf(moved)} after a Transpose; ${node.opType} needs it in front (ncnn has no batch axis)`, 'batch');
+      const r: LowerResult = lower(ctx);
       if ('alias' in r) {
         ctx.setAlias(node.outputs[0], ctx.resolve(node.inputs[r.alias]));
         stats.aliased.push(node.name || node.outputs[0]);
@@ -290,6 +310,7 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
         });
       });
       node.outputs.forEach((o, k) => o && ctx.setRank(o, r.ranks[k] ?? r.ranks[0]));
+      node.outputs.forEach((o, k) => o && r.unitAxes && ctx.setUnitAxis(o, r.unitAxes[k] ?? 0));
     } catch (e) {
       if (e instanceof LowerError || e instanceof BatchAxisError) throw new FdkError(`${label}: ${e.message}`, { file: model.path });
       if (e instanceof FdkError) throw e;

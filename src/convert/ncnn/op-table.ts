@@ -1,28 +1,45 @@
 /**
  * The ONNX -> ncnn op mapping, as a table: for each ONNX op, the ncnn layer type(s) it becomes and
  * a small function building params and weights. Every op listed here has ONNX backend node tests
- * run against real ncnn by `npm run conformance:ncnn`. An op that is not listed stops the
- * conversion with an error naming op and node; nothing is ever written verbatim.
+ * run against real ncnn by `npm run conformance:ncnn` (docs/conformance.md). An op that is not
+ * listed stops the conversion with an error naming op and node; nothing is ever written verbatim.
+ * Lowerings longer than a few lines live in ops/*.ts (resize, pooling, conv, slice); ops whose
+ * opset versions differ have one entry per version (`versions`).
  */
-import { attrFloat, attrInt, attrInts, attrString, attrFloats } from '../../onnx/model.js';
-import { float, floats, int, ints, type ParamValue } from './format/param.js';
+import { attrFloat, attrInt, attrInts, attrString } from '../../onnx/model.js';
+import { float, int, ints, type ParamValue } from './format/param.js';
 import { BatchAxisError, ncnnAxis, permuteOrderType, reshapeParams } from './passes/batch-axis.js';
 import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
+import { P, memoryData, one, type Lower, type LowerResult } from './lowering-helpers.js';
+import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
+import { lowerPooling } from './ops/pooling.js';
+import { lowerConv } from './ops/conv.js';
+import { SLICE_VERSIONS } from './ops/slice.js';
 
-export type LowerResult = { alias: number } | { layers: EmittedLayer[]; ranks: number[] };
+export type { LowerResult } from './lowering-helpers.js';
 
+/**
+ * One op of the table. `lower` serves every opset; an op whose opset versions differ lists
+ * `versions` instead, keyed by the opset the lowering applies from (like onnx2torch's
+ * `@add_converter(operation_type, version)`): the newest entry not newer than the model's opset
+ * is used, and a model older than every entry is refused.
+ */
 export interface OpEntry {
   /** ncnn layer type(s) this op becomes (documentation and the README table). */
   ncnn: string;
-  lower: (c: LowerContext) => LowerResult;
+  lower?: Lower;
+  versions?: Record<number, Lower>;
+  /** Reads inputs whose dropped unit axis is not axis 0 (see LowerContext.unitAxisOf). */
+  unitAxisAnywhere?: boolean;
 }
 
-const P = (...kv: [number, ParamValue][]) => new Map<number, ParamValue>(kv);
-const one = (type: string, c: LowerContext, params: Map<number, ParamValue>, rank: number, extra: Partial<EmittedLayer> = {}): LowerResult => ({
-  layers: [{ type, params, inputs: [c.blob(0)], ...extra }],
-  ranks: [rank],
-});
+/** The lowering of `entry` for a model of opset `opset`, if any. */
+export function lowerFor(entry: OpEntry, opset: number): Lower | undefined {
+  if (!entry.versions) return entry.lower;
+  const since = Object.keys(entry.versions).map(Number).filter((v) => v <= opset);
+  return since.length ? entry.versions[Math.max(...since)] : undefined;
+}
 const axisOf = (c: LowerContext, a: number, rank: number) => {
   try {
     return ncnnAxis(a, rank);
@@ -34,92 +51,6 @@ const axisOf = (c: LowerContext, a: number, rank: number) => {
 
 // ---------------------------------------------------------------------------------------------
 // convolution family
-
-function convLike(c: LowerContext, transpose: boolean): LowerResult {
-  const n = c.node;
-  const W = c.weight(1, 'weight');
-  const wdims = c.constDims(1);
-  if (wdims.length !== 4) c.fail(`only 2-D ${n.opType} is supported (weight rank ${wdims.length})`);
-  const group = attrInt(n, 'group', 1);
-  const hasBias = c.hasInput(2);
-  const outCh = transpose ? wdims[1] * group : wdims[0];
-  const k = attrInts(n, 'kernel_shape') ?? wdims.slice(2);
-  const d = attrInts(n, 'dilations') ?? [1, 1];
-  const s = attrInts(n, 'strides') ?? [1, 1];
-  const pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const autoPad = attrString(n, 'auto_pad', 'NOTSET');
-  const params: [number, ParamValue][] = [[0, int(outCh)], [1, int(k[1])], [11, int(k[0])], [2, int(d[1])], [12, int(d[0])], [3, int(s[1])], [13, int(s[0])]];
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    if (transpose) c.fail(`auto_pad ${autoPad} is not supported for ConvTranspose`);
-    params.push([4, int(autoPad === 'SAME_UPPER' ? -233 : -234)]);
-  } else if (autoPad === 'VALID') {
-    params.push([4, int(0)], [14, int(0)], [15, int(0)], [16, int(0)]);
-  } else params.push([4, int(pads[1])], [14, int(pads[0])], [15, int(pads[3])], [16, int(pads[2])]);
-  params.push([5, int(hasBias ? 1 : 0)], [6, int(W.length)]);
-  let type: string;
-  let data = W;
-  if (!transpose) {
-    type = group > 1 ? 'ConvolutionDepthWise' : 'Convolution';
-    if (group > 1) params.push([7, int(group)]);
-  } else {
-    type = group > 1 ? 'DeconvolutionDepthWise' : 'Deconvolution';
-    if (group > 1) params.push([7, int(group)]);
-    const op = attrInts(n, 'output_padding');
-    if (op && (op[0] || op[1])) params.push([18, int(op[1])], [19, int(op[0])]);
-    if (attrInts(n, 'output_shape')) c.fail('ConvTranspose output_shape is not supported');
-    // ONNX ConvTranspose weights are [in, out/g, kh, kw]; ncnn wants [g][out/g][in/g][kh][kw]
-    const [cin, coutG, kh, kw] = wdims;
-    const cinG = cin / group;
-    data = new Float32Array(W.length);
-    let o = 0;
-    for (let g = 0; g < group; g++)
-      for (let oc = 0; oc < coutG; oc++)
-        for (let ic = 0; ic < cinG; ic++)
-          for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) data[o++] = W[((((g * cinG + ic) * coutG + oc) * kh + y) * kw) + x];
-  }
-  const weights = [{ data, tagged: true }];
-  if (hasBias) weights.push({ data: c.weight(2, 'bias'), tagged: false });
-  return one(type, c, new Map(params), 4, { weights });
-}
-
-function pooling(c: LowerContext, type: 0 | 1): LowerResult {
-  const n = c.node;
-  const k = attrInts(n, 'kernel_shape') ?? [];
-  if (k.length !== 2) c.fail(`only 2-D pooling is supported (kernel_shape [${k}])`);
-  const s = attrInts(n, 'strides') ?? [1, 1];
-  const pads = [...(attrInts(n, 'pads') ?? [0, 0, 0, 0])];
-  const dil = attrInts(n, 'dilations');
-  if (dil && dil.some((x) => x !== 1)) c.fail('dilated pooling is not supported by ncnn');
-  if (n.outputs.length > 1 && n.outputs[1]) c.fail('MaxPool indices output is not supported');
-  const autoPad = attrString(n, 'auto_pad', 'NOTSET');
-  let padMode = attrInt(n, 'ceil_mode', 0) ? 0 : 1;
-  const dims = c.dimsOf(c.inputName(0));
-  const hw = dims?.slice(2).every((d) => typeof d === 'number' && d > 0) ? (dims.slice(2) as number[]) : undefined;
-  if (hw && (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER' || padMode === 0)) {
-    // static size: explicit pads reproduce ONNX exactly (ncnn's SAME / full-padding modes count
-    // padded cells differently, and ONNX drops a last window that starts in the padding)
-    for (let a = 0; a < 2; a++) {
-      const [inp, kk, ss] = [hw[a], k[a], s[a]];
-      let out: number;
-      if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-        out = Math.ceil(inp / ss);
-        const total = Math.max(0, (out - 1) * ss + kk - inp);
-        const small = Math.floor(total / 2);
-        pads[a] = autoPad === 'SAME_UPPER' ? small : total - small;
-        pads[a + 2] = total - pads[a];
-      } else {
-        out = Math.ceil((inp + pads[a] + pads[a + 2] - kk) / ss) + 1;
-        if ((out - 1) * ss >= inp + pads[a]) out--;
-        pads[a + 2] = Math.max(pads[a + 2], (out - 1) * ss + kk - inp - pads[a]);
-      }
-    }
-    padMode = 1;
-  } else if (autoPad === 'SAME_UPPER') padMode = 2;
-  else if (autoPad === 'SAME_LOWER') padMode = 3;
-  const p = P([0, int(type)], [1, int(k[1])], [11, int(k[0])], [2, int(s[1])], [12, int(s[0])], [3, int(pads[1])], [13, int(pads[0])], [14, int(pads[3])], [15, int(pads[2])], [5, int(padMode)]);
-  if (type === 1) p.set(6, int(attrInt(n, 'count_include_pad', 0)));
-  return one('Pooling', c, p, c.rank(0));
-}
 
 function globalPool(c: LowerContext, type: 0 | 1): LowerResult {
   if (c.rank(0) !== 4) c.fail('only 2-D global pooling is supported');
@@ -137,14 +68,14 @@ function binary(c: LowerContext): LowerResult {
   if (c.inputCount === 1) return { alias: 0 };
   if (c.inputCount > 2) {
     // Max/Min/Sum of n activations: a chain of BinaryOps
-    if (c.node.inputs.some((n) => !c.isActivation(n))) c.fail(`${c.node.opType} of ${c.inputCount} inputs with constants`);
-    const r = Math.max(...c.node.inputs.map((_, i) => c.rank(i)));
+    // (constant operands become MemoryData blobs shaped for the widest operand)
+    const r = Math.max(...c.node.inputs.map((n) => c.rankOf(n) ?? 0));
     const layers: EmittedLayer[] = [];
-    let acc = c.blob(0);
+    let acc = c.blob(0, r);
     for (let i = 1; i < c.inputCount; i++) {
       const last = i === c.inputCount - 1;
       const out = last ? undefined : [`${c.node.outputs[0]}_acc${i}`];
-      layers.push({ type: 'BinaryOp', params: P([0, int(op)]), inputs: [acc, c.blob(i)], outputs: out, suffix: last ? undefined : `acc${i}` });
+      layers.push({ type: 'BinaryOp', params: P([0, int(op)]), inputs: [acc, c.blob(i, r)], outputs: out, suffix: last ? undefined : `acc${i}` });
       if (out) acc = out[0];
     }
     return { layers, ranks: [r] };
@@ -163,17 +94,13 @@ function binary(c: LowerContext): LowerResult {
 const UNARY: Record<string, number> = { Abs: 0, Neg: 1, Floor: 2, Ceil: 3, Sqrt: 5, Exp: 7, Log: 8, Sin: 9, Cos: 10, Tan: 11, Asin: 12, Acos: 13, Atan: 14, Reciprocal: 15, Round: 18 };
 const unary = (c: LowerContext) => one('UnaryOp', c, P([0, int(UNARY[c.node.opType])]), c.rank(0));
 
-function clip(c: LowerContext): LowerResult {
-  let min = -3.4028234663852886e38, max = 3.4028234663852886e38;
-  if (c.opset < 11) {
-    min = attrFloat(c.node, 'min', min);
-    max = attrFloat(c.node, 'max', max);
-  } else {
-    if (c.hasInput(1)) min = c.constNumbers(1, 'min')[0];
-    if (c.hasInput(2)) max = c.constNumbers(2, 'max')[0];
-  }
-  return one('Clip', c, P([0, float(min)], [1, float(max)]), c.rank(0));
-}
+const FLT_MAX = 3.4028234663852886e38;
+const clipBetween = (c: LowerContext, min: number, max: number) => one('Clip', c, P([0, float(min)], [1, float(max)]), c.rank(0));
+/** Clip-1/6 take min/max attributes; Clip-11 takes them as (optional) inputs. */
+const CLIP_VERSIONS: Record<number, Lower> = {
+  1: (c) => clipBetween(c, attrFloat(c.node, 'min', -FLT_MAX), attrFloat(c.node, 'max', FLT_MAX)),
+  11: (c) => clipBetween(c, c.hasInput(1) ? c.constNumbers(1, 'min')[0] : -FLT_MAX, c.hasInput(2) ? c.constNumbers(2, 'max')[0] : FLT_MAX),
+};
 
 // ---------------------------------------------------------------------------------------------
 // shape ops
@@ -181,13 +108,17 @@ function clip(c: LowerContext): LowerResult {
 /** Resolves an ONNX Reshape target (with 0/-1 and symbolic dims) to numbers ncnn understands. */
 function reshapeTarget(c: LowerContext, els: SymEl[], input: string, inRank: number): number[] {
   const allowzero = attrInt(c.node, 'allowzero', 0);
+  const dims = c.dimsOf(input);
   const out: number[] = [];
   let unknown = 0;
   els.forEach((e, i) => {
     if (isNum(e)) {
-      if (e === 0 && allowzero) c.fail('Reshape allowzero=1 with a 0 dim');
+      if (e === 0 && allowzero) c.fail('Reshape allowzero=1 with a 0 dim makes an empty tensor; ncnn has no empty Mats');
       if (e === -1) unknown++;
-      out.push(e);
+      // ncnn copies a 0 dim by name (w, h, c): exact only when the rank is kept, so a known size is written instead
+      const known = dims?.[i];
+      if (e === 0 && els.length !== inRank && typeof known === 'number' && known > 0) out.push(known);
+      else out.push(e);
     } else if (e.ref === input && e.axis === i && e.scale === 1 && els.length === inRank) out.push(0); // copy
     else {
       unknown++;
@@ -198,11 +129,8 @@ function reshapeTarget(c: LowerContext, els: SymEl[], input: string, inRank: num
   return out;
 }
 
-function reshape(c: LowerContext): LowerResult {
+function reshapeTo(c: LowerContext, els: SymEl[]): LowerResult {
   const inRank = c.rank(0);
-  let els: SymEl[];
-  if (c.opset < 5) els = attrInts(c.node, 'shape') ?? [];
-  else els = c.symbolic(1, 'Reshape shape');
   const target = reshapeTarget(c, els, c.inputName(0), inRank);
   if (target[0] !== 1 && target[0] !== 0) {
     // a leading -1 is the batch only when the rest fixes the element count
@@ -230,14 +158,58 @@ function flatten(c: LowerContext): LowerResult {
 function transpose(c: LowerContext): LowerResult {
   const r = c.rank(0);
   const perm = attrInts(c.node, 'perm') ?? [...Array(r).keys()].reverse();
+  const dims = c.dimsOf(c.inputName(0));
+  const staticDims = dims?.every((d) => typeof d === 'number' && d > 0) ? (dims as number[]) : undefined;
+  if (c.unitAxisOf(c.inputName(0)) !== 0) {
+    if (!staticDims) c.fail('Transpose of a tensor whose batch axis was moved needs static sizes');
+    return transposeUnitAxes(c, perm, staticDims);
+  }
   let order: number;
   try {
     order = permuteOrderType(perm);
   } catch (e) {
+    if (perm[0] !== 0 && staticDims) return transposeUnitAxes(c, perm, staticDims);
     c.fail((e as Error).message, 'batch');
   }
   if (order! === -1 || (order! === 0)) return { alias: 0 };
   return one('Permute', c, P([0, int(order!)]), r);
+}
+
+/**
+ * A perm that moves the batch axis, on static sizes: unit axes carry no data, so the transpose is
+ * a permutation of the other axes: Reshape to the non-unit axes -> Permute -> Reshape to the
+ * output without one unit axis. That dropped axis is the output's axis 0 when it is 1; otherwise
+ * (attention's [1,N,3,H,D] perm [2,0,3,1,4] -> [3,1,H,N,D]) the first unit axis, recorded so that
+ * only ops that know about it (Split, Squeeze, Transpose) read the result.
+ */
+function transposeUnitAxes(c: LowerContext, perm: number[], dims: number[]): LowerResult {
+  const out = perm.map((p) => dims[p]);
+  const unit = out.indexOf(1);
+  if (unit < 0) c.fail(`perm [${perm}] of [${dims}] leaves no unit axis for ncnn to drop (batch 1)`, 'batch');
+  const kept = dims.map((d, i) => (d !== 1 ? i : -1)).filter((i) => i >= 0);
+  const order = perm.filter((p) => dims[p] !== 1).map((p) => kept.indexOf(p));
+  if (kept.length > 4) c.fail(`perm [${perm}] of [${dims}] permutes ${kept.length} axes; ncnn Permute handles 4`);
+  const base = c.node.outputs[0];
+  const reshapeTo = (target: number[], input: string, output?: string): EmittedLayer => ({
+    type: 'Reshape',
+    params: new Map([...reshapeParams([1, ...target], target.length + 1).entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => [k, int(v)] as [number, ParamValue])),
+    inputs: [input],
+    outputs: output ? [output] : undefined,
+    suffix: output ? output.slice(base.length + 1) : undefined,
+  });
+  const squeezed = kept.map((i) => dims[i]);
+  const outNcnn = out.filter((_, i) => i !== unit);
+  if (order.every((o, i) => o === i)) return { layers: [reshapeTo(outNcnn, c.blob(0))], ranks: [perm.length], unitAxes: [unit] };
+  const layers: EmittedLayer[] = [reshapeTo(squeezed.length ? squeezed : [1], c.blob(0), `${base}_squeezed`)];
+  let pt: number;
+  try {
+    pt = permuteOrderType([0, ...order.map((o) => o + 1)]);
+  } catch (e) {
+    c.fail((e as Error).message, 'batch');
+  }
+  layers.push({ type: 'Permute', params: P([0, int(pt!)]), inputs: [`${base}_squeezed`], outputs: [`${base}_permuted`], suffix: 'permuted' });
+  layers.push(reshapeTo(outNcnn, `${base}_permuted`));
+  return { layers, ranks: [perm.length], unitAxes: [unit] };
 }
 
 function concat(c: LowerContext): LowerResult {
@@ -246,22 +218,26 @@ function concat(c: LowerContext): LowerResult {
   return { layers: [{ type: 'Concat', params: P([0, int(axis)]), inputs: c.node.inputs.map((_, i) => c.blob(i, r)) }], ranks: [r] };
 }
 
-function softmax(c: LowerContext): LowerResult {
+function softmaxAlong(c: LowerContext, axis: number, flattensFromAxis: boolean): LowerResult {
   const r = c.rank(0);
-  let a = attrInt(c.node, 'axis', c.opset >= 13 ? -1 : 1);
-  if (a < 0) a += r;
-  if (c.opset < 13 && a !== r - 1) {
-    // opset < 13 flattens all dims from `axis`; equal to a one-axis softmax only on the last axis
+  const a = axis < 0 ? axis + r : axis;
+  if (flattensFromAxis && a !== r - 1) {
+    // Softmax-1/11 flattens all dims from `axis`; equal to a one-axis softmax only on the last axis
     const dims = c.dimsOf(c.inputName(0));
     const rest = dims?.slice(a + 1);
     if (!rest || !rest.every((d) => d === 1)) c.fail(`Softmax (opset ${c.opset}) over axes ${a}..${r - 1} is not a single-axis softmax`);
   }
-  return one(c.node.opType === 'LogSoftmax' ? 'Softmax' : 'Softmax', c, P([0, int(axisOf(c, a, r))], [1, int(1)]), r);
+  return one('Softmax', c, P([0, int(axisOf(c, a, r))], [1, int(1)]), r);
 }
+/** Softmax-1/11: axis default 1, all dims from axis flattened; Softmax-13: one axis, default -1. */
+const SOFTMAX_VERSIONS: Record<number, Lower> = {
+  1: (c) => softmaxAlong(c, attrInt(c.node, 'axis', 1), true),
+  13: (c) => softmaxAlong(c, attrInt(c.node, 'axis', -1), false),
+};
 
-function squeezeLike(c: LowerContext, squeeze: boolean): LowerResult {
+function squeezeLike(c: LowerContext, squeeze: boolean, axesIn: number[] | undefined): LowerResult {
   const r = c.rank(0);
-  let axes = c.opset >= 13 && c.hasInput(1) ? c.constNumbers(1, 'axes') : attrInts(c.node, 'axes');
+  let axes = axesIn;
   const outRank = squeeze ? r - (axes?.length ?? 0) : r + (axes?.length ?? 0);
   if (!axes) {
     if (!squeeze) c.fail('Unsqueeze without axes');
@@ -269,138 +245,99 @@ function squeezeLike(c: LowerContext, squeeze: boolean): LowerResult {
     if (!dims || dims.some((d) => typeof d !== 'number')) c.fail('Squeeze without axes needs static dims');
     axes = dims!.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
   }
-  const norm = axes.map((a) => (a < 0 ? a + (squeeze ? r : outRank) : a));
+  let norm = axes.map((a) => (a < 0 ? a + (squeeze ? r : outRank) : a));
+  if (squeeze && norm.includes(0)) {
+    // squeezing axis 0 of [1, 1, ...] equals squeezing another unit axis, which ncnn has
+    const dims = c.dimsOf(c.inputName(0));
+    const other = dims?.findIndex((d, i) => i > 0 && d === 1 && !norm.includes(i)) ?? -1;
+    if (other > 0) norm = norm.map((a) => (a === 0 ? other : a));
+  }
   if (norm.includes(0)) c.fail(`${c.node.opType} on the batch axis`, 'batch');
   return one(squeeze ? 'Squeeze' : 'ExpandDims', c, P([3, ints(norm.map((a) => a - 1))]), squeeze ? r - norm.length : outRank);
 }
 
-function slice(c: LowerContext): LowerResult {
+function splitInto(c: LowerContext, sizesIn: number[] | undefined): LowerResult {
   const r = c.rank(0);
-  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
-  if (c.opset >= 10) {
-    starts = c.constNumbers(1, 'starts');
-    ends = c.constNumbers(2, 'ends');
-    axes = c.hasInput(3) ? c.constNumbers(3, 'axes') : undefined;
-    steps = c.hasInput(4) ? c.constNumbers(4, 'steps') : undefined;
-  } else {
-    starts = attrInts(c.node, 'starts') ?? [];
-    ends = attrInts(c.node, 'ends') ?? [];
-    axes = attrInts(c.node, 'axes');
+  const unit = c.unitAxisOf(c.inputName(0));
+  let a = attrInt(c.node, 'axis', 0);
+  if (a < 0) a += r;
+  let axis: number;
+  if (unit === 0) axis = axisOf(c, a, r);
+  else {
+    // the input's dropped unit axis is `unit` (a moved batch axis): ONNX axis a is ncnn axis a or a-1
+    if (a === unit) c.fail(`Split along axis ${a}, the unit axis ncnn drops`, 'batch');
+    axis = a < unit ? a : a - 1;
   }
-  axes ??= starts.map((_, i) => i);
-  if (steps?.some((s) => s !== 1)) c.fail(`Slice steps [${steps}] (ncnn Crop takes step 1 only)`);
-  const clampI = (v: number) => Math.max(-2147483647, Math.min(2147483647, v));
-  const st: number[] = [], en: number[] = [], ax: number[] = [];
-  axes.forEach((a, i) => {
-    const aa = a < 0 ? a + r : a;
-    if (aa === 0) {
-      if (starts[i] !== 0 || ends[i] < 1) c.fail('Slice along the batch axis', 'batch');
-      return;
-    }
-    st.push(clampI(starts[i]));
-    en.push(clampI(ends[i]));
-    ax.push(aa - 1);
-  });
-  if (ax.length === 0) return { alias: 0 };
-  return one('Crop', c, P([9, ints(st)], [10, ints(en)], [11, ints(ax)]), r);
-}
-
-function split(c: LowerContext): LowerResult {
-  const r = c.rank(0);
-  const axis = axisOf(c, attrInt(c.node, 'axis', 0), r);
-  let sizes = c.opset >= 13 && c.hasInput(1) ? c.constNumbers(1, 'split') : attrInts(c.node, 'split');
+  let sizes = sizesIn;
   const n = c.node.outputs.length;
+  const d = c.dimsOf(c.inputName(0))?.[a];
   if (!sizes) {
     // opset 18 num_outputs: chunks of ceil(dim / n), the last one smaller; ncnn's -233 splits evenly
-    const d = c.dimsOf(c.inputName(0))?.[axis + 1];
     if (typeof d === 'number' && d > 0 && d % n !== 0) sizes = new Array(n).fill(Math.ceil(d / n));
   }
   const slices = sizes ? [...sizes.slice(0, -1), -233] : new Array(n).fill(-233);
   if (!sizes && attrInt(c.node, 'num_outputs', n) !== n) c.fail('Split num_outputs mismatch');
-  return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r) };
+  // unit pieces along axis 0 (attention's q, k, v) put a unit axis back in front
+  const unitPieces = a === 0 && (sizes ? sizes.every((x) => x === 1) : d === n);
+  const unitAxes = new Array(n).fill(unitPieces ? 0 : unit);
+  return { layers: [{ type: 'Slice', params: P([0, ints(slices)], [1, int(axis)]), inputs: [c.blob(0)], outputs: c.node.outputs }], ranks: new Array(n).fill(r), unitAxes };
 }
+/** Split-1/2/11: split attribute; Split-13: split input; Split-18: adds num_outputs. */
+const SPLIT_VERSIONS: Record<number, Lower> = {
+  1: (c) => splitInto(c, attrInts(c.node, 'split')),
+  13: (c) => splitInto(c, c.hasInput(1) ? c.constNumbers(1, 'split') : undefined),
+};
 
-function resize(c: LowerContext): LowerResult {
-  const n = c.node;
-  const r = c.rank(0);
-  if (r !== 4) c.fail(`only 4-D ${n.opType} is supported`);
-  const mode = attrString(n, 'mode', 'nearest');
-  const ctm = attrString(n, 'coordinate_transformation_mode', 'half_pixel');
-  const type = mode === 'nearest' ? 1 : mode === 'linear' || mode === 'bilinear' ? 2 : mode === 'cubic' ? 3 : 0;
-  if (!type) c.fail(`Resize mode '${mode}'`);
-  let align = 0;
-  if (n.opType === 'Resize' && c.opset >= 11) {
-    if (ctm === 'align_corners') align = 1;
-    else if (type !== 1 && ctm !== 'half_pixel' && ctm !== 'pytorch_half_pixel') c.fail(`coordinate_transformation_mode '${ctm}' has no ncnn Interp equivalent`);
-    if (type === 1 && ctm !== 'asymmetric') c.fail(`nearest Resize with coordinate_transformation_mode '${ctm}' (ncnn uses asymmetric)`);
-    if (type === 1 && attrString(n, 'nearest_mode', 'round_prefer_floor') !== 'floor') c.fail(`nearest_mode '${attrString(n, 'nearest_mode', 'round_prefer_floor')}' (ncnn floors)`);
-  } else if (type === 2) align = 0;
-  if (type === 3) c.fail('bicubic Resize is not matched by ncnn Interp');
-  // scales or sizes
-  let scales: SymEl[] | undefined, sizes: SymEl[] | undefined;
-  if (n.opType === 'Upsample') scales = c.opset >= 9 ? c.symbolic(1, 'scales') : attrFloats(n, 'scales');
-  else if (c.opset < 11) scales = c.symbolic(1, 'scales');
-  else {
-    if (c.hasInput(3)) sizes = c.symbolic(3, 'sizes');
-    else if (c.hasInput(2)) scales = c.symbolic(2, 'scales');
-    if (scales && scales.length === 0) scales = undefined;
-  }
-  const params = P([0, int(type)]);
-  if (scales) {
-    if (!scales.every(isNum)) c.fail('scales computed at run time');
-    if (scales[0] !== 1 || scales[1] !== 1) c.fail(`Resize scales [${scales}] change batch or channels`);
-    params.set(1, float(scales[2] as number));
-    params.set(2, float(scales[3] as number));
-  } else if (sizes) {
-    if (sizes.length !== 4) c.fail('Resize sizes must have 4 entries');
-    const [, ch, h, w] = sizes;
-    if (!isNum(ch) && !(ch.ref === c.inputName(0) && ch.axis === 1)) {
-      /* channels from another tensor: fine when equal; ncnn keeps channels anyway */
-    }
-    if (isNum(h) && isNum(w)) {
-      params.set(3, int(h));
-      params.set(4, int(w));
-    } else if (!isNum(h) && !isNum(w) && h.ref === w.ref && h.axis === 2 && w.axis === 3 && h.scale === 1 && w.scale === 1) {
-      // size of another tensor: ncnn Interp with a reference blob keeps it dynamic
-      params.set(5, int(1));
-      if (align) params.set(6, int(align));
-      return { layers: [{ type: 'Interp', params, inputs: [c.blob(0), c.resolve(h.ref)] }], ranks: [4] };
-    } else if (!isNum(h) && !isNum(w) && h.ref === c.inputName(0) && w.ref === h.ref && h.axis === 2 && w.axis === 3) {
-      params.set(1, float(h.scale));
-      params.set(2, float(w.scale));
-    } else c.fail('Resize sizes computed from tensor shapes in a form ncnn Interp cannot express');
-  } else c.fail('Resize without scales or sizes');
-  if (align) params.set(6, int(align));
-  return one('Interp', c, params, 4);
-}
-
-function pad(c: LowerContext): LowerResult {
+/** Pad on already-read operands; negative pads crop first (Crop), positive ones pad (Padding). */
+function padWith(c: LowerContext, pads: number[], value: number, axes?: number[]): LowerResult {
   const r = c.rank(0);
   const mode = attrString(c.node, 'mode', 'constant');
-  const pads = c.opset >= 11 ? c.constNumbers(1, 'pads') : attrInts(c.node, 'pads') ?? [];
-  const value = c.opset >= 11 ? (c.hasInput(2) ? c.constNumbers(2, 'constant_value')[0] : 0) : attrFloat(c.node, 'value', 0);
-  if (c.opset >= 18 && c.hasInput(3)) c.fail('Pad with axes input');
-  const type = { constant: 0, edge: 1, reflect: 2 }[mode];
-  if (type === undefined) c.fail(`Pad mode '${mode}'`);
-  if (pads[0] !== 0 || pads[r] !== 0) c.fail('Pad on the batch axis', 'batch');
-  const before = pads.slice(0, r), after = pads.slice(r);
-  if ([...before, ...after].some((p) => p < 0)) c.fail('negative pads (cropping) are not supported');
-  const p = P();
+  const type = ({ constant: 0, edge: 1, reflect: 2 } as Record<string, number>)[mode];
+  if (type === undefined) c.fail(`Pad mode '${mode}' has no ncnn Padding type (constant, edge, reflect)`);
+  let before = pads.slice(0, pads.length / 2), after = pads.slice(pads.length / 2);
+  if (axes) {
+    // opset 18: pads only for the listed axes
+    const b = new Array(r).fill(0), e = new Array(r).fill(0);
+    axes.forEach((a, i) => {
+      const aa = a < 0 ? a + r : a;
+      b[aa] = before[i];
+      e[aa] = after[i];
+    });
+    before = b;
+    after = e;
+  }
+  if (before.length !== r) c.fail(`Pad has ${pads.length} pads for a rank-${r} input`);
+  if (before[0] !== 0 || after[0] !== 0) c.fail('Pad on the batch axis', 'batch');
+  if (r > 4 && (before[1] || after[1])) c.fail('Pad of a 5-D tensor along axis 1 (ncnn pads at most 3 axes)');
+  const layers: EmittedLayer[] = [];
+  let x = c.blob(0);
+  const crop = [...before.keys()].filter((a) => a > 0 && (before[a] < 0 || after[a] < 0));
+  if (crop.length) {
+    // negative pads remove cells: Crop with ends counted from the end
+    const out = `${c.node.outputs[0]}_crop`;
+    layers.push({ type: 'Crop', params: P([9, ints(crop.map((a) => Math.max(0, -before[a])))], [10, ints(crop.map((a) => (after[a] < 0 ? after[a] : 2147483647)))], [11, ints(crop.map((a) => a - 1))]), inputs: [x], outputs: [out], suffix: 'crop' });
+    x = out;
+    before = before.map((v) => Math.max(0, v));
+    after = after.map((v) => Math.max(0, v));
+  }
+  if ([...before, ...after].every((v) => v === 0)) {
+    if (!layers.length) return { alias: 0 };
+    layers[layers.length - 1] = { ...layers[layers.length - 1], outputs: undefined, suffix: undefined };
+    return { layers, ranks: [r] };
+  }
   // ncnn Padding: 0=top 1=bottom 2=left 3=right 7=front 8=behind (outermost of 3-D is channels)
   const last = r - 1;
-  p.set(0, int(r >= 3 ? before[last - 1] : 0));
-  p.set(1, int(r >= 3 ? after[last - 1] : 0));
-  p.set(2, int(before[last]));
-  p.set(3, int(after[last]));
-  p.set(4, int(type!));
-  p.set(5, float(value));
-  if (r >= 4) {
-    p.set(7, int(before[last - 2]));
-    p.set(8, int(after[last - 2]));
-  }
-  if (r > 4 && (before[1] || after[1])) c.fail('Pad of a 5-D tensor along axis 1');
-  return one('Padding', c, p, r);
+  const p = P([0, int(r >= 3 ? before[last - 1] : 0)], [1, int(r >= 3 ? after[last - 1] : 0)], [2, int(before[last])], [3, int(after[last])], [4, int(type)], [5, float(value)]);
+  if (r >= 4) p.set(7, int(before[last - 2])).set(8, int(after[last - 2]));
+  layers.push({ type: 'Padding', params: p, inputs: [x] });
+  return { layers, ranks: [r] };
 }
+
+const PAD_VERSIONS: Record<number, Lower> = {
+  2: (c) => padWith(c, attrInts(c.node, 'pads') ?? [], attrFloat(c.node, 'value', 0)),
+  11: (c) => padWith(c, c.constNumbers(1, 'pads'), c.hasInput(2) ? c.constNumbers(2, 'constant_value')[0] : 0),
+  18: (c) => padWith(c, c.constNumbers(1, 'pads'), c.hasInput(2) ? c.constNumbers(2, 'constant_value')[0] : 0, c.hasInput(3) ? c.constNumbers(3, 'axes') : undefined),
+};
 
 function gemm(c: LowerContext): LowerResult {
   const n = c.node;
@@ -435,6 +372,18 @@ function matmul(c: LowerContext): LowerResult {
     for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = B[k * N + o];
     return one('InnerProduct', c, P([0, int(N)], [1, int(0)], [2, int(W.length)]), r, { weights: [{ data: W, tagged: true }] });
   }
+  if (k1 && k1.dims.length === 1 && r >= 3) {
+    // x · v with a constant vector: v as a [K, 1] matrix, then the unit axis dropped
+    const base = c.node.outputs[0];
+    return {
+      layers: [
+        memoryData(`${base}_v`, [k1.dims[0], 1], c.weight(1, 'B'), 'v'),
+        { type: 'MatMul', params: P(), inputs: [c.blob(0), `${base}_v`], outputs: [`${base}_mm`], suffix: 'mm' },
+        { type: 'Squeeze', params: P([3, ints([r - 2])]), inputs: [`${base}_mm`] },
+      ],
+      ranks: [r - 1],
+    };
+  }
   const r1 = k1 ? k1.dims.length : c.rank(1);
   const outRank = Math.max(r, r1);
   return { layers: [{ type: 'MatMul', params: P(), inputs: [c.blob(0, outRank), c.blob(1, outRank)] }], ranks: [outRank] };
@@ -468,10 +417,9 @@ function prelu(c: LowerContext): LowerResult {
 }
 
 const REDUCE: Record<string, number> = { ReduceSum: 0, ReduceSumSquare: 2, ReduceMean: 3, ReduceMax: 4, ReduceMin: 5, ReduceProd: 6, ReduceL1: 7, ReduceL2: 8, ReduceLogSum: 9, ReduceLogSumExp: 10 };
-function reduce(c: LowerContext): LowerResult {
+function reduceOver(c: LowerContext, axesIn: number[] | undefined): LowerResult {
   const r = c.rank(0);
-  const axesFromInput = (c.opset >= 18 || (c.node.opType === 'ReduceSum' && c.opset >= 13)) && c.hasInput(1);
-  let axes = axesFromInput ? c.constNumbers(1, 'axes') : attrInts(c.node, 'axes');
+  let axes = axesIn;
   const keep = attrInt(c.node, 'keepdims', 1);
   if (!axes || axes.length === 0) {
     if (attrInt(c.node, 'noop_with_empty_axes', 0)) return { alias: 0 };
@@ -480,6 +428,16 @@ function reduce(c: LowerContext): LowerResult {
   axes = axes.map((a) => axisOf(c, a, r));
   return one('Reduction', c, P([0, int(REDUCE[c.node.opType])], [1, int(0)], [3, ints(axes)], [4, int(keep)], [5, int(1)]), keep ? r : r - axes.length);
 }
+/** Reductions take axes as an attribute until their axes-input version (ReduceSum 13, the others 18). */
+const reduceVersions = (axesInputSince: number): Record<number, Lower> => ({
+  1: (c) => reduceOver(c, attrInts(c.node, 'axes')),
+  [axesInputSince]: (c) => reduceOver(c, c.hasInput(1) ? c.constNumbers(1, 'axes') : undefined),
+});
+/** Squeeze/Unsqueeze take axes as an attribute until opset 13, then as an input. */
+const squeezeVersions = (squeeze: boolean): Record<number, Lower> => ({
+  1: (c) => squeezeLike(c, squeeze, attrInts(c.node, 'axes')),
+  13: (c) => squeezeLike(c, squeeze, c.hasInput(1) ? c.constNumbers(1, 'axes') : undefined),
+});
 
 // ---------------------------------------------------------------------------------------------
 
@@ -489,14 +447,14 @@ const act = (type: string, params: (c: LowerContext) => Map<number, ParamValue> 
 });
 
 export const OP_TABLE: Record<string, OpEntry> = {
-  Conv: { ncnn: 'Convolution / ConvolutionDepthWise', lower: (c) => convLike(c, false) },
-  ConvTranspose: { ncnn: 'Deconvolution / DeconvolutionDepthWise', lower: (c) => convLike(c, true) },
+  Conv: { ncnn: 'Convolution(1D/3D) / ConvolutionDepthWise(1D/3D)', lower: (c) => lowerConv(c, false) },
+  ConvTranspose: { ncnn: 'Deconvolution(1D/3D) / DeconvolutionDepthWise(1D/3D)', lower: (c) => lowerConv(c, true) },
   Gemm: { ncnn: 'InnerProduct', lower: gemm },
   MatMul: { ncnn: 'InnerProduct / MatMul', lower: matmul },
   BatchNormalization: { ncnn: 'BatchNorm', lower: batchnorm },
   InstanceNormalization: { ncnn: 'InstanceNorm', lower: instancenorm },
-  MaxPool: { ncnn: 'Pooling', lower: (c) => pooling(c, 0) },
-  AveragePool: { ncnn: 'Pooling', lower: (c) => pooling(c, 1) },
+  MaxPool: { ncnn: 'Pooling1D / Pooling / Pooling3D', lower: (c) => lowerPooling(c, 0) },
+  AveragePool: { ncnn: 'Pooling1D / Pooling / Pooling3D', lower: (c) => lowerPooling(c, 1) },
   GlobalMaxPool: { ncnn: 'Pooling', lower: (c) => globalPool(c, 0) },
   GlobalAveragePool: { ncnn: 'Pooling', lower: (c) => globalPool(c, 1) },
   Relu: act('ReLU'),
@@ -510,7 +468,7 @@ export const OP_TABLE: Record<string, OpEntry> = {
   HardSwish: act('HardSwish', () => P([0, float(1 / 6)], [1, float(0.5)])),
   Softplus: act('Softplus'),
   Mish: act('Mish'),
-  Clip: { ncnn: 'Clip', lower: clip },
+  Clip: { ncnn: 'Clip', versions: CLIP_VERSIONS },
   Add: { ncnn: 'BinaryOp', lower: binary },
   Sub: { ncnn: 'BinaryOp', lower: binary },
   Mul: { ncnn: 'BinaryOp', lower: binary },
@@ -521,17 +479,23 @@ export const OP_TABLE: Record<string, OpEntry> = {
   Sum: { ncnn: 'BinaryOp', lower: binary },
   ...Object.fromEntries(Object.keys(UNARY).map((k) => [k, { ncnn: 'UnaryOp', lower: unary } satisfies OpEntry])),
   Concat: { ncnn: 'Concat', lower: concat },
-  Softmax: { ncnn: 'Softmax', lower: softmax },
-  Reshape: { ncnn: 'Reshape', lower: reshape },
+  Softmax: { ncnn: 'Softmax', versions: SOFTMAX_VERSIONS },
+  Reshape: {
+    ncnn: 'Reshape',
+    versions: {
+      1: (c) => reshapeTo(c, attrInts(c.node, 'shape') ?? c.fail('Reshape without shape')),
+      5: (c) => reshapeTo(c, c.symbolic(1, 'Reshape shape')),
+    },
+  },
   Flatten: { ncnn: 'Flatten', lower: flatten },
-  Transpose: { ncnn: 'Permute', lower: transpose },
-  Squeeze: { ncnn: 'Squeeze', lower: (c) => squeezeLike(c, true) },
-  Unsqueeze: { ncnn: 'ExpandDims', lower: (c) => squeezeLike(c, false) },
-  Slice: { ncnn: 'Crop', lower: slice },
-  Split: { ncnn: 'Slice', lower: split },
-  Resize: { ncnn: 'Interp', lower: resize },
-  Upsample: { ncnn: 'Interp', lower: resize },
-  Pad: { ncnn: 'Padding', lower: pad },
+  Transpose: { ncnn: 'Permute (+ Reshape)', lower: transpose, unitAxisAnywhere: true },
+  Squeeze: { ncnn: 'Squeeze', versions: squeezeVersions(true) },
+  Unsqueeze: { ncnn: 'ExpandDims', versions: squeezeVersions(false) },
+  Slice: { ncnn: 'Crop (+ Reshape for steps)', versions: SLICE_VERSIONS },
+  Split: { ncnn: 'Slice', versions: SPLIT_VERSIONS, unitAxisAnywhere: true },
+  Resize: { ncnn: 'Interp / MatMul', versions: RESIZE_VERSIONS },
+  Upsample: { ncnn: 'Interp / MatMul', versions: UPSAMPLE_VERSIONS },
+  Pad: { ncnn: 'Padding (+ Crop)', versions: PAD_VERSIONS },
   DepthToSpace: {
     ncnn: 'PixelShuffle',
     lower: (c) => one('PixelShuffle', c, P([0, int(attrInt(c.node, 'blocksize', 1))], [1, int(attrString(c.node, 'mode', 'DCR') === 'DCR' ? 1 : 0)]), c.rank(0)),
@@ -540,7 +504,7 @@ export const OP_TABLE: Record<string, OpEntry> = {
     ncnn: 'LRN',
     lower: (c) => one('LRN', c, P([0, int(0)], [1, int(attrInt(c.node, 'size', 1))], [2, float(attrFloat(c.node, 'alpha', 1e-4))], [3, float(attrFloat(c.node, 'beta', 0.75))], [4, float(attrFloat(c.node, 'bias', 1))]), c.rank(0)),
   },
-  ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, { ncnn: 'Reduction', lower: reduce } satisfies OpEntry])),
+  ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, { ncnn: 'Reduction', versions: reduceVersions(k === 'ReduceSum' ? 13 : 18) } satisfies OpEntry])),
   Dropout: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
   Identity: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
 };

@@ -10,10 +10,18 @@
  * like a reference blob), so a dynamic ONNX graph stays dynamic in ncnn.
  *
  * Nodes whose every output was evaluated are "glue": they produce no ncnn layer.
+ *
+ * A node whose inputs are all plain numbers is evaluated by the constant folder's own shape rules
+ * and evaluators (src/onnx/ops), so there is one implementation of each op's arithmetic; the
+ * switch below only handles what those cannot: elements that are still symbolic dims.
  */
 import type { Node } from '../../../onnx/model.js';
-import { attrInt, attrInts, attrTensor } from '../../../onnx/model.js';
+import { attrInt, attrInts } from '../../../onnx/model.js';
 import type { Tensor } from '../../../onnx/tensor.js';
+import { SHAPE_RULES } from '../../../onnx/ops/shape-rules.js';
+import { EVALUATORS, SHAPE_ONLY_INPUTS } from '../../../onnx/ops/evaluators.js';
+import { isFloatType, makeVal, size as valSize } from '../../../onnx/ops/value.js';
+import type { OpContext, TensorInfo } from '../../../onnx/ops/context.js';
 
 export type SymEl = number | { ref: string; axis: number; scale: number };
 /** A symbolically known tensor: dims are concrete, elements row-major. */
@@ -103,10 +111,41 @@ export function evalGlue(node: Node, c: GlueContext): SymTensor[] | undefined {
   if (node.domain && node.domain !== 'ai.onnx') return undefined;
   if (!GLUE_OPS.has(node.opType)) return undefined;
   try {
-    return evalNode(node, c);
+    return evalNumeric(node, c) ?? evalNode(node, c);
   } catch (e) {
     if (e instanceof NotGlue) return undefined;
     throw e;
+  }
+}
+
+/** Largest constant the glue pass materialises through the evaluators. */
+const EVAL_LIMIT = 1 << 20;
+
+/** All inputs plain numbers: the shape rule + evaluator of src/onnx/ops, or undefined. */
+function evalNumeric(node: Node, c: GlueContext): SymTensor[] | undefined {
+  const rule = SHAPE_RULES[node.opType], ev = EVALUATORS[node.opType];
+  if (!rule || !ev || SHAPE_ONLY_INPUTS.has(node.opType)) return undefined;
+  const ins = node.inputs.map((n) => (n ? c.get(n) : undefined));
+  if (node.inputs.some((n, i) => n && (!ins[i] || !allNumeric(ins[i]!)))) return undefined;
+  const info = (t: SymTensor): TensorInfo => ({ dtype: t.float ? 'float32' : 'int64', shape: t.dims });
+  const ctx: OpContext = {
+    node,
+    opset: c.opset,
+    input: (i) => (ins[i] ? info(ins[i]!) : undefined),
+    value: (i) => (ins[i] ? makeVal(ins[i]!.float ? 'float32' : 'int64', ins[i]!.dims, ins[i]!.els as number[]) : undefined),
+    fail: () => {
+      throw new NotGlue();
+    },
+    unknownDim: () => {
+      throw new NotGlue();
+    },
+  };
+  try {
+    const outs = rule(ctx);
+    if (!outs.every((o) => o.shape.every((d) => typeof d === 'number') && valSize(o.shape as number[]) <= EVAL_LIMIT)) return undefined;
+    return ev(ctx, outs).map((v) => ({ dims: [...v.dims], els: Array.from(v.data), float: isFloatType(v.dtype) }));
+  } catch {
+    return undefined; // not evaluable here: the symbolic rules below may still apply
   }
 }
 
@@ -123,20 +162,6 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
     return t.els as number[];
   };
   switch (node.opType) {
-    case 'Constant': {
-      const t = attrTensor(node, 'value');
-      if (t) {
-        const s = symFromTensor(t);
-        if (!s) throw new NotGlue();
-        return [s];
-      }
-      const a = node.attrs;
-      if (a.value_float?.type === 'float') return [{ dims: [], els: [a.value_float.value], float: true }];
-      if (a.value_floats?.type === 'floats') return [{ dims: [a.value_floats.value.length], els: [...a.value_floats.value], float: true }];
-      if (a.value_int?.type === 'int') return [{ dims: [], els: [a.value_int.value], float: false }];
-      if (a.value_ints?.type === 'ints') return [{ dims: [a.value_ints.value.length], els: [...a.value_ints.value], float: false }];
-      throw new NotGlue();
-    }
     case 'Shape': {
       const x = node.inputs[0];
       const known = c.get(x);
@@ -272,28 +297,6 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
         throw new NotGlue();
       });
       return [{ dims: x.dims, els, float: x.float }];
-    }
-    case 'ConstantOfShape': {
-      const shape = ints(inp(0));
-      const t = attrTensor(node, 'value');
-      const v = t ? symFromTensor(t) : undefined;
-      const n = size(shape);
-      if (n > 1 << 20) throw new NotGlue();
-      return [{ dims: shape, els: new Array(n).fill(v ? v.els[0] : 0), float: v ? v.float : true }];
-    }
-    case 'Range': {
-      const [s, l, d] = [0, 1, 2].map((i) => ints(inp(i))[0]);
-      const els: number[] = [];
-      for (let v = s; d > 0 ? v < l : v > l; v += d) els.push(v);
-      return [{ dims: [els.length], els, float: inp(0).float }];
-    }
-    case 'Equal': {
-      const a = inp(0), b = inp(1);
-      if (!allNumeric(a) || !allNumeric(b)) throw new NotGlue();
-      const dims = bcastShape(a.dims, b.dims);
-      const els: number[] = [];
-      for (let i = 0; i < size(dims); i++) els.push(a.els[bcastIndex(i, dims, a.dims)] === b.els[bcastIndex(i, dims, b.dims)] ? 1 : 0);
-      return [{ dims, els, float: false }];
     }
     case 'Where': {
       const cnd = inp(0), a = inp(1), b = inp(2);

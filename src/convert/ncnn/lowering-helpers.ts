@@ -1,0 +1,25 @@
+/** Small constructors shared by the op lowerings (op-table.ts and ops/*.ts). */
+import type { ParamValue } from './format/param.js';
+import { int } from './format/param.js';
+import { memoryDataParams } from './passes/batch-axis.js';
+import type { EmittedLayer, LowerContext } from './lower.js';
+
+/** Layers and output ranks; `unitAxes` when an output's dropped unit axis is not axis 0. */
+export type LowerResult = { alias: number } | { layers: EmittedLayer[]; ranks: number[]; unitAxes?: number[] };
+export type Lower = (c: LowerContext) => LowerResult;
+
+/** A param dict from [key, value] pairs. */
+export const P = (...kv: [number, ParamValue][]) => new Map<number, ParamValue>(kv);
+
+/** One layer reading input 0 of the node and writing its output. */
+export const one = (type: string, c: LowerContext, params: Map<number, ParamValue>, rank: number, extra: Partial<EmittedLayer> = {}): LowerResult => ({
+  layers: [{ type, params, inputs: [c.blob(0)], ...extra }],
+  ranks: [rank],
+});
+
+/** A MemoryData layer holding `data` with ncnn dims `dims` (outer-first, no batch). */
+export function memoryData(blob: string, dims: number[], data: Float32Array, suffix: string): EmittedLayer {
+  const params = new Map<number, ParamValue>();
+  for (const [k, v] of [...memoryDataParams(dims).entries()].sort((a, b) => a[0] - b[0])) params.set(k, int(v));
+  return { type: 'MemoryData', params, inputs: [], outputs: [blob], weights: [{ data, tagged: false }], suffix };
+}
