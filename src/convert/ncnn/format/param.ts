@@ -34,6 +34,8 @@ export interface WeightBlob {
    * BatchNorm, MemoryData) are raw fp32 without a tag.
    */
   tagged: boolean;
+  /** How a tagged buffer was stored when read: int8 buffers are written back as int8; fp16 / fp32 follow BinOptions. */
+  storage?: 'fp16' | 'int8';
 }
 
 export interface NcnnLayer {
@@ -182,8 +184,9 @@ export function parseParam(text: string, file = '.param'): { layers: ParsedLayer
   if (!counts || counts.length !== 2 || counts.some((c) => !Number.isInteger(c) || c < 0))
     throw new FdkError('line 2 must be "LAYER_COUNT BLOB_COUNT"', { file });
   const [layerCount, blobs] = counts;
+  // Layer names need not be unique: ncnn looks layers up by blob names only (pnnx and
+  // ncnnoptimize outputs can repeat a layer name such as splitncnn_0).
   const layers: ParsedLayer[] = [];
-  const names = new Set<string>();
   while (layers.length < layerCount) {
     const raw = next();
     if (raw === undefined) throw new FdkError(`truncated: header says ${layerCount} layers, file has ${layers.length}`, { file });
@@ -195,8 +198,6 @@ export function parseParam(text: string, file = '.param'): { layers: ParsedLayer
     const nout = Number(t[3]);
     if (!Number.isInteger(nin) || !Number.isInteger(nout) || nin < 0 || nout < 0 || t.length < 4 + nin + nout)
       throw new FdkError(`${where}: bad input/output counts in layer '${name}'`, { file });
-    if (names.has(name)) throw new FdkError(`${where}: duplicate layer name '${name}'`, { file });
-    names.add(name);
     const inputs = t.slice(4, 4 + nin);
     const outputs = t.slice(4 + nin, 4 + nin + nout);
     const params: ParamDict = new Map();
