@@ -37,7 +37,7 @@ const D: [number, string, ParamDefault][] = [[17, 'pad_behind', 'pad_front'], [2
 /** Convolution weights: none with dynamic_weight (they come as blobs), else weights (+ bias, + int8 scales). */
 function convWeights(int8ScaleCount?: (p: Params) => number) {
   return (p: Params): WeightSpec[] => {
-    if (p.num('dynamic_weight')) return [];
+    if (p.numIfAny('dynamic_weight', 0)) return [];
     const out = [tagged('weight_data', p.num('weight_data_size'))];
     if (p.num('bias_term')) out.push(raw('bias_data', p.num('num_output')));
     const int8 = int8ScaleCount ? p.num('int8_scale_term') : 0;

@@ -87,6 +87,10 @@ export class Params {
     if (typeof s.def === 'string') return this.num(s.def);
     return typeof s.def === 'number' ? s.def : 0;
   }
+  /** A scalar param that only some records of a family have (`def` for the others). */
+  numIfAny(name: string, def: number): number {
+    return this.byName.has(name) ? this.num(name) : def;
+  }
   /** An array param. */
   array(name: string): number[] {
     const s = this.spec(name);
