@@ -20,6 +20,7 @@ import { OP_TABLE } from '../src/convert/ncnn/op-table.js';
 import { ncnnRuntime, type NcnnModel } from '../src/runtime/ncnn.js';
 import type { TensorMap } from '../src/runtime/types.js';
 import { tmp } from './ncnn-helpers.js';
+import { runCli, expectOneLineError } from './helpers/index.js';
 
 type P = Record<number, ParamValue | number>;
 /** Integers are written as ints; use float()/floats() for float params (ncnn reads the token's type). */
@@ -239,3 +240,12 @@ describe('layer registry', () => {
 // keep helpers referenced when a case list is edited
 void ints;
 void floats;
+
+describe('files ncnn would refuse', () => {
+  it('an unknown layer type is one error line naming the file and the layer', () => {
+    const p = join(tmp('fdk-ncnn-layers-'), 'unknown.param');
+    writeFileSync(p, '7767517\n2 2\nInput in 0 1 in 0=4 1=4 2=3\nFancyLayer fancy 1 1 in out 0=1\n');
+    writeFileSync(p.replace('.param', '.bin'), '');
+    expectOneLineError(runCli(['analyze', p]), /unknown\.param.*'fancy'.*FancyLayer/);
+  });
+});

@@ -112,12 +112,13 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   const changes = (name: (typeof PASSES)[number]['name']) => reports[name]?.changes ?? [];
 
   let param: string;
+  let bin: Uint8Array[];
   try {
     param = writeParam(net);
+    bin = writeBin(layers, { fp16: opts.fp16 });
   } catch (e) {
     throw new FdkError((e as Error).message, { file: model.path });
   }
-  const bin = writeBin(layers, { fp16: opts.fp16 });
   const layerTypes: Record<string, number> = {};
   for (const l of layers) layerTypes[l.type] = (layerTypes[l.type] ?? 0) + 1;
   const summary: ConvertSummary = {

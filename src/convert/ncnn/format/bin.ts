@@ -55,10 +55,21 @@ export function encodeWeight(w: WeightBlob, opts: BinOptions = {}): Uint8Array {
   return out;
 }
 
-/** The .bin as a list of chunks (written without concatenating the whole file in memory). */
+/**
+ * The .bin as a list of chunks (written without concatenating the whole file in memory). Each
+ * layer's buffers must be the ones its record says ncnn reads (count and tag), since ncnn would
+ * read a wrong-sized buffer silently and shift every later weight; a layer type without a record
+ * is written as it is (test/ncnn-layers.test.ts keeps the op table's types recorded).
+ */
 export function writeBin(layers: NcnnLayer[], opts: BinOptions = {}): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  for (const l of layers) for (const w of l.weights) chunks.push(encodeWeight(w, opts));
+  for (const l of layers) {
+    const layout = weightLayout(l.type, l.params);
+    const have = l.weights.map((w) => [w.data.length, w.tagged]);
+    if (layout && JSON.stringify(layout) !== JSON.stringify(have))
+      throw new Error(`layer '${l.name}' (${l.type}) has weight buffers ${JSON.stringify(have)}, but ncnn reads ${JSON.stringify(layout)} for its params`);
+    for (const w of l.weights) chunks.push(encodeWeight(w, opts));
+  }
   return chunks;
 }
 
