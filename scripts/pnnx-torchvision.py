@@ -38,10 +38,13 @@ def main():
     exe = pnnx_exe()
     for name in names:
         model = torchvision.models.get_model(name, weights=None).eval()
-        # torchvision's fresh BatchNorms are identities (gamma 1, beta 0, mean 0, var 1): folded into
-        # the convolutions they give all-zero biases, which torch.onnx deduplicates into one shared
-        # tensor. Random statistics keep every bias its own, as in a trained model.
+        # torchvision's fresh BatchNorms are identities (gamma 1, beta 0, mean 0, var 1) and its
+        # biases zeros: equal tensors, which torch.onnx deduplicates into one shared initializer
+        # (reached through Identity nodes). Random values keep every tensor its own, as in a trained model.
         with torch.no_grad():
+            for n, prm in model.named_parameters():
+                if n.endswith("bias"):
+                    prm.uniform_(-0.1, 0.1)
             for m in model.modules():
                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                     m.weight.uniform_(0.5, 1.5)

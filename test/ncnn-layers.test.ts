@@ -249,3 +249,29 @@ describe('files ncnn would refuse', () => {
     expectOneLineError(runCli(['analyze', p]), /unknown\.param.*'fancy'.*FancyLayer/);
   });
 });
+
+describe('a squeeze-excite block as pnnx writes it', () => {
+  // global pooling gives a 1-D [c] blob, the 1x1 convolutions run on it as InnerProducts, and the
+  // per-channel BinaryOp scales the (c,h,w) blob: the pattern behind the 35.0 G vs 2.54 G report
+  const layers: NcnnLayer[] = [
+    inputLayer('x', [6, 4, 5]),
+    { type: 'Split', name: 'splitncnn_0', inputs: ['x'], outputs: ['x_0', 'x_1'], params: new Map(), weights: [] },
+    L('Pooling', 'pool', ['x_0'], ['pooled'], { 0: 1, 4: 1 }),
+    L('Convolution', 'fc1', ['pooled'], ['fc1'], { 0: 3, 1: 1, 5: 1, 6: 18, 9: 1 }),
+    L('Convolution', 'fc2', ['fc1'], ['fc2'], { 0: 6, 1: 1, 5: 1, 6: 18 }),
+    L('HardSigmoid', 'gate', ['fc2'], ['gate'], { 0: float(1 / 6), 1: float(0.5) }),
+    L('BinaryOp', 'scale', ['x_1', 'gate'], ['y'], { 0: 2 }),
+  ];
+  const param = writeNet(layers, 'se');
+
+  it('has the dims ncnn computes and counts the BinaryOp over c*h*w elements', async () => {
+    const m = await load(param);
+    const blobs = ['pooled', 'fc1', 'fc2', 'gate', 'y'];
+    const got = await m.extract(inputsFor(layers, { x: [6, 4, 5] }), blobs);
+    const dims = propagateDims(layers, { x: [6, 4, 5] }, param);
+    expect(Object.fromEntries(blobs.map((b) => [b, dims.get(b)]))).toEqual(Object.fromEntries(blobs.map((b) => [b, got.blobs[b].ncnnDims])));
+    const g = analyzeNcnn(param, { convention: 'onnx-tool' });
+    expect(g.layers.find((l) => l.name === 'scale')!.macs).toBe(6 * 4 * 5);
+    expect(g.layers.find((l) => l.name === 'fc1')!.outputs[0].shape).toEqual([1, 3]);
+  });
+});
