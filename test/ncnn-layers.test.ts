@@ -90,7 +90,7 @@ function inputsFor(layers: NcnnLayer[], dims: Record<string, number[]>, integers
 // One net holding every weight-bearing layer type, each reading its own input.
 
 const IN: Record<string, number[]> = {
-  img: [3, 8, 8], dw: [4, 8, 8], seq1d: [3, 10], vol3d: [2, 5, 6, 6], small: [3, 4, 4], dwsmall: [4, 4, 4], tokens: [5, 6], rows: [4, 6], ids: [5], gn: [4, 3, 3],
+  img: [3, 8, 8], dw: [4, 8, 8], seq1d: [3, 10], vol3d: [2, 5, 6, 6], small: [3, 4, 4], dwsmall: [4, 4, 4], tokens: [5, 6], rows: [4, 6], ids: [5], gn: [4, 3, 3], offs: [18, 6, 6],
 };
 /** [layer, run it? (false: load only — int8 outputs and quantizers' int32 inputs)] */
 const CASES: [NcnnLayer, boolean][] = [
@@ -123,6 +123,9 @@ const CASES: [NcnnLayer, boolean][] = [
   [L('MultiHeadAttention', 'mha', ['tokens'], ['mha'], { 0: 8, 1: 2, 2: 48, 3: 6, 4: 6 }), true],
   [L('Gemm', 'gemm', ['rows'], ['gemm'], { 3: 1, 5: 1, 6: 1, 8: 3, 9: 6, 10: 4 }), true],
   [L('Gemm', 'gemm_constA', ['rows'], ['gemm_constA'], { 2: 0, 4: 1, 7: 2, 9: 4, 3: 1 }), false],
+  [L('DeformableConv2D', 'deform', ['img', 'offs'], ['deform'], { 0: 4, 1: 3, 5: 1, 6: 108 }), true],
+  [L('GLU', 'glu', ['rows'], ['glu'], { 0: -1 }), true],
+  [L('Flip', 'flip', ['small'], ['flip'], { 0: ints([0, 2]) }), true],
   [L('Quantize', 'quantize', ['small'], ['quantize'], { 0: 1 }), false],
   [L('Dequantize', 'dequantize', ['small'], ['dequantize'], { 0: 1, 1: 3 }), false],
   [L('Requantize', 'requantize', ['small'], ['requantize'], { 0: 1, 1: 1, 2: 3 }), false],
@@ -237,8 +240,7 @@ describe('layer registry', () => {
   });
 });
 
-// keep helpers referenced when a case list is edited
-void ints;
+// kept for hand-written cases with float arrays
 void floats;
 
 describe('files ncnn would refuse', () => {

@@ -127,6 +127,8 @@ export const CONV_LAYERS: LayerRecord[] = [
   layer('DeconvolutionDepthWise1D', [...COMMON, [15, 'pad_right', 'pad_left'], ...GROUP, [18, 'output_pad_right', 0], [20, 'output_w', 0], [28, 'dynamic_weight', 0]], { weights: convWeights(), shape: deconv1dShape, cost: convCost }),
   layer('Deconvolution3D', [...COMMON, ...HW, ...D, [18, 'output_pad_right', 0], [19, 'output_pad_bottom', 'output_pad_right'], [20, 'output_pad_behind', 'output_pad_right'], [25, 'output_w', 0], [26, 'output_h', 'output_w'], [27, 'output_d', 'output_w']], { weights: convWeights(), shape: deconv3dShape, cost: convCost }),
   layer('DeconvolutionDepthWise3D', [...COMMON, ...HW, ...D, ...GROUP, [18, 'output_pad_right', 0], [19, 'output_pad_bottom', 'output_pad_right'], [20, 'output_pad_behind', 'output_pad_right'], [25, 'output_w', 0], [26, 'output_h', 'output_w'], [27, 'output_d', 'output_w']], { weights: convWeights(), shape: deconv3dShape, cost: convCost }),
+  // inputs: x, offset (2·kh·kw, outh, outw) and optionally mask (kh·kw, outh, outw)
+  layer('DeformableConv2D', [...COMMON, ...HW], { weights: convWeights(), shape: conv2dShape, cost: convCost }),
   layer('Pooling', [
     [0, 'pooling_type', 0], [1, 'kernel_w', 0], [11, 'kernel_h', 'kernel_w'], [2, 'stride_w', 1], [12, 'stride_h', 'stride_w'],
     [3, 'pad_left', 0], [14, 'pad_right', 'pad_left'], [13, 'pad_top', 'pad_left'], [15, 'pad_bottom', 'pad_top'],

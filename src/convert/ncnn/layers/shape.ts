@@ -208,5 +208,12 @@ export const SHAPE_LAYERS: LayerRecord[] = [
     shape: (p, ins) => [reductionDims(p, ins[0])],
     cost: ({ ins, thop }) => ({ macs: thop ? 0 : vol(ins[0]) * COST.ADD, params: 0 }),
   }),
+  layer('Flip', [[0, 'axes', []]]),
+  layer('GLU', [[0, 'axis', 0]], {
+    shape: (p, ins) => {
+      const axis = norm(p.num('axis'), ins[0].length);
+      return [ins[0].map((d, i) => (i === axis ? d / 2 : d))];
+    },
+  }),
   layer('ArgMax', [[0, 'out_max_val', 0], [1, 'topk', 1]], { shape: (p) => [[p.num('out_max_val') ? 2 : 1, p.num('topk')]] }),
 ];
