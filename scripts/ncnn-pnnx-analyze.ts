@@ -45,7 +45,7 @@ for (const m of models) {
   rows.push(`| ${m} | ${net.layers.length} | ${onnx.totals.params.toLocaleString('en')} | ${ncnn.totals.params.toLocaleString('en')} | ${(onnx.totals.macs / 1e6).toFixed(2)} M | ${(ncnn.totals.macs / 1e6).toFixed(2)} M | ${pct(ncnn.totals.macs, onnx.totals.macs)} | ${agree} / ${blobs.length} |`);
 }
 const table = [
-  `pnnx conversions of torchvision models (weights=None, random BatchNorm statistics), input ${SIZE.join('x')}, thop convention; written by \`tsx scripts/ncnn-pnnx-analyze.ts\`:`,
+  `pnnx conversions of torchvision models (weights=None, random biases and BatchNorm statistics), input ${SIZE.join('x')}, thop convention; written by \`tsx scripts/ncnn-pnnx-analyze.ts\`:`,
   '',
   '| model | ncnn layers | params (ONNX, BN folded) | params (pnnx .param) | MACs (ONNX) | MACs (.param) | MACs diff | blob dims = ncnn |',
   '|---|---|---|---|---|---|---|---|',

@@ -38,15 +38,17 @@ function reshapeDims(p: Params, x: Dims): Dims {
 
 function interpDims(p: Params, ins: Dims[]): Dims {
   const x = ins[0];
-  const scaled = (n: number, key: string, scale: string) => p.num(key) || Math.floor(n * p.num(scale));
   if (p.num('dynamic_target_size') && ins[1]) {
     const r = ins[1];
     return [x[0], r[r.length - 2], r[r.length - 1]];
   }
-  // ncnn: a 1-D blob is resized as (c=w, 1, 1); a 2-D blob along w only
-  if (x.length === 1) return [x[0], p.num('output_height'), p.num('output_width')];
-  if (x.length === 2) return [x[0], scaled(x[1], 'output_width', 'width_scale')];
-  return [x[0], scaled(x[1], 'output_height', 'height_scale'), scaled(x[2], 'output_width', 'width_scale')];
+  // a 2-D blob is resized along w only
+  if (x.length === 2) return [x[0], p.num('output_width') || Math.floor(x[1] * p.num('width_scale'))];
+  // a 1-D blob is resized as (c=w, h=1, w=1); the fixed size counts only when both sides are set
+  const [c, h, w] = x.length === 1 ? [x[0], 1, 1] : x;
+  const oh = p.num('output_height'), ow = p.num('output_width');
+  if (oh && ow) return [c, oh, ow];
+  return [c, Math.floor(h * p.num('height_scale')), Math.floor(w * p.num('width_scale'))];
 }
 
 function cropDims(p: Params, ins: Dims[]): Dims {
@@ -60,7 +62,7 @@ function cropDims(p: Params, ins: Dims[]): Dims {
       const n = x[axis];
       const s = st < 0 ? Math.max(0, n + st) : Math.min(st, n);
       const en = ends[i] ?? -233;
-      const e = en === -233 ? n : Math.min(n, en >= 0 ? en : n + en);
+      const e = en === -233 ? n : Math.min(n, en > 0 ? en : n + en);
       out[axis] = Math.max(0, e - s);
     });
     return out;
@@ -145,9 +147,16 @@ const MAT_PARAMS: [number, string, number][] = [[0, 'w', 0], [1, 'h', 0], [11, '
 export const SHAPE_LAYERS: LayerRecord[] = [
   // Input dims come from the caller (analysis input shapes) or from these params
   layer('Input', MAT_PARAMS, { shape: (p) => [declaredDims(p) ?? []] }),
+  // load_model reads w·h·d·c values chosen by the outermost non-zero of d, c, h, w (none: nothing
+  // read, a 1-element blob), as ModelBin type load_type (1 = raw fp32, 0 = tagged)
   layer('MemoryData', [...MAT_PARAMS, [21, 'load_type', 1]], {
-    weights: (p) => [raw('data', vol((declaredDims(p) ?? [0]).map((d) => Math.max(d, 1))))],
-    shape: (p) => [declaredDims(p) ?? [0]],
+    weights: (p) => {
+      const w = p.num('w'), h = p.num('h'), d = p.num('d'), c = p.num('c');
+      const count = d ? w * h * d * c : c ? w * h * c : h ? w * h : w;
+      if (!count) return [];
+      return [{ name: 'data', count, tagged: p.num('load_type') === 0 }];
+    },
+    shape: (p) => [declaredDims(p) ?? [1]],
     cost: ({ weights, thop }) => ({ macs: 0, params: thop ? 0 : weights }),
   }),
   layer('Reshape', [[0, 'w', -233], [1, 'h', -233], [11, 'd', -233], [2, 'c', -233], [3, 'permute', 0]], { shape: (p, ins) => [reshapeDims(p, ins[0])] }),
