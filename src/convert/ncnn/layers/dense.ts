@@ -140,11 +140,13 @@ export const DENSE_LAYERS: LayerRecord[] = [
       const kseq = (ins[1] ?? ins[0])[0];
       return [[seq, qdim], ...Array.from({ length: nout - 1 }, () => [p.num('embed_dim'), kseq])];
     },
-    cost: ({ p, ins, weights }) => {
+    // thop: the four projections (an ONNX export of the block counts them as MatMul/Gemm with
+    // constant weights; the activation x activation products count 0 there); onnx-tool adds those
+    cost: ({ p, ins, weights, thop }) => {
       const E = p.num('embed_dim'), qdim = p.num('weight_data_size') / Math.max(1, E);
       const seq = ins[0][0], kseq = (ins[1] ?? ins[0])[0];
       const proj = seq * E * qdim + kseq * E * (p.num('kdim') + p.num('vdim')) + seq * qdim * E;
-      return { macs: proj + 2 * seq * kseq * E, params: weights };
+      return { macs: proj + (thop ? 0 : 2 * seq * kseq * E), params: weights };
     },
   }),
   recurrent('LSTM'),
