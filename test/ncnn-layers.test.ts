@@ -281,3 +281,21 @@ describe('a squeeze-excite block as pnnx writes it', () => {
     expect(g.layers.find((l) => l.name === 'fc1')!.outputs[0].shape).toEqual([1, 3]);
   });
 });
+
+describe('.bin storage tags', () => {
+  it('a quantization-table buffer (any other non-zero tag) reads as ncnn reads it', async () => {
+    // Convolution 1x1, 3 inputs -> 1 output; its weights as a 256-entry table + one uint8 index each
+    const dir = tmp('fdk-ncnn-layers-');
+    const param = join(dir, 'table.param');
+    writeFileSync(param, '7767517\n2 2\nInput in 0 1 in 0=1 1=1 2=3\nConvolution conv 1 1 in out 0=1 1=1 6=3\n');
+    const table = Float32Array.from({ length: 256 }, (_, i) => i * 0.5 - 7);
+    const bin = Buffer.concat([Buffer.from([1, 0, 0, 0]), Buffer.from(table.buffer), Buffer.from([20, 3, 200, 0])]);
+    writeFileSync(join(dir, 'table.bin'), bin);
+    const w = readNcnnModel(param).layers[1].weights[0].data;
+    expect([...w]).toEqual([table[20], table[3], table[200]]);
+    const m = await load(param);
+    const x = Float32Array.from([1, 10, 100]);
+    const got = await m.run({ in: { data: x, dims: [1, 3, 1, 1] } });
+    expect(got.outputs.out.data[0]).toBeCloseTo(w[0] * 1 + w[1] * 10 + w[2] * 100, 3);
+  });
+});
