@@ -11,7 +11,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { float, floats, int, ints, writeParam, writeBin, readNcnnModel, type NcnnLayer, type ParamValue } from '../src/convert/ncnn/format/index.js';
+import { float, int, ints, writeParam, writeBin, readNcnnModel, type NcnnLayer, type ParamValue } from '../src/convert/ncnn/format/index.js';
 import { weightLayout } from '../src/convert/ncnn/format/bin.js';
 import { propagateDims } from '../src/convert/ncnn/shapes.js';
 import { analyzeNcnn } from '../src/convert/ncnn/analyze.js';
@@ -243,9 +243,6 @@ describe('layer registry', () => {
     for (const r of LAYERS.values()) expect(new Set(r.params.map((p) => p.id)).size, r.type).toBe(r.params.length);
   });
 });
-
-// kept for hand-written cases with float arrays
-void floats;
 
 describe('files ncnn would refuse', () => {
   it('an unknown layer type is one error line naming the file and the layer', () => {
