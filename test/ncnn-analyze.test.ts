@@ -7,6 +7,7 @@ import { analyzeNcnn } from '../src/convert/ncnn/analyze.js';
 import { analyzeFile } from '../src/analyze/index.js';
 import { convertOnnxFileToNcnn } from '../src/convert/ncnn/index.js';
 import { tmp } from './ncnn-helpers.js';
+import { exportedOnnxPath } from '../src/convert/onnx-export.js';
 
 const ONNX = (n: string) => shared('models/ultra-light-1mb/onnx', n);
 const NCNN = (n: string) => shared('models/ultra-light-1mb/ncnn', n);
@@ -48,5 +49,24 @@ describe('ncnn analysis', () => {
     const bad = join(tmp(), 'broken.param');
     writeFileSync(bad, '7767517\n2 2\nInput input 0 1 input\nConvolution c 1 1 input\n');
     expectOneLineError(runCli(['analyze', bad, '--input', 'input:1x3x240x320']), 'broken.param');
+  });
+
+  // The seed detectors: fdk's ONNX export, converted by fdk (BatchNorm folded into the convolutions),
+  // analyzed as .param, against the same ONNX analyzed with --fold-bn.
+  const seedShape = { '': [1, 3, 240, 320] };
+  it.each(['slim', 'rfb', 'mnet0.25'])('%s: fdk\'s ncnn conversion has the params and thop MACs of its ONNX after BN folding', async (id) => {
+    const onnx = exportedOnnxPath(id, { postprocess: false });
+    const a = await analyzeFile(onnx, { inputShapes: seedShape, foldBn: true });
+    const r = convertOnnxFileToNcnn(onnx, { prefix: join(tmp(), id), inputShapes: seedShape });
+    const b = await analyzeFile(r.paramPath, { inputShapes: seedShape });
+    expect(b.totals.params).toBe(a.totals.params);
+    expect(Math.abs(b.totals.macs - a.totals.macs) / a.totals.macs).toBeLessThan(0.01);
+  });
+
+  it('the official Face-Detector-1MB ncnn file (slim-face.param) has exactly the counts of the RFB export with BN folded', async () => {
+    // (despite its name: 357,188 params, the RFB variant's count, not slim's 341,216)
+    const a = await analyzeFile(exportedOnnxPath('rfb', { postprocess: false }), { inputShapes: seedShape, foldBn: true });
+    const b = await analyzeFile(shared('models/retinaface-1mb/ncnn/slim-face.param'), { inputShapes: seedShape });
+    expect({ params: b.totals.params, macs: b.totals.macs }).toEqual({ params: a.totals.params, macs: a.totals.macs });
   });
 });

@@ -62,3 +62,13 @@ describe('ncnn format', () => {
     expect(() => readNcnnModel(p)).toThrow(/bad\.bin: truncated/);
   });
 });
+
+describe('ncnn .param parsing like ncnn', () => {
+  it('keeps quoted string values with spaces, and rejects param ids ncnn has no room for', () => {
+    const text = '7767517\n2 2\nInput in 0 1 in 0=4\nReshape r 1 1 in out 6="1w, 2h" 0=-1\n';
+    const { layers } = parseParam(text);
+    expect(layers[1].params.get(6)).toEqual({ kind: 'string', value: '1w, 2h' });
+    expect(parseParam(writeParam({ layers: layers.map((l) => ({ ...l, weights: [] })) })).layers[1].params.get(6)).toEqual({ kind: 'string', value: '1w, 2h' });
+    expect(() => parseParam('7767517\n1 1\nInput in 0 1 in 32=4\n', 'x.param')).toThrow(/x\.param: line 3: param id 32/);
+  });
+});

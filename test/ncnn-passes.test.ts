@@ -6,12 +6,19 @@ import { fuseBatchNorm } from '../src/convert/ncnn/passes/fuse-batchnorm.js';
 import { fuseActivation } from '../src/convert/ncnn/passes/fuse-activation.js';
 import { insertSplits } from '../src/convert/ncnn/passes/insert-split.js';
 import { eliminateDead } from '../src/convert/ncnn/passes/eliminate-dead.js';
+import type { Pass } from '../src/convert/ncnn/passes/index.js';
 import { float, int, paramArray, type NcnnLayer, type ParamValue } from '../src/convert/ncnn/format/param.js';
 import { convertOnnxToNcnn } from '../src/convert/ncnn/convert.js';
 import { GraphBuilder, A } from '../src/onnx/builder.js';
 import type { Node } from '../src/onnx/model.js';
 import { Tensor } from '../src/onnx/tensor.js';
 
+/** Runs a pass on a layer list: the resulting layers and the pass's change lines. */
+const run = (pass: Pass, layers: NcnnLayer[], outputs: string[] = []) => {
+  const net = { layers };
+  const { changes } = pass(net, { outputs: new Set(outputs) });
+  return { layers: net.layers, changes };
+};
 const L = (type: string, name: string, inputs: string[], outputs: string[], params: [number, ParamValue][] = [], weights: Float32Array[] = []): NcnnLayer => ({
   type, name, inputs, outputs, params: new Map(params), weights: weights.map((data, i) => ({ data, tagged: i === 0 && type !== 'BatchNorm' })),
 });
@@ -107,7 +114,7 @@ describe('BatchNorm folding', () => {
       const yv = W[o * 3] * x[0] + W[o * 3 + 1] * x[1] + W[o * 3 + 2] * x[2] + bias[o];
       return ((yv - bn[1][o]) / Math.sqrt(bn[2][o])) * bn[0][o] + bn[3][o];
     });
-    const r = fuseBatchNorm([conv, bnl], new Set(['z']));
+    const r = run(fuseBatchNorm, [conv, bnl], ['z']);
     expect(r.layers.map((l) => l.type)).toEqual(['Convolution']);
     expect(r.layers[0].outputs).toEqual(['z']);
     const [W2, b2] = r.layers[0].weights.map((w) => w.data);
@@ -119,8 +126,8 @@ describe('BatchNorm folding', () => {
     const conv = L('Convolution', 'c', ['x'], ['y'], [[0, int(1)], [5, int(0)], [6, int(1)]], [Float32Array.from([2])]);
     const bnl = L('BatchNorm', 'bn', ['y'], ['z'], [[0, int(1)]], [1, 0, 1, 0].map((v) => Float32Array.from([v])));
     const other = L('ReLU', 'r', ['y'], ['w']);
-    expect(fuseBatchNorm([conv, bnl, other], new Set(['z', 'w'])).fused).toEqual([]);
-    const r = fuseBatchNorm([conv, bnl], new Set(['z']));
+    expect(run(fuseBatchNorm, [conv, bnl, other], ['z', 'w']).changes).toEqual([]);
+    const r = run(fuseBatchNorm, [conv, bnl], ['z']);
     expect(r.layers[0].params.get(5)).toEqual(int(1));
     expect(r.layers[0].weights.length).toBe(2);
   });
@@ -128,7 +135,7 @@ describe('BatchNorm folding', () => {
 
 describe('activation fusion', () => {
   it('fuses ReLU / leaky ReLU / Clip into the producing convolution', () => {
-    const mk = (act: NcnnLayer) => fuseActivation([L('Convolution', 'c', ['x'], ['y'], [[0, int(1)], [6, int(1)]], [Float32Array.from([1])]), act], new Set([act.outputs[0]]));
+    const mk = (act: NcnnLayer) => run(fuseActivation, [L('Convolution', 'c', ['x'], ['y'], [[0, int(1)], [6, int(1)]], [Float32Array.from([1])]), act], [act.outputs[0]]);
     const relu = mk(L('ReLU', 'r', ['y'], ['z']));
     expect(relu.layers.length).toBe(1);
     expect(relu.layers[0].params.get(9)).toEqual(int(1));
@@ -142,27 +149,27 @@ describe('activation fusion', () => {
   });
   it('does not fuse when the convolution output is a graph output or has other readers', () => {
     const conv = () => L('Convolution', 'c', ['x'], ['y'], [[0, int(1)], [6, int(1)]], [Float32Array.from([1])]);
-    expect(fuseActivation([conv(), L('ReLU', 'r', ['y'], ['z'])], new Set(['y', 'z'])).fused).toEqual([]);
-    expect(fuseActivation([conv(), L('ReLU', 'r', ['y'], ['z']), L('Sigmoid', 's', ['y'], ['w'])], new Set(['z', 'w'])).fused).toEqual([]);
+    expect(run(fuseActivation, [conv(), L('ReLU', 'r', ['y'], ['z'])], ['y', 'z']).changes).toEqual([]);
+    expect(run(fuseActivation, [conv(), L('ReLU', 'r', ['y'], ['z']), L('Sigmoid', 's', ['y'], ['w'])], ['z', 'w']).changes).toEqual([]);
   });
 });
 
 describe('Split insertion and dead layers', () => {
   it('gives each reader its own split output, the first reader the highest index (like onnx2ncnn)', () => {
     const layers = [L('Input', 'in', [], ['x']), L('ReLU', 'a', ['x'], ['a']), L('Sigmoid', 'b', ['x'], ['b']), L('BinaryOp', 'c', ['a', 'x'], ['c'])];
-    const r = insertSplits(layers);
+    const r = run(insertSplits, layers);
     expect(r.layers.map((l) => l.type)).toEqual(['Input', 'Split', 'ReLU', 'Sigmoid', 'BinaryOp']);
     expect(r.layers[1]).toMatchObject({ name: 'splitncnn_input0', inputs: ['x'], outputs: ['x_splitncnn_0', 'x_splitncnn_1', 'x_splitncnn_2'] });
     expect(r.layers[2].inputs).toEqual(['x_splitncnn_2']);
     expect(r.layers[4].inputs).toEqual(['a', 'x_splitncnn_0']);
   });
   it('a layer reading one blob twice gets two split outputs', () => {
-    const r = insertSplits([L('Input', 'in', [], ['x']), L('BinaryOp', 'sq', ['x', 'x'], ['y'])]);
+    const r = run(insertSplits, [L('Input', 'in', [], ['x']), L('BinaryOp', 'sq', ['x', 'x'], ['y'])]);
     expect(r.layers[2].inputs.sort()).toEqual(['x_splitncnn_0', 'x_splitncnn_1']);
   });
   it('drops layers that reach no output', () => {
-    const r = eliminateDead([L('Input', 'in', [], ['x']), L('ReLU', 'a', ['x'], ['a']), L('Sigmoid', 'b', ['x'], ['b'])], new Set(['a']));
-    expect(r.removed).toEqual(['b']);
+    const r = run(eliminateDead, [L('Input', 'in', [], ['x']), L('ReLU', 'a', ['x'], ['a']), L('Sigmoid', 'b', ['x'], ['b'])], ['a']);
+    expect(r.changes).toEqual(['b']);
   });
 });
 

@@ -4,8 +4,8 @@
  *   1. constant folding (foldConstants in src/onnx/fold.ts) with the input shapes, when it can handle the graph
  *   2. lowering through the op table, evaluating the remaining shape glue symbolically and
  *      removing the batch axis
- *   3. (optimize) BatchNorm folding, activation fusion
- *   4. dead-layer elimination, Split insertion
+ *   3. the ncnn-level passes of passes/index.ts (PASSES): BatchNorm folding and activation
+ *      fusion (optimize only), dead-layer elimination, Split insertion
  */
 import { runtimeInputs, type Model } from '../../onnx/model.js';
 import { foldConstants } from '../../onnx/fold.js';
@@ -14,10 +14,7 @@ import { FdkError } from '../../util/errors.js';
 import { writeParam, blobCount, type NcnnLayer, type NcnnNet } from './format/param.js';
 import { writeBin, binByteLength } from './format/bin.js';
 import { lowerGraph } from './lower.js';
-import { fuseBatchNorm } from './passes/fuse-batchnorm.js';
-import { fuseActivation } from './passes/fuse-activation.js';
-import { insertSplits } from './passes/insert-split.js';
-import { eliminateDead } from './passes/eliminate-dead.js';
+import { PASSES, type PassReport } from './passes/index.js';
 
 export interface ConvertOptions {
   /** Input shapes ('' = first input), e.g. { input: [1,3,240,320] }; default: as declared (dynamic stays dynamic). */
@@ -104,35 +101,24 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   const { ctx, stats } = lowerGraph(work, { inputRanks, inputShapesFull: inputShapes, dims: (n) => infos?.get(n)?.shape });
   const outputs = new Set(work.graph.outputs.map((o) => o.name));
   const inputLayers = ctx.layers.filter((l) => l.type === 'Input');
-  let layers: NcnnLayer[] = [...inputLayers, ...ctx.memoryData, ...ctx.layers.filter((l) => l.type !== 'Input')];
+  const net: NcnnNet = { layers: [...inputLayers, ...ctx.memoryData, ...ctx.layers.filter((l) => l.type !== 'Input')] };
 
-  // 3. fusion
-  let bn = { fused: [] as string[] };
-  let act = { fused: [] as string[] };
-  if (optimize) {
-    const b = fuseBatchNorm(layers, outputs);
-    layers = b.layers;
-    bn = b;
-    const a = fuseActivation(layers, outputs);
-    layers = a.layers;
-    act = a;
-  }
-  // 4. cleanup and splits
-  const dead = eliminateDead(layers, outputs);
-  layers = dead.layers;
+  // 3. passes
+  const reports: Partial<Record<(typeof PASSES)[number]['name'], PassReport>> = {};
+  for (const p of PASSES) if (optimize || !p.optimize) reports[p.name] = p.run(net, { outputs });
+  const layers = net.layers;
   for (const o of outputs)
     if (!layers.some((l) => l.outputs.includes(o))) throw new FdkError(`graph output '${o}' is not produced by any converted layer`, { file: model.path });
-  const sp = insertSplits(layers);
-  layers = sp.layers;
+  const changes = (name: (typeof PASSES)[number]['name']) => reports[name]?.changes ?? [];
 
-  const net: NcnnNet = { layers };
   let param: string;
+  let bin: Uint8Array[];
   try {
     param = writeParam(net);
+    bin = writeBin(layers, { fp16: opts.fp16 });
   } catch (e) {
     throw new FdkError((e as Error).message, { file: model.path });
   }
-  const bin = writeBin(layers, { fp16: opts.fp16 });
   const layerTypes: Record<string, number> = {};
   for (const l of layers) layerTypes[l.type] = (layerTypes[l.type] ?? 0) + 1;
   const summary: ConvertSummary = {
@@ -143,10 +129,10 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       constantFolding: { removed: folded, ...(foldNote ? { note: foldNote } : {}) },
       shapeGlue: { removed: stats.glueNodes.length },
       identities: { removed: stats.aliased.length },
-      batchNorm: { fused: bn.fused.length, detail: bn.fused },
-      activation: { fused: act.fused.length, detail: act.fused },
-      deadLayers: { removed: dead.removed.length },
-      split: { inserted: sp.splits },
+      batchNorm: { fused: changes('batchNorm').length, detail: changes('batchNorm') },
+      activation: { fused: changes('activation').length, detail: changes('activation') },
+      deadLayers: { removed: changes('deadLayers').length },
+      split: { inserted: changes('split').length },
     },
     layerTypes,
     inputs: inputLayers.map((l) => l.outputs[0]),

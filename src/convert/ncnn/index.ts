@@ -9,6 +9,8 @@ export { convertOnnxToNcnn } from './convert.js';
 export type { ConvertOptions, ConvertSummary, ConvertResult } from './convert.js';
 export { readNcnnModel, parseParam, writeParam, writeBin, readBin } from './format/index.js';
 export { OP_TABLE } from './op-table.js';
+export { LAYERS, layerRecord } from './layers/index.js';
+export { PASSES } from './passes/index.js';
 
 export interface FileConvertOptions extends ConvertOptions {
   /** Output prefix (PREFIX.param / PREFIX.bin); default `.fdk/ncnn/<basename>`. */

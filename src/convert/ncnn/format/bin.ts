@@ -5,10 +5,15 @@
  */
 import { FdkError } from '../../../util/errors.js';
 import { floatToHalf as float32ToFloat16Bits, halfToFloat as float16BitsToFloat32 } from '../../../onnx/tensor.js';
-import { paramInt, type NcnnLayer, type ParamDict, type WeightBlob } from './param.js';
+import type { NcnnLayer, ParamDict, WeightBlob } from './param.js';
+import { layerRecord, paramsOf } from '../layers/index.js';
 
 export const TAG_FP32 = 0;
 export const TAG_FP16 = 0x01306b47;
+/** int8 values, one byte each (ncnn2int8's output). */
+export const TAG_INT8 = 0x000d4b38;
+/** fp32 values that carry an extra scaling elsewhere; stored raw. */
+export const TAG_FP32_SCALED = 0x0002c056;
 
 export interface BinOptions {
   /** Store tagged (type-0) weights as fp16. Untagged ones stay fp32: ncnn reads them raw. */
@@ -29,6 +34,13 @@ function pad4(n: number): number {
 /** Encodes one weight buffer (tag + data + padding). */
 export function encodeWeight(w: WeightBlob, opts: BinOptions = {}): Uint8Array {
   if (!w.tagged) return new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength).slice();
+  if (w.storage === 'int8') {
+    const n = w.data.length;
+    const out = new Uint8Array(4 + n + pad4(n));
+    new DataView(out.buffer).setUint32(0, TAG_INT8, true);
+    new Int8Array(out.buffer, 4, n).set(w.data);
+    return out;
+  }
   if (opts.fp16) {
     const n = w.data.length;
     const out = new Uint8Array(4 + n * 2 + pad4(n * 2));
@@ -43,10 +55,21 @@ export function encodeWeight(w: WeightBlob, opts: BinOptions = {}): Uint8Array {
   return out;
 }
 
-/** The .bin as a list of chunks (written without concatenating the whole file in memory). */
+/**
+ * The .bin as a list of chunks (written without concatenating the whole file in memory). Each
+ * layer's buffers must be the ones its record says ncnn reads (count and tag), since ncnn would
+ * read a wrong-sized buffer silently and shift every later weight; a layer type without a record
+ * is written as it is (test/ncnn-layers.test.ts keeps the op table's types recorded).
+ */
 export function writeBin(layers: NcnnLayer[], opts: BinOptions = {}): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  for (const l of layers) for (const w of l.weights) chunks.push(encodeWeight(w, opts));
+  for (const l of layers) {
+    const layout = weightLayout(l.type, l.params);
+    const have = l.weights.map((w) => [w.data.length, w.tagged]);
+    if (layout && JSON.stringify(layout) !== JSON.stringify(have))
+      throw new Error(`layer '${l.name}' (${l.type}) has weight buffers ${JSON.stringify(have)}, but ncnn reads ${JSON.stringify(layout)} for its params`);
+    for (const w of l.weights) chunks.push(encodeWeight(w, opts));
+  }
   return chunks;
 }
 
@@ -57,70 +80,15 @@ export function binByteLength(chunks: Uint8Array[]): number {
 // ---------------------------------------------------------------------------------------------
 // reader
 
-/** What a layer type loads from the .bin, derived from its params: [element count, tagged]. */
+/**
+ * What a layer loads from the .bin, in order: [element count, tagged], from its record in
+ * ../layers (undefined for a type fdk has no record of).
+ */
 export function weightLayout(type: string, p: ParamDict): [number, boolean][] | undefined {
-  switch (type) {
-    case 'Convolution':
-    case 'ConvolutionDepthWise':
-    case 'Deconvolution':
-    case 'DeconvolutionDepthWise':
-    case 'Convolution1D':
-    case 'ConvolutionDepthWise1D': {
-      const out: [number, boolean][] = [[paramInt(p, 6, 0), true]];
-      if (paramInt(p, 5, 0)) out.push([paramInt(p, 0, 0), false]);
-      return out;
-    }
-    case 'InnerProduct': {
-      const out: [number, boolean][] = [[paramInt(p, 2, 0), true]];
-      if (paramInt(p, 1, 0)) out.push([paramInt(p, 0, 0), false]);
-      return out;
-    }
-    case 'BatchNorm': {
-      const c = paramInt(p, 0, 0);
-      return [[c, false], [c, false], [c, false], [c, false]];
-    }
-    case 'MemoryData': {
-      const w = paramInt(p, 0, 0), h = paramInt(p, 1, 0), d = paramInt(p, 11, 0), c = paramInt(p, 2, 0);
-      return [[Math.max(w, 1) * Math.max(h, 1) * Math.max(d, 1) * Math.max(c, 1), false]];
-    }
-    case 'Scale': {
-      const n = paramInt(p, 0, 0);
-      if (n === -233) return [];
-      const out: [number, boolean][] = [[n, false]];
-      if (paramInt(p, 1, 0)) out.push([n, false]);
-      return out;
-    }
-    case 'PReLU':
-      return [[paramInt(p, 0, 0), false]];
-    case 'Bias':
-      return [[paramInt(p, 0, 0), false]];
-    case 'InstanceNorm': {
-      const c = paramInt(p, 0, 0);
-      return paramInt(p, 2, 1) ? [[c, false], [c, false]] : [];
-    }
-    case 'Normalize':
-      return [[paramInt(p, 3, 0), false]];
-    case 'Embed': {
-      const out: [number, boolean][] = [[paramInt(p, 3, 0), true]];
-      if (paramInt(p, 2, 0)) out.push([paramInt(p, 0, 0), false]);
-      return out;
-    }
-    case 'Padding': {
-      const n = paramInt(p, 6, 0);
-      return n ? [[n, false]] : [];
-    }
-    default:
-      return WEIGHTLESS.has(type) ? [] : undefined;
-  }
+  const r = layerRecord(type);
+  if (!r) return undefined;
+  return (r.weights?.(paramsOf(r, p)) ?? []).map((w) => [w.count, w.tagged]);
 }
-
-/** Layer types known to load nothing from the .bin. */
-const WEIGHTLESS = new Set([
-  'Input', 'Split', 'ReLU', 'Sigmoid', 'TanH', 'Clip', 'Concat', 'Softmax', 'Reshape', 'Permute', 'Flatten',
-  'Pooling', 'Interp', 'BinaryOp', 'UnaryOp', 'Eltwise', 'Crop', 'Slice', 'Dropout', 'Noop', 'Exp', 'Log',
-  'Power', 'AbsVal', 'ELU', 'HardSigmoid', 'HardSwish', 'Swish', 'Mish', 'Squeeze', 'ExpandDims', 'Reduction',
-  'PixelShuffle', 'ShuffleChannel', 'Tile', 'Gemm', 'LRN', 'Threshold', 'SELU', 'GELU', 'CELU', 'Erf', 'Shrink', 'Reorg', 'Cast', 'MatMul',
-]);
 
 /**
  * Splits a .bin into each layer's weight buffers, checking tags and that the file is consumed
@@ -134,32 +102,50 @@ export function readBin(bytes: Uint8Array, layers: { type: string; name: string;
   };
   const out: WeightBlob[][] = [];
   for (const l of layers) {
-    const layout = weightLayout(l.type, l.params);
-    if (!layout) throw new FdkError(`cannot read weights of layer type ${l.type} (layer '${l.name}')`, { file });
+    let layout: [number, boolean][] | undefined;
+    try {
+      layout = weightLayout(l.type, l.params);
+    } catch (e) {
+      throw new FdkError(`layer '${l.name}' (${l.type}): ${(e as Error).message}`, { file });
+    }
+    if (!layout) throw new FdkError(`cannot read weights of layer type ${l.type} (layer '${l.name}'): fdk has no record of this layer type`, { file });
     const blobs: WeightBlob[] = [];
     for (const [count, tagged] of layout) {
       const what = `layer '${l.name}' (${l.type})`;
+      if (!Number.isInteger(count) || count < 0) throw new FdkError(`${what}: its params give a weight buffer of ${count} values`, { file });
       if (!tagged) {
         need(count * 4, what);
         blobs.push({ data: copyFloats(bytes, off, count), tagged });
         off += count * 4;
         continue;
       }
+      // ModelBin type 0 (src/modelbin.cpp): a 4-byte tag chooses the storage
       need(4, what);
       const tag = dv.getUint32(off, true);
       off += 4;
-      if (tag === TAG_FP32) {
-        need(count * 4, what);
-        blobs.push({ data: copyFloats(bytes, off, count), tagged });
-        off += count * 4;
-      } else if (tag === TAG_FP16) {
+      if (tag === TAG_FP16) {
         need(count * 2, what);
         const data = new Float32Array(count);
         for (let i = 0; i < count; i++) data[i] = float16BitsToFloat32(dv.getUint16(off + i * 2, true));
-        blobs.push({ data, tagged });
+        blobs.push({ data, tagged, storage: 'fp16' });
         off += count * 2 + pad4(count * 2);
+      } else if (tag === TAG_INT8) {
+        need(count, what);
+        blobs.push({ data: Float32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset + off, count)), tagged, storage: 'int8' });
+        off += count + pad4(count);
+      } else if (tag === TAG_FP32 || tag === TAG_FP32_SCALED) {
+        need(count * 4, what);
+        blobs.push({ data: copyFloats(bytes, off, count), tagged });
+        off += count * 4;
       } else {
-        throw new FdkError(`${what}: unsupported weight storage tag 0x${tag.toString(16)} at offset ${off - 4} (quantized weights are not supported)`, { file });
+        // any other non-zero tag: a 256-entry float table followed by one uint8 index per value
+        need(256 * 4 + count, what);
+        const table = copyFloats(bytes, off, 256);
+        off += 256 * 4;
+        const data = new Float32Array(count);
+        for (let i = 0; i < count; i++) data[i] = table[bytes[off + i]];
+        blobs.push({ data, tagged });
+        off += count + pad4(count);
       }
     }
     out.push(blobs);

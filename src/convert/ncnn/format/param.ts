@@ -15,6 +15,8 @@ import { FdkError } from '../../../util/errors.js';
 export const PARAM_MAGIC = 7767517;
 /** Array params are stored under key -23300 - id. */
 export const ARRAY_KEY_BASE = -23300;
+/** ncnn's NCNN_MAX_PARAM_COUNT: param ids are 0..31. */
+export const MAX_PARAM_COUNT = 32;
 
 export type ParamValue =
   | { kind: 'int'; value: number }
@@ -34,6 +36,8 @@ export interface WeightBlob {
    * BatchNorm, MemoryData) are raw fp32 without a tag.
    */
   tagged: boolean;
+  /** How a tagged buffer was stored when read: int8 buffers are written back as int8; fp16 / fp32 follow BinOptions. */
+  storage?: 'fp16' | 'int8';
 }
 
 export interface NcnnLayer {
@@ -98,7 +102,8 @@ function formatValue(v: ParamValue): string {
     case 'float': return formatFloat(v.value);
     case 'ints': return [v.value.length, ...v.value.map((x) => String(x | 0))].join(',');
     case 'floats': return [v.value.length, ...v.value.map(formatFloat)].join(',');
-    case 'string': return v.value;
+    // ncnn reads a string to the next space, or a quoted one to its closing quote
+    case 'string': return /^[A-Za-z][^\s"]*$/.test(v.value) ? v.value : `"${v.value}"`;
   }
 }
 
@@ -110,7 +115,7 @@ export function formatParamEntry(id: number, v: ParamValue, where = 'param'): st
   const isArray = v.kind === 'ints' || v.kind === 'floats';
   const key = isArray ? ARRAY_KEY_BASE - id : id;
   const value = formatValue(v);
-  for (const t of value.split(',')) checkToken(t, where);
+  if (v.kind !== 'string') for (const t of value.split(',')) checkToken(t, where);
   return `${key}=${value}`;
 }
 
@@ -153,7 +158,7 @@ function parseValue(tok: string, isArray: boolean, where: string): ParamValue {
     return n;
   };
   if (!isArray) {
-    if (/^[A-Za-z"]/.test(tok)) return { kind: 'string', value: tok };
+    if (/^[A-Za-z"]/.test(tok)) return { kind: 'string', value: tok.replace(/^"|"$/g, '') };
     if (tok.includes(',')) {
       // modern ncnn writes arrays without the -23300 key as `3=2.0,3.0`
       const els = tok.split(',');
@@ -182,21 +187,21 @@ export function parseParam(text: string, file = '.param'): { layers: ParsedLayer
   if (!counts || counts.length !== 2 || counts.some((c) => !Number.isInteger(c) || c < 0))
     throw new FdkError('line 2 must be "LAYER_COUNT BLOB_COUNT"', { file });
   const [layerCount, blobs] = counts;
+  // Layer names need not be unique: ncnn looks layers up by blob names only (pnnx and
+  // ncnnoptimize outputs can repeat a layer name such as splitncnn_0).
   const layers: ParsedLayer[] = [];
-  const names = new Set<string>();
   while (layers.length < layerCount) {
     const raw = next();
     if (raw === undefined) throw new FdkError(`truncated: header says ${layerCount} layers, file has ${layers.length}`, { file });
     const where = `line ${i}`;
-    const t = raw.trim().split(/\s+/);
+    // a quoted string value may hold spaces (ncnn scans "..." to the closing quote)
+    const t: string[] = raw.trim().match(/(?:[^\s"]+|"[^"]*")+/g) ?? [];
     if (t.length < 4) throw new FdkError(`${where}: expected "Type name nin nout ..."`, { file });
     const [type, name] = t;
     const nin = Number(t[2]);
     const nout = Number(t[3]);
     if (!Number.isInteger(nin) || !Number.isInteger(nout) || nin < 0 || nout < 0 || t.length < 4 + nin + nout)
       throw new FdkError(`${where}: bad input/output counts in layer '${name}'`, { file });
-    if (names.has(name)) throw new FdkError(`${where}: duplicate layer name '${name}'`, { file });
-    names.add(name);
     const inputs = t.slice(4, 4 + nin);
     const outputs = t.slice(4 + nin, 4 + nin + nout);
     const params: ParamDict = new Map();
@@ -206,6 +211,7 @@ export function parseParam(text: string, file = '.param'): { layers: ParsedLayer
       let key = Number(m[1]);
       const isArray = key <= ARRAY_KEY_BASE;
       if (isArray) key = ARRAY_KEY_BASE - key;
+      if (key < 0 || key >= MAX_PARAM_COUNT) throw new FdkError(`${where}: param id ${key} in layer '${name}' is outside ncnn's 0..${MAX_PARAM_COUNT - 1}`, { file });
       try {
         params.set(key, parseValue(m[2], isArray, `${where}, layer '${name}'`));
       } catch (e) {

@@ -4,6 +4,7 @@ import { readFileOrThrow } from '../../../util/fs.js';
 import { FdkError } from '../../../util/errors.js';
 import { parseParam, type NcnnNet, type NcnnLayer } from './param.js';
 import { readBin } from './bin.js';
+import { requireRecord } from '../layers/index.js';
 
 /** `model.param` -> `model.bin` (same folder, same stem). */
 export function binPathFor(paramPath: string): string {
@@ -19,6 +20,8 @@ export function readNcnnModel(paramPath: string, opts: ReadNcnnOptions = {}): Nc
   const text = readFileOrThrow(paramPath);
   if (text.includes(0)) throw new FdkError('binary data in a text .param (binary .param.bin files are not supported)', { file: paramPath });
   const { layers } = parseParam(text.toString('utf8'), paramPath);
+  // a type without a record is what ncnn refuses too ("layer X not exists or registered")
+  for (const l of layers) requireRecord(l.type, l.name, paramPath);
   const binPath = opts.bin === false ? undefined : opts.bin ?? binPathFor(paramPath);
   let weights: ReturnType<typeof readBin> | undefined;
   if (binPath) {

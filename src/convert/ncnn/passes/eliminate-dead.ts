@@ -1,7 +1,9 @@
 /** Removes layers none of whose outputs reach a graph output (left over from folded glue). */
 import type { NcnnLayer } from '../format/param.js';
+import type { Pass } from './graph-util.js';
 
-export function eliminateDead(layers: NcnnLayer[], outputs: Set<string>): { layers: NcnnLayer[]; removed: string[] } {
+export const eliminateDead: Pass = (net, { outputs }) => {
+  const layers = net.layers;
   const live = new Set(outputs);
   const keep = new Set<NcnnLayer>();
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -11,5 +13,6 @@ export function eliminateDead(layers: NcnnLayer[], outputs: Set<string>): { laye
       for (const b of l.inputs) live.add(b);
     }
   }
-  return { layers: layers.filter((l) => keep.has(l)), removed: layers.filter((l) => !keep.has(l)).map((l) => l.name) };
-}
+  net.layers = layers.filter((l) => keep.has(l));
+  return { changes: layers.filter((l) => !keep.has(l)).map((l) => l.name) };
+};

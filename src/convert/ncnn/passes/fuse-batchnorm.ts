@@ -11,26 +11,29 @@
  * runtimes' kernels alone. Folding in double instead moves weights by up to one float32 ulp, which
  * on mnet0.25 at 640x480 added ~3e-5 to the ort/wasm-vs-ncnn max abs difference.
  */
-import { int, paramInt, type NcnnLayer } from '../format/param.js';
-import { soleConsumer } from './graph-util.js';
+import { int, type NcnnLayer } from '../format/param.js';
+import { layerRecord, paramsOf } from '../layers/index.js';
+import { soleConsumer, type Pass } from './graph-util.js';
 
-const FOLDABLE = new Set(['Convolution', 'ConvolutionDepthWise', 'Deconvolution', 'DeconvolutionDepthWise', 'InnerProduct']);
-
-export function fuseBatchNorm(layers: NcnnLayer[], outputs: Set<string>): { layers: NcnnLayer[]; fused: string[] } {
+/** Folds into the layers whose record is a fusion host (its weights are [out][...] blocks + a bias). */
+export const fuseBatchNorm: Pass = (net, { outputs }) => {
   const fused: string[] = [];
   const drop = new Set<NcnnLayer>();
+  const layers = net.layers;
   for (const l of layers) {
-    if (!FOLDABLE.has(l.type) || l.outputs.length !== 1 || paramInt(l.params, 9, 0) !== 0) continue;
+    const r = layerRecord(l.type);
+    if (!r?.fusionHost || l.outputs.length !== 1) continue;
+    const p = paramsOf(r, l.params);
+    if (p.num('activation_type') !== 0) continue;
     const bn = soleConsumer(layers, l.outputs[0], outputs);
     if (!bn || bn.type !== 'BatchNorm' || drop.has(bn)) continue;
-    const outCh = paramInt(l.params, 0, 0);
+    const outCh = p.num('num_output');
     const [slope, mean, varEps, beta] = bn.weights.map((w) => w.data);
     if (slope.length !== outCh) continue;
     const W = Float32Array.from(l.weights[0].data);
     const block = W.length / outCh;
-    const isIP = l.type === 'InnerProduct';
-    const biasKey = isIP ? 1 : 5;
-    const hasBias = paramInt(l.params, biasKey, 0) === 1;
+    const biasKey = r.params.find((s) => s.name === r.fusionHost!.biasParam)!.id;
+    const hasBias = p.num(r.fusionHost.biasParam) === 1;
     const bias = hasBias ? Float32Array.from(l.weights[1].data) : new Float32Array(outCh);
     const fr = Math.fround;
     for (let o = 0; o < outCh; o++) {
@@ -45,5 +48,6 @@ export function fuseBatchNorm(layers: NcnnLayer[], outputs: Set<string>): { laye
     drop.add(bn);
     fused.push(`${bn.name} -> ${l.name}`);
   }
-  return { layers: layers.filter((l) => !drop.has(l)), fused };
-}
+  net.layers = layers.filter((l) => !drop.has(l));
+  return { changes: fused };
+};

@@ -1,5 +1,18 @@
-/** Small helpers shared by the ncnn-level passes: who consumes which blob. */
-import type { NcnnLayer } from '../format/param.js';
+/** What every ncnn-level pass shares: its signature, and who consumes which blob. */
+import type { NcnnLayer, NcnnNet } from '../format/param.js';
+
+export interface PassContext {
+  /** Graph output blobs: never fused away or renamed. */
+  outputs: Set<string>;
+}
+
+/** What a pass did, one line per change ("bn -> conv", a removed layer's name, an inserted Split). */
+export interface PassReport {
+  changes: string[];
+}
+
+/** A pass rewrites `net.layers` in place and reports its changes. */
+export type Pass = (net: NcnnNet, ctx: PassContext) => PassReport;
 
 export function consumers(layers: NcnnLayer[]): Map<string, { layer: NcnnLayer; slot: number }[]> {
   const m = new Map<string, { layer: NcnnLayer; slot: number }[]>();

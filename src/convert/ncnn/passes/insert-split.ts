@@ -4,8 +4,11 @@
  * onnx2ncnn, the first consumer (in layer order) gets the highest K.
  */
 import type { NcnnLayer } from '../format/param.js';
+import type { Pass } from './graph-util.js';
 
-export function insertSplits(layers: NcnnLayer[]): { layers: NcnnLayer[]; splits: number } {
+export const insertSplits: Pass = (net) => {
+  const layers = net.layers;
+  const inserted: string[] = [];
   const users = new Map<string, NcnnLayer[]>();
   for (const l of layers) for (const b of l.inputs) (users.get(b) ?? users.set(b, []).get(b)!).push(l);
   const out: NcnnLayer[] = [];
@@ -20,6 +23,7 @@ export function insertSplits(layers: NcnnLayer[]): { layers: NcnnLayer[]; splits
       const names = Array.from({ length: n }, (_, k) => `${b}_splitncnn_${k}`);
       const name = l.type === 'Input' ? `splitncnn_input${ninput++}` : `splitncnn_${nsplit++}`;
       out.push({ type: 'Split', name, inputs: [b], outputs: names, params: new Map(), weights: [] });
+      inserted.push(name);
       // each consumer slot gets its own split output, counting down
       let k = n - 1;
       for (const c of u) {
@@ -29,5 +33,6 @@ export function insertSplits(layers: NcnnLayer[]): { layers: NcnnLayer[]; splits
       }
     }
   }
-  return { layers: out, splits: nsplit + ninput };
-}
+  net.layers = out;
+  return { changes: inserted };
+};
