@@ -11,7 +11,7 @@ export interface ConvertCliOptions {
   to: string;
   output?: string;
   arch?: string;
-  input?: string[];
+  input?: string;
   foldBn?: boolean;
   opset?: string;
   fp16?: boolean;
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .requiredOption('--to <format>', 'onnx | ncnn')
     .option('-o, --output <path>', 'output file (onnx) or prefix (ncnn: PREFIX.param / PREFIX.bin)')
     .option('--arch <id>', 'architecture of a .pth checkpoint: slim, rfb, mnet0.25, ulfd-slim, ulfd-rfb (ulfd-*-320/640)')
-    .option('--input <spec...>', 'input shape [name:]1x3xHxW (onnx export: fixed size, default dynamic H/W; onnx clean-up: fold shape glue for this size)')
+    .option('--input <shapes>', 'input shape [name:]1x3xHxW, comma-separated for several inputs (onnx export: fixed size, default dynamic H/W; onnx clean-up: fold shape glue for this size)')
     .option('--fold-bn', 'fold BatchNormalization into the preceding convolution (onnx export)')
     .option('--opset <n>', 'ONNX opset of the export', '13')
     .option('--no-postprocess', 'Ultra-Light: export without the prior-decoding tail')

@@ -1,20 +1,32 @@
-/** `fdk parity MODEL`: do ort, wasm and ncnn give the same outputs on real images? `--per-layer`: where do they start to differ? */
+/**
+ * `fdk parity MODEL`: do the runtimes give the same outputs on the same inputs? `--per-layer`: where
+ * do ort and ncnn start to differ? Inputs: real images preprocessed by the model's description
+ * (manifest ids, files the manifest lists, `--spec ID`), the user's arrays or images (`--inputs`),
+ * else seeded synthetic tensors, so any .onnx / .param runs.
+ */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { resolveDataDir } from '../util/data.js';
 import { parseRuntimeList } from '../runtime/index.js';
-import { resolveModelSource, type ModelSource } from '../runtime/model-source.js';
-import { allFileRefs, getModel, loadManifest, type ModelEntry } from '../models/manifest.js';
+import { concreteInputShapes, resolveModelSource, type ModelSource } from '../runtime/model-source.js';
+import type { ModelEntry } from '../models/manifest.js';
 import { listImages, parityInputs } from '../parity/images.js';
+import { arrayCases, syntheticCases, type ParityCase } from '../parity/feeds.js';
+import { describeModel, fitDescriptionToModel } from '../parity/describe.js';
+import { feedsFor, parseNameMap } from '../parity/pairing.js';
 import { runParity } from '../parity/run-parity.js';
 import { runPerLayer } from '../parity/per-layer.js';
 import { parityText, perLayerText } from '../parity/format.js';
-import { interactive, printJson } from './output.js';
+import { interactive, parseInputShapes, printJson } from './output.js';
 
 interface ParityCliOptions {
   runtimes?: string;
   images?: string;
+  inputs?: string;
+  input?: string;
+  map?: string;
+  seed: string;
   maxImages?: string;
   longSide: string;
   atol?: string;
@@ -22,6 +34,7 @@ interface ParityCliOptions {
   perLayer?: boolean;
   all?: boolean;
   ncnnParam?: string;
+  spec?: string;
   preprocess?: string;
   threads: string;
   json?: boolean;
@@ -34,24 +47,45 @@ function num(v: string | undefined, what: string, def: number): number {
   return n;
 }
 
-/** The manifest entry that says how to preprocess: the model id, --preprocess, or the entry owning the file. */
-function preprocessingEntry(src: ModelSource, explicit?: string): ModelEntry {
-  if (explicit) return getModel(explicit);
-  if (src.entry) return src.entry;
-  const data = resolveDataDir(undefined, { required: false });
-  if (data) {
-    const abs = resolve(src.path);
-    for (const m of loadManifest()) if (allFileRefs(m).some(([, ref]) => resolve(data, ref.path) === abs)) return m;
+const IMAGE = /\.(jpe?g|png)$/i;
+
+/** The inputs every runtime gets, and the description that made them (undefined: tensors compared as such). */
+async function parityCases(src: ModelSource, o: ParityCliOptions): Promise<{ cases: ParityCase[]; entry?: ModelEntry }> {
+  const named = parseInputShapes(o.input);
+  const explicit = o.spec ?? o.preprocess;
+  let entry = describeModel(src, explicit);
+  if (entry) entry = fitDescriptionToModel(entry, named[''] ?? named[entry.input.name] ?? src.inputs[Object.keys(src.inputs)[0]]);
+  const longSides = o.longSide.split(',').map((s) => num(s, '--long-side', 320));
+  const maxImages = o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined;
+  const files = (o.inputs ?? '').split(',').filter(Boolean);
+  if (files.length) {
+    const images = files.filter((f) => IMAGE.test(f));
+    if (images.length === 0) return { cases: arrayCases(files, Object.keys(src.inputs)) };
+    if (images.length !== files.length) throw new FdkError('--inputs: give either arrays (.npy/.npz) or images, not both');
+    if (!entry) throw new FdkError('--inputs: images need a description to be preprocessed; pass --spec ID (model ids: fdk models list)', { file: images[0] });
+    return { cases: await parityInputs(entry, images.slice(0, maxImages), longSides), entry };
   }
-  throw new FdkError(`cannot tell how to preprocess images for this model file; pass --preprocess ID (one of: ${loadManifest().map((m) => m.id).join(', ')})`, { file: src.path });
+  if (entry && !o.input) {
+    const dir = o.images ?? resolve(resolveDataDir()!, 'images');
+    return { cases: await parityInputs(entry, listImages(dir, maxImages), longSides), entry };
+  }
+  if (o.images) throw new FdkError('--images: no description tells how to preprocess images for this model; pass --spec ID, or leave it out for synthetic inputs', { file: src.path });
+  const [shapes] = concreteInputShapes(src, named);
+  return { cases: syntheticCases(shapes, { seed: num(o.seed, '--seed', 1) }) };
 }
 
 export function register(program: Command): void {
   program
     .command('parity <model>')
-    .description('compare the outputs of ort, wasm and ncnn on the same preprocessed real images')
+    .description('compare the outputs of ort, wasm and ncnn on the same inputs (any .onnx or .param, or a model id)')
     .option('--runtimes <list>', 'comma-separated runtimes (ort, wasm, ncnn)', 'ort,wasm,ncnn')
-    .option('--images <dir>', 'folder of images (default: <data>/images)')
+    .option('--inputs <files>', 'comma-separated .npy/.npz arrays (named after the inputs), or images with --spec')
+    .option('--input <shapes>', 'synthetic inputs: shapes of dynamic inputs, [name:]1x3xHxW, comma-separated')
+    .option('--seed <n>', 'seed of the synthetic inputs', '1')
+    .option('--map <pairs>', 'pair outputs (and inputs) whose names differ: onnxName=ncnnName, comma-separated')
+    .option('--spec <id>', 'model description whose preprocessing to use for images (default: MODEL\'s own)')
+    .option('--preprocess <id>', 'same as --spec (older name)')
+    .option('--images <dir>', 'folder of images for a described model (default: <data>/images)')
     .option('--max-images <n>', 'use only the first N images')
     .option('--long-side <list>', 'long sides for long-side (seed) models, e.g. 320,640', '320')
     .option('--atol <x>', 'absolute tolerance (default 1e-4)')
@@ -59,23 +93,22 @@ export function register(program: Command): void {
     .option('--per-layer', 'compare every intermediate tensor of ort and ncnn; report the first diverging layer')
     .option('--all', 'with --per-layer: print every compared layer')
     .option('--ncnn-param <file>', 'ncnn: use this .param (+ .bin beside it) instead of converting the ONNX')
-    .option('--preprocess <id>', 'manifest model whose preprocessing to use (default: MODEL\'s own)')
     .option('--threads <n>', 'threads per runtime', '1')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: ParityCliOptions) => {
       const threads = num(o.threads, '--threads', 1);
+      const map = parseNameMap(o.map);
+      const runtimes = parseRuntimeList(o.runtimes);
       const src = await resolveModelSource(model);
-      const entry = preprocessingEntry(src, o.preprocess);
-      const dir = o.images ?? resolve(resolveDataDir()!, 'images');
-      const maxImages = o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined;
-      const longSides = o.longSide.split(',').map((s) => num(s, '--long-side', 320));
+      if (o.ncnnParam && extname(o.ncnnParam).toLowerCase() !== '.param') throw new FdkError('--ncnn-param: expected an ncnn .param file', { file: o.ncnnParam });
+      const { cases, entry } = await parityCases(src, o);
       const progress = interactive() ? (m: string) => process.stderr.write(`parity: ${m}\n`) : undefined;
 
       if (o.perLayer) {
         const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 1e-3) };
-        const [inp] = await parityInputs(entry, listImages(dir, 1), longSides.slice(0, 1));
-        const feeds = { [Object.keys(src.inputs)[0]]: { data: inp.pre.tensor, dims: [...inp.pre.dims] } };
-        const r = await runPerLayer(src, feeds, inp.label, { tol, ncnnParam: o.ncnnParam, threads });
+        const first = cases[0];
+        const feeds = first.feeds ?? { [Object.keys(src.inputs)[0]]: { data: first.pre!.tensor, dims: [...first.pre!.dims] } };
+        const r = await runPerLayer(src, feedsFor(Object.keys(src.inputs), feeds, map), first.label, { tol, ncnnParam: o.ncnnParam, threads, onProgress: progress });
         if (o.json) printJson(r);
         else console.log(perLayerText(r, o.all));
         if (!r.ok) process.exitCode = 1;
@@ -83,8 +116,7 @@ export function register(program: Command): void {
       }
       // default: a bare max abs diff <= 1e-4 per element; --rtol adds numpy.allclose's relative term
       const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 0) };
-      const inputs = await parityInputs(entry, listImages(dir, maxImages), longSides);
-      const r = await runParity(src, entry, inputs, { runtimes: parseRuntimeList(o.runtimes), tol, threads, ncnnParam: o.ncnnParam, onProgress: progress });
+      const r = await runParity(src, entry, cases, { runtimes, tol, threads, ncnnParam: o.ncnnParam, map, onProgress: progress });
       if (o.json) printJson(r);
       else console.log(parityText(r));
       if (!r.ok) process.exitCode = 1;

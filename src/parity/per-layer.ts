@@ -82,11 +82,12 @@ export async function runPerLayer(
   src: ModelSource,
   feeds: TensorMap,
   inputLabel: string,
-  opts: { tol: Tolerance; ncnnParam?: string; threads?: number },
+  opts: { tol: Tolerance; ncnnParam?: string; threads?: number; onProgress?: (msg: string) => void },
 ): Promise<PerLayerReport> {
   if (src.kind !== 'onnx') throw new FdkError('--per-layer needs the ONNX model as MODEL (the ncnn side is converted from it or given with --ncnn-param)', { file: src.path });
   const model = loadOnnx(src.path);
   // unoptimised conversion: no BatchNorm folding / activation fusion, so every ONNX tensor keeps an ncnn blob
+  opts.onProgress?.('converting and loading on ncnn (no fusion)');
   const ncnn: NcnnModel = await ncnnRuntime.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1, ncnnOptimize: false });
   const tmp = mkdtempSync(join(tmpdir(), 'fdk-per-layer-'));
   try {
@@ -107,6 +108,7 @@ export async function runPerLayer(
     for (const { tensor } of order) if (!outputs.has(tensor)) model.graph.outputs.push({ name: tensor, dtype: 'float32' });
     const probe = join(tmp, 'probe.onnx');
     writeFileSync(probe, encodeOnnx(model));
+    opts.onProgress?.(`ort: running with ${order.length} intermediate outputs`);
     const ort = await ortRuntime.load(probe, { threads: opts.threads ?? 1 });
     let ortOut: TensorMap;
     try {
@@ -114,6 +116,8 @@ export async function runPerLayer(
     } finally {
       await ort.release();
     }
+    // one request for every blob: one forward pass, one reply
+    opts.onProgress?.(`ncnn: extracting ${order.length} blobs`);
     const ncnnOut = (await ncnn.extract(feeds, order.map((o) => o.tensor))).blobs;
     const lines = ncnnLayerLines(readFileSync(ncnn.param, 'utf8'));
 

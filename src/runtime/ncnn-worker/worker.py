@@ -80,6 +80,14 @@ def read_frame():
     return header, tensors
 
 
+def write_all(data):
+    """The unbuffered stdout may take a large write in parts."""
+    view = memoryview(data)
+    while len(view):
+        n = _OUT.write(view)
+        view = view[n:]
+
+
 def write_frame(header, tensors=()):
     """tensors: list of (name, dims, ncnn_dims, float32 contiguous ndarray)."""
     metas, chunks = [], []
@@ -92,7 +100,10 @@ def write_frame(header, tensors=()):
         header["tensors"] = metas
     h = json.dumps(header).encode("utf-8")
     body_len = 4 + len(h) + sum(len(c) for c in chunks)
-    _OUT.write(struct.pack("<II", body_len, len(h)) + h + b"".join(chunks))
+    # one write per tensor: joining a per-layer reply (hundreds of MB) first would copy it again
+    write_all(struct.pack("<II", body_len, len(h)) + h)
+    for c in chunks:
+        write_all(c)
 
 
 class FileError(Exception):
@@ -189,8 +200,11 @@ class Worker:
 
     def run(self, req, tensors):
         self._need_net()
-        names = req.get("outputs") or list(self.net.output_names())
-        ms, out = self._forward(tensors, names, False)
+        outputs = list(self.net.output_names())
+        names = req.get("outputs") or outputs
+        # a blob other layers consume (an ONNX output that is also read further on) is recycled
+        # in light mode once its consumers ran: keep intermediates when one is asked for
+        ms, out = self._forward(tensors, names, any(n not in outputs for n in names))
         return {"ms": ms}, out
 
     def extract(self, req, tensors):
