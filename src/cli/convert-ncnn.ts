@@ -1,15 +1,17 @@
 /**
- * `fdk convert MODEL.onnx --to ncnn [-o PREFIX] [--fp16] [--input name:shape] [--no-optimize] [--json]`:
- * ONNX -> ncnn .param/.bin with fdk's own converter (src/convert/ncnn). Both files are written
- * atomically, and only when the whole conversion succeeded.
+ * `fdk convert MODEL.onnx --to ncnn [-o PREFIX | --out DIR] [--fp16] [--input name:shape] [--no-optimize] [--json]`:
+ * ONNX -> ncnn .param/.bin with fdk's own converter (src/convert/ncnn). Default prefix
+ * `./fdk-out/<name>[-fp16][-noopt]`. Both files are written atomically, only when the whole
+ * conversion succeeded; identical files are left alone, a different model needs --force.
  */
-import { extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { convertOnnxFileToNcnn, defaultPrefix, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { convertOnnxFileToNcnn, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
 import type { ConvertSummary } from '../convert/ncnn/convert.js';
 import { FdkError } from '../util/errors.js';
 import type { ConvertCliOptions } from './convert.js';
-import { parseInputShapes, printJson } from './output.js';
+import { outcomeNote, parseInputShapes, printJson } from './output.js';
 
 export { convertOnnxFileToNcnn } from '../convert/ncnn/index.js';
 
@@ -17,19 +19,21 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   if (extname(input).toLowerCase() !== '.onnx') throw new FdkError('--to ncnn converts ONNX models (.onnx); convert a checkpoint with --to onnx first', { file: input });
   if (!existsSync(input)) throw new FdkError('no such file', { file: input });
   if (opts.arch) throw new FdkError('--arch applies to --to onnx only', { file: input });
-  const prefix = (opts.output ?? defaultPrefix(input)).replace(/\.(param|bin)$/i, '');
-  const o: FileConvertOptions = { prefix, fp16: !!opts.fp16, optimize: opts.optimize !== false, inputShapes: opts.input?.length ? parseInputShapes(opts.input) : undefined };
+  const stem = taggedName(basename(input).replace(/\.onnx$/i, ''), [opts.fp16 && 'fp16', opts.optimize === false && 'noopt']);
+  const prefix = (opts.output ?? join(outputDir(opts.out), stem)).replace(/\.(param|bin)$/i, '');
+  const o: FileConvertOptions = { fp16: !!opts.fp16, optimize: opts.optimize !== false, inputShapes: opts.input?.length ? parseInputShapes(opts.input) : undefined };
   const t0 = performance.now();
-  const r = convertOnnxFileToNcnn(input, o);
+  const paths = [`${prefix}.param`, `${prefix}.bin`];
+  const { result: r, outcome } = await writeOutputs(paths, ([param, bin]) => convertOnnxFileToNcnn(input, { ...o, param, bin }), { force: opts.force });
   const ms = performance.now() - t0;
-  if (opts.json) return printJson({ input, param: r.paramPath, bin: r.binPath, ms: Math.round(ms), ...r.summary });
-  printSummary(input, r.paramPath, r.binPath, r.summary, ms);
+  if (opts.json) return printJson({ input, param: paths[0], bin: paths[1], outcome, ms: Math.round(ms), ...r.summary });
+  printSummary(input, paths[0], paths[1], r.summary, ms, outcome);
 }
 
-function printSummary(input: string, param: string, bin: string, s: ConvertSummary, ms: number): void {
+function printSummary(input: string, param: string, bin: string, s: ConvertSummary, ms: number, outcome: string): void {
   const p = s.passes;
   const lines = [
-    `converted ${input} -> ${param} + ${bin} (${Math.round(ms)} ms)`,
+    `converted ${input} -> ${param} + ${bin} (${Math.round(ms)} ms)${outcomeNote(outcome)}`,
     `  ONNX nodes ${s.onnxNodes} -> ncnn layers ${s.ncnnLayers} (${s.blobs} blobs)${s.optimize ? '' : ', --no-optimize'}`,
     `  constant folding: ${p.constantFolding.removed} nodes removed${p.constantFolding.note ? ` (${p.constantFolding.note})` : ''}`,
     `  shape glue evaluated: ${p.shapeGlue.removed} nodes removed; identity/dropout removed: ${p.identities.removed}`,

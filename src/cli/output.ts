@@ -60,3 +60,7 @@ export function parseInputShapes(specs: string[] | string | undefined, option = 
   }
   return out;
 }
+
+/** How a written output fared, for a summary line (see writeOutputs in util/fs.ts). */
+export const outcomeNote = (o: string): string =>
+  o === 'unchanged' ? ' (unchanged: identical bytes already there)' : o === 'replaced' ? ' (replaced, --force)' : '';
