@@ -108,17 +108,18 @@ export async function runPerLayer(
     for (const { tensor } of order) if (!outputs.has(tensor)) model.graph.outputs.push({ name: tensor, dtype: 'float32' });
     const probe = join(tmp, 'probe.onnx');
     writeFileSync(probe, encodeOnnx(model));
-    opts.onProgress?.(`ort: running with ${order.length} intermediate outputs`);
-    const ort = await ortRuntime.load(probe, { threads: opts.threads ?? 1 });
-    let ortOut: TensorMap;
-    try {
-      ortOut = (await ort.run(feeds, order.map((o) => o.tensor))).outputs;
-    } finally {
-      await ort.release();
-    }
-    // one request for every blob: one forward pass, one reply
-    opts.onProgress?.(`ncnn: extracting ${order.length} blobs`);
-    const ncnnOut = (await ncnn.extract(feeds, order.map((o) => o.tensor))).blobs;
+    // ort (in-process, native threads) and ncnn (its worker process) run at the same time; ncnn
+    // gets every blob in one request: one forward pass, one reply
+    opts.onProgress?.(`ort: running with ${order.length} intermediate outputs; ncnn: extracting ${order.length} blobs`);
+    const runOrt = async (): Promise<TensorMap> => {
+      const ort = await ortRuntime.load(probe, { threads: opts.threads ?? 1 });
+      try {
+        return (await ort.run(feeds, order.map((o) => o.tensor))).outputs;
+      } finally {
+        await ort.release();
+      }
+    };
+    const [ortOut, ncnnOut] = await Promise.all([runOrt(), ncnn.extract(feeds, order.map((o) => o.tensor)).then((r) => r.blobs)]);
     const lines = ncnnLayerLines(readFileSync(ncnn.param, 'utf8'));
 
     const layers: LayerDiff[] = [];
