@@ -5,15 +5,11 @@
  * else seeded synthetic tensors, so any .onnx / .param runs.
  */
 import type { Command } from 'commander';
-import { extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
-import { resolveDataDir } from '../util/data.js';
 import { parseRuntimeList } from '../runtime/index.js';
-import { concreteInputShapes, resolveModelSource, type ModelSource } from '../runtime/model-source.js';
-import type { ModelEntry } from '../models/manifest.js';
-import { listImages, parityInputs } from '../parity/images.js';
-import { arrayCases, syntheticCases, type ParityCase } from '../parity/feeds.js';
-import { describeModel, fitDescriptionToModel } from '../parity/describe.js';
+import { resolveModelSource } from '../runtime/model-source.js';
+import { parityCases } from '../parity/cases.js';
 import { feedsFor, parseNameMap } from '../parity/pairing.js';
 import { runParity } from '../parity/run-parity.js';
 import { runPerLayer } from '../parity/per-layer.js';
@@ -47,33 +43,6 @@ function num(v: string | undefined, what: string, def: number): number {
   return n;
 }
 
-const IMAGE = /\.(jpe?g|png)$/i;
-
-/** The inputs every runtime gets, and the description that made them (undefined: tensors compared as such). */
-async function parityCases(src: ModelSource, o: ParityCliOptions): Promise<{ cases: ParityCase[]; entry?: ModelEntry }> {
-  const named = parseInputShapes(o.input);
-  const explicit = o.spec ?? o.preprocess;
-  let entry = describeModel(src, explicit);
-  if (entry) entry = fitDescriptionToModel(entry, named[''] ?? named[entry.input.name] ?? src.inputs[Object.keys(src.inputs)[0]]);
-  const longSides = o.longSide.split(',').map((s) => num(s, '--long-side', 320));
-  const maxImages = o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined;
-  const files = (o.inputs ?? '').split(',').filter(Boolean);
-  if (files.length) {
-    const images = files.filter((f) => IMAGE.test(f));
-    if (images.length === 0) return { cases: arrayCases(files, Object.keys(src.inputs)) };
-    if (images.length !== files.length) throw new FdkError('--inputs: give either arrays (.npy/.npz) or images, not both');
-    if (!entry) throw new FdkError('--inputs: images need a description to be preprocessed; pass --spec ID (model ids: fdk models list)', { file: images[0] });
-    return { cases: await parityInputs(entry, images.slice(0, maxImages), longSides), entry };
-  }
-  if (entry && !o.input) {
-    const dir = o.images ?? resolve(resolveDataDir()!, 'images');
-    return { cases: await parityInputs(entry, listImages(dir, maxImages), longSides), entry };
-  }
-  if (o.images) throw new FdkError('--images: no description tells how to preprocess images for this model; pass --spec ID, or leave it out for synthetic inputs', { file: src.path });
-  const [shapes] = concreteInputShapes(src, named);
-  return { cases: syntheticCases(shapes, { seed: num(o.seed, '--seed', 1) }) };
-}
-
 export function register(program: Command): void {
   program
     .command('parity <model>')
@@ -101,7 +70,15 @@ export function register(program: Command): void {
       const runtimes = parseRuntimeList(o.runtimes);
       const src = await resolveModelSource(model);
       if (o.ncnnParam && extname(o.ncnnParam).toLowerCase() !== '.param') throw new FdkError('--ncnn-param: expected an ncnn .param file', { file: o.ncnnParam });
-      const { cases, entry } = await parityCases(src, o);
+      const { cases, entry } = await parityCases(src, {
+        inputs: o.inputs?.split(',').filter(Boolean),
+        inputShapes: parseInputShapes(o.input),
+        seed: num(o.seed, '--seed', 1),
+        spec: o.spec ?? o.preprocess,
+        imagesDir: o.images,
+        maxImages: o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined,
+        longSides: o.longSide.split(',').map((s) => num(s, '--long-side', 320)),
+      });
       const progress = interactive() ? (m: string) => process.stderr.write(`parity: ${m}\n`) : undefined;
 
       if (o.perLayer) {
