@@ -10,10 +10,10 @@
  * Prints wall and CPU times (user + sys, the ncnn worker included) and their ratios; target: fdk
  * within 3x of the Python loop. On a machine shared with other jobs the wall ratio mostly measures
  * scheduling (fdk runs two processes); the CPU ratio is the stable one. Run `npm run build` first
- * (the npm script does).
+ * (the npm script does); `npm run bench:per-layer -- --doc` also writes the table into docs/commands.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -98,10 +98,24 @@ async function main(): Promise<void> {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const pw = median(py.map((x) => x.wall)), fw = median(fdk.map((x) => x.wall));
   const pc = median(py.map((x) => x.cpu)), fc = median(fdk.map((x) => x.cpu));
-  console.log(`model: ${onnx}${nodes ? ` (${nodes} ONNX nodes, generated)` : ''}; input 1x3x${H}x${W}, ${C} channels; ${compared} layers compared; median of ${RUNS}`);
-  console.log('| load avg | Python loop wall | fdk --per-layer wall | wall ratio | Python loop CPU | fdk CPU (incl. worker) | CPU ratio |');
-  console.log('|---|---|---|---|---|---|---|');
-  console.log(`| ${loadavg()[0].toFixed(1)} | ${s(pw)} | ${s(fw)} | ${(fw / pw).toFixed(2)}x | ${s(pc)} | ${s(fc)} | ${(fc / pc).toFixed(2)}x |`);
+  const table = [
+    `Model: a generated residual stack, ${BLOCKS} Conv3x3-BN-ReLU-Add blocks (${C} channels, input 1x3x${H}x${W}); ${compared} layers compared; median of ${RUNS} runs; ${new Date().toISOString().slice(0, 10)}, 2 cores shared with other jobs.`,
+    '',
+    '| load avg | Python loop wall | fdk --per-layer wall | wall ratio | Python loop CPU | fdk CPU (incl. worker) | CPU ratio |',
+    '|---|---|---|---|---|---|---|',
+    `| ${loadavg()[0].toFixed(1)} | ${s(pw)} | ${s(fw)} | ${(fw / pw).toFixed(2)}x | ${s(pc)} | ${s(fc)} | ${(fc / pc).toFixed(2)}x |`,
+  ].join('\n');
+  console.log(`model: ${onnx}${nodes ? ` (${nodes} ONNX nodes, generated)` : ''}`);
+  console.log(table);
+  // --doc: the measured table replaces the marked section of docs/commands.md (never pasted by hand)
+  if (process.argv.includes('--doc')) {
+    const doc = join(root, 'docs', 'commands.md');
+    const text = readFileSync(doc, 'utf8');
+    const re = /(<!-- bench:per-layer -->\n)[\s\S]*?(\n<!-- \/bench:per-layer -->)/;
+    if (!re.test(text)) throw new Error(`${doc} has no <!-- bench:per-layer --> section`);
+    writeFileSync(doc, text.replace(re, (_m, a: string, b: string) => `${a}${table}${b}`));
+    console.log(`wrote the table into ${doc}`);
+  }
 }
 
 main().catch((e) => {
