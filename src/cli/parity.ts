@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('--input <shapes>', 'synthetic inputs: shapes of dynamic inputs, [name:]1x3xHxW, comma-separated')
     .option('--seed <n>', 'seed of the synthetic inputs', '1')
     .option('--map <pairs>', 'pair outputs (and inputs) whose names differ: onnxName=ncnnName, comma-separated')
-    .option('--spec <id>', 'model description whose preprocessing to use for images (default: MODEL\'s own)')
+    .option('--spec <id|file>', 'model description whose preprocessing to use for images: a model id, or a description file where supported (default: MODEL\'s own)')
     .option('--preprocess <id>', 'same as --spec (older name)')
     .option('--images <dir>', 'folder of images for a described model (default: <data>/images)')
     .option('--max-images <n>', 'use only the first N images')

@@ -18,7 +18,7 @@ export interface ParityCaseOptions {
   inputShapes?: Record<string, number[]>;
   /** Seed of the synthetic tensors (default 1). */
   seed?: number;
-  /** Description (model id) whose preprocessing to use for images; default: the model's own. */
+  /** Description whose preprocessing to use for images: a manifest id (or a description file where src/models supports them); default: the model's own. */
   spec?: string;
   /** Folder of images for a described model (default <data>/images). */
   imagesDir?: string;
@@ -32,7 +32,7 @@ const IMAGE = /\.(jpe?g|png)$/i;
 /** The inputs every runtime gets, and the description that made them (undefined: tensors compared as such). */
 export async function parityCases(src: ModelSource, o: ParityCaseOptions = {}): Promise<{ cases: ParityCase[]; entry?: ModelEntry }> {
   const named = o.inputShapes ?? {};
-  let entry = describeModel(src, o.spec);
+  let entry = await describeModel(src, o.spec);
   if (entry) entry = fitDescriptionToModel(entry, named[''] ?? named[entry.input.name] ?? src.inputs[Object.keys(src.inputs)[0]]);
   const longSides = o.longSides ?? [320];
   const files = o.inputs ?? [];

@@ -1,17 +1,60 @@
 /**
- * The description parity uses for real images: the model id, `--spec ID`, or the manifest entry that
- * owns the file. A third-party file with no description gets none (parity then feeds synthetic
- * tensors). This is the one place that asks the model descriptions (src/models), so switching to
- * the description API of src/models touches only this file.
+ * The description parity uses for real images: `--spec` (a manifest id, or a description file
+ * once src/models has them), the model id, or the description of the model file itself. A
+ * third-party file with no description gets none (parity then feeds synthetic tensors).
+ *
+ * This is the one place that asks src/models. When the description API of src/models
+ * (`descriptionForModelFile(path, { spec })` in models/description.ts: --spec FILE, embedded ONNX
+ * metadata, NAME.fdk.json beside the file, manifest) is present it is used; until then the manifest
+ * alone answers. It is imported at run time so that this module builds either way.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { allFileRefs, getModel, loadManifest, type ModelEntry } from '../models/manifest.js';
 import type { ModelSource } from '../runtime/model-source.js';
 import { isFixedShape } from '../runtime/model-source.js';
 import { resolveDataDir } from '../util/data.js';
+import { FdkError } from '../util/errors.js';
 
-export function describeModel(src: ModelSource, explicit?: string): ModelEntry | undefined {
-  if (explicit) return getModel(explicit);
+/** The part of models/description.ts parity relies on. */
+interface DescriptionApi {
+  descriptionForModelFile(path: string, opts: { spec?: string }): Promise<{ description: object; manifestId?: string } | undefined>;
+}
+interface ManifestRegistry {
+  registerDescribedModel?: (id: string, description: object, path: string) => ModelEntry;
+}
+
+async function descriptionApi(): Promise<DescriptionApi | undefined> {
+  const spec = '../models/description.js';
+  try {
+    const mod = (await import(spec)) as Partial<DescriptionApi>;
+    return typeof mod.descriptionForModelFile === 'function' ? (mod as DescriptionApi) : undefined;
+  } catch {
+    return undefined; // not in this build: the manifest alone describes models
+  }
+}
+
+const described = new Map<string, ModelEntry>();
+
+export async function describeModel(src: ModelSource, explicit?: string): Promise<ModelEntry | undefined> {
+  const specFile = explicit !== undefined && (existsSync(explicit) || /\.json$/i.test(explicit));
+  if (explicit && !specFile) return getModel(explicit); // a manifest id
+  if (!explicit && src.entry) return src.entry; // MODEL was a manifest id
+  const api = await descriptionApi();
+  if (api) {
+    const d = await api.descriptionForModelFile(src.path, { spec: explicit });
+    if (!d) return src.entry;
+    if (d.manifestId) return getModel(d.manifestId);
+    // a description of its own (--spec FILE, embedded, sidecar): known under a per-file id
+    const id = `file:${basename(src.path)}:${explicit ?? ''}`;
+    if (!described.has(id)) {
+      const reg = (await import('../models/manifest.js')) as ManifestRegistry;
+      if (!reg.registerDescribedModel) return undefined;
+      described.set(id, reg.registerDescribedModel(id, d.description, src.path));
+    }
+    return described.get(id);
+  }
+  if (specFile) throw new FdkError('--spec: description files are not supported by this build; pass a model id (fdk models list)', { file: explicit });
   if (src.entry) return src.entry;
   const data = resolveDataDir(undefined, { required: false });
   if (!data) return undefined;
@@ -29,6 +72,8 @@ export function fitDescriptionToModel(entry: ModelEntry, declared: (number | str
   if (rs.mode !== 'fixed' || !declared || !isFixedShape(declared) || declared.length !== 4) return entry;
   const [, , H, W] = declared;
   if (rs.width === W && rs.height === H) return entry;
-  const anchors = 'imageSize' in entry.anchors ? { ...entry.anchors, imageSize: [W, H] as [number, number] } : entry.anchors;
-  return { ...entry, input: { ...entry.input, shape: declared, resize: { ...rs, width: W, height: H } }, anchors };
+  // priors sized from the description's image size, where a description carries one
+  const anchors = (entry as { anchors?: object }).anchors;
+  const fitted = anchors && 'imageSize' in anchors ? { anchors: { ...anchors, imageSize: [W, H] } } : {};
+  return { ...entry, ...fitted, input: { ...entry.input, shape: declared, resize: { ...rs, width: W, height: H } } } as ModelEntry;
 }
