@@ -11,9 +11,6 @@ import { parseRuntimeList } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { parityCases } from '../parity/cases.js';
 import { feedsFor, parseNameMap } from '../parity/pairing.js';
-import { runParity } from '../parity/run-parity.js';
-import { runPerLayer } from '../parity/per-layer.js';
-import { parityText, perLayerText } from '../parity/format.js';
 import { interactive, parseInputShapes, printJson } from './output.js';
 
 interface ParityCliOptions {
@@ -81,7 +78,10 @@ export function register(program: Command): void {
       });
       const progress = interactive() ? (m: string) => process.stderr.write(`parity: ${m}\n`) : undefined;
 
+      // engines imported on demand: --per-layer needs neither the image decoder nor the postprocessing
+      const { parityText, perLayerText } = await import('../parity/format.js');
       if (o.perLayer) {
+        const { runPerLayer } = await import('../parity/per-layer.js');
         const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 1e-3) };
         const first = cases[0];
         const feeds = first.feeds ?? { [Object.keys(src.inputs)[0]]: { data: first.pre!.tensor, dims: [...first.pre!.dims] } };
@@ -93,6 +93,7 @@ export function register(program: Command): void {
       }
       // default: a bare max abs diff <= 1e-4 per element; --rtol adds numpy.allclose's relative term
       const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 0) };
+      const { runParity } = await import('../parity/run-parity.js');
       const r = await runParity(src, entry, cases, { runtimes, tol, threads, ncnnParam: o.ncnnParam, map, onProgress: progress });
       if (o.json) printJson(r);
       else console.log(parityText(r));

@@ -9,7 +9,6 @@ import { resolveDataDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { describeModel, fitDescriptionToModel } from './describe.js';
 import { arrayCases, syntheticCases, type ParityCase } from './feeds.js';
-import { listImages, parityInputs } from './images.js';
 
 export interface ParityCaseOptions {
   /** .npy/.npz arrays named after the inputs, or images (which need a description). */
@@ -40,10 +39,12 @@ export async function parityCases(src: ModelSource, o: ParityCaseOptions = {}): 
     const images = files.filter((f) => IMAGE.test(f));
     if (images.length === 0) return { cases: arrayCases(files, Object.keys(src.inputs)) };
     if (images.length !== files.length) throw new FdkError('--inputs: give either arrays (.npy/.npz) or images, not both');
+    const { parityInputs } = await import('./images.js'); // sharp: loaded only for images
     if (!entry) throw new FdkError('--inputs: images need a description to be preprocessed; pass --spec ID (model ids: fdk models list)', { file: images[0] });
     return { cases: await parityInputs(entry, images.slice(0, o.maxImages), longSides), entry };
   }
   if (entry && Object.keys(named).length === 0) {
+    const { listImages, parityInputs } = await import('./images.js');
     const dir = o.imagesDir ?? resolve(resolveDataDir()!, 'images');
     return { cases: await parityInputs(entry, listImages(dir, o.maxImages), longSides), entry };
   }
