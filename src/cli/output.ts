@@ -16,7 +16,10 @@ export function printJson(v: unknown): void {
 /**
  * `fdk analyze … | head` closes the pipe early: stop quietly with exit 0 instead of an EPIPE stack.
  */
+let epipeHooked = false;
 export function quietOnEpipe(): void {
+  if (epipeHooked) return;
+  epipeHooked = true;
   for (const s of [process.stdout, process.stderr])
     s.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(0);
