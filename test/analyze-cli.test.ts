@@ -103,7 +103,7 @@ describe('fdk analyze on the Ultra-Light files', () => {
   it('--csv and --md carry the same totals as --json', async () => {
     const f = join(UL, 'version-RFB-320_simplified.onnx');
     const j = analyze(f);
-    expect(j).toEqual(JSON.parse(JSON.stringify(await report('version-RFB-320_simplified.onnx'))));
+    expect(j).toEqual({ schemaVersion: 1, ...JSON.parse(JSON.stringify(await report('version-RFB-320_simplified.onnx'))) });
     const csv = runCli(['analyze', f, '--csv']);
     expect(csv.code).toBe(0);
     const rows = csv.stdout.trim().split('\n');

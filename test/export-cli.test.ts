@@ -16,10 +16,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const MNET = shared('models/retinaface-1mb/mobilenet0.25_Final.pth');
 
 describe('fdk convert --to onnx', () => {
-  it('writes .fdk/exports/<name>.onnx by default and prints a short summary', () => {
-    const r = runCli(['convert', MNET, '--arch', 'mnet0.25', '--to', 'onnx'], { env: { ...process.env, CI: 'true', FDK_WORK: work } });
+  it('writes ./fdk-out/<name>.onnx under the working directory by default and prints a short summary', () => {
+    const r = runCli(['convert', MNET, '--arch', 'mnet0.25', '--to', 'onnx'], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
-    const out = join(work, 'exports', 'mobilenet0.25_Final.onnx');
+    const out = join(work, 'fdk-out', 'mobilenet0.25_Final.onnx');
     expect(existsSync(out)).toBe(true);
     expect(r.stdout).toContain(out);
     expect(r.stdout).toMatch(/opset 13, \d+ nodes/);
@@ -56,8 +56,9 @@ describe('fdk convert --to onnx', () => {
     const r = runCli(['convert', w, '--arch', 'ulfd-rfb-640', '--to', 'onnx', '-o', o, '--input', '1x3x480x640', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).outputs).toEqual([{ name: 'scores', shape: [1, 17640, 2] }, { name: 'boxes', shape: [1, 17640, 4] }]);
-    const r2 = runCli(['convert', w, '--arch', 'ulfd-rfb', '--to', 'onnx', '-o', o, '--no-postprocess', '--json']);
+    const o2 = join(work, 'u-nopost.onnx'); // another model: the same -o would need --force
+    const r2 = runCli(['convert', w, '--arch', 'ulfd-rfb', '--to', 'onnx', '-o', o2, '--no-postprocess', '--json']);
     expect(r2.code, r2.stderr).toBe(0);
-    expect(loadOnnx(o).graph.nodes.some((n) => n.opType === 'Exp')).toBe(false);
+    expect(loadOnnx(o2).graph.nodes.some((n) => n.opType === 'Exp')).toBe(false);
   });
 });

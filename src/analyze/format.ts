@@ -1,10 +1,10 @@
 /** Renderings of an AnalysisReport: terminal table (cli-table3), Markdown, CSV. JSON is the report itself. */
 import Table from 'cli-table3';
 import type { AnalysisReport } from './types.js';
-import { interactive } from '../cli/output.js';
+import { colourWanted } from '../cli/output.js';
 
 /** Colours only on a terminal (cli-table3 colours headers and borders by default). */
-const style = () => (interactive() ? {} : { style: { head: [], border: [] } });
+const style = () => (colourWanted() ? {} : { style: { head: [], border: [] } });
 
 const int = (n: number) => n.toLocaleString('en-US');
 const pct = (f: number) => (f * 100).toFixed(2) + '%';

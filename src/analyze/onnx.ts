@@ -50,6 +50,11 @@ export function onnxLayerGraph(model: Model, opts: OnnxAnalyzeOptions = {}): Lay
     return { name, shape: p.infos.get(name)!.shape as number[], bytes: p.isConstant(name) ? 0 : bytesOf(p.infos.get(name)!) };
   };
   const keepConstants = opts.keepConstantNodes ?? convention === 'onnx-tool';
+  // thop counts module weights however the exporter stored them: an initializer, a Constant node's
+  // value, or a constant subgraph (e.g. Transpose of a stored weight) all become parameters. onnx-tool
+  // takes its params from graph initializers only, so that convention keeps to them.
+  const isWeight = (name: string): boolean =>
+    !!name && (g.initializers.has(name) || (convention === 'thop' && p.isConstant(name)));
 
   const counted = new Set<string>(); // weights already counted (shared weights count once)
   const layers: Layer[] = [];
@@ -76,14 +81,14 @@ export function onnxLayerGraph(model: Model, opts: OnnxAnalyzeOptions = {}): Lay
       node,
       inShapes: node.inputs.map((i) => (i ? shapeOf(i, node) : undefined)),
       outShapes: outs.map((o) => shapeOf(o, node)),
-      isWeight: (i) => g.initializers.has(node.inputs[i]),
+      isWeight: (i) => isWeight(node.inputs[i]),
     });
     let params = 0;
     for (const i of cost.paramInputs) {
       const name = node.inputs[i];
       if (counted.has(name)) continue;
       counted.add(name);
-      params += paramCount(convention, g.initializers.get(name)!.dims);
+      params += paramCount(convention, g.initializers.get(name)?.dims ?? (p.infos.get(name)!.shape as number[]));
     }
     const idx = layers.length;
     layers.push({

@@ -39,10 +39,13 @@ export interface CaseResult {
   error?: string;
 }
 
-/** Deterministic input values in [-1, 1) (latency does not depend on the data, parity uses real images). */
-export function syntheticInputs(inputs: Record<string, number[]>): TensorMap {
+/**
+ * Deterministic input values in [-1, 1) from a seeded LCG (latency does not depend on the data;
+ * parity feeds the same values to every runtime when the model has no description).
+ */
+export function syntheticInputs(inputs: Record<string, number[]>, seed = 12345): TensorMap {
   const out: TensorMap = {};
-  let s = 12345;
+  let s = seed >>> 0;
   for (const [name, dims] of Object.entries(inputs)) {
     const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
     for (let i = 0; i < data.length; i++) {

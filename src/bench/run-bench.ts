@@ -8,15 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { FdkError } from '../util/errors.js';
 import { getRuntime } from '../runtime/index.js';
 import type { RuntimeInfo, RuntimeName } from '../runtime/types.js';
-import { isFixedShape, type ModelSource } from '../runtime/model-source.js';
+import { concreteInputShapes, type ModelSource } from '../runtime/model-source.js';
 import { hostInfo, type HostInfo } from './host.js';
 import { shapeLabel, type CaseResult, type CaseSpec } from './case.js';
 
 export interface BenchOptions {
   runtimes: RuntimeName[];
   threads: number[];
-  /** Each entry: dims of the (first) input. Empty = the model's declared shape, or 1x3x240x320 if dynamic. */
+  /** Each entry: dims of the (first) input, one case each. Empty = the model's declared shape, or 1x3x240x320 if dynamic. */
   shapes: number[][];
+  /** Shapes of named inputs, the same in every case (`--input name:dims`). */
+  namedShapes?: Record<string, number[]>;
   warmup: number;
   runs: number;
   allowSpinning?: boolean;
@@ -35,26 +37,11 @@ export interface BenchReport {
   cases: CaseResult[];
 }
 
-export const DEFAULT_DYNAMIC_SHAPE = [1, 3, 240, 320];
+export { DEFAULT_DYNAMIC_SHAPE } from '../runtime/model-source.js';
 
-/** Picks the shapes to run: explicit ones (checked against fixed dims), else the declared one. */
-export function caseInputs(src: ModelSource, shapes: number[][]): Record<string, number[]>[] {
-  const names = Object.keys(src.inputs);
-  if (names.length !== 1) throw new FdkError(`fdk bench supports models with one input; this one has ${names.length} (${names.join(', ')})`, { file: src.path });
-  const [name] = names;
-  const declared = src.inputs[name];
-  if (shapes.length === 0) {
-    // dynamic graph: the manifest's input size if it has one (Ultra-Light 640 = 1x3x480x640), else 320x240
-    const manifestShape = src.entry ? fixedInputShape(src.entry) : undefined;
-    const fallback = manifestShape && isFixedShape(manifestShape) ? manifestShape : DEFAULT_DYNAMIC_SHAPE;
-    return [{ [name]: isFixedShape(declared) ? declared : fallback }];
-  }
-  return shapes.map((dims) => {
-    const ok = declared.length === dims.length && declared.every((d, i) => typeof d !== 'number' || d <= 0 || d === dims[i]);
-    if (!ok)
-      throw new FdkError(`--input ${dims.join('x')} does not fit the model's input '${name}' [${declared.join('x')}] (fixed-size model)`, { file: src.path });
-    return { [name]: dims };
-  });
+/** Input shapes of every case: `shapes` = sizes of the first input, one case each (see concreteInputShapes). */
+export function caseInputs(src: ModelSource, shapes: number[][], named: Record<string, number[]> = {}): Record<string, number[]>[] {
+  return concreteInputShapes(src, named, shapes);
 }
 
 /** The child entry next to this module: .ts under tsx (sources), .js in dist. */
@@ -100,7 +87,7 @@ function runCaseInChild(spec: CaseSpec, timeoutMs: number): Promise<CaseResult> 
 export async function runBench(src: ModelSource, opts: BenchOptions): Promise<BenchReport> {
   if (src.kind === 'ncnn' && opts.runtimes.some((r) => r !== 'ncnn'))
     throw new FdkError(`an ncnn .param runs only on the ncnn runtime; pass the .onnx for ${opts.runtimes.filter((r) => r !== 'ncnn').join(', ')}`, { file: src.path });
-  const inputs = caseInputs(src, opts.shapes);
+  const inputs = caseInputs(src, opts.shapes, opts.namedShapes);
   // resolve the runtimes up front: an unknown or broken runtime fails before any case runs
   const infos: Partial<Record<RuntimeName, RuntimeInfo>> = {};
   for (const r of opts.runtimes) infos[r] = await (await getRuntime(r)).info();

@@ -6,7 +6,7 @@ import { FdkError } from '../util/errors.js';
 import { parseInputShapes, printJson } from './output.js';
 
 interface AnalyzeCliOptions {
-  input?: string[];
+  input?: string;
   convention: string;
   foldBn?: boolean;
   json?: boolean;
@@ -19,7 +19,7 @@ export function register(program: Command): void {
   program
     .command('analyze <model>')
     .description('params, MACs and FLOPs (= 2 x MACs) per layer, weight bytes, peak activation memory (.onnx, or ncnn .param)')
-    .option('--input <spec...>', 'fix input shapes: [name:]1x3xHxW (needed for symbolic dims)')
+    .option('--input <shapes>', 'fix input shapes: [name:]1x3xHxW, comma-separated for several inputs (needed for symbolic dims)')
     .option('--convention <name>', `counting rules: ${CONVENTIONS.join(' | ')}`, 'thop')
     .option('--fold-bn', 'count BatchNormalization folded into the preceding conv (as runtimes execute it)')
     .option('--json', 'JSON report (totals.params/macs/flops and a layers array)')

@@ -11,7 +11,7 @@ import { interactive, parseDims, printJson } from './output.js';
 interface BenchCliOptions {
   runtimes?: string;
   threads: string;
-  input?: string[];
+  input?: string;
   warmup: string;
   runs: string;
   json?: boolean;
@@ -28,16 +28,21 @@ function positiveInt(v: string, what: string, min = 1): number {
   return n;
 }
 
-/** `1x3x240x320,1x3x480x640` (repeatable) -> list of dims, order kept. */
-export function parseShapeList(specs: string[] | undefined): number[][] {
-  const out: number[][] = [];
-  for (const s of specs ?? [])
-    for (const part of s.split(',').filter(Boolean)) {
-      const dims = parseDims(part);
-      if (!dims || dims.length < 2) throw new FdkError(`bad --input '${part}': expected 1x3xHxW`);
-      out.push(dims);
-    }
-  return out;
+/**
+ * `--input 1x3x240x320,1x3x480x640,other:1x4`: unnamed entries are sizes of the first input (one
+ * case each, order kept); named ones fix that input in every case.
+ */
+export function parseBenchInputs(spec: string | undefined): { shapes: number[][]; named: Record<string, number[]> } {
+  const shapes: number[][] = [];
+  const named: Record<string, number[]> = {};
+  for (const part of (spec ?? '').split(',').filter(Boolean)) {
+    const i = part.lastIndexOf(':');
+    const dims = parseDims(i >= 0 ? part.slice(i + 1) : part);
+    if (!dims || (i < 0 && dims.length < 2)) throw new FdkError(`bad --input '${part}': expected [name:]1x3xHxW, comma-separated`);
+    if (i >= 0) named[part.slice(0, i)] = dims;
+    else shapes.push(dims);
+  }
+  return { shapes, named };
 }
 
 export function register(program: Command): void {
@@ -46,7 +51,7 @@ export function register(program: Command): void {
     .description('benchmark a model (.onnx, ncnn .param, or model id) on ort, wasm and ncnn')
     .option('--runtimes <list>', 'comma-separated runtimes (ort, wasm, ncnn)', 'ort,wasm,ncnn')
     .option('--threads <list>', 'comma-separated thread counts', '1')
-    .option('--input <shapes...>', 'input shapes, e.g. 1x3x240x320,1x3x480x640 (default: the model\'s, or 1x3x240x320 if dynamic)')
+    .option('--input <shapes>', 'input shapes, comma-separated: sizes of the first input (one case each), name:dims for any input, e.g. 1x3x240x320,1x3x480x640 (default: the model\'s, or 1x3x240x320 if dynamic)')
     .option('--warmup <n>', 'warm-up runs after the first run', '5')
     .option('--runs <n>', 'timed runs', '30')
     .option('--baseline <file>', 'compare medians with an earlier `fdk bench --json` output')
@@ -63,9 +68,10 @@ export function register(program: Command): void {
       const threshold = Number(o.threshold);
       if (!(threshold >= 0)) throw new FdkError(`bad --threshold '${o.threshold}'`);
       const base = o.baseline ? readBaseline(o.baseline) : undefined;
+      const inputs = parseBenchInputs(o.input);
       const src = await resolveModelSource(model);
       const report = await runBench(src, {
-        runtimes, threads, shapes: parseShapeList(o.input), warmup, runs,
+        runtimes, threads, shapes: inputs.shapes, namedShapes: inputs.named, warmup, runs,
         allowSpinning: o.spinning, fp16: o.ncnnFp16,
         onProgress: interactive() ? (m) => process.stderr.write(`bench: ${m}\n`) : undefined,
       });

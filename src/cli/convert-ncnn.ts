@@ -1,21 +1,23 @@
 /**
- * `fdk convert MODEL.onnx --to ncnn [-o PREFIX] [--fp16] [--input name:shape] [--no-optimize] [--json]`:
- * ONNX -> ncnn .param/.bin with fdk's own converter (src/convert/ncnn). The model's description
- * (embedded, sidecar, manifest or --spec) is written beside them as PREFIX.fdk.json, so every command
- * that takes the .param knows how to run it. All files are written atomically, and only when the
- * whole conversion succeeded; a --input size the model's constants do not fit is refused first.
+ * `fdk convert MODEL.onnx --to ncnn [-o PREFIX | --out DIR] [--fp16] [--input name:shape] [--no-optimize] [--force] [--json]`:
+ * ONNX -> ncnn .param/.bin with fdk's own converter (src/convert/ncnn). Default prefix
+ * `./fdk-out/<name>[-fp16][-noopt]`. The model's description (embedded, sidecar, manifest or
+ * --spec) is written beside them as PREFIX.fdk.json, so every command that takes the .param knows
+ * how to run it. All files are written atomically, only when the whole conversion succeeded;
+ * identical files are left alone, a different model needs --force; a --input size the model's
+ * constants do not fit is refused first (or its prior tables regenerated from the description).
  */
-import { extname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { convertOnnxToNcnn, defaultPrefix, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { basename, extname, join, resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { convertOnnxToNcnn, type FileConvertOptions } from '../convert/ncnn/index.js';
 import { checkInputSizeFits, regeneratePriorConstants } from '../convert/size-check.js';
 import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models/description.js';
 import { loadOnnx } from '../onnx/io.js';
-import { writeFilesAtomic } from '../util/fs.js';
+import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
 import type { ConvertSummary } from '../convert/ncnn/convert.js';
 import { FdkError } from '../util/errors.js';
 import type { ConvertCliOptions } from './convert.js';
-import { parseInputShapes, printJson } from './output.js';
+import { outcomeNote, parseInputShapes, printJson } from './output.js';
 
 export { convertOnnxFileToNcnn } from '../convert/ncnn/index.js';
 
@@ -23,8 +25,9 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   if (extname(input).toLowerCase() !== '.onnx') throw new FdkError('--to ncnn converts ONNX models (.onnx); convert a checkpoint with --to onnx first', { file: input });
   if (!existsSync(input)) throw new FdkError('no such file', { file: input });
   if (opts.arch) throw new FdkError('--arch applies to --to onnx only', { file: input });
-  const prefix = (opts.output ?? defaultPrefix(input)).replace(/\.(param|bin)$/i, '');
-  const o: FileConvertOptions = { prefix, fp16: !!opts.fp16, optimize: opts.optimize !== false, inputShapes: opts.input?.length ? parseInputShapes(opts.input) : undefined };
+  const stem = taggedName(basename(input).replace(/\.onnx$/i, ''), [opts.fp16 && 'fp16', opts.optimize === false && 'noopt']);
+  const prefix = (opts.output ?? join(outputDir(opts.out), stem)).replace(/\.(param|bin)$/i, '');
+  const o: FileConvertOptions = { fp16: !!opts.fp16, optimize: opts.optimize !== false, inputShapes: opts.input?.length ? parseInputShapes(opts.input) : undefined };
   const t0 = performance.now();
   const model = loadOnnx(input);
   const described = await descriptionForModelFile(input, { spec: opts.spec });
@@ -49,25 +52,28 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
       [description.input.resize.height, description.input.resize.width] = [requested[2], requested[3]];
     }
   }
-  const c = convertOnnxToNcnn(model, o);
   const paramPath = resolve(`${prefix}.param`);
   const binPath = resolve(`${prefix}.bin`);
-  const files: { path: string; data: Uint8Array | string | Uint8Array[] }[] = [{ path: paramPath, data: c.param }, { path: binPath, data: c.bin }];
   const descPath = description ? sidecarPath(paramPath) : undefined;
-  if (descPath) files.push({ path: descPath, data: `${JSON.stringify(description, null, 1)}\n` });
-  writeFilesAtomic(files);
-  const r = { paramPath, binPath, summary: c.summary };
+  const paths = descPath ? [paramPath, binPath, descPath] : [paramPath, binPath];
+  const { result: c, outcome } = await writeOutputs(paths, ([param, bin, desc]) => {
+    const c = convertOnnxToNcnn(model, o);
+    writeFileSync(param, c.param);
+    writeFileSync(bin, Buffer.concat(c.bin));
+    if (desc) writeFileSync(desc, `${JSON.stringify(description, null, 1)}\n`);
+    return c;
+  }, { force: opts.force });
   const ms = performance.now() - t0;
-  if (opts.json) return printJson({ input, param: r.paramPath, bin: r.binPath, description: descPath ?? null, regeneratedPriors: regenerated, ms: Math.round(ms), ...r.summary });
-  printSummary(input, r.paramPath, r.binPath, r.summary, ms);
+  if (opts.json) return printJson({ input, param: paramPath, bin: binPath, description: descPath ?? null, regeneratedPriors: regenerated, outcome, ms: Math.round(ms), ...c.summary });
+  printSummary(input, paramPath, binPath, c.summary, ms, outcome);
   if (regenerated.length) console.log(`  prior tables regenerated for ${Object.values(o.inputShapes!)[0].join('x')} from the description: ${regenerated.join(', ')}`);
   console.log(descPath ? `  description (${described!.source}): ${descPath}` : '  no model description (none embedded, no sidecar, not a manifest file; --spec FILE adds one)');
 }
 
-function printSummary(input: string, param: string, bin: string, s: ConvertSummary, ms: number): void {
+function printSummary(input: string, param: string, bin: string, s: ConvertSummary, ms: number, outcome: string): void {
   const p = s.passes;
   const lines = [
-    `converted ${input} -> ${param} + ${bin} (${Math.round(ms)} ms)`,
+    `converted ${input} -> ${param} + ${bin} (${Math.round(ms)} ms)${outcomeNote(outcome)}`,
     `  ONNX nodes ${s.onnxNodes} -> ncnn layers ${s.ncnnLayers} (${s.blobs} blobs)${s.optimize ? '' : ', --no-optimize'}`,
     `  constant folding: ${p.constantFolding.removed} nodes removed${p.constantFolding.note ? ` (${p.constantFolding.note})` : ''}`,
     `  shape glue evaluated: ${p.shapeGlue.removed} nodes removed; identity/dropout removed: ${p.identities.removed}`,

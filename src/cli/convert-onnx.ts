@@ -1,19 +1,20 @@
 /**
  * `fdk convert WEIGHTS.pth --arch ID --to onnx`: PyTorch checkpoint -> ONNX without PyTorch.
  * `fdk convert MODEL.onnx --to onnx`: the ONNX cleaned up for deployment (src/onnx/clean.ts).
- * Default output: `.fdk/exports/<checkpoint name>.onnx` (`<name>.clean.onnx` for an ONNX input);
- * `-o` chooses the file (written atomically).
+ * Default output: `./fdk-out/<checkpoint name>[-foldbn][-nopost][-HxW][-opsetN].onnx`
+ * (`<name>.clean[-HxW].onnx` for an ONNX input), or that name in `--out DIR`; `-o` chooses the
+ * file. Written atomically; identical bytes are left alone, a different model needs --force.
  */
-import { basename, extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { exportOnnxWithSummary } from '../convert/onnx-export.js';
 import { ARCH_IDS } from '../convert/builders/index.js';
 import { checkpointName } from '../convert/pytorch/checkpoint.js';
 import { loadOnnx, saveOnnx } from '../onnx/io.js';
 import { cleanOnnx } from '../onnx/clean.js';
-import { workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
+import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
 import type { ConvertCliOptions } from './convert.js';
-import { parseInputShapes, printJson } from './output.js';
+import { outcomeNote, parseInputShapes, printJson } from './output.js';
 
 export async function convertToOnnxCommand(input: string, opts: ConvertCliOptions): Promise<void> {
   if (extname(input).toLowerCase() === '.onnx') return cleanOnnxCommand(input, opts);
@@ -28,17 +29,18 @@ export async function convertToOnnxCommand(input: string, opts: ConvertCliOption
   const opset = opts.opset === undefined ? undefined : Number(opts.opset);
   if (opts.opset !== undefined && !Number.isInteger(opset)) throw new FdkError(`bad --opset '${opts.opset}': expected an integer`);
   const { model, summary } = exportOnnxWithSummary({ weights: input, arch: opts.arch, input: shape, foldBn: opts.foldBn, opset, postprocess: opts.postprocess });
-  const output = opts.output ?? workDir('exports', `${checkpointName(input)}.onnx`);
-  saveOnnx(model, output);
-  if (opts.json) return printJson({ ...summary, output });
+  const tags = [opts.foldBn && 'foldbn', opts.postprocess === false && 'nopost', shape && shape.slice(2).join('x'), opset !== undefined && opset !== 13 && `opset${opset}`];
+  const output = opts.output ?? join(outputDir(opts.out), taggedName(checkpointName(input), tags, '.onnx'));
+  const { outcome } = await writeOutputs([output], ([tmp]) => saveOnnx(model, tmp), { force: opts.force });
+  if (opts.json) return printJson({ ...summary, output, outcome });
   const shp = (d: (number | string)[]) => d.join('x');
-  console.log(`exported ${summary.arch} (${summary.checkpointFormat} checkpoint) -> ${output}`);
+  console.log(`exported ${summary.arch} (${summary.checkpointFormat} checkpoint) -> ${output}${outcomeNote(outcome)}`);
   console.log(`  opset ${summary.opset}, ${summary.nodes} nodes, ${summary.params.toLocaleString('en-US')} weight values, BN ${summary.foldBn ? 'folded into conv' : 'kept as BatchNormalization'}`);
   console.log(`  input input ${shp(summary.input)}; outputs ${summary.outputs.map((o) => `${o.name} ${shp(o.shape)}`).join(', ')}`);
 }
 
 /** ONNX in, ONNX out: weight inputs dropped, constants folded, unused initializers removed. */
-function cleanOnnxCommand(input: string, opts: ConvertCliOptions): void {
+async function cleanOnnxCommand(input: string, opts: ConvertCliOptions): Promise<void> {
   if (opts.arch) throw new FdkError('--arch applies to PyTorch checkpoints; an .onnx input is cleaned up as it is', { file: input });
   if (opts.foldBn || opts.postprocess === false || (opts.opset !== undefined && opts.opset !== '13'))
     throw new FdkError('--fold-bn, --no-postprocess and --opset apply to PyTorch checkpoints, not to an .onnx input', { file: input });
@@ -51,11 +53,12 @@ function cleanOnnxCommand(input: string, opts: ConvertCliOptions): void {
     if (e instanceof FdkError) throw e;
     throw new FdkError(`cannot clean up the model: ${String((e as Error).message ?? e).split('\n')[0]}`, { file: input });
   }
-  const output = opts.output ?? workDir('exports', `${basename(input).replace(/\.onnx$/i, '')}.clean.onnx`);
-  saveOnnx(cleaned.model, output);
+  const shapeTag = inputShapes && Object.values(inputShapes).map((d) => d.slice(2).join('x')).join('-');
+  const output = opts.output ?? join(outputDir(opts.out), taggedName(`${basename(input).replace(/\.onnx$/i, '')}.clean`, [shapeTag], '.onnx'));
+  const { outcome } = await writeOutputs([output], ([tmp]) => saveOnnx(cleaned.model, tmp), { force: opts.force });
   const s = cleaned.summary;
-  if (opts.json) return printJson({ input, output, ...s });
-  console.log(`cleaned ${input} -> ${output}`);
+  if (opts.json) return printJson({ input, output, outcome, ...s });
+  console.log(`cleaned ${input} -> ${output}${outcomeNote(outcome)}`);
   console.log(`  ${s.droppedInputs} weight input(s) dropped, ${s.foldedNodes} node(s) folded into constants, ${s.prunedInitializers} unused initializer(s) removed`);
   console.log(`  nodes ${s.nodesBefore} -> ${s.nodesAfter}; inputs: ${s.inputs.join(', ')}`);
 }

@@ -10,8 +10,10 @@ import { FdkError } from '../util/errors.js';
 export interface ConvertCliOptions {
   to: string;
   output?: string;
+  out?: string;
+  force?: boolean;
   arch?: string;
-  input?: string[];
+  input?: string;
   foldBn?: boolean;
   opset?: string;
   fp16?: boolean;
@@ -27,8 +29,10 @@ export function register(program: Command): void {
     .description('convert a PyTorch checkpoint to ONNX (--arch), clean up an ONNX model (--to onnx), or convert it to ncnn')
     .requiredOption('--to <format>', 'onnx | ncnn')
     .option('-o, --output <path>', 'output file (onnx) or prefix (ncnn: PREFIX.param / PREFIX.bin)')
+    .option('--out <dir>', 'folder for the output under its default name (default ./fdk-out)')
+    .option('--force', 'replace an existing output that holds a different model')
     .option('--arch <id>', 'architecture of a .pth checkpoint: slim, rfb, mnet0.25, ulfd-slim, ulfd-rfb (ulfd-*-320/640)')
-    .option('--input <spec...>', 'input shape [name:]1x3xHxW (onnx export: fixed size, default dynamic H/W; onnx clean-up: fold shape glue for this size)')
+    .option('--input <shapes>', 'input shape [name:]1x3xHxW, comma-separated for several inputs (onnx export: fixed size, default dynamic H/W; onnx clean-up: fold shape glue for this size)')
     .option('--fold-bn', 'fold BatchNormalization into the preceding convolution (onnx export)')
     .option('--opset <n>', 'ONNX opset of the export', '13')
     .option('--no-postprocess', 'Ultra-Light: export without the prior-decoding tail')
@@ -38,6 +42,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable summary')
     .action(async (input: string, opts: ConvertCliOptions) => {
       const to = opts.to.toLowerCase();
+      if (opts.output && opts.out) throw new FdkError('give either -o (a file) or --out (a folder), not both');
       if (to === 'onnx') {
         const { convertToOnnxCommand } = await import('./convert-onnx.js');
         await convertToOnnxCommand(input, opts);

@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { errorLine, FdkError } from '../util/errors.js';
+import { fdkVersion } from '../util/package-info.js';
 import { COMMANDS } from './commands.js';
+import { quietOnEpipe, settleColour } from './output.js';
 
 /** The command named on the command line (first word that is not an option or --data's value). */
 function commandName(argv: string[]): string | undefined {
@@ -26,6 +28,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .description('Edge face-detector toolkit: analyze, convert (PyTorch/ONNX -> ONNX/ncnn), bench, parity, WIDER accuracy, reports')
     .option('--data <dir>', 'data folder with models/images/WIDER files (default: $FDK_DATA, else ../shared)')
     .option('--debug', 'print stack traces for unexpected errors')
+    .version(fdkVersion(), '-V, --version', 'print the fdk version')
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride();
@@ -42,6 +45,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnEpipe();
+  settleColour();
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);

@@ -1,20 +1,25 @@
-/** `fdk parity MODEL`: do ort, wasm and ncnn give the same outputs on real images? `--per-layer`: where do they start to differ? */
+/**
+ * `fdk parity MODEL`: do the runtimes give the same outputs on the same inputs? `--per-layer`: where
+ * do ort and ncnn start to differ? Inputs: real images preprocessed by the model's description
+ * (manifest ids, files the manifest lists, `--spec ID`), the user's arrays or images (`--inputs`),
+ * else seeded synthetic tensors, so any .onnx / .param runs.
+ */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
-import { resolveDataDir } from '../util/data.js';
 import { parseRuntimeList } from '../runtime/index.js';
-import { resolveModelSource, type ModelSource } from '../runtime/model-source.js';
-import { allFileRefs, getModel, loadManifest, type ModelEntry } from '../models/manifest.js';
-import { listImages, parityInputs } from '../parity/images.js';
-import { runParity } from '../parity/run-parity.js';
-import { runPerLayer } from '../parity/per-layer.js';
-import { parityText, perLayerText } from '../parity/format.js';
-import { interactive, printJson } from './output.js';
+import { resolveModelSource } from '../runtime/model-source.js';
+import { parityCases } from '../parity/cases.js';
+import { feedsFor, parseNameMap } from '../parity/pairing.js';
+import { interactive, parseInputShapes, printJson } from './output.js';
 
 interface ParityCliOptions {
   runtimes?: string;
   images?: string;
+  inputs?: string;
+  input?: string;
+  map?: string;
+  seed: string;
   maxImages?: string;
   longSide: string;
   atol?: string;
@@ -22,6 +27,7 @@ interface ParityCliOptions {
   perLayer?: boolean;
   all?: boolean;
   ncnnParam?: string;
+  spec?: string;
   preprocess?: string;
   threads: string;
   json?: boolean;
@@ -34,24 +40,18 @@ function num(v: string | undefined, what: string, def: number): number {
   return n;
 }
 
-/** The manifest entry that says how to preprocess: the model id, --preprocess, or the entry owning the file. */
-function preprocessingEntry(src: ModelSource, explicit?: string): ModelEntry {
-  if (explicit) return getModel(explicit);
-  if (src.entry) return src.entry;
-  const data = resolveDataDir(undefined, { required: false });
-  if (data) {
-    const abs = resolve(src.path);
-    for (const m of loadManifest()) if (allFileRefs(m).some(([, ref]) => resolve(data, ref.path) === abs)) return m;
-  }
-  throw new FdkError(`cannot tell how to preprocess images for this model file; pass --preprocess ID (one of: ${loadManifest().map((m) => m.id).join(', ')})`, { file: src.path });
-}
-
 export function register(program: Command): void {
   program
     .command('parity <model>')
-    .description('compare the outputs of ort, wasm and ncnn on the same preprocessed real images')
+    .description('compare the outputs of ort, wasm and ncnn on the same inputs (any .onnx or .param, or a model id)')
     .option('--runtimes <list>', 'comma-separated runtimes (ort, wasm, ncnn)', 'ort,wasm,ncnn')
-    .option('--images <dir>', 'folder of images (default: <data>/images)')
+    .option('--inputs <files>', 'comma-separated .npy/.npz arrays (named after the inputs), or images with --spec')
+    .option('--input <shapes>', 'synthetic inputs: shapes of dynamic inputs, [name:]1x3xHxW, comma-separated')
+    .option('--seed <n>', 'seed of the synthetic inputs', '1')
+    .option('--map <pairs>', 'pair outputs (and inputs) whose names differ: onnxName=ncnnName, comma-separated')
+    .option('--spec <id|file>', 'model description whose preprocessing to use for images: a model id, or a description file where supported (default: MODEL\'s own)')
+    .option('--preprocess <id>', 'same as --spec (older name)')
+    .option('--images <dir>', 'folder of images for a described model (default: <data>/images)')
     .option('--max-images <n>', 'use only the first N images')
     .option('--long-side <list>', 'long sides for long-side (seed) models, e.g. 320,640', '320')
     .option('--atol <x>', 'absolute tolerance (default 1e-4)')
@@ -59,23 +59,33 @@ export function register(program: Command): void {
     .option('--per-layer', 'compare every intermediate tensor of ort and ncnn; report the first diverging layer')
     .option('--all', 'with --per-layer: print every compared layer')
     .option('--ncnn-param <file>', 'ncnn: use this .param (+ .bin beside it) instead of converting the ONNX')
-    .option('--preprocess <id>', 'manifest model whose preprocessing to use (default: MODEL\'s own)')
     .option('--threads <n>', 'threads per runtime', '1')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: ParityCliOptions) => {
       const threads = num(o.threads, '--threads', 1);
+      const map = parseNameMap(o.map);
+      const runtimes = parseRuntimeList(o.runtimes);
       const src = await resolveModelSource(model);
-      const entry = preprocessingEntry(src, o.preprocess);
-      const dir = o.images ?? resolve(resolveDataDir()!, 'images');
-      const maxImages = o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined;
-      const longSides = o.longSide.split(',').map((s) => num(s, '--long-side', 320));
+      if (o.ncnnParam && extname(o.ncnnParam).toLowerCase() !== '.param') throw new FdkError('--ncnn-param: expected an ncnn .param file', { file: o.ncnnParam });
+      const { cases, entry } = await parityCases(src, {
+        inputs: o.inputs?.split(',').filter(Boolean),
+        inputShapes: parseInputShapes(o.input),
+        seed: num(o.seed, '--seed', 1),
+        spec: o.spec ?? o.preprocess,
+        imagesDir: o.images,
+        maxImages: o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined,
+        longSides: o.longSide.split(',').map((s) => num(s, '--long-side', 320)),
+      });
       const progress = interactive() ? (m: string) => process.stderr.write(`parity: ${m}\n`) : undefined;
 
+      // engines imported on demand: --per-layer needs neither the image decoder nor the postprocessing
+      const { parityText, perLayerText } = await import('../parity/format.js');
       if (o.perLayer) {
+        const { runPerLayer } = await import('../parity/per-layer.js');
         const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 1e-3) };
-        const [inp] = await parityInputs(entry, listImages(dir, 1), longSides.slice(0, 1));
-        const feeds = { [Object.keys(src.inputs)[0]]: { data: inp.pre.tensor, dims: [...inp.pre.dims] } };
-        const r = await runPerLayer(src, feeds, inp.label, { tol, ncnnParam: o.ncnnParam, threads });
+        const first = cases[0];
+        const feeds = first.feeds ?? { [Object.keys(src.inputs)[0]]: { data: first.pre!.tensor, dims: [...first.pre!.dims] } };
+        const r = await runPerLayer(src, feedsFor(Object.keys(src.inputs), feeds, map), first.label, { tol, ncnnParam: o.ncnnParam, threads, onProgress: progress });
         if (o.json) printJson(r);
         else console.log(perLayerText(r, o.all));
         if (!r.ok) process.exitCode = 1;
@@ -83,8 +93,8 @@ export function register(program: Command): void {
       }
       // default: a bare max abs diff <= 1e-4 per element; --rtol adds numpy.allclose's relative term
       const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 0) };
-      const inputs = await parityInputs(entry, listImages(dir, maxImages), longSides);
-      const r = await runParity(src, entry, inputs, { runtimes: parseRuntimeList(o.runtimes), tol, threads, ncnnParam: o.ncnnParam, onProgress: progress });
+      const { runParity } = await import('../parity/run-parity.js');
+      const r = await runParity(src, entry, cases, { runtimes, tol, threads, ncnnParam: o.ncnnParam, map, onProgress: progress });
       if (o.json) printJson(r);
       else console.log(parityText(r));
       if (!r.ok) process.exitCode = 1;

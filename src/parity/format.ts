@@ -8,16 +8,18 @@ const style = { head: [] as string[], border: [] as string[] };
 
 export function parityText(r: ParityReport): string {
   const out: string[] = [];
-  out.push(`model: ${r.model.arg === r.model.path ? r.model.path : `${r.model.arg} -> ${r.model.path}`} (${r.model.origin}); preprocessing of ${r.preprocessing}`);
+  out.push(`model: ${r.model.arg === r.model.path ? r.model.path : `${r.model.arg} -> ${r.model.path}`} (${r.model.origin}); ${r.preprocessing ? `images preprocessed as ${r.preprocessing}` : r.inputSource === 'synthetic' ? 'seeded synthetic inputs (no description)' : 'inputs from the given arrays'}`);
   out.push(`runtimes: ${r.runtimes.map((x) => `${x.name} ${x.version}`).join(', ')}; ${r.inputs.length} input(s): ${[...new Set(r.inputs.map((i) => i.dims.join('x')))].join(', ')}`);
   for (const x of r.runtimes) for (const n of x.notes) out.push(n);
   out.push(`tolerance: |a-b| <= ${r.tolerance.atol} + ${r.tolerance.rtol}*|a| per element`);
   const t = new Table({ head: ['pair', 'output', 'dims', 'max abs', 'max rel', 'cosine', 'outside', 'ok'], style });
   for (const p of r.pairs)
     for (const [name, d] of Object.entries(p.outputs))
-      t.push([`${p.a} vs ${p.b}`, name, (d.dimsA.join('x') === d.dimsB.join('x') ? d.dimsA.join('x') : `${d.dimsA.join('x')} vs ${d.dimsB.join('x')}`) + (d.dimsVary ? ' (1st input)' : ''),
+      t.push([`${p.a} vs ${p.b}`, d.pairedWith === name ? name : `${name} = ${d.pairedWith} (by ${d.pairedBy})`, (d.dimsA.join('x') === d.dimsB.join('x') ? d.dimsA.join('x') : `${d.dimsA.join('x')} vs ${d.dimsB.join('x')}`) + (d.dimsVary ? ' (1st input)' : ''),
         e(d.maxAbs), e(d.maxRel), d.cosine.toFixed(8), d.outside, d.ok ? 'ok' : 'FAIL']);
   out.push(t.toString());
+  for (const p of r.pairs)
+    if (p.unpaired) out.push(`${p.a} vs ${p.b}: not compared (no counterpart; pair with --map): ${[...p.unpaired.a.map((n) => `${p.a} ${n}`), ...p.unpaired.b.map((n) => `${p.b} ${n}`)].join(', ')}`);
   if (r.pairs.some((p) => p.detections)) {
     const dt = new Table({ head: ['pair', 'detections', 'matched', 'unmatched', 'unmatched > 0.5', 'max score Δ', 'max box Δ px', 'score > 0.5: matched', 'score Δ', 'box Δ px', 'ok'], style });
     for (const p of r.pairs) {

@@ -6,13 +6,15 @@
  * (topological), and the first one outside tolerance is reported with its op, attributes, ncnn layer
  * and error size.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeOnnx, loadOnnx } from '../onnx/io.js';
 import type { Attr, Node } from '../onnx/model.js';
 import { ortRuntime } from '../runtime/ort.js';
-import { ncnnRuntime, type NcnnModel } from '../runtime/ncnn.js';
+import { ncnnRuntime, type NcnnExtracted, type NcnnModel } from '../runtime/ncnn.js';
+import { convertOnnxForNcnn } from '../runtime/ncnn-convert.js';
+import { readFileOrThrow } from '../util/fs.js';
 import { conversionNote, type ModelSource } from '../runtime/model-source.js';
 import type { TensorMap } from '../runtime/types.js';
 import { FdkError } from '../util/errors.js';
@@ -82,15 +84,20 @@ export async function runPerLayer(
   src: ModelSource,
   feeds: TensorMap,
   inputLabel: string,
-  opts: { tol: Tolerance; ncnnParam?: string; threads?: number },
+  opts: { tol: Tolerance; ncnnParam?: string; threads?: number; onProgress?: (msg: string) => void },
 ): Promise<PerLayerReport> {
   if (src.kind !== 'onnx') throw new FdkError('--per-layer needs the ONNX model as MODEL (the ncnn side is converted from it or given with --ncnn-param)', { file: src.path });
   const model = loadOnnx(src.path);
-  // unoptimised conversion: no BatchNorm folding / activation fusion, so every ONNX tensor keeps an ncnn blob
-  const ncnn: NcnnModel = await ncnnRuntime.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1, ncnnOptimize: false });
+  // unoptimised conversion: no BatchNorm folding / activation fusion, so every ONNX tensor keeps an
+  // ncnn blob. The blob names come from the .param, so ort can start before the ncnn worker is up.
+  opts.onProgress?.('converting for ncnn (no fusion)');
+  const converted = opts.ncnnParam ? undefined : await convertOnnxForNcnn(src.path, {}, { optimize: false });
+  const param = opts.ncnnParam ?? converted!.param;
+  const lines = ncnnLayerLines(readFileOrThrow(param).toString('utf8'));
+  let ncnn: NcnnModel | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'fdk-per-layer-'));
   try {
-    const blobs = new Set(ncnn.blobs);
+    const blobs = new Set(lines.keys());
     const graphInputs = new Set(model.graph.inputs.map((v) => v.name));
     const outputs = new Set(model.graph.outputs.map((v) => v.name));
     const order: { tensor: string; node: Node }[] = [];
@@ -107,15 +114,26 @@ export async function runPerLayer(
     for (const { tensor } of order) if (!outputs.has(tensor)) model.graph.outputs.push({ name: tensor, dtype: 'float32' });
     const probe = join(tmp, 'probe.onnx');
     writeFileSync(probe, encodeOnnx(model));
-    const ort = await ortRuntime.load(probe, { threads: opts.threads ?? 1 });
-    let ortOut: TensorMap;
-    try {
-      ortOut = (await ort.run(feeds, order.map((o) => o.tensor))).outputs;
-    } finally {
-      await ort.release();
-    }
-    const ncnnOut = (await ncnn.extract(feeds, order.map((o) => o.tensor))).blobs;
-    const lines = ncnnLayerLines(readFileSync(ncnn.param, 'utf8'));
+    // ort (in-process, native threads) and ncnn (its worker process) run at the same time; ncnn
+    // gets every blob in one request: one forward pass, one reply
+    opts.onProgress?.(`ort: running with ${order.length} intermediate outputs; ncnn: extracting ${order.length} blobs`);
+    const runOrt = async (): Promise<TensorMap> => {
+      const ort = await ortRuntime.load(probe, { threads: opts.threads ?? 1 });
+      try {
+        return (await ort.run(feeds, order.map((o) => o.tensor))).outputs;
+      } finally {
+        await ort.release();
+      }
+    };
+    const runNcnn = async (): Promise<Record<string, NcnnExtracted>> => {
+      ncnn = await ncnnRuntime.load(param, { threads: opts.threads ?? 1 });
+      return (await ncnn.extract(feeds, order.map((o) => o.tensor))).blobs;
+    };
+    const [o, n] = await Promise.allSettled([runOrt(), runNcnn()]);
+    if (o.status === 'rejected') throw o.reason;
+    if (n.status === 'rejected') throw n.reason;
+    const ortOut = o.value;
+    const ncnnOut = n.value;
 
     const layers: LayerDiff[] = [];
     let first: LayerDiff | undefined;
@@ -138,7 +156,7 @@ export async function runPerLayer(
     return {
       tool: 'fdk parity --per-layer',
       model: { arg: src.arg, path: src.path },
-      ncnn: { param: ncnn.param, bin: ncnn.bin, note: conversionNote(ncnn.converted) },
+      ncnn: { param, bin: param.replace(/\.param$/i, '.bin'), note: conversionNote(converted) },
       input: inputLabel,
       tolerance: opts.tol,
       compared: layers.filter((l) => !l.skipped).length,
@@ -149,7 +167,7 @@ export async function runPerLayer(
       ok: !first,
     };
   } finally {
-    await ncnn.release();
+    await (ncnn as NcnnModel | undefined)?.release();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 /**
- * `fdk parity` engine: the same preprocessed real images go through every runtime; each pair of
- * runtimes is compared per output (max abs / rel diff, cosine) and, when fdk's postprocessing is
- * available for the model, per detection.
+ * `fdk parity` engine: the same inputs (preprocessed real images for a described model, else seeded
+ * synthetic tensors or the user's arrays) go through every runtime; each pair of runtimes is
+ * compared per output (max abs / rel diff, cosine; outputs paired by pairing.ts) and, when the
+ * model has a description and fdk's postprocessing applies, per detection.
  */
 import { getRuntime } from '../runtime/index.js';
 import { NcnnModel } from '../runtime/ncnn.js';
@@ -9,9 +10,11 @@ import { conversionNote, type ModelSource } from '../runtime/model-source.js';
 import type { LoadedModel, RuntimeName, TensorMap } from '../runtime/types.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
+import { loadOnnx } from '../onnx/io.js';
 import { tensorDiff, worstOf, type TensorDiff, type Tolerance } from './metrics.js';
 import { compareDetections, worstDetections, type Det, type DetectionDiff } from './detections.js';
-import type { ParityInput } from './images.js';
+import type { ParityCase } from './feeds.js';
+import { feedsFor, pairOutputs, type OutputPair } from './pairing.js';
 import { postprocessFor } from './postprocess.js';
 
 export interface ParityOptions {
@@ -20,13 +23,18 @@ export interface ParityOptions {
   threads?: number;
   /** ncnn: load this .param (+.bin) instead of converting the ONNX. */
   ncnnParam?: string;
+  /** onnxName=ncnnName pairs for outputs (and inputs) whose names differ between runtimes. */
+  map?: Record<string, string>;
   onProgress?: (msg: string) => void;
 }
 
 export interface PairResult {
   a: RuntimeName;
   b: RuntimeName;
-  outputs: Record<string, TensorDiff & { dimsA: number[]; dimsB: number[]; dimsVary?: boolean }>;
+  /** Keyed by runtime A's output name; `pairedWith`/`pairedBy` say which output of B it was compared with. */
+  outputs: Record<string, TensorDiff & { dimsA: number[]; dimsB: number[]; dimsVary?: boolean; pairedWith: string; pairedBy: OutputPair['how'] }>;
+  /** Outputs of either runtime that found no counterpart (not compared). */
+  unpaired?: { a: string[]; b: string[] };
   detections?: DetectionDiff;
   ok: boolean;
 }
@@ -34,10 +42,14 @@ export interface PairResult {
 export interface ParityReport {
   tool: 'fdk parity';
   model: { arg: string; path: string; origin: string; id?: string };
-  preprocessing: string;
+  /** The description whose preprocessing made the inputs; undefined for synthetic / user arrays. */
+  preprocessing?: string;
+  /** Where the inputs came from: 'images', 'synthetic' or 'arrays'. */
+  inputSource: 'images' | 'synthetic' | 'arrays';
   tolerance: Tolerance;
   runtimes: { name: RuntimeName; version: string; detail?: string; notes: string[] }[];
-  inputs: { label: string; dims: number[] }[];
+  /** dims = the first input's; shapes = every input's. */
+  inputs: { label: string; dims: number[]; shapes: Record<string, number[]> }[];
   pairs: PairResult[];
   detectionsNote?: string;
   ok: boolean;
@@ -55,18 +67,37 @@ export async function loadOn(
   return rt.load(src.path, { threads: opts.threads ?? 1 });
 }
 
-/** The input shape when every parity input has the same one (fixed-size models), else undefined. */
-function sharedInputShape(src: ModelSource, inputs: ParityInput[]): Record<string, number[]> | undefined {
-  const shapes = new Set(inputs.map((i) => i.pre.dims.join('x')));
-  const name = Object.keys(src.inputs)[0];
-  return shapes.size === 1 && name ? { [name]: [...inputs[0].pre.dims] } : undefined;
+/** Feeds of a case: its own, or the preprocessed image as the model's first input. */
+function caseFeeds(src: ModelSource, c: ParityCase): TensorMap {
+  if (c.feeds) return c.feeds;
+  if (!c.pre) throw new FdkError(`parity input '${c.label}' has neither tensors nor a preprocessed image`);
+  return { [Object.keys(src.inputs)[0]]: { data: c.pre.tensor, dims: [...c.pre.dims] } };
 }
 
-export async function runParity(src: ModelSource, entry: ModelEntry, inputs: ParityInput[], opts: ParityOptions): Promise<ParityReport> {
+/** The input shapes when every parity case has the same ones (fixed-size conversion for ncnn), else undefined. */
+function sharedInputShape(feeds: TensorMap[]): Record<string, number[]> | undefined {
+  const key = (f: TensorMap) => JSON.stringify(Object.entries(f).map(([n, t]) => [n, t.dims]));
+  const shapes = new Set(feeds.map(key));
+  return shapes.size === 1 ? Object.fromEntries(Object.entries(feeds[0]).map(([n, t]) => [n, [...t.dims]])) : undefined;
+}
+
+export async function runParity(src: ModelSource, entry: ModelEntry | undefined, inputs: ParityCase[], opts: ParityOptions): Promise<ParityReport> {
   if (opts.runtimes.length < 2) throw new FdkError('parity needs at least two runtimes');
-  // detections need the ONNX graph to know the box format; a bare .param run has no postprocessing here
+  if (inputs.length === 0) throw new FdkError('parity has no inputs to run');
+  // detections need a description and the ONNX graph (to know the box format)
   const post: { fn?: ReturnType<typeof postprocessFor>['fn']; note?: string } =
+    !entry || !inputs.every((c) => c.pre) ? { note: 'detection-level comparison skipped: no model description for these inputs (outputs compared as tensors)' } :
     src.kind === 'onnx' ? postprocessFor(src.path, entry) : { note: 'detection-level comparison skipped: MODEL is an ncnn .param' };
+  const feeds = inputs.map((c) => caseFeeds(src, c));
+  const map = opts.map ?? {};
+  // ncnn lists only unconsumed blobs as outputs; an ONNX output that another layer also reads
+  // (or its --map name) is still a blob there, so ask for it by name
+  const onnxOutputs = src.kind === 'onnx' ? loadOnnx(src.path).graph.outputs.map((o) => o.name) : [];
+  const wanted = (m: LoadedModel): string[] | undefined => {
+    if (!(m instanceof NcnnModel)) return undefined;
+    const extra = onnxOutputs.map((n) => (m.blobs.includes(n) ? n : map[n])).filter((n): n is string => !!n && m.blobs.includes(n));
+    return [...new Set([...m.outputNames, ...extra])];
+  };
   const models: Partial<Record<RuntimeName, LoadedModel>> = {};
   const runtimes: ParityReport['runtimes'] = [];
   // outputs[runtime][inputIndex]
@@ -74,7 +105,7 @@ export async function runParity(src: ModelSource, entry: ModelEntry, inputs: Par
   try {
     for (const r of opts.runtimes) {
       opts.onProgress?.(`loading ${r}`);
-      const m = await loadOn(r, src, { ...opts, inputShapes: sharedInputShape(src, inputs) });
+      const m = await loadOn(r, src, { ...opts, inputShapes: sharedInputShape(feeds) });
       models[r] = m;
       const info = await (await getRuntime(r)).info();
       const notes: string[] = [];
@@ -87,12 +118,10 @@ export async function runParity(src: ModelSource, entry: ModelEntry, inputs: Par
     }
     for (const r of opts.runtimes) {
       const m = models[r]!;
-      const inputName = m.inputNames[0];
       outs[r] = [];
-      for (const inp of inputs) {
+      for (const [k, inp] of inputs.entries()) {
         opts.onProgress?.(`${r}: ${inp.label}`);
-        const feeds: TensorMap = { [inputName]: { data: inp.pre.tensor, dims: [...inp.pre.dims] } };
-        outs[r]!.push((await m.run(feeds)).outputs);
+        outs[r]!.push((await m.run(feedsFor(m.inputNames, feeds[k], map), wanted(m))).outputs);
       }
     }
   } finally {
@@ -100,30 +129,30 @@ export async function runParity(src: ModelSource, entry: ModelEntry, inputs: Par
   }
 
   const dets: Partial<Record<RuntimeName, (Det[] | undefined)[]>> = {};
-  if (post.fn) for (const r of opts.runtimes) dets[r] = outs[r]!.map((o, i) => post.fn!(entry, o, inputs[i].pre));
+  if (post.fn && entry) for (const r of opts.runtimes) dets[r] = outs[r]!.map((o, i) => post.fn!(entry, o, inputs[i].pre!));
 
   const pairs: PairResult[] = [];
   for (let i = 0; i < opts.runtimes.length; i++)
     for (let j = i + 1; j < opts.runtimes.length; j++) {
       const a = opts.runtimes[i];
       const b = opts.runtimes[j];
-      const names = Object.keys(outs[a]![0] ?? {}).filter((n) => n in (outs[b]![0] ?? {}));
-      if (names.length === 0)
-        throw new FdkError(`${a} and ${b} have no output name in common (${Object.keys(outs[a]![0]).join(', ')} vs ${Object.keys(outs[b]![0]).join(', ')})`);
+      const paired = pairOutputs(outs[a]![0], outs[b]![0], map);
+      if (paired.pairs.length === 0)
+        throw new FdkError(`cannot pair any output of ${a} (${Object.keys(outs[a]![0]).join(', ')}) with one of ${b} (${Object.keys(outs[b]![0]).join(', ')}): no common name, no unique shape; pass --map onnxName=ncnnName`);
       const outputs: PairResult['outputs'] = {};
-      for (const name of names) {
+      for (const { a: name, b: nameB, how } of paired.pairs) {
         const per = inputs.map((_, k) => {
           const ta = outs[a]![k][name];
-          const tb = outs[b]![k][name];
+          const tb = outs[b]![k][nameB];
           const d = tensorDiff(ta.data, tb.data, opts.tol);
           const sameDims = ta.dims.join('x') === tb.dims.join('x');
           return { ...d, ok: d.ok && sameDims, dimsA: ta.dims, dimsB: tb.dims };
         });
         // dims of the first input's outputs; inputs of other sizes (long-side models) have other dims
-        outputs[name] = { ...worstOf(per), dimsA: per[0].dimsA, dimsB: per[0].dimsB, dimsVary: new Set(per.map((d) => d.dimsA.join('x'))).size > 1 };
+        outputs[name] = { ...worstOf(per), dimsA: per[0].dimsA, dimsB: per[0].dimsB, dimsVary: new Set(per.map((d) => d.dimsA.join('x'))).size > 1, pairedWith: nameB, pairedBy: how };
       }
       let detections: DetectionDiff | undefined;
-      if (post.fn) {
+      if (post.fn && entry) {
         const ds: DetectionDiff[] = [];
         for (let k = 0; k < inputs.length; k++) {
           const da = dets[a]![k];
@@ -133,15 +162,20 @@ export async function runParity(src: ModelSource, entry: ModelEntry, inputs: Par
         if (ds.length) detections = worstDetections(ds);
       }
       const ok = Object.values(outputs).every((d) => d.ok) && (detections?.ok ?? true);
-      pairs.push({ a, b, outputs, detections, ok });
+      const unpaired = paired.unpairedA.length || paired.unpairedB.length ? { a: paired.unpairedA, b: paired.unpairedB } : undefined;
+      pairs.push({ a, b, outputs, unpaired, detections, ok });
     }
   return {
     tool: 'fdk parity',
     model: { arg: src.arg, path: src.path, origin: src.origin, id: src.entry?.id },
-    preprocessing: entry.id,
+    preprocessing: inputs.every((c) => c.pre) ? entry?.id : undefined,
+    inputSource: inputs.every((c) => c.pre) ? 'images' : inputs[0].label.startsWith('synthetic') ? 'synthetic' : 'arrays',
     tolerance: opts.tol,
     runtimes,
-    inputs: inputs.map((x) => ({ label: x.label, dims: [...x.pre.dims] })),
+    inputs: inputs.map((x, k) => {
+      const shapes = Object.fromEntries(Object.entries(feeds[k]).map(([n, t]) => [n, [...t.dims]]));
+      return { label: x.label, dims: Object.values(shapes)[0], shapes };
+    }),
     pairs,
     detectionsNote: post.note,
     ok: pairs.every((p) => p.ok),

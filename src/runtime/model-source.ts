@@ -8,6 +8,7 @@ import { extname } from 'node:path';
 import { getModel, loadManifest, modelFile, type ModelEntry } from '../models/manifest.js';
 import { loadOnnx } from '../onnx/io.js';
 import { FdkError } from '../util/errors.js';
+import { fixedInputShape } from '../models/description.js';
 import { declaredInputs, type NcnnConversion } from './ncnn-convert.js';
 import { paramInputShapes } from './ncnn.js';
 import { readFileSync } from 'node:fs';
@@ -72,6 +73,50 @@ function paramInputsOrName(param: string): Record<string, (number | string)[]> {
     if (f[0] === 'Input' && f.length >= 5) out[f[4 + Number(f[2])]] = shaped[f[4 + Number(f[2])]] ?? [1, 'C', 'H', 'W'];
   }
   return out;
+}
+
+/** True when `dims` fits a declared shape (symbolic dims take any size). */
+export function fitsDeclared(declared: (number | string)[], dims: number[]): boolean {
+  return declared.length === dims.length && declared.every((d, i) => typeof d !== 'number' || d <= 0 || d === dims[i]);
+}
+
+/** Size fdk feeds a dynamic 4-D image input when nothing else says (320x240, the seed's size). */
+export const DEFAULT_DYNAMIC_SHAPE = [1, 3, 240, 320];
+
+/**
+ * Concrete shapes for every input, as bench and parity feed them. `named` fixes an input
+ * (`--input name:dims`; '' = the first input); `firstShapes` are alternative sizes of the first input
+ * (one set each). An input left dynamic gets the manifest's size, or 1x3x240x320 for a 4-D image
+ * input; anything else must be given, and the error says how.
+ */
+export function concreteInputShapes(src: ModelSource, named: Record<string, number[]> = {}, firstShapes: number[][] = []): Record<string, number[]>[] {
+  const shapes = firstShapes;
+  const names = Object.keys(src.inputs);
+  if (names.length === 0) throw new FdkError('the model has no runtime input', { file: src.path });
+  const fit = (name: string, dims: number[]): number[] => {
+    if (!fitsDeclared(src.inputs[name], dims))
+      throw new FdkError(`--input ${name === names[0] ? '' : `${name}:`}${dims.join('x')} does not fit the model's input '${name}' [${src.inputs[name].join('x')}]${isFixedShape(src.inputs[name]) ? ' (fixed-size model)' : ''}`, { file: src.path });
+    return dims;
+  };
+  for (const n of Object.keys(named))
+    if (n && !names.includes(n)) throw new FdkError(`--input names '${n}', but the model's inputs are: ${names.join(', ')}`, { file: src.path });
+  const base: Record<string, number[]> = {};
+  for (const [i, name] of names.entries()) {
+    const given = named[name] ?? (i === 0 ? named[''] : undefined);
+    const declared = src.inputs[name];
+    if (given) base[name] = fit(name, given);
+    else if (isFixedShape(declared)) base[name] = declared;
+    else {
+      // dynamic graph: the manifest's input size if it has one (Ultra-Light 640 = 1x3x480x640), else 320x240
+      const manifestShape = i === 0 && src.entry ? fixedInputShape(src.entry) : undefined;
+      const fallback = manifestShape && isFixedShape(manifestShape) ? manifestShape : DEFAULT_DYNAMIC_SHAPE;
+      if (i === 0 && fitsDeclared(declared, fallback)) base[name] = fallback;
+      else if (i === 0 && shapes.length > 0) base[name] = shapes[0];
+      else throw new FdkError(`input '${name}' has dynamic dims [${declared.join('x')}]; give them with --input ${name}:${declared.map((d) => (typeof d === 'number' && d > 0 ? d : 'N')).join('x')}`, { file: src.path });
+    }
+  }
+  if (shapes.length === 0) return [base];
+  return shapes.map((dims) => ({ ...base, [names[0]]: fit(names[0], dims) }));
 }
 
 /** True when every dim of `shape` is a fixed number (no symbolic H/W). */

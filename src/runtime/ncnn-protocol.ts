@@ -36,22 +36,40 @@ export function encodeFrame(header: Record<string, unknown>, tensors: Record<str
   return Buffer.concat([prefix, h, ...chunks]);
 }
 
-/** Accumulates stdout chunks and yields complete frames. */
+/**
+ * Accumulates stdout chunks and yields complete frames. Chunks are kept in a list and joined once a
+ * whole frame is there: concatenating on every 64 KB chunk made a 1 GB per-layer reply quadratic.
+ */
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** Bytes the current frame needs (prefix included), once its length prefix has arrived. */
+  private need = 0;
 
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
     const frames: Frame[] = [];
     for (;;) {
-      if (this.buf.length < 4) break;
-      const len = this.buf.readUInt32LE(0);
-      if (this.buf.length < 4 + len) break;
-      const body = this.buf.subarray(4, 4 + len);
-      this.buf = this.buf.subarray(4 + len);
-      frames.push(decodeBody(body));
+      if (this.need === 0) {
+        if (this.length < 4) break;
+        const head = this.chunks[0].length >= 4 ? this.chunks[0] : this.join();
+        this.need = 4 + head.readUInt32LE(0);
+      }
+      if (this.length < this.need) break;
+      const buf = this.join();
+      frames.push(decodeBody(buf.subarray(4, this.need)));
+      const rest = buf.subarray(this.need);
+      this.chunks = rest.length ? [rest] : [];
+      this.length = rest.length;
+      this.need = 0;
     }
     return frames;
+  }
+
+  private join(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.length)];
+    return this.chunks[0];
   }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FdkError } from './errors.js';
 
@@ -28,8 +29,17 @@ export function resolveDataDir(explicit?: string, opts: { required?: boolean } =
   return undefined;
 }
 
-/** Folder for generated files (exports, conversions, predictions); git-ignored. */
+/**
+ * Folder for fdk's internal caches (exports of manifest models, ncnn conversions for the runtime,
+ * the ncnn venv, predictions): `$FDK_WORK`, else `.fdk/` in a git checkout (git-ignored; what the
+ * tests use), else `$FDK_CACHE` or `~/.cache/fdk` — never inside a package installed from npm.
+ */
 export function workDir(...parts: string[]): string {
-  const base = process.env.FDK_WORK ?? join(PROJECT_ROOT, '.fdk');
-  return join(base, ...parts);
+  return join(process.env.FDK_WORK ?? cacheBase(), ...parts);
+}
+
+function cacheBase(): string {
+  if (existsSync(join(PROJECT_ROOT, '.git'))) return join(PROJECT_ROOT, '.fdk');
+  if (process.env.FDK_CACHE) return resolve(process.env.FDK_CACHE);
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fdk');
 }

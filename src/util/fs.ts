@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { FdkError } from './errors.js';
 
@@ -84,3 +84,82 @@ export function isFile(path: string): boolean {
 }
 
 export { existsSync };
+
+// ---------------------------------------------------------------------------------------------
+// User-facing outputs: where they go, what they may overwrite.
+
+/** Default folder for a command's outputs: `--out DIR`, else `./fdk-out` under the current directory. */
+export function outputDir(out?: string): string {
+  return resolve(out ?? 'fdk-out');
+}
+
+/** `base` + `-tag` for every option that changes the file (`slim_Final-foldbn-nopost.onnx`). */
+export function taggedName(base: string, tags: (string | false | undefined)[], ext = ''): string {
+  return [base, ...tags.filter(Boolean)].join('-') + ext;
+}
+
+/**
+ * An output path may be a new name or a regular file; a symlink (writing through it lands
+ * elsewhere), a directory, a device, FIFO or socket is refused, naming the option it came from.
+ */
+export function checkOutputTarget(path: string, option = '-o'): void {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fsError(e, path);
+  }
+  const what = st.isSymbolicLink() ? 'is a symbolic link' : st.isDirectory() ? 'is a directory' : !st.isFile() ? 'is not a regular file (device, FIFO or socket)' : undefined;
+  if (what) throw new FdkError(`${option}: ${what}; outputs go to a regular file or a new name`, { file: path });
+}
+
+function sameBytes(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.size === sb.size && sha256File(a) === sha256File(b);
+  } catch {
+    return false;
+  }
+}
+
+export type OutputOutcome = 'written' | 'replaced' | 'unchanged';
+
+/**
+ * Writes one model's output files as a group. `produce` writes them to the temp paths it is given
+ * (in the same folders, so the final rename is atomic). Then: every target already holds the same
+ * bytes -> nothing changes ('unchanged'); a target holds other bytes -> refused unless `force`
+ * ('replaced'); else the files are renamed into place ('written'). A failure leaves no temp file.
+ */
+export async function writeOutputs<T>(
+  paths: string[],
+  produce: (tmpPaths: string[]) => T | Promise<T>,
+  opts: { force?: boolean; option?: string } = {},
+): Promise<{ result: T; outcome: OutputOutcome }> {
+  for (const p of paths) checkOutputTarget(p, opts.option);
+  const dirs = [...new Set(paths.map((p) => dirname(p)))];
+  for (const d of dirs)
+    try {
+      mkdirSync(d, { recursive: true });
+    } catch (e) {
+      throw fsError(e, d);
+    }
+  const temps = paths.map((p) => join(dirname(p), `.${basename(p)}.${process.pid}.${Date.now()}.tmp`));
+  const cleanup = () => temps.forEach((t) => rmSync(t, { force: true }));
+  try {
+    const result = await produce(temps);
+    const existing = paths.filter((p) => existsSync(p));
+    if (existing.length === paths.length && paths.every((p, i) => sameBytes(temps[i], p))) {
+      cleanup();
+      return { result, outcome: 'unchanged' };
+    }
+    const differs = existing.find((p) => !sameBytes(temps[paths.indexOf(p)], p));
+    if (differs && !opts.force) throw new FdkError('exists and holds a different model; pass --force to replace it, or choose another name', { file: differs });
+    paths.forEach((p, i) => renameSync(temps[i], p));
+    return { result, outcome: existing.length ? 'replaced' : 'written' };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}

@@ -5,11 +5,11 @@
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { resolve } from 'node:path';
-import { ROOT, type CliResult } from './index.js';
+import { ROOT, TSX, type CliResult } from './index.js';
 
 export function runCliAsync(args: string[], opts: SpawnOptions = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/cli/entry.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, resolve(ROOT, 'src/cli/entry.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, CI: 'true', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],

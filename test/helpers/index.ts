@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { resolveDataDir, PROJECT_ROOT } from '../../src/util/data.js';
 
 export const ROOT = PROJECT_ROOT;
+/** tsx by absolute path, so the CLI also runs from a working directory outside the checkout. */
+export const TSX = resolve(ROOT, 'node_modules/tsx/dist/loader.mjs');
 export const SHARED = resolveDataDir()!;
 export const shared = (...p: string[]) => join(SHARED, ...p);
 
@@ -15,7 +17,7 @@ export interface CliResult {
 
 /** Runs `fdk ARGS` from the TypeScript sources (no build needed), capturing output. */
 export function runCli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/cli/entry.ts'), ...args], {
+  const r = spawnSync(process.execPath, ['--import', TSX, resolve(ROOT, 'src/cli/entry.ts'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, CI: 'true', FORCE_COLOR: '0' },

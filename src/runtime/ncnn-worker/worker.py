@@ -12,7 +12,10 @@ Requests ({"op": ...}):
     info                                  -> {ncnn, numpy, python}
     load   {param, bin, threads, fp16}    -> {inputs, outputs, blobs, layers}
     run    {outputs?} + input tensors     -> output tensors + {ms}
-    extract{names} + input tensors        -> the named blobs (any intermediate blob) + {ms}
+    extract{names, payload_file?} + input tensors
+                                          -> the named blobs (any intermediate blob) + {ms}; with
+                                             payload_file, the blobs are written there instead
+                                             (float32, in order) and listed in "file_tensors"
     blobs                                 -> {blobs: [...], layers: [{name,type,bottoms,tops}]}
     stats                                 -> {rss_kb, peak_rss_kb}
     release                               -> {} and the process exits
@@ -80,6 +83,14 @@ def read_frame():
     return header, tensors
 
 
+def write_all(data):
+    """The unbuffered stdout may take a large write in parts."""
+    view = memoryview(data)
+    while len(view):
+        n = _OUT.write(view)
+        view = view[n:]
+
+
 def write_frame(header, tensors=()):
     """tensors: list of (name, dims, ncnn_dims, float32 contiguous ndarray)."""
     metas, chunks = [], []
@@ -92,7 +103,10 @@ def write_frame(header, tensors=()):
         header["tensors"] = metas
     h = json.dumps(header).encode("utf-8")
     body_len = 4 + len(h) + sum(len(c) for c in chunks)
-    _OUT.write(struct.pack("<II", body_len, len(h)) + h + b"".join(chunks))
+    # one write per tensor: joining a per-layer reply (hundreds of MB) first would copy it again
+    write_all(struct.pack("<II", body_len, len(h)) + h)
+    for c in chunks:
+        write_all(c)
 
 
 class FileError(Exception):
@@ -189,8 +203,11 @@ class Worker:
 
     def run(self, req, tensors):
         self._need_net()
-        names = req.get("outputs") or list(self.net.output_names())
-        ms, out = self._forward(tensors, names, False)
+        outputs = list(self.net.output_names())
+        names = req.get("outputs") or outputs
+        # a blob other layers consume (an ONNX output that is also read further on) is recycled
+        # in light mode once its consumers ran: keep intermediates when one is asked for
+        ms, out = self._forward(tensors, names, any(n not in outputs for n in names))
         return {"ms": ms}, out
 
     def extract(self, req, tensors):
@@ -200,7 +217,18 @@ class Worker:
         if missing:
             raise ValueError(f"no such ncnn blob(s): {', '.join(missing[:5])}")
         ms, out = self._forward(tensors, req["names"], True)
-        return {"ms": ms}, out
+        path = req.get("payload_file")
+        if not path:
+            return {"ms": ms}, out
+        # hundreds of blobs (per-layer parity): one file write instead of thousands of 64 KB pipe
+        # hand-overs between two processes, each waiting to be scheduled on a loaded machine
+        metas = []
+        with open(path, "wb") as f:
+            for name, dims, ncnn_dims, arr in out:
+                data = np.ascontiguousarray(arr, dtype="<f4")
+                f.write(memoryview(data).cast("B"))
+                metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": data.nbytes})
+        return {"ms": ms, "payload_file": path, "file_tensors": metas}, []
 
     def stats(self, _req, _t):
         return {"rss_kb": current_rss_kb(), "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, []
