@@ -143,7 +143,7 @@ describe('commands refuse bad, missing and mismatched descriptions, writing noth
   it('a description that does not match the model (other strides): the output row count mismatch is one line', async () => {
     const spec = join(dir, 'strides.json');
     const d = good();
-    (d.decode as { strides: number[] }).strides = [8, 16, 32, 64];
+    (d.decode as unknown as { strides: number[] }).strides = [8, 16, 32, 64];
     writeFileSync(spec, JSON.stringify(d));
     const out = join(dir, 'out-strides');
     expectOneLineError(await runCliAsync(['detect', sample, '--model-file', bare, '--spec', spec, '--out', out]), /output boxes has 1220 rows, but the description gives 1235 anchor points for a 320x180 input/);
@@ -154,7 +154,7 @@ describe('commands refuse bad, missing and mismatched descriptions, writing noth
     const spec = join(dir, 'names.json');
     const d = good();
     d.outputs.landmarks = 'points';
-    (d.decode as { landmarks: number }).landmarks = 2; // last axis 4: only 'bbox' has it, and boxes took it by name
+    (d.decode as unknown as { landmarks: number }).landmarks = 2; // last axis 4: only 'bbox' has it, and boxes took it by name
     writeFileSync(spec, JSON.stringify(d));
     expectOneLineError(await runCliAsync(['detect', sample, '--model-file', bare, '--spec', spec, '--no-annotate']), /model output 'points' \(landmarks, last axis 4\) not found/);
   });

@@ -54,7 +54,7 @@ function L(type: string, name: string, inputs: string[], outputs: string[], p: P
 const inputLayer = (name: string, dims: number[]): NcnnLayer => {
   const [w, h, c] = [...dims].reverse();
   if (dims.length === 4) return L('Input', name, [], [name]);
-  return L('Input', name, [], [name], { 0: w, ...(h ? { 1: h } : {}), ...(c ? { 2: c } : {}) });
+  return L('Input', name, [], [name], { 0: w, ...(h ? { 1: h } : {}), ...(c ? { 2: c } : {}) } as P);
 };
 const sentinelValues = (k: number) => Float32Array.from([k + 0.25, -k - 0.5, 1000 + k, 7]);
 const sentinel = (k: number): NcnnLayer => ({ type: 'MemoryData', name: `sentinel${k}`, inputs: [], outputs: [`sentinel${k}`], params: params({ 0: 4 }), weights: [{ data: sentinelValues(k), tagged: false }] });
