@@ -9,6 +9,7 @@ import { float, floats, int, ints, type ParamValue } from './format/param.js';
 import { BatchAxisError, ncnnAxis, permuteOrderType, reshapeParams } from './passes/batch-axis.js';
 import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
+import { NEW_OPS } from './ops/index.js';
 
 export type LowerResult = { alias: number } | { layers: EmittedLayer[]; ranks: number[] };
 
@@ -543,4 +544,5 @@ export const OP_TABLE: Record<string, OpEntry> = {
   ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, { ncnn: 'Reduction', lower: reduce } satisfies OpEntry])),
   Dropout: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
   Identity: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
+  ...NEW_OPS,
 };

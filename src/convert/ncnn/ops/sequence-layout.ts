@@ -1,0 +1,144 @@
+/**
+ * Sequence-major -> batch-major re-layout, run before lowering.
+ *
+ * PyTorch exports nn.LSTM/GRU/RNN as ONNX layout 0: X [T, B, I], Y [T, D, B, H], states
+ * [D, B, H], with Transposes around them. The ncnn converter drops axis 0 as the batch, which
+ * for these tensors is the sequence. With batch 1 a tensor whose unit batch axis sits at position
+ * b holds the same bytes as the tensor with that axis moved to the front, so this pass tracks b
+ * for every such tensor and rewrites the nodes that touch them to work on the moved form
+ * (recurrent ops get layout 1, Transpose perms / Squeeze axes / Reshape targets / Concat and
+ * Softmax axes are re-numbered). Nothing is computed differently; graph outputs keep their data
+ * and get the batch-major shape. An op it cannot re-number stops the conversion, naming the node.
+ */
+import type { Attr, Model, Node } from '../../../onnx/model.js';
+import { attrInt, attrInts, opsetVersion } from '../../../onnx/model.js';
+import { inferShapes, type TensorInfo } from '../../../onnx/shape-inference.js';
+import { Tensor } from '../../../onnx/tensor.js';
+import { FdkError } from '../../../util/errors.js';
+import { nodeLabel } from '../lower.js';
+
+const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
+const SAME_LAYOUT = new Set(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish', 'Clip', 'Dropout', 'Identity', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Erf', 'Gelu', 'Cast']);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
+
+/** Position of axis a once the unit batch axis at b moves to the front. */
+const canon = (a: number, b: number) => (a === b ? 0 : a < b ? a + 1 : a);
+
+export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string, number[]>): Model {
+  const g = model.graph;
+  if (!g.nodes.some((n) => RECURRENT.has(n.opType) && attrInt(n, 'layout', 0) === 0)) return model;
+  let infos: Map<string, TensorInfo> | undefined;
+  try {
+    infos = inferShapes(model, { inputShapes, allowSymbolic: true });
+  } catch {
+    infos = undefined;
+  }
+  const opset = opsetVersion(model);
+  const dims = (t: string) => infos?.get(t)?.shape;
+  const initializers = new Map(g.initializers);
+  const bax = new Map<string, number>(); // tensors whose unit batch axis is not axis 0
+  const fail = (n: Node, why: string): never => {
+    throw new FdkError(`${nodeLabel(n)}: ${why}`, { file: model.path });
+  };
+  const constInts = (n: Node, i: number): number[] | undefined => {
+    const t = initializers.get(n.inputs[i]);
+    return t ? t.toNumbers() : undefined;
+  };
+  const newInts = (base: string, values: number[]) => {
+    let name = `${base}_bm`;
+    for (let k = 1; initializers.has(name); k++) name = `${base}_bm${k}`;
+    initializers.set(name, Tensor.int64(name, [values.length], values));
+    return name;
+  };
+  const setAttr = (n: Node, name: string, a: Attr) => (n.attrs = { ...n.attrs, [name]: a });
+
+  const nodes = g.nodes.map((orig) => {
+    const n: Node = { ...orig, inputs: [...orig.inputs], attrs: { ...orig.attrs } };
+    const seqIn = n.inputs.filter((i) => i && bax.has(i));
+    const b = seqIn.length ? bax.get(seqIn[0])! : 0;
+    const rank = (t: string) => dims(t)?.length ?? fail(n, `rank of '${t}' is unknown`);
+    if (RECURRENT.has(n.opType) && attrInt(n, 'layout', 0) === 0) {
+      const x = n.inputs[0];
+      const xd = dims(x);
+      // X [T, 1, I] from a re-laid tensor, or T = 1 where both layouts coincide
+      if (bax.get(x) !== 1 && !(xd && xd[0] === 1 && xd[1] === 1)) fail(n, `sequence-major input '${x}' [${xd ?? '?'}] is a graph input or has its batch elsewhere; give the graph a batch-major input`);
+      for (const s of n.inputs.slice(5)) if (s && bax.has(s)) fail(n, `initial state '${s}' computed from a sequence-major tensor`);
+      setAttr(n, 'layout', { type: 'int', value: 1 });
+      n.outputs.forEach((o, k) => o && bax.set(o, k === 0 ? 2 : 1));
+      return n;
+    }
+    // a Transpose moving the batch axis of a batch-major tensor starts a sequence-major region
+    const entering = n.opType === 'Transpose' && !seqIn.length && (attrInts(n, 'perm') ?? [1])[0] !== 0;
+    if (!seqIn.length && !entering) return n;
+    if (seqIn.some((i) => bax.get(i) !== b)) fail(n, 'mixes tensors with the batch at different axes');
+    const out = n.outputs[0];
+    const op = n.opType;
+    if (op === 'Transpose') {
+      const r = rank(n.inputs[0]);
+      const perm = attrInts(n, 'perm') ?? [...Array(r).keys()].reverse();
+      const bo = perm.indexOf(b);
+      setAttr(n, 'perm', { type: 'ints', value: [perm[bo], ...perm.filter((_, j) => j !== bo)].map((a) => canon(a, b)) });
+      if (bo !== 0) bax.set(out, bo);
+    } else if (op === 'Squeeze' || op === 'Unsqueeze') {
+      const fromInput = n.inputs.length > 1 && n.inputs[1];
+      const axes = (fromInput ? constInts(n, 1) : attrInts(n, 'axes')) ?? fail(n, `${op} axes are not constant`);
+      const r = rank(n.inputs[0]);
+      const outRank = op === 'Squeeze' ? r - axes.length : r + axes.length;
+      const norm = axes.map((a) => (a < 0 ? a + (op === 'Squeeze' ? r : outRank) : a));
+      let bo: number;
+      if (op === 'Squeeze') {
+        if (norm.includes(b)) fail(n, 'squeezes the batch axis of a sequence-major tensor');
+        bo = b - norm.filter((a) => a < b).length;
+      } else {
+        bo = b;
+        for (const a of [...norm].sort((x, y) => x - y)) if (a <= bo) bo++;
+      }
+      const moved = norm.map((a) => canon(a, op === 'Squeeze' ? b : bo));
+      if (fromInput) n.inputs[1] = newInts(n.inputs[1], moved);
+      else setAttr(n, 'axes', { type: 'ints', value: moved });
+      if (bo !== 0) bax.set(out, bo);
+    } else if (op === 'Reshape') {
+      const id = dims(n.inputs[0]), od = dims(out);
+      if (!id || !od || ![...id, ...od].every((d) => typeof d === 'number')) fail(n, 'Reshape of a sequence-major tensor needs static shapes (give --input)');
+      const inD = id as number[], outD = od as number[];
+      const before = inD.slice(0, b).reduce((p, q) => p * q, 1);
+      let bo = -1;
+      for (let j = 0, p = 1; j < outD.length; p *= outD[j], j++) if (outD[j] === 1 && p === before) { bo = j; break; }
+      if (bo < 0) fail(n, `Reshape [${inD}] -> [${outD}] does not keep the unit batch axis`);
+      n.inputs[1] = newInts(n.inputs[1], [1, ...outD.filter((_, j) => j !== bo)]);
+      if (bo !== 0) bax.set(out, bo);
+    } else if (op === 'Softmax' || op === 'LogSoftmax' || op === 'Concat') {
+      const r = rank(n.inputs[0]);
+      const a0 = attrInt(n, 'axis', op === 'Concat' ? 0 : opset >= 13 ? -1 : 1);
+      const a = a0 < 0 ? a0 + r : a0;
+      // before opset 13 Softmax flattens the axes from `axis` on: one axis only when it is the last
+      if (op !== 'Concat' && opset < 13 && a !== r - 1) fail(n, `${op} (opset ${opset}) over axes ${a}..${r - 1} of a sequence-major tensor`);
+      if (op === 'Concat' && n.inputs.some((i) => !bax.has(i))) fail(n, 'concatenates sequence-major with other tensors');
+      setAttr(n, 'axis', { type: 'int', value: canon(a, b) });
+      bax.set(out, b);
+    } else if (SAME_LAYOUT.has(op)) {
+      bax.set(out, b);
+    } else if (BINARY.has(op) || op === 'MatMul') {
+      const r = rank(out);
+      for (let i = 0; i < 2; i++) {
+        const t = n.inputs[i];
+        if (bax.has(t)) {
+          if (rank(t) !== r) fail(n, `broadcasts sequence-major '${t}' to a higher rank`);
+          continue;
+        }
+        const tr = rank(t);
+        // an operand that does not reach the batch axis broadcasts the same way after the move;
+        // a 2-D MatMul weight treats every row alike, so only the contracted last axis matters
+        if (op === 'MatMul' ? i === 0 || tr > 2 || b >= r - 1 : tr >= r - b) fail(n, `operand '${t}' reaches the batch axis of a sequence-major tensor`);
+      }
+      bax.set(out, b);
+    } else fail(n, `reads a sequence-major tensor '${seqIn[0]}' (batch at axis ${b}); fdk re-lays only Transpose, Reshape, Squeeze, Unsqueeze, Concat, Softmax, MatMul, elementwise and recurrent ops`);
+    return n;
+  });
+  const outputs = g.outputs.map((o) => {
+    const b = bax.get(o.name);
+    if (b === undefined || !o.shape) return o;
+    return { ...o, shape: [o.shape[b], ...o.shape.filter((_, j) => j !== b)] };
+  });
+  return { ...model, graph: { ...g, nodes, outputs, initializers } };
+}
