@@ -251,3 +251,38 @@ export const EVALUATORS: Record<string, EvalFn> = {
 
 /** Inputs an evaluator does not need values of (Shape/Size read only the input's shape). */
 export const SHAPE_ONLY_INPUTS = new Set(['Shape', 'Size']);
+
+// ---------------------------------------------------------------------------------------------
+// (engineer newops) Tile and Erf on constants, so they fold instead of reaching the converters.
+
+const tile: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  const dims = outDims(out);
+  const xs = strides(x.dims), os = strides(dims);
+  const data: number[] = new Array(size(dims));
+  for (let i = 0; i < data.length; i++) {
+    let src = 0;
+    for (let k = 0; k < dims.length; k++) src += (Math.floor(i / os[k]) % dims[k] % x.dims[k]) * xs[k];
+    data[i] = x.data[src];
+  }
+  return [makeVal(x.dtype, dims, data)];
+};
+
+/** erf: Maclaurin series below |x| = 2, Laplace's continued fraction for erfc above (both well below float32 error). */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2) {
+    let sum = x, term = x;
+    for (let n = 1; n < 60; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return Math.sign(x) * (1 - erfc);
+}
+
+Object.assign(EVALUATORS, { Tile: tile, Erf: unary(erf) });

@@ -6,8 +6,14 @@
 import type { OpEntry } from '../op-table.js';
 import { RECURRENT_OPS } from './recurrent.js';
 import { ACTIVATION_OPS } from './activations.js';
+import { TENSOR_OPS } from './tensor-ops.js';
+import { EINSUM_OPS } from './einsum.js';
+import { ALGEBRA_OPS } from './algebra.js';
 
 export const NEW_OPS: Record<string, OpEntry> = {
   ...RECURRENT_OPS,
   ...ACTIVATION_OPS,
+  ...TENSOR_OPS,
+  ...EINSUM_OPS,
+  ...ALGEBRA_OPS,
 };
