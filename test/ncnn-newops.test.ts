@@ -157,6 +157,29 @@ describe('Gather / Expand / Tile / Where / logic -> ncnn', () => {
   });
 });
 
+describe('step-2 slices (YOLOv5 Focus) -> Reorg + Crop', () => {
+  it('four two-node slice chains concatenated, then a conv (as torch exports Focus)', async () => {
+    const p = await unaryGraph('focus', [1, 3, 8, 12], (b, x) => {
+      const big = 2 ** 62;
+      const sl = (t: string, axis: number, start: number) =>
+        b.op('Slice', [t, b.constInt64('s', [1], [start]), b.constInt64('e', [1], [big]), b.constInt64('a', [1], [axis]), b.constInt64('st', [1], [2])]);
+      const parts = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([sh, sw]) => sl(sl(x, 2, sh), 3, sw));
+      const cat = b.op('Concat', parts, { axis: A.int(1) });
+      return b.op('Conv', [cat, f(b, 'w', [8, 12, 3, 3], 9)], { pads: A.ints([1, 1, 1, 1]) });
+    });
+    expect(p.layerTypes.Reorg).toBe(1);
+    expectWithinTolerance(p);
+  });
+
+  it('one Slice over both axes, and an odd size left to the Slice lowering (which refuses steps)', async () => {
+    const big = 2 ** 62;
+    const both = (b: GraphBuilder, x: string) =>
+      b.op('Slice', [x, b.constInt64('s', [2], [1, 0]), b.constInt64('e', [2], [big, big]), b.constInt64('a', [2], [-1, -2]), b.constInt64('st', [2], [2, 2])]);
+    expectWithinTolerance(await unaryGraph('slice-both', [1, 2, 6, 4], both));
+    await expect(unaryGraph('slice-odd', [1, 2, 5, 4], both)).rejects.toThrow(/Slice steps/);
+  });
+});
+
 describe('new ops: failures are one line naming op, node and reason, nothing written', () => {
   const dir = tmp('fdk-newops-bad-');
   const bad = (name: string, build: Build, dims = [1, 4, 6], opset = 13) => {

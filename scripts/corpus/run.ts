@@ -6,7 +6,9 @@
  * timed with `fdk bench --runtimes ncnn`. Prints a markdown table; `--write-doc` puts it into
  * docs/corpus.md between its markers, and the rows go to reports/latest/corpus.json.
  *
- *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--write-doc]
+ *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--write-doc]
+ *
+ * --merge keeps the rows of reports/latest/corpus.json for files not measured this time.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -208,11 +210,20 @@ async function main(): Promise<void> {
     runs: Number(opt('--runs') ?? 10),
     log: (s) => console.error(s),
   });
+  const reports = join(PROJECT_ROOT, 'reports', 'latest');
+  const json = join(reports, 'corpus.json');
+  // --merge: keep earlier rows of other files (the corpus can be measured in parts)
+  if (args.includes('--merge') && existsSync(json)) {
+    const key = (r: CorpusRow) => `${r.name}@${r.opset}`;
+    const fresh = new Set(rows.map(key));
+    const order = new Map(corpusEntries().map((e, i) => [`${e.name}@${e.opset}`, i]));
+    rows.push(...(JSON.parse(readFileSync(json, 'utf8')) as CorpusRow[]).filter((r) => !fresh.has(key(r))));
+    rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9) || a.opset - b.opset);
+  }
   const table = corpusTable(rows);
   console.log(table);
-  const reports = join(PROJECT_ROOT, 'reports', 'latest');
   mkdirSync(reports, { recursive: true });
-  writeFileAtomic(join(reports, 'corpus.json'), JSON.stringify(rows, null, 1));
+  writeFileAtomic(json, JSON.stringify(rows, null, 1));
   if (args.includes('--write-doc')) {
     const pv = PNNX ? timed(PNNX, [], PROJECT_ROOT).out.match(/pnnx[^\n]*?(\d{8})/)?.[1] ?? '?' : 'not installed';
     writeDoc(table, `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores shared with other work (times are noisy); pnnx ${pv}; seeded input in [-1, 1).`);

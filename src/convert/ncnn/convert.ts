@@ -18,7 +18,7 @@ import { fuseBatchNorm } from './passes/fuse-batchnorm.js';
 import { fuseActivation } from './passes/fuse-activation.js';
 import { insertSplits } from './passes/insert-split.js';
 import { eliminateDead } from './passes/eliminate-dead.js';
-import { relayoutSequenceMajor } from './ops/sequence-layout.js';
+import { prepareForNcnn } from './ops/index.js';
 
 export interface ConvertOptions {
   /** Input shapes ('' = first input), e.g. { input: [1,3,240,320] }; default: as declared (dynamic stays dynamic). */
@@ -92,7 +92,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   } catch (e) {
     foldNote = `skipped: ${(e as Error).message.split('\n')[0]}`;
   }
-  work = relayoutSequenceMajor(work, inputShapes); // LSTM/GRU/RNN exports are sequence-major
+  work = prepareForNcnn(work, inputShapes); // sequence-major recurrent regions, strided slices
   let infos: ReturnType<typeof inferShapes> | undefined;
   try {
     infos = inferShapes(work, { inputShapes, allowSymbolic: true });
