@@ -25,7 +25,8 @@ export interface ToolResult { converts: boolean; ms: number | null; loads: boole
 export interface CorpusRow { name: string; family: string; opset: number; fdk: ToolResult; pnnx?: ToolResult }
 
 export const CORPUS_DIR = join(PROJECT_ROOT, '.fdk', 'corpus');
-const PNNX = process.env.FDK_PNNX ?? ['/work/venv-bench/bin/pnnx', join(PROJECT_ROOT, '.venv-bench', 'bin', 'pnnx'), join(PROJECT_ROOT, '.venv-dev', 'bin', 'pnnx')].find(existsSync);
+// pnnx from the bench setup (scripts/setup-python.sh --bench installs it into .venv-dev), or FDK_PNNX
+const PNNX = process.env.FDK_PNNX ?? [join(PROJECT_ROOT, '.venv-dev', 'bin', 'pnnx')].find(existsSync);
 const FDK = existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js')) ? [join(PROJECT_ROOT, 'bin', 'fdk.js')] : ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'entry.ts')];
 
 /** Entries of the manifest, or (while build.py is still writing) every .onnx in the folder. */
