@@ -39,7 +39,7 @@ describe('transformer ops -> ncnn', () => {
     expectWithinTolerance(p);
   });
 
-  it('decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div, as torch < 2 exports it)', async () => {
+  it('decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add, as torch exports it below opset 17) fuses into one LayerNorm', async () => {
     const p = await unaryGraph('layernorm-decomposed', [1, 7, 12], (b, x) => {
       const mean = b.op('ReduceMean', [x], { axes: A.ints([-1]) });
       const d = b.op('Sub', [x, mean]);
@@ -47,6 +47,8 @@ describe('transformer ops -> ncnn', () => {
       const y = b.op('Div', [d, b.op('Sqrt', [b.op('Add', [v, scalar(b, 'eps', 1e-5)])])]);
       return b.op('Add', [b.op('Mul', [y, f(b, 'g', [12], 3)]), f(b, 'beta', [12], 4)]);
     });
+    expect(p.layerTypes).toMatchObject({ LayerNorm: 1 });
+    expect(p.layerTypes.Reduction).toBeUndefined();
     expectWithinTolerance(p);
   });
 
@@ -58,13 +60,29 @@ describe('transformer ops -> ncnn', () => {
     }
   });
 
-  it('decomposed GELU x*0.5*(1+erf(x/sqrt2)) -> Erf and BinaryOps', async () => {
+  it('decomposed GELU x*0.5*(1+erf(x/sqrt2)) fuses into GELU; Erf alone -> Erf', async () => {
     const p = await unaryGraph('gelu-decomposed', [1, 4, 8, 8], (b, x) => {
       const e = b.op('Erf', [b.op('Div', [x, scalar(b, 'sqrt2', Math.SQRT2)])]);
       return b.op('Mul', [b.op('Mul', [x, b.op('Add', [e, scalar(b, 'one', 1)])]), scalar(b, 'half', 0.5)]);
     });
-    expect(p.layerTypes.Erf).toBe(1);
+    expect(p.layerTypes).toMatchObject({ GELU: 1 });
+    expect(p.layerTypes.Erf).toBeUndefined();
     expectWithinTolerance(p);
+    const e = await unaryGraph('erf', [1, 3, 5], (b, x) => b.op('Erf', [b.op('Mul', [x, scalar(b, 's', 2)])]));
+    expect(e.layerTypes.Erf).toBe(1);
+    expectWithinTolerance(e);
+  });
+
+  it('SiLU x*sigmoid(x) fuses into Swish; a sigmoid read twice does not', async () => {
+    const p = await unaryGraph('silu', [1, 4, 6, 6], (b, x) => b.op('Mul', [x, b.op('Sigmoid', [x])]));
+    expect(p.layerTypes).toMatchObject({ Swish: 1 });
+    expectWithinTolerance(p);
+    const q = await unaryGraph('silu-shared', [1, 4, 6, 6], (b, x) => {
+      const s = b.op('Sigmoid', [x]);
+      return b.op('Add', [b.op('Mul', [x, s]), s]);
+    });
+    expect(q.layerTypes.Swish).toBeUndefined();
+    expectWithinTolerance(q);
   });
 
   it('LogSoftmax on the last axis -> Softmax + log', async () => {

@@ -23,6 +23,9 @@ import torchvision.models.segmentation as tvs
 
 warnings.filterwarnings("ignore")
 torch.manual_seed(0)
+# eval-mode nn.MultiheadAttention takes a fused fast path (aten::_native_multi_head_attention)
+# that the ONNX exporter cannot write; the plain path exports as MatMul/Softmax
+torch.backends.mha.set_fastpath_enabled(False)
 
 
 # ---------------------------------------------------------------------------------------------

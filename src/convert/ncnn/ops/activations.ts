@@ -1,6 +1,6 @@
 /**
  * Transformer-era elementwise and normalisation ops: Gelu -> GELU, Erf -> Erf,
- * LayerNormalization -> LayerNorm, LogSoftmax -> Softmax + UnaryOp(log).
+ * LayerNormalization -> LayerNorm, LogSoftmax -> Softmax + UnaryOp(log), Swish -> Swish.
  *
  * ncnn LayerNorm (src/layer/layernorm.cpp) normalises each row (affine_size = w) or each channel
  * plane (affine_size = w*h of a 3-D/4-D Mat) and loads gamma and beta raw (type 1): an ONNX
@@ -62,4 +62,6 @@ export const ACTIVATION_OPS: Record<string, OpEntry> = {
   Gelu: { ncnn: 'GELU', lower: gelu },
   Erf: { ncnn: 'Erf', lower: (c) => single('Erf', c, P(), c.rank(0)) },
   LogSoftmax: { ncnn: 'Softmax + UnaryOp', lower: logSoftmax },
+  // x * sigmoid(x), fused by ops/fuse-patterns.ts (ONNX 24's Swish with alpha 1)
+  Swish: { ncnn: 'Swish', lower: (c) => (attrFloat(c.node, 'alpha', 1) === 1 ? single('Swish', c, P(), c.rank(0)) : c.fail('Swish alpha other than 1')) },
 };

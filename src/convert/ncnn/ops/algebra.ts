@@ -68,3 +68,40 @@ export const ALGEBRA_OPS: Record<string, OpEntry> = {
   Gemm: { ncnn: 'InnerProduct (+ BinaryOp)', lower: gemm },
   Pow: { ncnn: 'UnaryOp / BinaryOp', lower: pow },
 };
+
+/**
+ * MatMul. A constant 2-D B becomes an InnerProduct (weights packed once at load, unlike a MatMul
+ * reading a MemoryData every run): directly for rank 2/3 A (ncnn runs a 2-D input row by row),
+ * between two Reshapes for a rank-4 A with static dims (channels-last Linear layers, as in
+ * ConvNeXt). Anything else is ncnn's batched MatMul.
+ */
+function matmul(c: LowerContext): LowerResult {
+  const r = c.rank(0);
+  const k1 = c.isActivation(c.inputName(1)) ? undefined : c.known(1);
+  if (k1 && k1.dims.length === 2) {
+    const [K, N] = k1.dims;
+    const B = c.weight(1, 'B');
+    const W = new Float32Array(N * K);
+    for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = B[k * N + o];
+    const ip = P([0, int(N)], [1, int(0)], [2, int(W.length)]);
+    const weights = [{ data: W, tagged: true }];
+    if (r === 2 || r === 3) return single('InnerProduct', c, ip, r, { weights });
+    const d = c.dimsOf(c.inputName(0));
+    if (r === 4 && d && typeof d[2] === 'number' && d[2] > 0) {
+      const base = c.node.outputs[0];
+      return {
+        layers: [
+          { type: 'Reshape', params: P([0, int(K)], [1, int(-1)]), inputs: [c.blob(0)], outputs: [`${base}_rows`], suffix: 'rows' },
+          { type: 'InnerProduct', params: ip, weights, inputs: [`${base}_rows`], outputs: [`${base}_ip`], suffix: 'ip' },
+          { type: 'Reshape', params: P([0, int(N)], [1, int(d[2])], [2, int(-1)]), inputs: [`${base}_ip`] },
+        ],
+        ranks: [4],
+      };
+    }
+  }
+  const r1 = k1 ? k1.dims.length : c.rank(1);
+  const outRank = Math.max(r, r1);
+  return { layers: [{ type: 'MatMul', params: P(), inputs: [c.blob(0, outRank), c.blob(1, outRank)] }], ranks: [outRank] };
+}
+
+ALGEBRA_OPS.MatMul = { ncnn: 'InnerProduct / MatMul', lower: matmul };

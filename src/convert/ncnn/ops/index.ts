@@ -12,6 +12,7 @@ import { EINSUM_OPS } from './einsum.js';
 import { ALGEBRA_OPS } from './algebra.js';
 import { SPACE_TO_DEPTH_OPS, rewriteStridedSlices } from './strided-slice.js';
 import { relayoutSequenceMajor } from './sequence-layout.js';
+import { fusePatterns } from './fuse-patterns.js';
 
 export const NEW_OPS: Record<string, OpEntry> = {
   ...RECURRENT_OPS,
@@ -25,8 +26,9 @@ export const NEW_OPS: Record<string, OpEntry> = {
 /**
  * ONNX-to-ONNX rewrites run after constant folding and before lowering, each producing a graph
  * that computes the same bytes in a form the op table can lower: sequence-major recurrent
- * regions made batch-major, step-2 H/W slices made SpaceToDepth + channel slices.
+ * regions made batch-major, step-2 H/W slices made SpaceToDepth + channel slices, decomposed
+ * GELU / LayerNorm / SiLU fused.
  */
 export function prepareForNcnn(model: Model, inputShapes?: Record<string, number[]>): Model {
-  return rewriteStridedSlices(relayoutSequenceMajor(model, inputShapes), inputShapes);
+  return fusePatterns(rewriteStridedSlices(relayoutSequenceMajor(model, inputShapes), inputShapes));
 }
