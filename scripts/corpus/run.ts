@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../../src/util/fs.js';
 
 export interface CorpusEntry { name: string; family: string; opset: number; file: string | null; input: number[]; error?: string }
 export interface ToolResult { converts: boolean; ms: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string }
-export interface CorpusRow { name: string; family: string; opset: number; fdk: ToolResult; pnnx?: ToolResult }
+export interface CorpusRow { name: string; family: string; opset: number; maxRef: number; fdk: ToolResult; pnnx?: ToolResult }
 
 export const CORPUS_DIR = join(PROJECT_ROOT, '.fdk', 'corpus');
 // pnnx from the bench setup (scripts/setup-python.sh --bench installs it into .venv-dev), or FDK_PNNX
@@ -127,7 +127,8 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
     const ref = (await ortModel.run({ [inputName]: { data: seededInput(e.input), dims: e.input } })).outputs;
     await ortModel.release();
     const empty = (): ToolResult => ({ converts: false, ms: null, loads: false, maxAbs: null, rel: null, runMs: null });
-    const row: CorpusRow = { name: e.name, family: e.family, opset: e.opset, fdk: empty() };
+    const maxRef = Math.max(...Object.values(ref).map((v) => v.data.reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+    const row: CorpusRow = { name: e.name, family: e.family, opset: e.opset, maxRef, fdk: empty() };
     // fdk
     const prefix = join(out, 'fdk', stem);
     mkdirSync(join(out, 'fdk'), { recursive: true });
@@ -166,14 +167,14 @@ const cell = (r: ToolResult) => [r.converts ? 'yes' : 'no', r.loads ? 'yes' : 'n
 
 export function corpusTable(rows: CorpusRow[]): string {
   const lines = [
-    '| model | opset | fdk converts | loads | max abs | rel | tol | convert ms | run ms | pnnx converts | loads | max abs | rel | tol | convert ms | run ms | pnnx/fdk convert | note |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | opset | max \\|ref\\| | fdk converts | loads | max abs | rel | tol | convert ms | run ms | pnnx converts | loads | max abs | rel | tol | convert ms | run ms | pnnx/fdk convert | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const p = r.pnnx;
     const ratio = p?.ms && r.fdk.ms ? `${(p.ms / r.fdk.ms).toFixed(1)}x` : '';
     const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/\|/g, '/').slice(0, 160);
-    lines.push(`| ${r.name} | ${r.opset} | ${cell(r.fdk).join(' | ')} | ${p ? cell(p).join(' | ') : '| | | | | |'} | ${ratio} | ${note} |`);
+    lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${p ? cell(p).join(' | ') : '| | | | | |'} | ${ratio} | ${note} |`);
   }
   const both = rows.filter((r) => r.pnnx?.converts);
   const fdkOk = rows.filter((r) => r.fdk.converts && r.fdk.rel !== null && r.fdk.rel <= TOL);

@@ -253,7 +253,7 @@ export const EVALUATORS: Record<string, EvalFn> = {
 export const SHAPE_ONLY_INPUTS = new Set(['Shape', 'Size']);
 
 // ---------------------------------------------------------------------------------------------
-// (engineer newops) Tile and Erf on constants, so they fold instead of reaching the converters.
+// (engineer newops) Tile, Erf and ScatterND on constants, so they fold instead of reaching the converters.
 
 const tile: EvalFn = (c, out) => {
   const x = v(c, 0);
@@ -285,4 +285,24 @@ function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-Object.assign(EVALUATORS, { Tile: tile, Erf: unary(erf) });
+/** ScatterND (reduction none) on constants: Swin's attention mask is built by slice assignment. */
+const scatterND: EvalFn = (c, out) => {
+  const x = v(c, 0), idx = v(c, 1), upd = v(c, 2);
+  if ((c.node.attrs.reduction?.type === 'string' ? c.node.attrs.reduction.value : 'none') !== 'none') return c.fail('ScatterND reduction');
+  const data = Array.from(x.data);
+  const k = idx.dims[idx.dims.length - 1];
+  const st = strides(x.dims);
+  const slice = size(x.dims.slice(k));
+  const n = size(idx.dims.slice(0, -1));
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    for (let j = 0; j < k; j++) {
+      const d = x.dims[j];
+      off += ((idx.data[i * k + j] + d) % d) * st[j];
+    }
+    for (let e = 0; e < slice; e++) data[off + e] = upd.data[i * slice + e];
+  }
+  return [makeVal(x.dtype, outDims(out), data)];
+};
+
+Object.assign(EVALUATORS, { Tile: tile, Erf: unary(erf), ScatterND: scatterND });

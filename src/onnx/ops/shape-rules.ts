@@ -617,4 +617,5 @@ const einsum: ShapeRule = (c) => {
   return [{ dtype: req(c, 0).dtype, shape: [...p.output].map((l) => size.get(l) ?? c.fail(`Einsum output letter '${l}' is in no input`)) }];
 };
 
-Object.assign(SHAPE_RULES, { LSTM: recurrent, GRU: recurrent, RNN: recurrent, Einsum: einsum, Swish: same });
+// ScatterND / ScatterElements write into a copy of their data input (Swin's shifted-window mask)
+Object.assign(SHAPE_RULES, { LSTM: recurrent, GRU: recurrent, RNN: recurrent, Einsum: einsum, Swish: same, ScatterND: same, ScatterElements: same });
