@@ -6,9 +6,10 @@
  * timed with `fdk bench --runtimes ncnn`. Prints a markdown table; `--write-doc` puts it into
  * docs/corpus.md between its markers, and the rows go to reports/latest/corpus.json.
  *
- *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--write-doc]
+ *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--reuse-pnnx] [--write-doc]
  *
- * --merge keeps the rows of reports/latest/corpus.json for files not measured this time.
+ * --merge keeps the rows of reports/latest/corpus.json for files not measured this time;
+ * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -113,7 +114,11 @@ async function checkInNcnn(res: ToolResult, onnx: string, param: string, e: Corp
   }
 }
 
-export interface RunOptions { only?: string[]; opsets?: number[]; pnnx?: boolean; speed?: boolean; runs?: number; log?: (s: string) => void }
+export interface RunOptions {
+  only?: string[]; opsets?: number[]; pnnx?: boolean; speed?: boolean; runs?: number; log?: (s: string) => void;
+  /** pnnx rows measured earlier (reports/latest/corpus.json), reused instead of running pnnx again */
+  earlierPnnx?: Map<string, ToolResult>;
+}
 
 export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
   const out = join(CORPUS_DIR, 'out');
@@ -140,7 +145,9 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
       if (o.speed !== false && row.fdk.loads) row.fdk.runMs = benchMs(`${prefix}.param`, e.input, o.runs ?? 10);
     } else row.fdk.note = t.out.split('\n').pop()?.replace(/^fdk: error: \S+: /, '');
     // pnnx
-    if (o.pnnx !== false && PNNX) {
+    const earlier = o.earlierPnnx?.get(`${e.name}@${e.opset}`);
+    if (earlier) row.pnnx = earlier;
+    else if (o.pnnx !== false && PNNX) {
       row.pnnx = empty();
       const dir = join(out, 'pnnx', stem);
       mkdirSync(dir, { recursive: true });
@@ -204,7 +211,11 @@ export function writeDoc(table: string, header: string): void {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const opt = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
+  const reports = join(PROJECT_ROOT, 'reports', 'latest');
+  const json = join(reports, 'corpus.json');
+  const earlierRows: CorpusRow[] = existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : [];
   const rows = await runCorpus({
+    earlierPnnx: args.includes('--reuse-pnnx') ? new Map(earlierRows.filter((r) => r.pnnx).map((r) => [`${r.name}@${r.opset}`, r.pnnx!])) : undefined,
     only: opt('--only')?.split(','),
     opsets: opt('--opsets')?.split(',').map(Number),
     pnnx: !args.includes('--no-pnnx'),
@@ -212,14 +223,12 @@ async function main(): Promise<void> {
     runs: Number(opt('--runs') ?? 10),
     log: (s) => console.error(s),
   });
-  const reports = join(PROJECT_ROOT, 'reports', 'latest');
-  const json = join(reports, 'corpus.json');
   // --merge: keep earlier rows of other files (the corpus can be measured in parts)
   if (args.includes('--merge') && existsSync(json)) {
     const key = (r: CorpusRow) => `${r.name}@${r.opset}`;
     const fresh = new Set(rows.map(key));
     const order = new Map(corpusEntries().map((e, i) => [`${e.name}@${e.opset}`, i]));
-    rows.push(...(JSON.parse(readFileSync(json, 'utf8')) as CorpusRow[]).filter((r) => !fresh.has(key(r))));
+    rows.push(...earlierRows.filter((r) => !fresh.has(key(r))));
     rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9) || a.opset - b.opset);
   }
   const table = corpusTable(rows);
