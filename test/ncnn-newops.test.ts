@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
 import { GraphBuilder, A } from '../src/onnx/builder.js';
 import { saveOnnx } from '../src/onnx/io.js';
+import { convertOnnxToNcnn } from '../src/convert/ncnn/convert.js';
 import { runCli, expectOneLineError } from './helpers/index.js';
 import { ortVsNcnn, seeded, expectWithinTolerance } from './newops-helpers.js';
 import { tmp } from './ncnn-helpers.js';
@@ -71,6 +72,16 @@ describe('transformer ops -> ncnn', () => {
     const e = await unaryGraph('erf', [1, 3, 5], (b, x) => b.op('Erf', [b.op('Mul', [x, scalar(b, 's', 2)])]));
     expect(e.layerTypes.Erf).toBe(1);
     expectWithinTolerance(e);
+  });
+
+  it('--no-optimize keeps the decomposed GELU op by op (fusion is an optimisation)', () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 4, 8]);
+    const e = b.op('Erf', [b.op('Div', [x, scalar(b, 'sqrt2', Math.SQRT2)])]);
+    b.addOutput(b.op('Mul', [b.op('Mul', [x, b.op('Add', [e, scalar(b, 'one', 1)])]), scalar(b, 'half', 0.5)]), 'y', 'float32');
+    const m = b.build();
+    expect(convertOnnxToNcnn(m, { optimize: false }).summary.layerTypes).toMatchObject({ Erf: 1, BinaryOp: 4 });
+    expect(convertOnnxToNcnn(m).summary.layerTypes).toMatchObject({ GELU: 1 });
   });
 
   it('SiLU x*sigmoid(x) fuses into Swish; a sigmoid read twice does not', async () => {

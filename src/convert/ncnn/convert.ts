@@ -92,7 +92,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   } catch (e) {
     foldNote = `skipped: ${(e as Error).message.split('\n')[0]}`;
   }
-  work = prepareForNcnn(work, inputShapes); // sequence-major recurrent regions, strided slices
+  work = prepareForNcnn(work, inputShapes, { fuse: optimize }); // sequence-major recurrent regions, strided slices, fusions
   let infos: ReturnType<typeof inferShapes> | undefined;
   try {
     infos = inferShapes(work, { inputShapes, allowSymbolic: true });

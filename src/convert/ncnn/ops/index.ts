@@ -29,6 +29,8 @@ export const NEW_OPS: Record<string, OpEntry> = {
  * regions made batch-major, step-2 H/W slices made SpaceToDepth + channel slices, decomposed
  * GELU / LayerNorm / SiLU fused.
  */
-export function prepareForNcnn(model: Model, inputShapes?: Record<string, number[]>): Model {
-  return fusePatterns(rewriteStridedSlices(relayoutSequenceMajor(model, inputShapes), inputShapes));
+export function prepareForNcnn(model: Model, inputShapes?: Record<string, number[]>, opts: { fuse?: boolean } = {}): Model {
+  const m = rewriteStridedSlices(relayoutSequenceMajor(model, inputShapes), inputShapes);
+  // fusion is an optimisation: --no-optimize keeps the op-by-op layers (like onnx2ncnn)
+  return opts.fuse === false ? m : fusePatterns(m);
 }
