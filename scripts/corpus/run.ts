@@ -197,6 +197,8 @@ export function corpusTable(rows: CorpusRow[]): string {
   lines.push('', `${rows.length} files; fdk converts ${rows.filter((r) => r.fdk.converts).length} and is within tolerance (max abs <= 1e-4 x max(1, max |ref|)) on ${fdkOk.length}; pnnx converts ${both.length}, within tolerance on ${pnnxOk.length}.`);
   const missed = rows.filter((r) => r.pnnx?.converts && !(r.fdk.converts && r.fdk.rel !== null && r.fdk.rel <= TOL)).map((r) => `${r.name}-op${r.opset}`);
   lines.push(`Files pnnx converts where fdk does not (or not within tolerance): ${missed.length ? missed.join(', ') : 'none'}.`);
+  const notExported = corpusEntries().filter((e) => !e.file && e.error);
+  if (notExported.length) lines.push(`torch could not export (not in the table): ${notExported.map((e) => `${e.name}-op${e.opset} (${e.error!.replace(/\|/g, '/').slice(0, 90)})`).join('; ')}.`);
   if (ratios.length) lines.push(`Whole-process conversion time pnnx/fdk: median ${med(ratios).toFixed(1)}x, min ${ratios[0].toFixed(1)}x, max ${ratios[ratios.length - 1].toFixed(1)}x.`);
   if (speed.length) lines.push(`ncnn run time fdk/pnnx (fdk bench, 1 thread, fastest of the runs): median ${med(speed).toFixed(2)}, min ${speed[0].toFixed(2)}, max ${speed[speed.length - 1].toFixed(2)} (below 1 = fdk's model faster).`);
   return lines.join('\n');
