@@ -209,6 +209,28 @@ describe('step-2 slices (YOLOv5 Focus) -> Reorg + Crop', () => {
   });
 });
 
+describe('attention as nn.MultiheadAttention exports it (sequence-major, batch merged into heads)', () => {
+  it('[1,L,E] -> [L,1,E] -> q/k/v views [L,heads,hd] -> [heads,L,hd] -> softmax(qk^T/sqrt d) v -> Gemm out_proj -> [1,L,E]', async () => {
+    const L = 9, E = 16, heads = 4, hd = E / heads;
+    const p = await unaryGraph('mha', [1, L, E], (b, x) => {
+      const s = b.op('Transpose', [x], { perm: A.ints([1, 0, 2]) }); // [L,1,E]
+      const proj = (k: string, seed: number) => {
+        const y = b.op('Add', [b.op('MatMul', [s, f(b, `W${k}`, [E, E], seed, 0.3)]), f(b, `b${k}`, [E], seed + 1)]);
+        const v = b.op('Reshape', [y, b.constInt64(`shape${k}`, [3], [L, heads, hd])]); // batch merged into heads
+        return b.op('Transpose', [v], { perm: A.ints([1, 0, 2]) }); // [heads,L,hd]
+      };
+      const q = proj('q', 10), k = proj('k', 20), v = proj('v', 30);
+      const scores = b.op('Mul', [b.op('MatMul', [q, b.op('Transpose', [k], { perm: A.ints([0, 2, 1]) })]), scalar(b, 'scale', 1 / Math.sqrt(hd))]);
+      const ctx = b.op('MatMul', [b.op('Softmax', [scores], { axis: A.int(-1) }), v]); // [heads,L,hd]
+      const rows = b.op('Reshape', [b.op('Transpose', [ctx], { perm: A.ints([1, 0, 2]) }), b.constInt64('rows', [2], [L, E])]); // [L,E]
+      const o = b.op('Gemm', [rows, f(b, 'Wo', [E, E], 40, 0.3), f(b, 'bo', [E], 41)], { transB: A.int(1) });
+      return b.op('Transpose', [b.op('Reshape', [o, b.constInt64('back', [3], [L, 1, E])])], { perm: A.ints([1, 0, 2]) });
+    });
+    expect(p.layerTypes.MatMul).toBeGreaterThanOrEqual(2);
+    expectWithinTolerance(p);
+  });
+});
+
 describe('new ops: failures are one line naming op, node and reason, nothing written', () => {
   const dir = tmp('fdk-newops-bad-');
   const bad = (name: string, build: Build, dims = [1, 4, 6], opset = 13) => {
