@@ -128,11 +128,13 @@ export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string,
       const id = dims(n.inputs[0]), od = dims(out);
       if (!id || !od || ![...id, ...od].every((d) => typeof d === 'number')) fail(n, 'Reshape of a sequence-major tensor needs static shapes (give --input)');
       const inD = id as number[], outD = od as number[];
-      // the output's unit axis with as many elements before it as the input's batch axis had;
-      // none (the batch merged into another dim): the output gets a virtual batch axis
-      const before = b === VIRTUAL ? 1 : inD.slice(0, b).reduce((p, q) => p * q, 1);
+      // dropping any unit axis keeps the bytes: prefer the output's unit axis with as many elements
+      // before it as the input's batch axis had, else the first unit axis; none (the batch merged
+      // into another dim): the output gets a virtual batch axis
+      const before = b === VIRTUAL ? -1 : inD.slice(0, b).reduce((p, q) => p * q, 1);
       let bo = VIRTUAL;
       for (let j = 0, p = 1; j < outD.length; p *= outD[j], j++) if (outD[j] === 1 && p === before) { bo = j; break; }
+      if (bo === VIRTUAL) bo = outD.indexOf(1);
       n.inputs[1] = newInts(n.inputs[1], [1, ...outD.filter((_, j) => j !== bo)]);
       if (bo !== 0) bax.set(out, bo);
     } else if (op === 'Softmax' || op === 'LogSoftmax' || op === 'Concat') {
