@@ -9,7 +9,9 @@
  *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--reuse-pnnx] [--write-doc]
  *
  * --merge keeps the rows of reports/latest/corpus.json for files not measured this time;
- * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not).
+ * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not);
+ * --json PATH reads/writes another rows file; --report-only [--add-json a.json,b.json] only
+ * prints (and with --write-doc writes) the table of rows measured before.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -219,25 +221,29 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const opt = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
   const reports = join(PROJECT_ROOT, 'reports', 'latest');
-  const json = join(reports, 'corpus.json');
-  const earlierRows: CorpusRow[] = existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : [];
-  const rows = await runCorpus({
-    earlierPnnx: args.includes('--reuse-pnnx') ? new Map(earlierRows.filter((r) => r.pnnx).map((r) => [`${r.name}@${r.opset}`, r.pnnx!])) : undefined,
-    only: opt('--only')?.split(','),
-    opsets: opt('--opsets')?.split(',').map(Number),
-    pnnx: !args.includes('--no-pnnx'),
-    speed: !args.includes('--no-speed'),
-    runs: Number(opt('--runs') ?? 10),
-    log: (s) => console.error(s),
-  });
+  const json = opt('--json') ?? join(reports, 'corpus.json');
+  const read = (f: string): CorpusRow[] => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : []);
+  const earlierRows = read(json);
+  // --report-only: no measuring, the table from --json plus --add-json files (parts measured apart)
+  const rows = args.includes('--report-only')
+    ? [...earlierRows.splice(0), ...(opt('--add-json')?.split(',').flatMap(read) ?? [])]
+    : await runCorpus({
+      earlierPnnx: args.includes('--reuse-pnnx') ? new Map(earlierRows.filter((r) => r.pnnx).map((r) => [`${r.name}@${r.opset}`, r.pnnx!])) : undefined,
+      only: opt('--only')?.split(','),
+      opsets: opt('--opsets')?.split(',').map(Number),
+      pnnx: !args.includes('--no-pnnx'),
+      speed: !args.includes('--no-speed'),
+      runs: Number(opt('--runs') ?? 10),
+      log: (m) => console.error(m),
+    });
+  const key = (r: CorpusRow) => `${r.name}@${r.opset}`;
   // --merge: keep earlier rows of other files (the corpus can be measured in parts)
-  if (args.includes('--merge') && existsSync(json)) {
-    const key = (r: CorpusRow) => `${r.name}@${r.opset}`;
+  if (args.includes('--merge') || args.includes('--report-only')) {
     const fresh = new Set(rows.map(key));
-    const order = new Map(corpusEntries().map((e, i) => [`${e.name}@${e.opset}`, i]));
     rows.push(...earlierRows.filter((r) => !fresh.has(key(r))));
-    rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9) || a.opset - b.opset);
   }
+  const order = new Map(corpusEntries().map((e, i) => [key(e as unknown as CorpusRow), i]));
+  rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9));
   const table = corpusTable(rows);
   console.log(table);
   mkdirSync(reports, { recursive: true });
