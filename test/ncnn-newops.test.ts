@@ -252,6 +252,10 @@ describe('new ops: failures are one line naming op, node and reason, nothing wri
     });
     expectOneLineError(r, /gru-lbr0\.onnx: node 'my_gru' \(GRU\): linear_before_reset=0/);
   });
+  it('LSTM reading a sequence-major graph input', () => {
+    const r = bad('lstm-seq-input', (b, x) => b.node('LSTM', [x, f(b, 'W', [1, 12, 6], 1), f(b, 'R', [1, 12, 3], 2)], { name: 'my_lstm', attrs: { hidden_size: A.int(3) } })[0], [5, 1, 6]);
+    expectOneLineError(r, /node 'my_lstm' \(LSTM\): sequence-major input 'x' \[5,1,6\] is a graph input/);
+  });
   it('Less on run-time data', () => {
     expectOneLineError(bad('less', (b, x) => b.op('Less', [x, scalar(b, 'z', 0)], {}, 'my_less')), /node 'my_less' \(Less\): Less of run-time data/);
   });
