@@ -11,7 +11,8 @@
  * --merge keeps the rows of reports/latest/corpus.json for files not measured this time;
  * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not);
  * --json PATH reads/writes another rows file; --report-only [--add-json a.json,b.json] only
- * prints (and with --write-doc writes) the table of rows measured before.
+ * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx]
+ * measures the conversions' wall and CPU time again for those rows.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -24,7 +25,7 @@ import type { LoadedModel, TensorMap } from '../../src/runtime/types.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 
 export interface CorpusEntry { name: string; family: string; opset: number; file: string | null; input: number[]; error?: string }
-export interface ToolResult { converts: boolean; ms: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string }
+export interface ToolResult { converts: boolean; ms: number | null; cpuMs?: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string }
 export interface CorpusRow { name: string; family: string; opset: number; maxRef: number; fdk: ToolResult; pnnx?: ToolResult }
 
 export const CORPUS_DIR = join(PROJECT_ROOT, '.fdk', 'corpus');
@@ -47,10 +48,26 @@ export function corpusEntries(dir = CORPUS_DIR): CorpusEntry[] {
   return listed;
 }
 
-function timed(cmd: string, argv: string[], cwd: string): { ms: number; ok: boolean; out: string } {
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/**
+ * Runs a command; wall time, and CPU time (user + sys of the process and its children, through
+ * /usr/bin/time when present): on a machine shared with other work the wall time mostly measures
+ * the neighbours, the CPU time what the tool itself did.
+ */
+function timed(cmd: string, argv: string[], cwd: string): { ms: number; cpuMs: number | null; ok: boolean; out: string } {
   const t0 = performance.now();
-  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 256 << 20, timeout: 20 * 60_000 });
-  return { ms: performance.now() - t0, ok: r.status === 0, out: `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim() };
+  const [c, a] = TIME ? [TIME, ['-f', 'FDKCPU %U %S', cmd, ...argv]] : [cmd, argv];
+  const r = spawnSync(c, a, { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 256 << 20, timeout: 20 * 60_000 });
+  const ms = performance.now() - t0;
+  let err = r.stderr ?? '';
+  let cpuMs: number | null = null;
+  const m = /FDKCPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
+  if (m) {
+    cpuMs = (Number(m[1]) + Number(m[2])) * 1000;
+    err = err.slice(0, m.index);
+  }
+  return { ms, cpuMs, ok: r.status === 0, out: `${r.stdout ?? ''}\n${err}`.trim() };
 }
 
 /** Seeded input in [-1, 1) (mulberry32), the same for both runtimes. */
@@ -144,6 +161,7 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
     row.fdk.converts = t.ok;
     if (t.ok) {
       row.fdk.ms = t.ms;
+      row.fdk.cpuMs = t.cpuMs;
       await checkInNcnn(row.fdk, onnx, `${prefix}.param`, e, inputName, true, ref);
       if (o.speed !== false && row.fdk.loads) row.fdk.runMs = benchMs(`${prefix}.param`, e.input, o.runs ?? 10);
     } else row.fdk.note = t.out.split('\n').pop()?.replace(/^fdk: error: \S+: /, '');
@@ -164,6 +182,7 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
       row.pnnx.converts = p.ok && existsSync(param) && statSync(param).size > 0;
       if (row.pnnx.converts) {
         row.pnnx.ms = p.ms;
+        row.pnnx.cpuMs = p.cpuMs;
         await checkInNcnn(row.pnnx, onnx, param, e, 'in0', false, ref);
         if (o.speed !== false && row.pnnx.loads) row.pnnx.runMs = benchMs(param, e.input, o.runs ?? 10);
       } else row.pnnx.note = p.ok ? 'no .ncnn.param written' : p.out.split('\n').filter(Boolean).pop()?.slice(0, 120);
@@ -177,18 +196,19 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
 const TOL = 1e-4;
 const num = (v: number | null, d = 1) => (v === null ? '–' : v === Infinity ? 'NaN/shape' : v.toExponential(d));
 const ms = (v: number | null) => (v === null ? '–' : v.toFixed(0));
-const cell = (r: ToolResult) => [r.converts ? 'yes' : 'no', r.loads ? 'yes' : 'no', num(r.maxAbs), num(r.rel), r.rel === null ? '' : r.rel <= TOL ? 'ok' : 'OFF', ms(r.ms), r.runMs === null ? '–' : r.runMs.toFixed(1)];
+const cell = (r: ToolResult) => [r.converts ? 'yes' : 'no', r.loads ? 'yes' : 'no', num(r.maxAbs), num(r.rel), r.rel === null ? '' : r.rel <= TOL ? 'ok' : 'OFF', ms(r.ms), r.cpuMs ? ms(r.cpuMs) : '–', r.runMs === null ? '–' : r.runMs.toFixed(1)];
 
 export function corpusTable(rows: CorpusRow[]): string {
   const lines = [
-    '| model | opset | max \\|ref\\| | fdk converts | loads | max abs | rel | tol | convert ms | run ms (min) | pnnx converts | loads | max abs | rel | tol | convert ms | run ms (min) | pnnx/fdk convert | note |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | opset | max \\|ref\\| | fdk converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (min) | pnnx converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (min) | pnnx/fdk wall | pnnx/fdk CPU | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const p = r.pnnx;
     const ratio = p?.ms && r.fdk.ms ? `${(p.ms / r.fdk.ms).toFixed(1)}x` : '';
+    const cpuRatio = p?.cpuMs && r.fdk.cpuMs ? `${(p.cpuMs / r.fdk.cpuMs).toFixed(1)}x` : '';
     const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/\|/g, '/').slice(0, 160);
-    lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${p ? cell(p).join(' | ') : '| | | | | |'} | ${ratio} | ${note} |`);
+    lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${(p ? cell(p) : new Array(8).fill('')).join(' | ')} | ${ratio} | ${cpuRatio} | ${note} |`);
   }
   const both = rows.filter((r) => r.pnnx?.converts);
   const fdkOk = rows.filter((r) => r.fdk.converts && r.fdk.rel !== null && r.fdk.rel <= TOL);
@@ -201,7 +221,9 @@ export function corpusTable(rows: CorpusRow[]): string {
   lines.push(`Files pnnx converts where fdk does not (or not within tolerance): ${missed.length ? missed.join(', ') : 'none'}.`);
   const notExported = corpusEntries().filter((e) => !e.file && e.error);
   if (notExported.length) lines.push(`torch could not export (not in the table): ${notExported.map((e) => `${e.name}-op${e.opset} (${e.error!.replace(/\|/g, '/').slice(0, 90)})`).join('; ')}.`);
-  if (ratios.length) lines.push(`Whole-process conversion time pnnx/fdk: median ${med(ratios).toFixed(1)}x, min ${ratios[0].toFixed(1)}x, max ${ratios[ratios.length - 1].toFixed(1)}x.`);
+  const cpuRatios = both.filter((r) => r.fdk.cpuMs && r.pnnx!.cpuMs).map((r) => r.pnnx!.cpuMs! / r.fdk.cpuMs!).sort((a, b) => a - b);
+  if (cpuRatios.length) lines.push(`Whole-process conversion CPU time (user + sys) pnnx/fdk: median ${med(cpuRatios).toFixed(1)}x, min ${cpuRatios[0].toFixed(1)}x, max ${cpuRatios[cpuRatios.length - 1].toFixed(1)}x over ${cpuRatios.length} files.`);
+  if (ratios.length) lines.push(`Whole-process conversion wall time pnnx/fdk: median ${med(ratios).toFixed(1)}x, min ${ratios[0].toFixed(1)}x, max ${ratios[ratios.length - 1].toFixed(1)}x.`);
   if (speed.length) lines.push(`ncnn run time fdk/pnnx (fdk bench, 1 thread, fastest of the runs): median ${med(speed).toFixed(2)}, min ${speed[0].toFixed(2)}, max ${speed[speed.length - 1].toFixed(2)} (below 1 = fdk's model faster).`);
   return lines.join('\n');
 }
@@ -224,9 +246,30 @@ async function main(): Promise<void> {
   const json = opt('--json') ?? join(reports, 'corpus.json');
   const read = (f: string): CorpusRow[] => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : []);
   const earlierRows = read(json);
+  if (args.includes('--timing-only')) {
+    // conversion wall and CPU time again for rows measured before (same commands, nothing else)
+    const only = opt('--only')?.split(','), opsets = opt('--opsets')?.split(',').map(Number);
+    for (const r of earlierRows) {
+      if ((only && !only.includes(r.name)) || (opsets && !opsets.includes(r.opset))) continue;
+      const e = corpusEntries().find((x) => x.name === r.name && x.opset === r.opset && x.file);
+      if (!e) continue;
+      const onnx = join(CORPUS_DIR, e.file!);
+      const stem = basename(e.file!, '.onnx');
+      const inputName = runtimeInputs(loadOnnx(onnx).graph)[0].name;
+      if (r.fdk.converts) {
+        const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`], PROJECT_ROOT);
+        if (t.ok) Object.assign(r.fdk, { ms: t.ms, cpuMs: t.cpuMs });
+      }
+      if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx')) {
+        const p = timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], join(CORPUS_DIR, 'out', 'pnnx', stem));
+        if (p.ok) Object.assign(r.pnnx, { ms: p.ms, cpuMs: p.cpuMs });
+      }
+      console.error(`${stem}: fdk ${r.fdk.cpuMs?.toFixed(0)} ms CPU` + (r.pnnx?.cpuMs ? `, pnnx ${r.pnnx.cpuMs.toFixed(0)} ms CPU` : ''));
+    }
+  }
   // --report-only: no measuring, the table from --json plus --add-json files (parts measured apart)
-  const rows = args.includes('--report-only')
-    ? [...earlierRows.splice(0), ...(opt('--add-json')?.split(',').flatMap(read) ?? [])]
+  const rows = args.includes('--report-only') || args.includes('--timing-only')
+    ? [...new Map([...earlierRows.splice(0), ...(opt('--add-json')?.split(',').flatMap(read) ?? [])].map((r) => [`${r.name}@${r.opset}`, r] as const)).values()] // later files win
     : await runCorpus({
       earlierPnnx: args.includes('--reuse-pnnx') ? new Map(earlierRows.filter((r) => r.pnnx).map((r) => [`${r.name}@${r.opset}`, r.pnnx!])) : undefined,
       only: opt('--only')?.split(','),
