@@ -8,7 +8,8 @@
  * fdk runs as `node bin/fdk.js convert` (the built CLI: `npm run build` first); pnnx as its
  * command-line tool with inputshape=[1,3,240,320] fp16=0 (pnnx stores fp16 weights by default; fdk writes fp32 unless --fp16). Times are medians of --runs N (default 3).
  * Then the same for the real-model corpus when it has been built (docs/corpus.md);
- * `--corpus-only` runs just that part, `--corpus a,b` limits it to some models.
+ * `--corpus-only` runs just that part, `--corpus a,b` limits it to some models, `--corpus-opsets
+ * 11,13,17` widens it (default 13).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -160,7 +161,9 @@ async function corpusTimings(): Promise<void> {
     return;
   }
   const only = args.includes('--corpus') ? args[args.indexOf('--corpus') + 1].split(',') : undefined;
-  const rows = await runCorpus({ only, speed: false, log: (m) => process.stderr.isTTY && process.stderr.write(`corpus: ${m}\n`) });
+  // opset 13 by default: pnnx takes tens of seconds a file, the three opsets would take an hour
+  const opsets = (args.includes('--corpus-opsets') ? args[args.indexOf('--corpus-opsets') + 1] : '13').split(',').map(Number);
+  const rows = await runCorpus({ only, opsets, speed: false, log: (m) => process.stderr.isTTY && process.stderr.write(`corpus: ${m}\n`) });
   console.log(`\nReal-model corpus (${rows.length} files, whole-process conversion, one run each):\n`);
   console.log(corpusTable(rows));
 }
