@@ -13,7 +13,7 @@ import { attrFloat, attrInt } from '../../../onnx/model.js';
 import { float, int } from '../format/param.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult, OpEntry } from '../op-table.js';
-import { P, single } from './emit.js';
+import { P, isConstant, single, weightDims } from './emit.js';
 
 function gemm(c: LowerContext): LowerResult {
   const n = c.node;
@@ -21,7 +21,7 @@ function gemm(c: LowerContext): LowerResult {
   const tB = attrInt(n, 'transB', 0);
   if (attrInt(n, 'transA', 0)) c.fail('transA=1: A would be [K, 1], which has no batch-1 ncnn form');
   if (c.isActivation(c.inputName(1))) c.fail('B computed at run time (ncnn InnerProduct needs constant weights)');
-  const bd = c.constDims(1);
+  const bd = weightDims(c, 1);
   if (bd.length !== 2) c.fail(`B of shape [${bd}]`);
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
@@ -77,9 +77,10 @@ export const ALGEBRA_OPS: Record<string, OpEntry> = {
  */
 function matmul(c: LowerContext): LowerResult {
   const r = c.rank(0);
-  const k1 = c.isActivation(c.inputName(1)) ? undefined : c.known(1);
-  if (k1 && k1.dims.length === 2) {
-    const [K, N] = k1.dims;
+  const bConst = isConstant(c, 1);
+  const bDims = bConst ? weightDims(c, 1) : undefined;
+  if (bDims && bDims.length === 2) {
+    const [K, N] = bDims;
     const B = c.weight(1, 'B');
     const W = new Float32Array(N * K);
     for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = B[k * N + o];
@@ -99,7 +100,7 @@ function matmul(c: LowerContext): LowerResult {
       };
     }
   }
-  const r1 = k1 ? k1.dims.length : c.rank(1);
+  const r1 = bDims ? bDims.length : c.rank(1);
   const outRank = Math.max(r, r1);
   return { layers: [{ type: 'MatMul', params: P(), inputs: [c.blob(0, outRank), c.blob(1, outRank)] }], ranks: [outRank] };
 }

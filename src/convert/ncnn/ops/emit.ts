@@ -24,3 +24,17 @@ export function axisOf(c: LowerContext, a: number, rank: number): number {
 /** ncnn UnaryOp op_type numbers used here. */
 export const UNARY_LOG = 8;
 
+
+/**
+ * Dims of constant input i, read from the initializer when there is one: LowerContext.constDims
+ * goes through the symbolic form, which copies every element of a weight into a JS array.
+ */
+export function weightDims(c: LowerContext, i: number): number[] {
+  const t = c.isActivation(c.inputName(i)) ? undefined : c.initializer(i);
+  return t ? [...t.dims] : c.constDims(i);
+}
+
+/** Whether input i is a constant (an initializer or folded glue), without materialising it. */
+export function isConstant(c: LowerContext, i: number): boolean {
+  return !c.isActivation(c.inputName(i)) && (!!c.initializer(i) || !!c.known(i));
+}

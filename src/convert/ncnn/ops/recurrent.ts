@@ -19,6 +19,7 @@ import { allNumeric } from '../passes/shape-glue.js';
 import { int, type ParamValue } from '../format/param.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult, OpEntry } from '../op-table.js';
+import { weightDims } from './emit.js';
 
 interface Kind {
   /** ncnn gate k takes ONNX gate block ONNX_OF[k]. */
@@ -101,7 +102,7 @@ function lowerRecurrent(c: LowerContext): LowerResult {
   }
   if (op === 'LSTM' && c.hasInput(7) && c.weight(7, 'P').some((v) => v !== 0)) c.fail('peephole weights P (ncnn LSTM has none)');
 
-  const wd = c.constDims(1);
+  const wd = weightDims(c, 1);
   const g = kind.onnxOf.length;
   const H = wd[1] / g;
   const I = wd[2];
