@@ -106,7 +106,10 @@ export const SPACE_TO_DEPTH_OPS: Record<string, OpEntry> = {
     ncnn: 'Reorg',
     lower: (c: LowerContext): LowerResult => {
       if (c.rank(0) !== 4) c.fail('SpaceToDepth of a tensor that is not 4-D');
-      return single('Reorg', c, P([0, int(c.node.attrs.blocksize?.type === 'int' ? c.node.attrs.blocksize.value : 1)], [1, int(1)]), 4);
+      // ncnn Reorg mode 1 is ONNX's default DCR order (block-major), mode 0 the CRD order (channel-major)
+      const mode = c.node.attrs.mode?.type === 'string' ? c.node.attrs.mode.value : 'DCR';
+      if (mode !== 'DCR' && mode !== 'CRD') c.fail(`SpaceToDepth mode '${mode}'`);
+      return single('Reorg', c, P([0, int(c.node.attrs.blocksize?.type === 'int' ? c.node.attrs.blocksize.value : 1)], [1, int(mode === 'DCR' ? 1 : 0)]), 4);
     },
   },
 };
