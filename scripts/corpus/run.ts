@@ -11,8 +11,8 @@
  * --merge keeps the rows of reports/latest/corpus.json for files not measured this time;
  * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not);
  * --json PATH reads/writes another rows file; --report-only [--add-json a.json,b.json] only
- * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx]
- * measures the conversions' wall and CPU time again for those rows.
+ * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx] [--with-speed]
+ * measures the conversions' wall and CPU time (and the ncnn run time) again for those rows.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -263,6 +263,12 @@ async function main(): Promise<void> {
       if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx')) {
         const p = timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], join(CORPUS_DIR, 'out', 'pnnx', stem));
         if (p.ok) Object.assign(r.pnnx, { ms: p.ms, cpuMs: p.cpuMs });
+      }
+      if (args.includes('--with-speed')) {
+        const fp = join(CORPUS_DIR, 'out', 'fdk', `${stem}.param`);
+        const pp = join(CORPUS_DIR, 'out', 'pnnx', stem, `${stem.replace(/[^A-Za-z0-9_]/g, '_')}.ncnn.param`);
+        if (r.fdk.loads && existsSync(fp)) r.fdk.runMs = benchMs(fp, e.input, Number(opt('--runs') ?? 10));
+        if (r.pnnx?.loads && existsSync(pp)) r.pnnx.runMs = benchMs(pp, e.input, Number(opt('--runs') ?? 10));
       }
       console.error(`${stem}: fdk ${r.fdk.cpuMs?.toFixed(0)} ms CPU` + (r.pnnx?.cpuMs ? `, pnnx ${r.pnnx.cpuMs.toFixed(0)} ms CPU` : ''));
     }
