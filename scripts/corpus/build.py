@@ -191,12 +191,18 @@ MODELS = {
 
 def randomise_bn(model):
     """Random weights leave BatchNorm at mean 0 / var 1; give it real statistics so folding and
-    numerics are exercised like a trained model's."""
+    numerics are exercised like a trained model's. Weights initialised to zero (ViT's head) would
+    make the output all zeros, which compares equal whatever a converter does: they get small
+    random values too."""
     g = torch.Generator().manual_seed(1)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
             m.running_var.copy_(torch.rand(m.num_features, generator=g) * 0.5 + 0.75)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() >= 2 and not p.any():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.02)
 
 
 def export(name, opset, out):
