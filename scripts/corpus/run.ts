@@ -16,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/util/data.js';
 import { getRuntime } from '../../src/runtime/index.js';
 import { loadOnnx } from '../../src/onnx/io.js';
@@ -299,7 +299,8 @@ async function main(): Promise<void> {
   mkdirSync(reports, { recursive: true });
   writeFileAtomic(json, JSON.stringify(rows, null, 1));
   if (args.includes('--write-doc')) {
-    const pv = PNNX ? timed(PNNX, [], PROJECT_ROOT).out.match(/pnnx[^\n]*?(\d{8})/)?.[1] ?? '?' : 'not installed';
+    // pnnx prints no version; its Python package knows it
+    const pv = PNNX ? timed(join(dirname(PNNX), 'python'), ['-c', 'import importlib.metadata as m; print(m.version("pnnx"))'], PROJECT_ROOT).out.split('\n').pop() || '?' : 'not installed';
     writeDoc(table, `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores shared with other work (times are noisy); pnnx ${pv}; seeded input in [-1, 1).`);
   }
 }
