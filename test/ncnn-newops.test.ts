@@ -133,9 +133,10 @@ describe('Gemm and MatMul -> ncnn', () => {
     expectWithinTolerance(p4);
   });
 
-  it('MatMul of a 4-D activation and a constant 2-D and 3-D weight', async () => {
+  it('MatMul of a 4-D activation and a constant 2-D and 3-D weight and a vector', async () => {
     expectWithinTolerance(await unaryGraph('matmul-c2', [1, 2, 6, 4], (b, x) => b.op('MatMul', [x, f(b, 'W', [4, 3], 7)])));
     expectWithinTolerance(await unaryGraph('matmul-c3', [1, 2, 6, 4], (b, x) => b.op('MatMul', [x, f(b, 'W', [2, 4, 3], 8)])));
+    expectWithinTolerance(await unaryGraph('matmul-vec', [1, 2, 6, 4], (b, x) => b.op('MatMul', [x, f(b, 'v', [4], 9)])));
   });
 });
 

@@ -10,7 +10,7 @@
  * 2 -> square, 0.5 -> sqrt, -0.5 -> rsqrt, -1 -> reciprocal, 1 -> nothing.
  */
 import { attrFloat, attrInt } from '../../../onnx/model.js';
-import { float, int } from '../format/param.js';
+import { float, int, ints } from '../format/param.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult, OpEntry } from '../op-table.js';
 import { P, isConstant, single, weightDims } from './emit.js';
@@ -99,6 +99,19 @@ function matmul(c: LowerContext): LowerResult {
         ranks: [4],
       };
     }
+  }
+  if (bDims && bDims.length === 1 && r >= 3) {
+    // x · v with a constant vector: v as a [K, 1] matrix, then the unit axis dropped
+    const base = c.node.outputs[0];
+    const v: EmittedLayer = { type: 'MemoryData', params: P([0, int(1)], [1, int(bDims[0])]), weights: [{ data: c.weight(1, 'B'), tagged: false }], inputs: [], outputs: [`${base}_v`], suffix: 'v' };
+    return {
+      layers: [
+        v,
+        { type: 'MatMul', params: P(), inputs: [c.blob(0), `${base}_v`], outputs: [`${base}_mm`], suffix: 'mm' },
+        { type: 'Squeeze', params: P([3, ints([r - 2])]), inputs: [`${base}_mm`] },
+      ],
+      ranks: [r - 1],
+    };
   }
   const r1 = bDims ? bDims.length : c.rank(1);
   const outRank = Math.max(r, r1);
