@@ -7,6 +7,9 @@
  *
  * fdk runs as `node bin/fdk.js convert` (the built CLI: `npm run build` first); pnnx as its
  * command-line tool with inputshape=[1,3,240,320] fp16=0 (pnnx stores fp16 weights by default; fdk writes fp32 unless --fp16). Times are medians of --runs N (default 3).
+ * Then the same for the real-model corpus when it has been built (docs/corpus.md);
+ * `--corpus-only` runs just that part, `--corpus a,b` limits it to some models, `--corpus-opsets
+ * 11,13,17` widens it (default 13).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { exportedOnnxPath } from '../src/convert/onnx-export.js';
 import { loadOnnx } from '../src/onnx/io.js';
 import type { LoadedModel } from '../src/runtime/types.js';
 import { median } from '../src/bench/stats.js';
+import { CORPUS_DIR, corpusEntries, corpusTable, runCorpus } from '../scripts/corpus/run.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
@@ -91,6 +95,7 @@ async function checkInNcnn(row: Row, f: { path: string; dynamic: boolean }, para
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--corpus-only')) return corpusTimings();
   const data = resolveDataDir()!;
   const onnxDir = join(data, 'models/ultra-light-1mb/onnx');
   const files: { path: string; dynamic: boolean }[] = readdirSync(onnxDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ path: join(onnxDir, f), dynamic: false }));
@@ -142,6 +147,25 @@ async function main(): Promise<void> {
     console.log(`| ${r.file} | ${r.dynamic ? 'yes' : ''} | ${r.tool} | ${r.ms ? r.ms.toFixed(0) : '–'} | ${ratio} | ${r.converts ? 'yes' : 'no'} | ${r.loads ? 'yes' : 'no'} | ${fmt(r.diff320)} | ${fmt(r.diff640)} |${r.note ? ` ${r.note.slice(0, 100)}` : ''}`);
   }
   rmSync(work, { recursive: true, force: true });
+  await corpusTimings();
+}
+
+/**
+ * The real-model corpus (scripts/corpus/build.py -> .fdk/corpus, needs torch): conversion time
+ * fdk vs pnnx per file, plus whether ncnn loads each result and its difference to onnxruntime.
+ * Skipped with a note when the corpus has not been built. `--corpus-only` skips the table above.
+ */
+async function corpusTimings(): Promise<void> {
+  if (!corpusEntries().some((e) => e.file)) {
+    console.log(`\ncorpus: ${CORPUS_DIR} is empty; build it with scripts/corpus/build.py (torch, see docs/corpus.md)`);
+    return;
+  }
+  const only = args.includes('--corpus') ? args[args.indexOf('--corpus') + 1].split(',') : undefined;
+  // opset 13 by default: pnnx takes tens of seconds a file, the three opsets would take an hour
+  const opsets = (args.includes('--corpus-opsets') ? args[args.indexOf('--corpus-opsets') + 1] : '13').split(',').map(Number);
+  const rows = await runCorpus({ only, opsets, speed: false, log: (m) => process.stderr.isTTY && process.stderr.write(`corpus: ${m}\n`) });
+  console.log(`\nReal-model corpus (${rows.length} files, whole-process conversion, one run each):\n`);
+  console.log(corpusTable(rows));
 }
 
 main().catch((e) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the project's dev Python environment (idempotent):
 #   .venv-dev : onnx (checker, backend node-test data), onnx-tool, numpy, ncnn  — used by tests and scripts
-#   --bench   : also pnnx (pulls torch, ~5 GB), for `npm run bench:convert` only; CI does not install it.
+#   --bench   : also pnnx, torch, torchvision (~5 GB), for `npm run bench:convert` and the corpus (docs/corpus.md) only; CI does not install it.
 # The ncnn runtime worker uses its own venv, created by `fdk setup ncnn` (see src/runtime/ncnn-venv.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."

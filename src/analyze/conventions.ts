@@ -82,9 +82,32 @@ function thopCost(c: CostContext): Cost {
     }
     case 'PRelu':
       return { macs: 0, paramInputs: weightInputs(c, [1]) };
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      return { macs: thopRecurrent(c), paramInputs: weightInputs(c, [1, 2, 3]) };
     default:
       return { macs: 0, paramInputs: [] };
   }
+}
+
+/**
+ * thop's count_lstm / count_gru / count_rnn (thop/rnn_hooks.py): per step, batch element and
+ * direction one cell: LSTM 4 x ((I + H) x H + H [+ 2H bias]) + 4H, GRU 3 x ((I + H) x H + H
+ * [+ 2H]) + 4H, RNN (I + H) x H + H [+ 2H]. One ONNX node is one layer of the PyTorch module.
+ */
+function thopRecurrent(c: CostContext): number {
+  const n = c.node;
+  const [d, gh, inSize] = c.inShapes[1]!;
+  const gates = n.opType === 'LSTM' ? 4 : n.opType === 'GRU' ? 3 : 1;
+  const h = gh / gates;
+  const bias = n.inputs[3] ? 2 * h : 0;
+  const gate = (inSize + h) * h + h + bias;
+  const cell = n.opType === 'LSTM' ? 4 * gate + 4 * h : n.opType === 'GRU' ? 3 * gate + 4 * h : gate;
+  const x = c.inShapes[0]!;
+  const layout = attrInt(n, 'layout', 0);
+  const [steps, batch] = layout ? [x[1], x[0]] : [x[0], x[1]];
+  return cell * d * steps * batch;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,6 +181,29 @@ function onnxToolMacs(c: CostContext): number {
       return otVol(c.inShapes[0]) * (ADD + SQRT);
     case 'LRN':
       return out * (DIV + EXP + ADD + attrInt(n, 'size', 1) * MUL);
+    case 'LSTM':
+    case 'GRU': {
+      // onnx_tool LSTMNode / GRUNode.profile (it has no RNN rule): gate GEMMs over all weights,
+      // then per hidden element of [batch, seq, H] (directions not counted there)
+      const x = c.inShapes[0]!;
+      const lstm = n.opType === 'LSTM';
+      const layout = attrInt(n, 'layout', 0);
+      const [seq, batch] = layout ? [x[1], x[0]] : [x[0], x[1]];
+      const w = c.inShapes[1]!;
+      const ht = batch * seq * (w[1] / (lstm ? 4 : 3));
+      const gemm = (otVol(w) + otVol(c.inShapes[2])) * batch * seq + otVol(c.inShapes[3]) * ADD * batch * seq;
+      return lstm
+        ? gemm + ht * ADD * 4 + ht * EXP * 3 + ht * TANH * 2 + ht * (ADD + 3 * MUL)
+        : gemm + ht * ADD * 3 + ht * EXP * 2 + ht * TANH + ht * (2 * ADD + 3 * MUL);
+    }
+    case 'Einsum': {
+      // onnx_tool EinsumNode.profile: the product of every letter's size
+      const eq = (attrString(n, 'equation', '') ?? '').replace(/\s+/g, '');
+      const [lhs] = eq.split('->');
+      const size = new Map<string, number>();
+      lhs.split(',').forEach((t, i) => [...t].forEach((l, k) => size.set(l, c.inShapes[i]?.[k] ?? 1)));
+      return [...size.values()].reduce((a, b) => a * b, 1);
+    }
     case 'LayerNormalization': {
       const x = [...c.inShapes[0]!];
       let a = attrInt(n, 'axis', -1);

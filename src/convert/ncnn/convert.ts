@@ -15,6 +15,7 @@ import { writeParam, blobCount, type NcnnLayer, type NcnnNet } from './format/pa
 import { writeBin, binByteLength } from './format/bin.js';
 import { lowerGraph } from './lower.js';
 import { PASSES, type PassReport } from './passes/index.js';
+import { prepareForNcnn } from './ops/index.js';
 
 export interface ConvertOptions {
   /** Input shapes ('' = first input), e.g. { input: [1,3,240,320] }; default: as declared (dynamic stays dynamic). */
@@ -88,6 +89,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   } catch (e) {
     foldNote = `skipped: ${(e as Error).message.split('\n')[0]}`;
   }
+  work = prepareForNcnn(work, inputShapes, { fuse: optimize }); // sequence-major recurrent regions, strided slices, fusions
   let infos: ReturnType<typeof inferShapes> | undefined;
   try {
     infos = inferShapes(work, { inputShapes, allowSymbolic: true });

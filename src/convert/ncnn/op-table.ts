@@ -16,6 +16,7 @@ import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
 import { lowerPooling } from './ops/pooling.js';
 import { lowerConv } from './ops/conv.js';
 import { SLICE_VERSIONS } from './ops/slice.js';
+import { NEW_OPS } from './ops/index.js';
 
 export type { LowerResult } from './lowering-helpers.js';
 
@@ -507,4 +508,5 @@ export const OP_TABLE: Record<string, OpEntry> = {
   ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, { ncnn: 'Reduction', versions: reduceVersions(k === 'ReduceSum' ? 13 : 18) } satisfies OpEntry])),
   Dropout: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
   Identity: { ncnn: '(removed)', lower: () => ({ alias: 0 }) },
+  ...NEW_OPS,
 };

@@ -251,3 +251,58 @@ export const EVALUATORS: Record<string, EvalFn> = {
 
 /** Inputs an evaluator does not need values of (Shape/Size read only the input's shape). */
 export const SHAPE_ONLY_INPUTS = new Set(['Shape', 'Size']);
+
+// ---------------------------------------------------------------------------------------------
+// (engineer newops) Tile, Erf and ScatterND on constants, so they fold instead of reaching the converters.
+
+const tile: EvalFn = (c, out) => {
+  const x = v(c, 0);
+  const dims = outDims(out);
+  const xs = strides(x.dims), os = strides(dims);
+  const data: number[] = new Array(size(dims));
+  for (let i = 0; i < data.length; i++) {
+    let src = 0;
+    for (let k = 0; k < dims.length; k++) src += (Math.floor(i / os[k]) % dims[k] % x.dims[k]) * xs[k];
+    data[i] = x.data[src];
+  }
+  return [makeVal(x.dtype, dims, data)];
+};
+
+/** erf: Maclaurin series below |x| = 2, Laplace's continued fraction for erfc above (both well below float32 error). */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2) {
+    let sum = x, term = x;
+    for (let n = 1; n < 60; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return Math.sign(x) * (1 - erfc);
+}
+
+/** ScatterND (reduction none) on constants: Swin's attention mask is built by slice assignment. */
+const scatterND: EvalFn = (c, out) => {
+  const x = v(c, 0), idx = v(c, 1), upd = v(c, 2);
+  if ((c.node.attrs.reduction?.type === 'string' ? c.node.attrs.reduction.value : 'none') !== 'none') return c.fail('ScatterND reduction');
+  const data = Array.from(x.data);
+  const k = idx.dims[idx.dims.length - 1];
+  const st = strides(x.dims);
+  const slice = size(x.dims.slice(k));
+  const n = size(idx.dims.slice(0, -1));
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    for (let j = 0; j < k; j++) {
+      const d = x.dims[j];
+      off += ((idx.data[i * k + j] + d) % d) * st[j];
+    }
+    for (let e = 0; e < slice; e++) data[off + e] = upd.data[i * slice + e];
+  }
+  return [makeVal(x.dtype, outDims(out), data)];
+};
+
+Object.assign(EVALUATORS, { Tile: tile, Erf: unary(erf), ScatterND: scatterND });

@@ -573,3 +573,49 @@ export const SHAPE_RULES: Record<string, ShapeRule> = {
 for (const op of UNARY) SHAPE_RULES[op] = op === 'IsNaN' || op === 'IsInf' ? (c) => [{ dtype: 'bool', shape: [...req(c, 0).shape] }] : same;
 for (const op of BINARY) SHAPE_RULES[op] = broadcast();
 for (const op of COMPARE) SHAPE_RULES[op] = broadcast('bool');
+
+// ---------------------------------------------------------------------------------------------
+// recurrent ops and Einsum (engineer newops). Recurrent shapes follow the `layout` attribute:
+// 0 = sequence-major (X [T,B,I], Y [T,D,B,H], Y_h [D,B,H]), 1 = batch-major (X [B,T,I],
+// Y [B,T,D,H], Y_h [B,D,H]). D is 2 for direction 'bidirectional', else 1.
+
+const recurrent: ShapeRule = (c) => {
+  const x = req(c, 0);
+  if (x.shape.length !== 3) return c.fail(`${c.node.opType} input must be 3-D, got [${x.shape}]`);
+  const w = req(c, 1);
+  const dirs = attrString(c.node, 'direction', 'forward') === 'bidirectional' ? 2 : 1;
+  const gates = c.node.opType === 'LSTM' ? 4 : c.node.opType === 'GRU' ? 3 : 1;
+  const fromW = typeof w.shape[1] === 'number' ? w.shape[1] / gates : c.unknownDim('hidden');
+  const h: Dim = c.node.attrs.hidden_size ? attrInt(c.node, 'hidden_size', 0) : fromW;
+  const layout = attrInt(c.node, 'layout', 0);
+  const [t, b] = (layout ? [x.shape[1], x.shape[0]] : [x.shape[0], x.shape[1]]) as [Dim, Dim];
+  const y: Dim[] = layout ? [b, t, dirs, h] : [t, dirs, b, h];
+  const state: Dim[] = layout ? [b, dirs, h] : [dirs, b, h];
+  return c.node.outputs.map((_, i) => ({ dtype: x.dtype, shape: i === 0 ? y : [...state] }));
+};
+
+/** Parses an explicit Einsum equation ("bij,bjk->bik"); no ellipsis. */
+export function parseEinsum(eq: string): { inputs: string[]; output: string } | undefined {
+  const m = /^([a-zA-Z,]+)->([a-zA-Z]*)$/.exec(eq.replace(/\s+/g, ''));
+  if (!m) return undefined;
+  return { inputs: m[1].split(','), output: m[2] };
+}
+
+const einsum: ShapeRule = (c) => {
+  const eq = attrString(c.node, 'equation', '');
+  const p = parseEinsum(eq);
+  if (!p) return c.fail(`Einsum equation '${eq}' (only explicit 'ab,bc->ac' forms, without '...')`);
+  const size = new Map<string, Dim>();
+  p.inputs.forEach((s, i) => {
+    const t = req(c, i);
+    if (t.shape.length !== s.length) c.fail(`Einsum operand ${i} '${s}' has rank ${t.shape.length}`);
+    [...s].forEach((l, k) => {
+      const d = t.shape[k];
+      if (!size.has(l) || size.get(l) === 1) size.set(l, d);
+    });
+  });
+  return [{ dtype: req(c, 0).dtype, shape: [...p.output].map((l) => size.get(l) ?? c.fail(`Einsum output letter '${l}' is in no input`)) }];
+};
+
+// ScatterND / ScatterElements write into a copy of their data input (Swin's shifted-window mask)
+Object.assign(SHAPE_RULES, { LSTM: recurrent, GRU: recurrent, RNN: recurrent, Einsum: einsum, Swish: same, ScatterND: same, ScatterElements: same });

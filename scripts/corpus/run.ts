@@ -1,0 +1,312 @@
+/**
+ * The real-model corpus run: every ONNX file that scripts/corpus/build.py wrote to .fdk/corpus/
+ * is converted by fdk (`node bin/fdk.js convert`, whole process) and by pnnx (PyPI, the bench
+ * venv; same .onnx, its input shape, fp16=0); each result is loaded in real ncnn and compared with
+ * onnxruntime on a seeded input (max abs and max abs / max(1, max |ref|)); both .param files are
+ * timed with `fdk bench --runtimes ncnn`. Prints a markdown table; `--write-doc` puts it into
+ * docs/corpus.md between its markers, and the rows go to reports/latest/corpus.json.
+ *
+ *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--reuse-pnnx] [--write-doc]
+ *
+ * --merge keeps the rows of reports/latest/corpus.json for files not measured this time;
+ * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not);
+ * --json PATH reads/writes another rows file; --report-only [--add-json a.json,b.json] only
+ * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx] [--with-speed]
+ * measures the conversions' wall and CPU time (and the ncnn run time) again for those rows.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { PROJECT_ROOT } from '../../src/util/data.js';
+import { getRuntime } from '../../src/runtime/index.js';
+import { loadOnnx } from '../../src/onnx/io.js';
+import { runtimeInputs } from '../../src/onnx/model.js';
+import type { LoadedModel, TensorMap } from '../../src/runtime/types.js';
+import { writeFileAtomic } from '../../src/util/fs.js';
+
+export interface CorpusEntry { name: string; family: string; opset: number; file: string | null; input: number[]; error?: string }
+export interface ToolResult { converts: boolean; ms: number | null; cpuMs?: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string }
+export interface CorpusRow { name: string; family: string; opset: number; maxRef: number; fdk: ToolResult; pnnx?: ToolResult }
+
+export const CORPUS_DIR = join(PROJECT_ROOT, '.fdk', 'corpus');
+// pnnx from the bench setup (scripts/setup-python.sh --bench installs it into .venv-dev), or FDK_PNNX
+const PNNX = process.env.FDK_PNNX ?? [join(PROJECT_ROOT, '.venv-dev', 'bin', 'pnnx')].find(existsSync);
+const FDK = existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js')) ? [join(PROJECT_ROOT, 'bin', 'fdk.js')] : ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'entry.ts')];
+
+/** Entries of the manifest, or (while build.py is still writing) every .onnx in the folder. */
+export function corpusEntries(dir = CORPUS_DIR): CorpusEntry[] {
+  const man = join(dir, 'manifest.json');
+  const listed: CorpusEntry[] = existsSync(man) ? JSON.parse(readFileSync(man, 'utf8')) : [];
+  const known = new Set(listed.map((e) => e.file));
+  for (const f of existsSync(dir) ? readdirSync(dir).filter((x) => x.endsWith('.onnx')).sort() : []) {
+    if (known.has(f)) continue;
+    const m = /^(.*)-op(\d+)\.onnx$/.exec(f);
+    const g = loadOnnx(join(dir, f)).graph;
+    const shape = runtimeInputs(g)[0].shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? [];
+    listed.push({ name: m?.[1] ?? f, family: '?', opset: Number(m?.[2] ?? 0), file: f, input: shape });
+  }
+  return listed;
+}
+
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/**
+ * Runs a command; wall time, and CPU time (user + sys of the process and its children, through
+ * /usr/bin/time when present): on a machine shared with other work the wall time mostly measures
+ * the neighbours, the CPU time what the tool itself did.
+ */
+function timed(cmd: string, argv: string[], cwd: string): { ms: number; cpuMs: number | null; ok: boolean; out: string } {
+  const t0 = performance.now();
+  const [c, a] = TIME ? [TIME, ['-f', 'FDKCPU %U %S', cmd, ...argv]] : [cmd, argv];
+  const r = spawnSync(c, a, { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 256 << 20, timeout: 20 * 60_000 });
+  const ms = performance.now() - t0;
+  let err = r.stderr ?? '';
+  let cpuMs: number | null = null;
+  const m = /FDKCPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
+  if (m) {
+    cpuMs = (Number(m[1]) + Number(m[2])) * 1000;
+    err = err.slice(0, m.index);
+  }
+  return { ms, cpuMs, ok: r.status === 0, out: `${r.stdout ?? ''}\n${err}`.trim() };
+}
+
+/** Seeded input in [-1, 1) (mulberry32), the same for both runtimes. */
+function seededInput(dims: number[], seed = 7): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  });
+}
+
+/**
+ * Worst difference over the onnxruntime outputs. fdk keeps the ONNX names; pnnx renames outputs
+ * (out0, out1...), so there each reference is matched with the same-size ncnn output closest to it.
+ */
+function compare(ref: TensorMap, got: TensorMap, byName: boolean): { maxAbs: number; rel: number } {
+  let maxAbs = 0, maxRef = 0;
+  for (const [k, v] of Object.entries(ref)) {
+    const cands = byName ? [got[k]] : Object.values(got);
+    let best = Infinity;
+    for (const g of cands) {
+      if (!g || g.data.length !== v.data.length) continue;
+      let d = 0;
+      for (let i = 0; i < v.data.length; i++) d = Math.max(d, Math.abs(v.data[i] - g.data[i]));
+      if (Number.isNaN(d)) d = Infinity;
+      best = Math.min(best, d);
+    }
+    for (let i = 0; i < v.data.length; i++) maxRef = Math.max(maxRef, Math.abs(v.data[i]));
+    maxAbs = Math.max(maxAbs, best);
+  }
+  return { maxAbs, rel: maxAbs / Math.max(1, maxRef) };
+}
+
+function benchMs(param: string, shape: number[], runs: number): number | null {
+  const r = timed(process.execPath, [...FDK, 'bench', param, '--runtimes', 'ncnn', '--input', shape.join('x'), '--runs', String(runs), '--warmup', '2', '--json'], PROJECT_ROOT);
+  if (!r.ok) return null;
+  try {
+    const j = JSON.parse(r.out.slice(r.out.indexOf('{')));
+    // the minimum: on a machine shared with other work the median mostly measures the neighbours
+    return j.cases?.[0]?.latency?.min ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function checkInNcnn(res: ToolResult, onnx: string, param: string, e: CorpusEntry, ncnnInput: string, byName: boolean, ref: TensorMap): Promise<void> {
+  let n: LoadedModel;
+  try {
+    n = await (await getRuntime('ncnn')).load(param);
+  } catch (err) {
+    res.note = `ncnn load: ${(err as Error).message.split('\n')[0]}`;
+    return;
+  }
+  res.loads = true;
+  try {
+    const got = (await n.run({ [ncnnInput]: { data: seededInput(e.input), dims: e.input } }, byName ? Object.keys(ref) : undefined)).outputs;
+    Object.assign(res, compare(ref, got, byName));
+  } catch (err) {
+    res.note = `ncnn run: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    await n.release();
+  }
+}
+
+export interface RunOptions {
+  only?: string[]; opsets?: number[]; pnnx?: boolean; speed?: boolean; runs?: number; log?: (s: string) => void;
+  /** pnnx rows measured earlier (reports/latest/corpus.json), reused instead of running pnnx again */
+  earlierPnnx?: Map<string, ToolResult>;
+}
+
+export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
+  const out = join(CORPUS_DIR, 'out');
+  const rows: CorpusRow[] = [];
+  const entries = corpusEntries().filter((e) => e.file && (!o.only?.length || o.only.includes(e.name)) && (!o.opsets?.length || o.opsets.includes(e.opset)));
+  for (const e of entries) {
+    const onnx = join(CORPUS_DIR, e.file!);
+    const stem = basename(e.file!, '.onnx');
+    const inputName = runtimeInputs(loadOnnx(onnx).graph)[0].name;
+    const ortModel = await (await getRuntime('ort')).load(onnx);
+    const ref = (await ortModel.run({ [inputName]: { data: seededInput(e.input), dims: e.input } })).outputs;
+    await ortModel.release();
+    const empty = (): ToolResult => ({ converts: false, ms: null, loads: false, maxAbs: null, rel: null, runMs: null });
+    const maxRef = Math.max(...Object.values(ref).map((v) => v.data.reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+    const row: CorpusRow = { name: e.name, family: e.family, opset: e.opset, maxRef, fdk: empty() };
+    // fdk
+    const prefix = join(out, 'fdk', stem);
+    mkdirSync(join(out, 'fdk'), { recursive: true });
+    const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', prefix, '--input', `${inputName}:${e.input.join('x')}`], PROJECT_ROOT);
+    row.fdk.converts = t.ok;
+    if (t.ok) {
+      row.fdk.ms = t.ms;
+      row.fdk.cpuMs = t.cpuMs;
+      await checkInNcnn(row.fdk, onnx, `${prefix}.param`, e, inputName, true, ref);
+      if (o.speed !== false && row.fdk.loads) row.fdk.runMs = benchMs(`${prefix}.param`, e.input, o.runs ?? 10);
+    } else row.fdk.note = t.out.split('\n').pop()?.replace(/^fdk: error: \S+: /, '');
+    // pnnx
+    const earlier = o.earlierPnnx?.get(`${e.name}@${e.opset}`);
+    const dir = join(out, 'pnnx', stem);
+    const pnnxParam = join(dir, `${stem.replace(/[^A-Za-z0-9_]/g, '_')}.ncnn.param`);
+    if (earlier) {
+      // conversion results as measured before; the speed is measured again beside fdk's
+      row.pnnx = { ...earlier };
+      if (o.speed !== false && earlier.loads && existsSync(pnnxParam)) row.pnnx.runMs = benchMs(pnnxParam, e.input, o.runs ?? 10);
+    } else if (o.pnnx !== false && PNNX) {
+      row.pnnx = empty();
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(onnx, join(dir, e.file!));
+      const p = timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], dir);
+      const param = pnnxParam;
+      row.pnnx.converts = p.ok && existsSync(param) && statSync(param).size > 0;
+      if (row.pnnx.converts) {
+        row.pnnx.ms = p.ms;
+        row.pnnx.cpuMs = p.cpuMs;
+        await checkInNcnn(row.pnnx, onnx, param, e, 'in0', false, ref);
+        if (o.speed !== false && row.pnnx.loads) row.pnnx.runMs = benchMs(param, e.input, o.runs ?? 10);
+      } else row.pnnx.note = p.ok ? 'no .ncnn.param written' : p.out.split('\n').filter(Boolean).pop()?.slice(0, 120);
+    }
+    o.log?.(`${stem}: fdk ${row.fdk.converts ? `${row.fdk.ms!.toFixed(0)} ms, diff ${row.fdk.maxAbs?.toExponential(1)}` : `fails (${row.fdk.note})`}` + (row.pnnx ? `; pnnx ${row.pnnx.converts ? `${row.pnnx.ms!.toFixed(0)} ms, diff ${row.pnnx.maxAbs?.toExponential(1)}` : 'fails'}` : ''));
+    rows.push(row);
+  }
+  return rows;
+}
+
+const TOL = 1e-4;
+const num = (v: number | null, d = 1) => (v === null ? '–' : v === Infinity ? 'NaN/shape' : v.toExponential(d));
+const ms = (v: number | null) => (v === null ? '–' : v.toFixed(0));
+const cell = (r: ToolResult) => [r.converts ? 'yes' : 'no', r.loads ? 'yes' : 'no', num(r.maxAbs), num(r.rel), r.rel === null ? '' : r.rel <= TOL ? 'ok' : 'OFF', ms(r.ms), r.cpuMs ? ms(r.cpuMs) : '–', r.runMs === null ? '–' : r.runMs.toFixed(1)];
+
+export function corpusTable(rows: CorpusRow[]): string {
+  const lines = [
+    '| model | opset | max \\|ref\\| | fdk converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (min) | pnnx converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (min) | pnnx/fdk CPU | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const p = r.pnnx;
+    const cpuRatio = p?.cpuMs && r.fdk.cpuMs ? `${(p.cpuMs / r.fdk.cpuMs).toFixed(1)}x` : '';
+    const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/\|/g, '/').slice(0, 160);
+    lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${(p ? cell(p) : new Array(8).fill('')).join(' | ')} | ${cpuRatio} | ${note} |`);
+  }
+  const both = rows.filter((r) => r.pnnx?.converts);
+  const fdkOk = rows.filter((r) => r.fdk.converts && r.fdk.rel !== null && r.fdk.rel <= TOL);
+  const pnnxOk = rows.filter((r) => r.pnnx?.converts && r.pnnx.rel !== null && r.pnnx.rel <= TOL);
+  const ratios = both.filter((r) => r.fdk.ms).map((r) => r.pnnx!.ms! / r.fdk.ms!).sort((a, b) => a - b);
+  const speed = rows.filter((r) => r.fdk.runMs && r.pnnx?.runMs).map((r) => r.fdk.runMs! / r.pnnx!.runMs!).sort((a, b) => a - b);
+  const med = (a: number[]) => (a.length ? a[Math.floor(a.length / 2)] : NaN);
+  lines.push('', `${rows.length} files; fdk converts ${rows.filter((r) => r.fdk.converts).length} and is within tolerance (max abs <= 1e-4 x max(1, max |ref|)) on ${fdkOk.length}; pnnx converts ${both.length}, within tolerance on ${pnnxOk.length}.`);
+  const missed = rows.filter((r) => r.pnnx?.converts && !(r.fdk.converts && r.fdk.rel !== null && r.fdk.rel <= TOL)).map((r) => `${r.name}-op${r.opset}`);
+  lines.push(`Files pnnx converts where fdk does not (or not within tolerance): ${missed.length ? missed.join(', ') : 'none'}.`);
+  const notExported = corpusEntries().filter((e) => !e.file && e.error);
+  if (notExported.length) lines.push(`torch could not export (not in the table): ${notExported.map((e) => `${e.name}-op${e.opset} (${e.error!.replace(/\|/g, '/').slice(0, 90)})`).join('; ')}.`);
+  const cpuRatios = both.filter((r) => r.fdk.cpuMs && r.pnnx!.cpuMs).map((r) => r.pnnx!.cpuMs! / r.fdk.cpuMs!).sort((a, b) => a - b);
+  if (cpuRatios.length) lines.push(`Whole-process conversion CPU time (user + sys) pnnx/fdk: median ${med(cpuRatios).toFixed(1)}x, min ${cpuRatios[0].toFixed(1)}x, max ${cpuRatios[cpuRatios.length - 1].toFixed(1)}x over ${cpuRatios.length} files.`);
+  // wall times of the two tools may come from different moments of a shared machine's load
+  // (--timing-only, --reuse-pnnx): no ratio of them is printed, the CPU ratio above is the comparison
+  void ratios;
+  if (speed.length) lines.push(`ncnn run time fdk/pnnx (fdk bench, 1 thread, fastest of the runs): median ${med(speed).toFixed(2)}, min ${speed[0].toFixed(2)}, max ${speed[speed.length - 1].toFixed(2)} (below 1 = fdk's model faster).`);
+  return lines.join('\n');
+}
+
+const BEGIN = '<!-- corpus:begin (generated by scripts/corpus/run.ts --write-doc; do not edit) -->';
+const END = '<!-- corpus:end -->';
+
+export function writeDoc(table: string, header: string): void {
+  const doc = join(PROJECT_ROOT, 'docs', 'corpus.md');
+  const text = readFileSync(doc, 'utf8');
+  const a = text.indexOf(BEGIN), b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${doc}: markers missing`);
+  writeFileAtomic(doc, `${text.slice(0, a + BEGIN.length)}\n${header}\n\n${table}\n${text.slice(b)}`);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
+  const reports = join(PROJECT_ROOT, 'reports', 'latest');
+  const json = opt('--json') ?? join(reports, 'corpus.json');
+  const read = (f: string): CorpusRow[] => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : []);
+  const earlierRows = read(json);
+  if (args.includes('--timing-only')) {
+    // conversion wall and CPU time again for rows measured before (same commands, nothing else)
+    const only = opt('--only')?.split(','), opsets = opt('--opsets')?.split(',').map(Number);
+    for (const r of earlierRows) {
+      if ((only && !only.includes(r.name)) || (opsets && !opsets.includes(r.opset))) continue;
+      const e = corpusEntries().find((x) => x.name === r.name && x.opset === r.opset && x.file);
+      if (!e) continue;
+      const onnx = join(CORPUS_DIR, e.file!);
+      const stem = basename(e.file!, '.onnx');
+      const inputName = runtimeInputs(loadOnnx(onnx).graph)[0].name;
+      if (r.fdk.converts) {
+        const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`], PROJECT_ROOT);
+        if (t.ok) Object.assign(r.fdk, { ms: t.ms, cpuMs: t.cpuMs });
+      }
+      if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx')) {
+        const p = timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], join(CORPUS_DIR, 'out', 'pnnx', stem));
+        if (p.ok) Object.assign(r.pnnx, { ms: p.ms, cpuMs: p.cpuMs });
+      }
+      if (args.includes('--with-speed')) {
+        const fp = join(CORPUS_DIR, 'out', 'fdk', `${stem}.param`);
+        const pp = join(CORPUS_DIR, 'out', 'pnnx', stem, `${stem.replace(/[^A-Za-z0-9_]/g, '_')}.ncnn.param`);
+        if (r.fdk.loads && existsSync(fp)) r.fdk.runMs = benchMs(fp, e.input, Number(opt('--runs') ?? 10));
+        if (r.pnnx?.loads && existsSync(pp)) r.pnnx.runMs = benchMs(pp, e.input, Number(opt('--runs') ?? 10));
+      }
+      console.error(`${stem}: fdk ${r.fdk.cpuMs?.toFixed(0)} ms CPU` + (r.pnnx?.cpuMs ? `, pnnx ${r.pnnx.cpuMs.toFixed(0)} ms CPU` : ''));
+    }
+  }
+  // --report-only: no measuring, the table from --json plus --add-json files (parts measured apart)
+  const rows = args.includes('--report-only') || args.includes('--timing-only')
+    ? [...new Map([...earlierRows.splice(0), ...(opt('--add-json')?.split(',').flatMap(read) ?? [])].map((r) => [`${r.name}@${r.opset}`, r] as const)).values()] // later files win
+    : await runCorpus({
+      earlierPnnx: args.includes('--reuse-pnnx') ? new Map(earlierRows.filter((r) => r.pnnx).map((r) => [`${r.name}@${r.opset}`, r.pnnx!])) : undefined,
+      only: opt('--only')?.split(','),
+      opsets: opt('--opsets')?.split(',').map(Number),
+      pnnx: !args.includes('--no-pnnx'),
+      speed: !args.includes('--no-speed'),
+      runs: Number(opt('--runs') ?? 10),
+      log: (m) => console.error(m),
+    });
+  const key = (r: CorpusRow) => `${r.name}@${r.opset}`;
+  // --merge: keep earlier rows of other files (the corpus can be measured in parts)
+  if (args.includes('--merge') || args.includes('--report-only')) {
+    const fresh = new Set(rows.map(key));
+    rows.push(...earlierRows.filter((r) => !fresh.has(key(r))));
+  }
+  const order = new Map(corpusEntries().map((e, i) => [key(e as unknown as CorpusRow), i]));
+  rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9));
+  const table = corpusTable(rows);
+  console.log(table);
+  mkdirSync(reports, { recursive: true });
+  writeFileAtomic(json, JSON.stringify(rows, null, 1));
+  if (args.includes('--write-doc')) {
+    // pnnx prints no version; its Python package knows it
+    const pv = PNNX ? timed(join(dirname(PNNX), 'python'), ['-c', 'import importlib.metadata as m; print(m.version("pnnx"))'], PROJECT_ROOT).out.split('\n').pop() || '?' : 'not installed';
+    writeDoc(table, `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores shared with other work (times are noisy); pnnx ${pv}; seeded input in [-1, 1).`);
+  }
+}
+
+if (process.argv[1] && /corpus[\\/]run\.ts$/.test(process.argv[1]))
+  main().catch((e) => {
+    console.error(`corpus: ${(e as Error).message}`);
+    process.exit(1);
+  });
