@@ -27,7 +27,7 @@ export type { LowerResult } from './lowering-helpers.js';
  * is used, and a model older than every entry is refused.
  */
 export interface OpEntry {
-  /** ncnn layer type(s) this op becomes (documentation and the README table). */
+  /** The ncnn layer types this op can become, ' / '-separated exact type names ('(removed)' for none): docs, and the test that every one has a layer record. */
   ncnn: string;
   lower?: Lower;
   versions?: Record<number, Lower>;
@@ -448,8 +448,8 @@ const act = (type: string, params: (c: LowerContext) => Map<number, ParamValue> 
 });
 
 export const OP_TABLE: Record<string, OpEntry> = {
-  Conv: { ncnn: 'Convolution(1D/3D) / ConvolutionDepthWise(1D/3D)', lower: (c) => lowerConv(c, false) },
-  ConvTranspose: { ncnn: 'Deconvolution(1D/3D) / DeconvolutionDepthWise(1D/3D)', lower: (c) => lowerConv(c, true) },
+  Conv: { ncnn: 'Convolution / ConvolutionDepthWise / Convolution1D / ConvolutionDepthWise1D / Convolution3D / ConvolutionDepthWise3D', lower: (c) => lowerConv(c, false) },
+  ConvTranspose: { ncnn: 'Deconvolution / DeconvolutionDepthWise / Deconvolution1D / DeconvolutionDepthWise1D / Deconvolution3D / DeconvolutionDepthWise3D', lower: (c) => lowerConv(c, true) },
   Gemm: { ncnn: 'InnerProduct', lower: gemm },
   MatMul: { ncnn: 'InnerProduct / MatMul', lower: matmul },
   BatchNormalization: { ncnn: 'BatchNorm', lower: batchnorm },
@@ -489,14 +489,14 @@ export const OP_TABLE: Record<string, OpEntry> = {
     },
   },
   Flatten: { ncnn: 'Flatten', lower: flatten },
-  Transpose: { ncnn: 'Permute (+ Reshape)', lower: transpose, unitAxisAnywhere: true },
+  Transpose: { ncnn: 'Permute / Reshape', lower: transpose, unitAxisAnywhere: true },
   Squeeze: { ncnn: 'Squeeze', versions: squeezeVersions(true) },
   Unsqueeze: { ncnn: 'ExpandDims', versions: squeezeVersions(false) },
-  Slice: { ncnn: 'Crop (+ Reshape for steps)', versions: SLICE_VERSIONS },
+  Slice: { ncnn: 'Crop / Reshape', versions: SLICE_VERSIONS },
   Split: { ncnn: 'Slice', versions: SPLIT_VERSIONS, unitAxisAnywhere: true },
   Resize: { ncnn: 'Interp / MatMul', versions: RESIZE_VERSIONS },
   Upsample: { ncnn: 'Interp / MatMul', versions: UPSAMPLE_VERSIONS },
-  Pad: { ncnn: 'Padding (+ Crop)', versions: PAD_VERSIONS },
+  Pad: { ncnn: 'Padding / Crop', versions: PAD_VERSIONS },
   DepthToSpace: {
     ncnn: 'PixelShuffle',
     lower: (c) => one('PixelShuffle', c, P([0, int(attrInt(c.node, 'blocksize', 1))], [1, int(attrString(c.node, 'mode', 'DCR') === 'DCR' ? 1 : 0)]), c.rank(0)),

@@ -157,4 +157,47 @@ export const CONV_LAYERS: LayerRecord[] = [
       return { macs: thop ? (avg ? (k + 1) * out : 0) : out * k * COST.CMP, params: 0 };
     },
   }),
+  // 1-D and 3-D pooling (conv's lowering emits them for MaxPool/AveragePool on rank-3 and rank-5 input):
+  // the same parameters per axis, with the d axis at ids 21/22/23(front)/16(behind) and the
+  // explicit-pad form only (fdk writes pad_mode 1; full/SAME modes are turned into pads first).
+  layer('Pooling1D', [
+    [0, 'pooling_type', 0], [1, 'kernel_w', 0], [2, 'stride_w', 1], [3, 'pad_left', 0], [14, 'pad_right', 'pad_left'],
+    [4, 'global_pooling', 0], [5, 'pad_mode', 0], [6, 'avgpool_count_include_pad', 0], [7, 'adaptive_pooling', 0], [8, 'out_w', 0],
+  ], {
+    shape: (p, ins) => {
+      const [h, w] = ins[0].length === 1 ? [1, ins[0][0]] : ins[0];
+      if (p.num('global_pooling')) return [[h]];
+      if (p.num('adaptive_pooling')) return [[h, p.num('out_w')]];
+      return [[h, windowOut(w, p.num('kernel_w'), 1, p.num('stride_w'), p.num('pad_left'), p.num('pad_right'))]];
+    },
+    cost: poolCost(['kernel_w']),
+  }),
+  layer('Pooling3D', [
+    [0, 'pooling_type', 0], [1, 'kernel_w', 0], [11, 'kernel_h', 'kernel_w'], [21, 'kernel_d', 'kernel_w'],
+    [2, 'stride_w', 1], [12, 'stride_h', 'stride_w'], [22, 'stride_d', 'stride_w'],
+    [3, 'pad_left', 0], [14, 'pad_right', 'pad_left'], [13, 'pad_top', 'pad_left'], [15, 'pad_bottom', 'pad_top'], [23, 'pad_front', 'pad_left'], [16, 'pad_behind', 'pad_front'],
+    [4, 'global_pooling', 0], [5, 'pad_mode', 0], [6, 'avgpool_count_include_pad', 0], [7, 'adaptive_pooling', 0], [8, 'out_w', 0], [18, 'out_h', 'out_w'], [28, 'out_d', 'out_w'],
+  ], {
+    shape: (p, ins) => {
+      const [c, d, h, w] = ins[0];
+      if (p.num('global_pooling')) return [[c]];
+      if (p.num('adaptive_pooling')) return [[c, p.num('out_d'), p.num('out_h'), p.num('out_w')]];
+      return [[c, windowOut(d, p.num('kernel_d'), 1, p.num('stride_d'), p.num('pad_front'), p.num('pad_behind')),
+        windowOut(h, p.num('kernel_h'), 1, p.num('stride_h'), p.num('pad_top'), p.num('pad_bottom')),
+        windowOut(w, p.num('kernel_w'), 1, p.num('stride_w'), p.num('pad_left'), p.num('pad_right'))]];
+    },
+    cost: poolCost(['kernel_w', 'kernel_h', 'kernel_d']),
+  }),
 ];
+
+/** Windowed pooling cost (1-D / 3-D): thop counts average pooling as (window + 1) per output, max as 0. */
+function poolCost(kernels: string[]): (c: CostInput) => { macs: number; params: number } {
+  return ({ p, ins, outs, thop }) => {
+    const out = vol(outs[0]);
+    const avg = p.num('pooling_type') === 1;
+    if (p.num('global_pooling') || p.num('adaptive_pooling'))
+      return { macs: avg ? (thop ? (vol(ins[0]) / Math.max(1, out) + 1) * out : vol(ins[0]) * COST.ADD + out * COST.DIV) : thop ? 0 : vol(ins[0]) * COST.CMP, params: 0 };
+    const k = kernels.reduce((a, name) => a * p.num(name), 1);
+    return { macs: thop ? (avg ? (k + 1) * out : 0) : out * k * COST.CMP, params: 0 };
+  };
+}

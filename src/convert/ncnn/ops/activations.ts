@@ -61,7 +61,7 @@ export const ACTIVATION_OPS: Record<string, OpEntry> = {
   LayerNormalization: { ncnn: 'LayerNorm', lower: layerNorm },
   Gelu: { ncnn: 'GELU', lower: gelu },
   Erf: { ncnn: 'Erf', lower: (c) => single('Erf', c, P(), c.rank(0)) },
-  LogSoftmax: { ncnn: 'Softmax + UnaryOp', lower: logSoftmax },
+  LogSoftmax: { ncnn: 'Softmax / UnaryOp', lower: logSoftmax },
   // x * sigmoid(x), fused by ops/fuse-patterns.ts (ONNX 24's Swish with alpha 1)
   Swish: { ncnn: 'Swish', lower: (c) => (attrFloat(c.node, 'alpha', 1) === 1 ? single('Swish', c, P(), c.rank(0)) : c.fail('Swish alpha other than 1')) },
 };

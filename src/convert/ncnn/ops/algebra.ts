@@ -65,7 +65,7 @@ function pow(c: LowerContext): LowerResult {
 }
 
 export const ALGEBRA_OPS: Record<string, OpEntry> = {
-  Gemm: { ncnn: 'InnerProduct (+ BinaryOp)', lower: gemm },
+  Gemm: { ncnn: 'InnerProduct / BinaryOp', lower: gemm },
   Pow: { ncnn: 'UnaryOp / BinaryOp', lower: pow },
 };
 

@@ -74,5 +74,5 @@ function einsum(c: LowerContext): LowerResult {
 }
 
 export const EINSUM_OPS: Record<string, OpEntry> = {
-  Einsum: { ncnn: 'MatMul (+ Permute)', lower: einsum },
+  Einsum: { ncnn: 'MatMul / Permute', lower: einsum },
 };

@@ -30,7 +30,22 @@ export const NEW_OPS: Record<string, OpEntry> = {
  * GELU / LayerNorm / SiLU fused.
  */
 export function prepareForNcnn(model: Model, inputShapes?: Record<string, number[]>, opts: { fuse?: boolean } = {}): Model {
-  const m = rewriteStridedSlices(relayoutSequenceMajor(model, inputShapes), inputShapes);
+  const m = rewriteStridedSlices(relayoutOrKeep(model, inputShapes), inputShapes);
   // fusion is an optimisation: --no-optimize keeps the op-by-op layers (like onnx2ncnn)
   return opts.fuse === false ? m : fusePatterns(m);
+}
+
+/**
+ * The sequence-major re-layout is required for recurrent ops (ncnn's LSTM/GRU/RNN run batch-major);
+ * for a graph without them, a batch axis moved by a Transpose can also be carried through by the
+ * lowering itself (Split/Squeeze drop the unit axis, see batch-axis.ts). So a re-layout that gives up
+ * on such a graph leaves it to the lowering, which converts it or names the node it cannot.
+ */
+function relayoutOrKeep(model: Model, inputShapes?: Record<string, number[]>): Model {
+  try {
+    return relayoutSequenceMajor(model, inputShapes);
+  } catch (e) {
+    if (model.graph.nodes.some((n) => n.opType === 'LSTM' || n.opType === 'GRU' || n.opType === 'RNN')) throw e;
+    return model;
+  }
 }

@@ -118,9 +118,9 @@ const noRuntimeCompare = (c: LowerContext): LowerResult =>
   c.fail(`${c.node.opType} of run-time data: ncnn has no comparison or logic layer (only comparisons of constants and tensor sizes fold)`);
 
 export const TENSOR_OPS: Record<string, OpEntry> = {
-  Gather: { ncnn: 'Crop (+ Squeeze / Concat)', lower: gather },
-  Expand: { ncnn: 'BinaryOp + MemoryData', lower: expand },
+  Gather: { ncnn: 'Crop / Squeeze / Concat', lower: gather },
+  Expand: { ncnn: 'BinaryOp / MemoryData', lower: expand },
   Tile: { ncnn: 'Tile', lower: tile },
-  Where: { ncnn: 'BinaryOp + MemoryData', lower: where },
+  Where: { ncnn: 'BinaryOp / MemoryData', lower: where },
   ...Object.fromEntries(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor'].map((k) => [k, { ncnn: '(folded only)', lower: noRuntimeCompare } satisfies OpEntry])),
 };
