@@ -1,9 +1,9 @@
-/** `fdk parity MODEL`: do ort, wasm and ncnn give the same outputs on real images? `--per-layer`: where do they start to differ? */
+/** `fdk parity MODEL`: do ort, ort-wasm, ncnn and ncnn-wasm give the same outputs on real images? `--per-layer`: where do they start to differ? */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { resolveDataDir } from '../util/data.js';
-import { parseRuntimeList } from '../runtime/index.js';
+import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource, type ModelSource } from '../runtime/model-source.js';
 import { allFileRefs, getModel, loadManifest, type ModelEntry } from '../models/manifest.js';
 import { listImages, parityInputs } from '../parity/images.js';
@@ -14,6 +14,7 @@ import { interactive, printJson } from './output.js';
 
 interface ParityCliOptions {
   runtimes?: string;
+  browser?: string;
   images?: string;
   maxImages?: string;
   longSide: string;
@@ -49,8 +50,8 @@ function preprocessingEntry(src: ModelSource, explicit?: string): ModelEntry {
 export function register(program: Command): void {
   program
     .command('parity <model>')
-    .description('compare the outputs of ort, wasm and ncnn on the same preprocessed real images')
-    .option('--runtimes <list>', 'comma-separated runtimes (ort, wasm, ncnn)', 'ort,wasm,ncnn')
+    .description('compare the outputs of the runtimes on the same preprocessed real images')
+    .option('--runtimes <list>', `comma-separated runtimes (${RUNTIME_NAMES.join(', ')})`, 'ort,ort-wasm,ncnn')
     .option('--images <dir>', 'folder of images (default: <data>/images)')
     .option('--max-images <n>', 'use only the first N images')
     .option('--long-side <list>', 'long sides for long-side (seed) models, e.g. 320,640', '320')
@@ -61,6 +62,7 @@ export function register(program: Command): void {
     .option('--ncnn-param <file>', 'ncnn: use this .param (+ .bin beside it) instead of converting the ONNX')
     .option('--preprocess <id>', 'manifest model whose preprocessing to use (default: MODEL\'s own)')
     .option('--threads <n>', 'threads per runtime', '1')
+    .option('--browser <name>', 'also run ort-wasm / ncnn-wasm in headless chromium (as ort-wasm@chromium, ncnn-wasm@chromium)')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: ParityCliOptions) => {
       const threads = num(o.threads, '--threads', 1);
@@ -84,7 +86,7 @@ export function register(program: Command): void {
       // default: a bare max abs diff <= 1e-4 per element; --rtol adds numpy.allclose's relative term
       const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 0) };
       const inputs = await parityInputs(entry, listImages(dir, maxImages), longSides);
-      const r = await runParity(src, entry, inputs, { runtimes: parseRuntimeList(o.runtimes), tol, threads, ncnnParam: o.ncnnParam, onProgress: progress });
+      const r = await runParity(src, entry, inputs, { runtimes: await withBrowserLanes(parseRuntimeList(o.runtimes), o.browser), tol, threads, ncnnParam: o.ncnnParam, onProgress: progress });
       if (o.json) printJson(r);
       else console.log(parityText(r));
       if (!r.ok) process.exitCode = 1;

@@ -87,7 +87,7 @@ export async function runPerLayer(
   if (src.kind !== 'onnx') throw new FdkError('--per-layer needs the ONNX model as MODEL (the ncnn side is converted from it or given with --ncnn-param)', { file: src.path });
   const model = loadOnnx(src.path);
   // unoptimised conversion: no BatchNorm folding / activation fusion, so every ONNX tensor keeps an ncnn blob
-  const ncnn: NcnnModel = await ncnnRuntime.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1, ncnnOptimize: false });
+  const ncnn: NcnnModel = await ncnnRuntime.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1, ncnn: { optimize: false } });
   const tmp = mkdtempSync(join(tmpdir(), 'fdk-per-layer-'));
   try {
     const blobs = new Set(ncnn.blobs);
