@@ -32,6 +32,8 @@ export interface Routes {
   dirs: Record<string, string>;
   /** Exact URL path -> file on disk, or bytes made in memory (inputs of a bench case). */
   files: Record<string, string | Uint8Array>;
+  /** Paths made on request (the demo's models: exported/converted on first use). Tried last. */
+  resolve?: (path: string) => Promise<string | Uint8Array | undefined>;
 }
 
 export interface LocalServer {
@@ -52,16 +54,24 @@ function resolveRoute(routes: Routes, path: string): string | Uint8Array | undef
   return undefined;
 }
 
-export async function startServer(routes: Routes): Promise<LocalServer> {
-  const server: Server = createServer((req, res) => {
+export async function startServer(routes: Routes, opts: { port?: number } = {}): Promise<LocalServer> {
+  const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const hit = req.method === 'GET' || req.method === 'HEAD' ? resolveRoute(routes, path) : undefined;
+    let hit: string | Uint8Array | undefined;
+    try {
+      if (req.method === 'GET' || req.method === 'HEAD') hit = resolveRoute(routes, path) ?? (await routes.resolve?.(path));
+    } catch (e) {
+      // the page shows this text: one line, as on the command line
+      res.writeHead(500, { 'Content-Type': 'text/plain', ...ISOLATION_HEADERS });
+      res.end(String((e as Error).message ?? e).split('\n')[0]);
+      return;
+    }
     if (hit === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain', ...ISOLATION_HEADERS });
       res.end(`not found: ${path}\n`);
       return;
     }
-    const type = typeof hit === 'string' ? MIME[extname(hit).toLowerCase()] ?? 'application/octet-stream' : 'application/octet-stream';
+    const type = typeof hit === 'string' ? MIME[extname(hit).toLowerCase()] ?? 'application/octet-stream' : MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
     res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store', ...ISOLATION_HEADERS });
     if (req.method === 'HEAD') res.end();
     else if (typeof hit === 'string') createReadStream(hit).pipe(res);
@@ -69,7 +79,7 @@ export async function startServer(routes: Routes): Promise<LocalServer> {
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
+    server.listen(opts.port ?? 0, '127.0.0.1', () => ok());
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -45,7 +45,8 @@ async function ncnnWasm(variant) {
     print: () => {},
     printErr: (s) => errors.push(s),
   });
-  ncnnModule = { module, variant, takeErrors: () => errors.splice(0).join('; ') };
+  const meta = await (await fetch(base + 'build.json')).json();
+  ncnnModule = { module, variant, version: meta.ncnn, takeErrors: () => errors.splice(0).join('; ') };
   return ncnnModule;
 }
 
@@ -69,13 +70,13 @@ async function ortWasm(threads) {
 export async function loadModel(runtime, model, threads) {
   if (runtime === 'ncnn-wasm') {
     const variant = threads > 1 ? 'simd-threads' : 'simd';
-    const [{ module, takeErrors }, param, bin] = await Promise.all([ncnnWasm(variant), fetchBytes(model.param), fetchBytes(model.bin)]);
+    const [{ module, version, takeErrors }, param, bin] = await Promise.all([ncnnWasm(variant), fetchBytes(model.param), fetchBytes(model.bin)]);
     takeErrors();
     const net = new NcnnWasmNet(module, new TextDecoder().decode(param), bin, { threads }, takeErrors);
     return {
       inputNames: net.inputNames,
       outputNames: net.outputNames,
-      info: { variant, build: NcnnWasmNet.buildInfo(module) },
+      info: { variant, build: `ncnn ${version} ${NcnnWasmNet.buildFlavor(module)}` },
       run: async (feeds, names) => net.run(feeds, names),
       release: async () => net.release(),
     };

@@ -45,7 +45,7 @@ EMSCRIPTEN_KEEPALIVE void fdk_net_set_options(Handle* h, int threads, int fp16St
 EMSCRIPTEN_KEEPALIVE int fdk_net_load(Handle* h, const char* param, const unsigned char* bin, int binLen) {
   if (h->net.load_param_mem(param) != 0) return -1;
   std::free(h->bin);
-  h->bin = static_cast<unsigned char*>(std::aligned_alloc(16, (static_cast<size_t>(binLen) + 15) / 16 * 16 + 16));
+  h->bin = static_cast<unsigned char*>(aligned_alloc(16, (static_cast<size_t>(binLen) + 15) / 16 * 16 + 16));
   if (binLen > 0) std::memcpy(h->bin, bin, binLen);
   const size_t used = h->net.load_model(h->bin);
   if (binLen > 0 && used == 0) return -2;

@@ -107,9 +107,12 @@ export class NcnnWasmNet {
     }
   }
 
-  /** "ncnn <version> simd single|threads": what the module was built as. */
-  static buildInfo(m: NcnnWasmModule): string {
-    return m.UTF8ToString(m._fdk_build_info());
+  /**
+   * "simd single" or "simd threads": what the module was compiled as. (The version ncnn compiles
+   * in is the date of the build, stamped by its CMake; the real one is in the build's build.json.)
+   */
+  static buildFlavor(m: NcnnWasmModule): string {
+    return m.UTF8ToString(m._fdk_build_info()).replace(/^ncnn \S+ /, '');
   }
 
   /**
@@ -138,7 +141,10 @@ export class NcnnWasmNet {
       const t0 = now();
       m._fdk_ex_begin(this.handle);
       for (const s of staged) {
-        const [w, h, d, c] = [...s.shape].reverse().concat([1, 1, 1]);
+        // ONNX order without batch -> ncnn's w, h, d, c: [W], [H,W], [C,H,W], [C,D,H,W]
+        const sh = s.shape;
+        const [w, h, d, c] =
+          sh.length === 1 ? [sh[0], 1, 1, 1] : sh.length === 2 ? [sh[1], sh[0], 1, 1] : sh.length === 3 ? [sh[2], sh[1], 1, sh[0]] : [sh[3], sh[2], sh[1], sh[0]];
         const rc = m._fdk_ex_input(this.handle, s.name, s.data, s.shape.length, w, h, d, c);
         if (rc !== 0) throw new Error(`ncnn-wasm input '${m.UTF8ToString(s.name)}' failed with code ${rc}`);
       }

@@ -19,6 +19,7 @@ export class NcnnWasmModel implements LoadedModel {
     private net: NcnnWasmNet,
     readonly param: string,
     readonly variant: NcnnWasmVariant,
+    /** "ncnn 1.0.20261020 simd single": the pinned source version and what the module was compiled as. */
     readonly buildInfo: string,
     /** Set when the model was converted from ONNX before loading. */
     readonly converted: NcnnConversion | undefined,
@@ -72,11 +73,11 @@ export const ncnnWasmRuntime: Runtime = {
     }
     const threads = opts.threads ?? 1;
     const variant = variantFor(threads);
-    const { module, takeErrors } = await loadNcnnWasm(variant);
+    const { module, build, takeErrors } = await loadNcnnWasm(variant);
     takeErrors();
     try {
       const net = new NcnnWasmNet(module, readFileSync(param, 'utf8'), readFileOrThrow(bin), { threads, fp16: opts.ncnn?.fp16, packing: opts.ncnn?.packing }, takeErrors);
-      return new NcnnWasmModel(net, param, variant, NcnnWasmNet.buildInfo(module), converted);
+      return new NcnnWasmModel(net, param, variant, `ncnn ${build.meta.ncnn} ${NcnnWasmNet.buildFlavor(module)}`, converted);
     } catch (e) {
       throw new FdkError(String((e as Error).message ?? e), { file: converted?.onnx ?? model });
     }
