@@ -73,7 +73,10 @@ for VARIANT in "${VARIANTS[@]}"; do
     # ncnn parallelises with OpenMP; NCNN_SIMPLEOMP is its own small OpenMP runtime on pthreads,
     # which emscripten maps to Web Workers sharing one SharedArrayBuffer memory. The pool is
     # created at start-up because a blocked main thread cannot spawn workers later.
-    simd-threads) VCMAKE=(-DNCNN_THREADS=ON -DNCNN_OPENMP=ON -DNCNN_SIMPLEOMP=ON); VLINK=(-pthread -sPTHREAD_POOL_SIZE=4) ;;
+    # Memory is fixed (no growth): with threads, a worker growing the shared heap would leave the
+    # main thread's views of it stale while net.ts reads outputs through them.
+    simd-threads) VCMAKE=(-DNCNN_THREADS=ON -DNCNN_OPENMP=ON -DNCNN_SIMPLEOMP=ON)
+      VLINK=(-pthread -sPTHREAD_POOL_SIZE=4 -sALLOW_MEMORY_GROWTH=0 -sINITIAL_MEMORY=512MB) ;;
     *) die "unknown variant '$VARIANT' (known: simd, simd-threads)" ;;
   esac
   EMVER=$(emcc --version | head -1)
@@ -92,7 +95,7 @@ for VARIANT in "${VARIANTS[@]}"; do
     fi
     TMP=$DEST.tmp; rm -rf "$TMP"; mkdir -p "$TMP"
     em++ "${COMMON_LINK[@]}" "${VLINK[@]}" -std=c++11 -I"$LIB/src" -I"$SRC/src" "$BINDING" "$LIB/src/libncnn.a" \
-      -o "$TMP/ncnn-wasm.js" || die "linking the binding failed"
+      -o "$TMP/ncnn-wasm.js" || { rm -rf "$TMP"; die "linking the binding failed"; }
     SECS=$(( $(date +%s) - START ))
     WASM_BYTES=$(stat -c %s "$TMP/ncnn-wasm.wasm")
     cat >"$TMP/build.json" <<JSON

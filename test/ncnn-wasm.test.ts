@@ -75,7 +75,7 @@ describe('ncnn-wasm agrees with native ncnn and onnxruntime', () => {
     expect(b.scores.data[0] + b.scores.data[1]).toBeCloseTo(1, 5);
   });
 
-  it('packing off gives the same outputs; fp16 stays close but is not bit-identical', async () => {
+  it('packing off gives the same outputs; fp16 on stays within 1e-2', async () => {
     const param = UL('ncnn/RFB-320.param');
     const input = await inputFor(IMAGES[1], getModel('ulfd-rfb-320'));
     const run = async (ncnn: { packing?: boolean; fp16?: boolean }) => {
@@ -87,7 +87,7 @@ describe('ncnn-wasm agrees with native ncnn and onnxruntime', () => {
     const unpacked = await run({ packing: false });
     const fp16 = await run({ fp16: true });
     for (const k of Object.keys(base)) expect(maxAbsDiff(base[k].data, unpacked[k].data), k).toBeLessThanOrEqual(1e-4);
-    // this build has no fp16 arithmetic on x86/wasm: ncnn keeps fp32, so fp16 is accepted and harmless
+    // fp16 storage needs F16C on x86, which a wasm build has not: ncnn may keep fp32, so only closeness is asserted
     for (const k of Object.keys(base)) expect(maxAbsDiff(base[k].data, fp16[k].data), k).toBeLessThanOrEqual(1e-2);
   });
 });

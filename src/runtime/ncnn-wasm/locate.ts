@@ -24,8 +24,17 @@ export function ncnnWasmRoot(): string {
   return process.env.FDK_NCNN_WASM ?? join(PROJECT_ROOT, '.fdk', 'ncnn-wasm');
 }
 
+/**
+ * Most threads the pthreads build can run: its workers are created at start-up
+ * (-sPTHREAD_POOL_SIZE=4 in build-ncnn-wasm.sh), since a main thread blocked in ncnn cannot wait
+ * for a new worker to start; ncnn uses the calling thread plus threads-1 workers.
+ */
+export const NCNN_WASM_MAX_THREADS = 5;
+
 /** The variant to use for a thread count: the pthreads build only when more than one thread is asked. */
 export function variantFor(threads: number): NcnnWasmVariant {
+  if (threads > NCNN_WASM_MAX_THREADS)
+    throw new FdkError(`ncnn-wasm runs at most ${NCNN_WASM_MAX_THREADS} threads (its pthreads build starts 4 workers), not ${threads}`);
   return threads > 1 ? 'simd-threads' : 'simd';
 }
 
