@@ -9,8 +9,8 @@ import type { Routes } from './server.js';
 
 /** onnxruntime-web's dist folder (its .mjs loaders and .wasm files). */
 function ortWebDist(): string {
-  const req = createRequire(import.meta.url);
-  return join(dirname(req.resolve('onnxruntime-web/package.json')), 'dist');
+  // the package exports no ./package.json; its Node entry lives in dist/ next to the browser files
+  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
 }
 
 /** Routes for the pages in dist/browser/page: fdk's compiled JS, both engines, and the pages. */
