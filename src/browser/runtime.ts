@@ -11,6 +11,7 @@ import { convertOnnxForNcnn, type NcnnConversion } from '../runtime/ncnn-convert
 import { conversionNote } from '../runtime/model-source.js';
 import { findNcnnWasm, variantFor } from '../runtime/ncnn-wasm/locate.js';
 import type { LoadedModel, LoadOptions, Runtime, RuntimeInfo, TensorMap } from '../runtime/types.js';
+import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, type BrowserName } from './chromium.js';
 import { pageRoutes } from './routes.js';
 import { startServer } from './server.js';
@@ -35,7 +36,7 @@ interface LoadReply {
 export class BrowserModel implements LoadedModel {
   private seq = 0;
   constructor(
-    private page: import('playwright-core').Page,
+    private page: Page,
     private files: Record<string, string | Uint8Array>,
     private closeAll: () => Promise<void>,
     readonly reply: LoadReply,
@@ -85,6 +86,31 @@ function pageErrorText(e: unknown): string {
   return String((e as Error)?.message ?? e).replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0];
 }
 
+/**
+ * Opens `url` in a new page and waits until the page script has set `globalThis[ready]`; a page
+ * that does not load (HTTP error, script error, timeout) is one FdkError naming the URL and the
+ * first error the page reported.
+ */
+export async function openPage(context: BrowserContext, url: string, ready: string, timeoutMs = 60_000): Promise<Page> {
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e.message ?? e)));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  let problem: string | undefined;
+  try {
+    const resp = await page.goto(url, { waitUntil: 'load', timeout: timeoutMs });
+    if (!resp || !resp.ok()) problem = `HTTP ${resp?.status() ?? 'no response'}`;
+    else await page.waitForFunction((name) => (globalThis as any)[name] !== undefined, ready, { timeout: timeoutMs });
+  } catch (e) {
+    problem = pageErrors[0] ?? pageErrorText(e);
+  }
+  if (problem) {
+    await page.close().catch(() => {});
+    throw new FdkError(`the page failed to load (${url}): ${problem}`);
+  }
+  return page;
+}
+
 export function browserRuntime(engine: 'ncnn-wasm' | 'ort-wasm', browser: BrowserName): Runtime {
   const name = `${engine}@${browser}` as const;
   return {
@@ -124,18 +150,7 @@ export function browserRuntime(engine: 'ncnn-wasm' | 'ort-wasm', browser: Browse
       };
       try {
         browserHandle = await launchChromium();
-        const page = await browserHandle.context.newPage();
-        const pageErrors: string[] = [];
-        page.on('pageerror', (e) => pageErrors.push(String(e.message ?? e)));
-        page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-        const url = `${server.url}/page/lane.html`;
-        try {
-          const resp = await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
-          if (!resp || !resp.ok()) throw new Error(`HTTP ${resp?.status() ?? 'no response'}`);
-          await page.waitForFunction(() => (globalThis as any).fdkLane !== undefined, undefined, { timeout: 60_000 });
-        } catch (e) {
-          throw new FdkError(`the browser lane page failed to load (${url}): ${pageErrors[0] ?? pageErrorText(e)}`);
-        }
+        const page = await openPage(browserHandle.context, `${server.url}/page/lane.html`, 'fdkLane');
         let reply: LoadReply;
         try {
           reply = await page.evaluate(([r, f, t]) => (globalThis as any).fdkLane.load(r, f, t), [engine, urls, threads] as const);

@@ -113,7 +113,7 @@ async function init() {
     $('run').addEventListener('click', detect);
     $('photo').addEventListener('change', detect);
     status('ready: pick a photo');
-    document.body.dataset.ready = '1';
+    window.fdkDemoReady = true;
   } catch (e) {
     status(`error: ${e.message ?? e}`, true);
   }
