@@ -53,7 +53,7 @@ function draw(bitmap, detections) {
     (d.landmarks ?? []).forEach(([x, y], k) => {
       g.fillStyle = colors[k % colors.length];
       g.beginPath();
-      g.arc(x, y, 1.5 * lw, 0, 2 * Math.PI);
+      g.arc(x, y, lw, 0, 2 * Math.PI);
       g.fill();
     });
   }
