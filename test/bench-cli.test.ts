@@ -82,7 +82,7 @@ describe('fdk bench', () => {
       [['bench', 'ulfd-slim-320', '--runtimes', 'ort,tvm'], /unknown runtime 'tvm'.*ort, ort-wasm, ncnn, ncnn-wasm/],
       [['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--baseline', junk], 'junk.json: baseline is not the output'],
       [['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--input', '1x3x480x640'], /--input 1x3x480x640 does not fit/],
-      [['bench', shared('models/ultra-light-1mb/ncnn/slim-320.param'), '--runtimes', 'ort'], /runs only on the ncnn runtime/],
+      [['bench', shared('models/ultra-light-1mb/ncnn/slim-320.param'), '--runtimes', 'ort'], /runs only on the ncnn engines \(ncnn, ncnn-wasm\)/],
       [['bench', 'ulfd-slim-320', '--runs', '0'], /bad --runs/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCliAsync(args)));
