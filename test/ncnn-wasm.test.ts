@@ -103,6 +103,17 @@ describe('fdk parity with ncnn-wasm', () => {
   });
 });
 
+describe('fdk accuracy on ncnn-wasm', () => {
+  it('Ultra-Light slim-320 on val-mini lands within ±0.002 of the original pipeline (as native ncnn does)', async () => {
+    const out = join(tmp, 'preds');
+    const r = await runCliAsync(['accuracy', '--model', 'ulfd-slim', '--long-side', '320', '--runtime', 'ncnn-wasm', '--jobs', '2', '--out', out, '--check', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const row = JSON.parse(r.stdout).rows[0];
+    expect(row).toMatchObject({ row: 'ulfd-slim-320', images: 488, missingPredictions: 0, withinTolerance: true });
+    for (const d of ['easy', 'medium', 'hard'] as const) expect(Math.abs(row.diff[d]), d).toBeLessThanOrEqual(0.002);
+  }, 600_000);
+});
+
 describe('ncnn-wasm bad input', () => {
   it('a layer type the wasm build does not have: one line naming the file and the layer', async () => {
     const param = join(tmp, 'unknown-layer.param');
