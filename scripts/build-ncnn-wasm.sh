@@ -8,10 +8,12 @@
 # Output: .fdk/ncnn-wasm/<variant>-<key>/ncnn-wasm.{js,wasm} + build.json, and .fdk/ncnn-wasm/<variant>.json
 # pointing at the current one (read by src/runtime/ncnn-wasm/locate.ts). <key> hashes the source
 # checksum, the flags, the binding and the compiler version, so a rebuild happens only when one of
-# them changes. Nothing here is committed: the source and the binaries stay in git-ignored .fdk/.
+# them changes. The download, the library builds and the linked modules are kept in a per-user cache
+# (a fresh clone on the same machine, e.g. CI's, then copies instead of rebuilding for ~30 min);
+# a machine without that cache builds everything. Nothing here is committed.
 #
 # Environment: FDK_NCNN_SDIST=/path/to/ncnn-<version>.tar.gz uses a tarball already downloaded
-# (its sha256 is still checked); JOBS (default 2).
+# (its sha256 is still checked); FDK_NCNN_WASM_CACHE (default ~/.cache/fdk-ncnn-wasm); JOBS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,6 +26,7 @@ NCNN_SDIST_SHA256=ad8cdd63e9755cfa8e23b9b6d9ce46156077d80298a89e7c3ba325ffccfca2
 NCNN_RELEASE_DATE='2026-10-20 12:00:00'
 JOBS=${JOBS:-2}
 OUT=$ROOT/.fdk/ncnn-wasm
+CACHE=${FDK_NCNN_WASM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fdk-ncnn-wasm}
 BINDING=$ROOT/src/runtime/ncnn-wasm/binding.cpp
 VARIANTS=("$@"); [ ${#VARIANTS[@]} -eq 0 ] && VARIANTS=(simd simd-threads)
 
@@ -34,8 +37,8 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 [ -d /usr/share/nodejs/acorn ] || die "node-acorn is not installed (apt-get install node-acorn)"
 
 # ---- 1. source: download once, check the pinned sha256, unpack once
-mkdir -p "$OUT/src"
-SDIST=$OUT/src/ncnn-$NCNN_VERSION.tar.gz
+mkdir -p "$OUT" "$CACHE/src"
+SDIST=$CACHE/src/ncnn-$NCNN_VERSION.tar.gz
 if [ ! -f "$SDIST" ]; then
   if [ -n "${FDK_NCNN_SDIST:-}" ]; then
     cp "$FDK_NCNN_SDIST" "$SDIST.tmp"
@@ -52,7 +55,7 @@ if [ ! -f "$SDIST" ]; then
 fi
 GOT=$(sha256sum "$SDIST" | cut -d' ' -f1)
 [ "$GOT" = "$NCNN_SDIST_SHA256" ] || { rm -f "$SDIST"; die "$SDIST: sha256 $GOT, expected $NCNN_SDIST_SHA256"; }
-SRC=$OUT/src/ncnn-$NCNN_VERSION
+SRC=$CACHE/src/ncnn-$NCNN_VERSION
 if [ ! -f "$SRC/CMakeLists.txt" ]; then
   rm -rf "$SRC.tmp" && mkdir -p "$SRC.tmp"
   tar xzf "$SDIST" -C "$SRC.tmp" --strip-components=1
@@ -81,12 +84,12 @@ for VARIANT in "${VARIANTS[@]}"; do
   esac
   EMVER=$(emcc --version | head -1)
   KEY=$( { echo "$NCNN_SDIST_SHA256"; echo "${COMMON_CMAKE[*]} ${VCMAKE[*]}"; echo "${COMMON_LINK[*]} ${VLINK[*]}"; cat "$BINDING"; echo "$EMVER"; } | sha256sum | cut -c1-16)
-  DEST=$OUT/$VARIANT-$KEY
+  DEST=$CACHE/$VARIANT-$KEY
   if [ -f "$DEST/build.json" ]; then
     echo "build-ncnn-wasm: $VARIANT is up to date ($DEST)"
   else
     START=$(date +%s)
-    LIB=$OUT/lib-$VARIANT-$(echo "$NCNN_SDIST_SHA256 ${COMMON_CMAKE[*]} ${VCMAKE[*]} $EMVER" | sha256sum | cut -c1-16)
+    LIB=$CACHE/lib-$VARIANT-$(echo "$NCNN_SDIST_SHA256 ${COMMON_CMAKE[*]} ${VCMAKE[*]} $EMVER" | sha256sum | cut -c1-16)
     if [ ! -f "$LIB/src/libncnn.a" ]; then
       echo "build-ncnn-wasm: building ncnn ($VARIANT) with $EMVER, $JOBS jobs"
       emcmake cmake -S "$SRC" -B "$LIB" "${COMMON_CMAKE[@]}" "${VCMAKE[@]}" >"$OUT/cmake-$VARIANT.log" 2>&1 \
@@ -107,6 +110,9 @@ JSON
     echo '{"type": "commonjs"}' >"$TMP/package.json"
     rm -rf "$DEST" && mv "$TMP" "$DEST"
     echo "build-ncnn-wasm: $VARIANT built in ${SECS}s, ncnn-wasm.wasm $(( WASM_BYTES / 1024 )) KiB -> $DEST"
+  fi
+  if [ ! -f "$OUT/$VARIANT-$KEY/build.json" ]; then
+    rm -rf "$OUT/$VARIANT-$KEY.tmp" && cp -r "$DEST" "$OUT/$VARIANT-$KEY.tmp" && mv "$OUT/$VARIANT-$KEY.tmp" "$OUT/$VARIANT-$KEY"
   fi
   echo "{\"dir\": \"$VARIANT-$KEY\"}" >"$OUT/$VARIANT.json.tmp" && mv "$OUT/$VARIANT.json.tmp" "$OUT/$VARIANT.json"
 done
