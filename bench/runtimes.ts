@@ -12,7 +12,7 @@ import type { RuntimeName } from '../src/runtime/types.js';
 
 const runs = Number(process.env.RUNTIMES_RUNS ?? 30);
 const threads = Number(process.env.RUNTIMES_THREADS ?? 1);
-const runtimes: RuntimeName[] = ['ort', 'wasm', 'ncnn'];
+const runtimes: RuntimeName[] = ['ort', 'ort-wasm', 'ncnn'];
 const rows: [string, string, number[]][] = [
   ['slim', 'seed slim (fdk export)', [1, 3, 240, 320]],
   ['slim', 'seed slim (fdk export)', [1, 3, 480, 640]],

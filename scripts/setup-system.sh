@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: chromium, for the test that opens report.html headless.
-# Skipped when /usr/bin/chromium exists; uses sudo when not root.
+# Debian packages fdk needs beyond Node and Python:
+#   chromium             the report HTML test and the browser lane (`--browser chromium`, fdk serve tests)
+#   emscripten, cmake    build ncnn for WebAssembly (scripts/build-ncnn-wasm.sh, the ncnn-wasm runtime)
+#   node-acorn           Debian's emscripten runs its JS optimiser with the system acorn module
+#   faketime             the ncnn source distribution only downloads on its release date (see that script)
+# Installs only what is missing; uses sudo when not root.
 set -euo pipefail
-if [ ! -x /usr/bin/chromium ]; then
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v emcc >/dev/null || need+=(emscripten)
+command -v cmake >/dev/null || need+=(cmake)
+[ -d /usr/share/nodejs/acorn ] || need+=(node-acorn)
+command -v faketime >/dev/null || need+=(faketime)
+if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup-system: apt-get install ${need[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi

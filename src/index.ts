@@ -66,7 +66,7 @@ export async function convertToNcnn(onnx: string, opts: ConvertToNcnnOptions = {
   return { param: paths[0], bin: paths[1], outcome, summary: result.summary };
 }
 
-/** A runtime adapter ('ort', 'wasm', 'ncnn'): `load(model)` then `run(feeds)` and `release()`. */
+/** A runtime adapter ('ort', 'ort-wasm', 'ncnn', 'ncnn-wasm'): `load(model)` then `run(feeds)` and `release()`. */
 export function loadRuntime(name: RuntimeName | string): Promise<Runtime> {
   return getRuntime(name);
 }
@@ -85,7 +85,7 @@ export async function parity(model: string, opts: ParityApiOptions = {}): Promis
   const src = await resolveModelSource(model);
   const { cases, entry } = await parityCases(src, opts);
   return runParity(src, entry, cases, {
-    runtimes: opts.runtimes ?? ['ort', 'wasm', 'ncnn'],
+    runtimes: opts.runtimes ?? ['ort', 'ort-wasm', 'ncnn'],
     tol: opts.tolerance ?? { atol: 1e-4, rtol: 0 },
     threads: opts.threads,
     ncnnParam: opts.ncnnParam,

@@ -26,15 +26,16 @@ function checkCase(c: Record<string, any>) {
 
 describe('fdk bench', () => {
   let baselineJson = '';
-  it('ort and wasm on a manifest model id, two thread counts', async () => {
+  it('ort and wasm (the old name of ort-wasm, which warns once) on a manifest model id, two thread counts', async () => {
     const r = await runCliAsync(['bench', 'ulfd-slim-320', '--runtimes', 'ort,wasm', '--threads', '1,2', '--warmup', '1', '--runs', '3', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.model.path).toMatch(/version-slim-320\.onnx$/);
     expect(j.host.cpu.length).toBeGreaterThan(0);
     expect(j.cases.map((c: any) => `${c.runtime}/${c.threads}/${c.input}`)).toEqual([
-      'ort/1/1x3x240x320', 'ort/2/1x3x240x320', 'wasm/1/1x3x240x320', 'wasm/2/1x3x240x320',
+      'ort/1/1x3x240x320', 'ort/2/1x3x240x320', 'ort-wasm/1/1x3x240x320', 'ort-wasm/2/1x3x240x320',
     ]);
+    expect(r.stderr.match(/runtime 'wasm' is now called 'ort-wasm'/g)).toHaveLength(1);
     for (const c of j.cases) checkCase(c);
     baselineJson = r.stdout;
   });
@@ -78,10 +79,10 @@ describe('fdk bench', () => {
     const junk = join(tmp, 'junk.json');
     writeFileSync(junk, '{"not": "a bench"}');
     const cases: [string[], string | RegExp][] = [
-      [['bench', 'ulfd-slim-320', '--runtimes', 'ort,tvm'], /unknown runtime 'tvm'.*ort, wasm, ncnn/],
+      [['bench', 'ulfd-slim-320', '--runtimes', 'ort,tvm'], /unknown runtime 'tvm'.*ort, ort-wasm, ncnn, ncnn-wasm/],
       [['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--baseline', junk], 'junk.json: baseline is not the output'],
       [['bench', 'ulfd-slim-320', '--runtimes', 'ort', '--input', '1x3x480x640'], /--input 1x3x480x640 does not fit/],
-      [['bench', shared('models/ultra-light-1mb/ncnn/slim-320.param'), '--runtimes', 'ort'], /runs only on the ncnn runtime/],
+      [['bench', shared('models/ultra-light-1mb/ncnn/slim-320.param'), '--runtimes', 'ort'], /runs only on the ncnn engines \(ncnn, ncnn-wasm\)/],
       [['bench', 'ulfd-slim-320', '--runs', '0'], /bad --runs/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCliAsync(args)));

@@ -6,14 +6,14 @@ import { runCliAsync } from './helpers/cli-async.js';
 const UL = (f: string) => shared('models/ultra-light-1mb', f);
 
 describe('fdk parity', () => {
-  it('ort, wasm and ncnn agree within 1e-4 on the images folder (Ultra-Light slim, official ncnn files)', async () => {
+  it('ort, ort-wasm and ncnn agree within 1e-4 on the images folder (Ultra-Light slim, official ncnn files)', async () => {
     const r = await runCliAsync(['parity', UL('onnx/version-slim-320_simplified.onnx'), '--ncnn-param', UL('ncnn/slim-320.param'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(true);
     expect(j.preprocessing).toBe('ulfd-slim-320'); // found from the manifest by the file path
     expect(j.inputs.length).toBeGreaterThanOrEqual(10);
-    expect(j.pairs.map((p: { a: string; b: string }) => `${p.a}-${p.b}`)).toEqual(['ort-wasm', 'ort-ncnn', 'wasm-ncnn']);
+    expect(j.pairs.map((p: { a: string; b: string }) => `${p.a}/${p.b}`)).toEqual(['ort/ort-wasm', 'ort/ncnn', 'ort-wasm/ncnn']);
     for (const p of j.pairs)
       for (const name of ['scores', 'boxes']) {
         const d = p.outputs[name];
@@ -48,7 +48,7 @@ describe('fdk parity', () => {
 
   it('bad input: unknown runtime, missing model, image folder without images, unknown preprocessing', async () => {
     const cases: [string[], string | RegExp][] = [
-      [['parity', 'ulfd-slim-320', '--runtimes', 'ort,coreml'], /unknown runtime 'coreml'.*ort, wasm, ncnn/],
+      [['parity', 'ulfd-slim-320', '--runtimes', 'ort,coreml'], /unknown runtime 'coreml'.*ort, ort-wasm, ncnn, ncnn-wasm/],
       [['parity', '/nonexistent/model.onnx'], '/nonexistent/model.onnx: no such file'],
       [['parity', 'ulfd-slim-320', '--images', shared('models')], 'no .jpg/.png images'],
       [['parity', 'not-a-model'], /neither a file nor a model id/],

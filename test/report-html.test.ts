@@ -48,7 +48,7 @@ describe('fdk report HTML', () => {
       expect(stderr).toMatch(new RegExp(`report: ${MODEL}\\s+${s}\\s+ok\\s+\\d+\\.\\d s`));
     }
     expect(m.accuracy.data!.rows.map((r) => r.runtime).sort()).toEqual(['ncnn-fp16', 'ort']);
-    expect(m.bench.data!.rows.map((r) => r.runtime).sort()).toEqual(['ncnn', 'ort', 'wasm']);
+    expect(m.bench.data!.rows.map((r) => r.runtime).sort()).toEqual(['ncnn', 'ort', 'ort-wasm']);
   });
 
   it('renders every table with rows', () => {

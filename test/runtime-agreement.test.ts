@@ -26,10 +26,10 @@ afterAll(async () => {
 });
 
 describe('runtimes agree on Ultra-Light 320x240', () => {
-  it('ort and wasm match the PyTorch reference on version-slim-320.onnx (decoded boxes)', async () => {
+  it('ort and ort-wasm match the PyTorch reference on version-slim-320.onnx (decoded boxes)', async () => {
     const scores = npy(REF('scores_softmax.npy'));
     const boxes = npy(REF('boxes_corner_norm.npy'));
-    for (const rt of ['ort', 'wasm']) {
+    for (const rt of ['ort', 'ort-wasm']) {
       const o = await run(rt, UL('onnx/version-slim-320.onnx'));
       expect(o.scores.dims).toEqual([1, 4420, 2]);
       expect(o.boxes.dims).toEqual([1, 4420, 4]);
@@ -42,9 +42,9 @@ describe('runtimes agree on Ultra-Light 320x240', () => {
     ['slim', 'onnx/version-slim-320_simplified.onnx', 'ncnn/slim-320.param'],
     ['RFB', 'onnx/version-RFB-320_simplified.onnx', 'ncnn/RFB-320.param'],
   ]) {
-    it(`ort, wasm and ncnn (official .param) agree on ${net}-320`, async () => {
+    it(`ort, ort-wasm and ncnn (official .param) agree on ${net}-320`, async () => {
       const ort = await run('ort', UL(onnx));
-      const wasm = await run('wasm', UL(onnx));
+      const wasm = await run('ort-wasm', UL(onnx));
       const ncnn = await run('ncnn', UL(param));
       for (const k of ['scores', 'boxes']) {
         // ncnn has no batch axis: the adapter adds the leading 1 back, so dims match ONNX exactly
@@ -58,9 +58,9 @@ describe('runtimes agree on Ultra-Light 320x240', () => {
     });
   }
 
-  it('the wasm runtime really is onnxruntime-web (not the native binding)', async () => {
+  it('the ort-wasm runtime really is onnxruntime-web (not the native binding)', async () => {
     expect(isWasmBuild()).toBe(true);
-    const info = await (await getRuntime('wasm')).info();
+    const info = await (await getRuntime('ort-wasm')).info();
     expect(info.detail).toMatch(/WebAssembly/);
     const ortInfo = await (await getRuntime('ort')).info();
     expect(ortInfo.name).toBe('ort');

@@ -26,7 +26,7 @@ async function fdkError(p: Promise<unknown>): Promise<FdkError> {
 describe('runtime bad input', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   it('unknown runtime lists the known ones', async () => {
-    expect((await fdkError(getRuntime('tflite'))).message).toMatch(/unknown runtime 'tflite'.*ort, wasm, ncnn/);
+    expect((await fdkError(getRuntime('tflite'))).message).toMatch(/unknown runtime 'tflite'.*ort, ort-wasm, ncnn, ncnn-wasm/);
     expect(() => parseRuntimeList('ort,tensorrt')).toThrow(/unknown runtime 'tensorrt'/);
   });
 
@@ -34,7 +34,7 @@ describe('runtime bad input', () => {
     const bad = join(tmp, 'truncated.onnx');
     const bytes = readFileSync(UL('onnx/version-slim-320.onnx'));
     writeFileSync(bad, bytes.subarray(0, bytes.length >> 1));
-    for (const rt of ['ort', 'wasm']) {
+    for (const rt of ['ort', 'ort-wasm']) {
       const e = await fdkError((await getRuntime(rt)).load(bad));
       expect(e.message, rt).toContain('truncated.onnx');
     }
@@ -76,7 +76,7 @@ describe('runtime bad input', () => {
   });
 
   it('a wrong input shape is an error on ort, wasm and ncnn (declared Input shape)', async () => {
-    for (const rt of ['ort', 'wasm']) {
+    for (const rt of ['ort', 'ort-wasm']) {
       const m = await (await getRuntime(rt)).load(UL('onnx/version-slim-320_simplified.onnx'));
       await fdkError(m.run(input([1, 3, 100, 100])));
       await m.release();

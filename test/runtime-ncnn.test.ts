@@ -42,7 +42,7 @@ describe('ncnn runtime', () => {
   for (const id of ['slim', 'mnet0.25']) {
     it(`fdk's dynamic ${id} export: ort, wasm and ncnn agree at 320x240 and 640x480`, async () => {
       const onnx = exportedOnnxPath(id, { dynamic: true });
-      const models = await Promise.all(['ort', 'wasm', 'ncnn'].map(async (r) => (await getRuntime(r)).load(onnx)));
+      const models = await Promise.all(['ort', 'ort-wasm', 'ncnn'].map(async (r) => (await getRuntime(r)).load(onnx)));
       loaded.push(...models);
       for (const dims of [[1, 3, 240, 320], [1, 3, 480, 640]]) {
         const feeds = syntheticInputs({ [models[0].inputNames[0]]: dims });

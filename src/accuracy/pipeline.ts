@@ -12,15 +12,14 @@ import type { ModelEntry } from '../models/manifest.js';
 import { modelFile } from '../models/manifest.js';
 import { loadOnnx } from '../onnx/io.js';
 import { getRuntime } from '../runtime/index.js';
-import type { LoadedModel, TensorMap } from '../runtime/types.js';
+import type { LoadedModel } from '../runtime/types.js';
 import { FdkError } from '../util/errors.js';
-import { familyOf } from '../families/index.js';
-import { outputsByRole } from '../families/common.js';
-import type { Detection } from '../families/types.js';
 import { loadImage, type BgrImage } from './image.js';
+import { postprocess } from './postprocess.js';
 import { preprocess, type Preprocessed } from './preprocess.js';
 
-export type { Detection } from '../families/types.js';
+export { postprocess, type Detection } from './postprocess.js';
+import type { Detection } from './postprocess.js';
 
 const f = Math.fround;
 
@@ -150,14 +149,6 @@ export class Detector {
     const t3 = performance.now();
     return { detections, timings: { decodeMs: 0, preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 } };
   }
-}
-
-/** Raw model outputs -> detections in original image pixels, by the description's decode family. */
-export function postprocess(desc: ModelDescription, outputs: TensorMap, pre: Preprocessed, opts: { boxesDecoded?: boolean; file?: string } = {}): Detection[] {
-  const file = opts.file ?? desc.name ?? 'model';
-  const family = familyOf(desc.decode);
-  const out = outputsByRole(outputs, desc.outputs, family.outputRoles(desc.decode), file);
-  return family.detect(desc, desc.decode, out, pre, { boxesDecoded: opts.boxesDecoded, file });
 }
 
 /** Shortest decimal that reads back as the same float32 (numpy's str() of a float32 scalar). */

@@ -2,6 +2,7 @@
  * `fdk bench --baseline FILE`: compares each case's median latency with the same case
  * (runtime, threads, input) of an earlier `fdk bench --json` and flags changes beyond a threshold.
  */
+import { canonicalRuntimeName } from '../runtime/registry.js';
 import { readFileSync } from 'node:fs';
 import { FdkError } from '../util/errors.js';
 import { fsError } from '../util/fs.js';
@@ -38,7 +39,9 @@ export function readBaseline(path: string): BenchReport {
   return r as BenchReport;
 }
 
-const key = (c: Pick<CaseResult, 'runtime' | 'threads' | 'input'>) => `${c.runtime}|${c.threads}|${c.input}`;
+// a baseline written before a runtime was renamed (wasm -> ort-wasm) still matches
+const key = (c: Pick<CaseResult, 'runtime' | 'threads' | 'input'>) =>
+  `${canonicalRuntimeName(c.runtime, { warn: false }) ?? c.runtime}|${c.threads}|${c.input}`;
 
 export function compareWithBaseline(cases: CaseResult[], base: BenchReport, thresholdPct: number): BaselineDelta[] {
   const old = new Map(base.cases.filter((c) => !c.error).map((c) => [key(c), c]));

@@ -6,8 +6,9 @@
  */
 import { getRuntime } from '../runtime/index.js';
 import { NcnnModel } from '../runtime/ncnn.js';
+import { NcnnWasmModel } from '../runtime/ncnn-wasm/runtime.js';
 import { conversionNote } from '../runtime/model-source.js';
-import type { RuntimeName, TensorMap } from '../runtime/types.js';
+import type { LoadedModel, RuntimeName, TensorMap } from '../runtime/types.js';
 import { latencyStats, type LatencyStats } from './stats.js';
 
 export interface CaseSpec {
@@ -66,16 +67,17 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
   const model = await rt.load(spec.model, {
     threads: spec.threads,
     allowSpinning: spec.allowSpinning,
-    fp16: spec.fp16,
+    ncnn: { fp16: spec.fp16 },
     inputShapes: spec.inputs,
   });
   const loadMs = performance.now() - t0;
   const info = await rt.info(); // after load: ncnn knows its version from the load reply
   try {
-    if (model instanceof NcnnModel) {
+    if (model instanceof NcnnModel || model instanceof NcnnWasmModel) {
       const note = conversionNote(model.converted);
       if (note) notes.push(note);
     }
+    notes.push(...((model as LoadedModel).notes ?? []));
     const feeds = syntheticInputs(spec.inputs);
     const first = await model.run(feeds);
     for (let i = 0; i < spec.warmup; i++) await model.run(feeds);

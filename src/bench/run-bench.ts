@@ -6,7 +6,7 @@ import { fixedInputShape } from '../models/description.js';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FdkError } from '../util/errors.js';
-import { getRuntime } from '../runtime/index.js';
+import { getRuntime, runtimeEntry } from '../runtime/index.js';
 import type { RuntimeInfo, RuntimeName } from '../runtime/types.js';
 import { concreteInputShapes, type ModelSource } from '../runtime/model-source.js';
 import { hostInfo, type HostInfo } from './host.js';
@@ -85,8 +85,9 @@ function runCaseInChild(spec: CaseSpec, timeoutMs: number): Promise<CaseResult> 
 }
 
 export async function runBench(src: ModelSource, opts: BenchOptions): Promise<BenchReport> {
-  if (src.kind === 'ncnn' && opts.runtimes.some((r) => r !== 'ncnn'))
-    throw new FdkError(`an ncnn .param runs only on the ncnn runtime; pass the .onnx for ${opts.runtimes.filter((r) => r !== 'ncnn').join(', ')}`, { file: src.path });
+  const notNcnn = opts.runtimes.filter((r) => runtimeEntry(r).engine !== 'ncnn');
+  if (src.kind === 'ncnn' && notNcnn.length)
+    throw new FdkError(`an ncnn .param runs only on the ncnn engines (ncnn, ncnn-wasm); pass the .onnx for ${notNcnn.join(', ')}`, { file: src.path });
   const inputs = caseInputs(src, opts.shapes, opts.namedShapes);
   // resolve the runtimes up front: an unknown or broken runtime fails before any case runs
   const infos: Partial<Record<RuntimeName, RuntimeInfo>> = {};

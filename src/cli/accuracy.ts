@@ -3,6 +3,7 @@
  * checkpoints on any runtime, printed in the seed README's layout beside the published numbers and
  * the re-run of the original pipelines.
  */
+import { RUNTIME_NAMES } from '../runtime/index.js';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
@@ -43,7 +44,7 @@ export function register(program: Command): void {
     .option('--long-side <n>', 'comma-separated long sides (Ultra-Light: 320 / 640 pick the weights and fixed size)', ACCURACY_LONG_SIDES.join(','))
     .option('--wider-dir <dir>', 'WIDER_val folder (event folders, or images/ inside); default: <data>/wider/val-mini')
     .option('--subset <list>', 'only the images of this list file (event/name.jpg lines)')
-    .option('--runtime <name>', 'ort | wasm | ncnn', 'ort')
+    .option('--runtime <name>', RUNTIME_NAMES.join(' | '), 'ort')
     .option('--jobs <n>', 'parallel workers over images (default: number of cores)')
     .option('--out <dir>', 'where the WIDER prediction folders go (default .fdk/preds/<row>)')
     .option('--gt <dir>', 'folder with the ground-truth .mat files (default <data>/wider/ground_truth)')

@@ -1,7 +1,7 @@
 /** `fdk bench MODEL`: latency, load time and peak memory per runtime x threads x input shape. */
 import type { Command } from 'commander';
 import { FdkError } from '../util/errors.js';
-import { parseRuntimeList } from '../runtime/index.js';
+import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { runBench } from '../bench/run-bench.js';
 import { benchHeader, benchTable } from '../bench/format.js';
@@ -20,6 +20,7 @@ interface BenchCliOptions {
   failOnRegression?: boolean;
   spinning?: boolean;
   ncnnFp16?: boolean;
+  browser?: string;
 }
 
 function positiveInt(v: string, what: string, min = 1): number {
@@ -48,8 +49,8 @@ export function parseBenchInputs(spec: string | undefined): { shapes: number[][]
 export function register(program: Command): void {
   program
     .command('bench <model>')
-    .description('benchmark a model (.onnx, ncnn .param, or model id) on ort, wasm and ncnn')
-    .option('--runtimes <list>', 'comma-separated runtimes (ort, wasm, ncnn)', 'ort,wasm,ncnn')
+    .description('benchmark a model (.onnx, ncnn .param, or model id) on the runtimes of src/runtime/registry.ts')
+    .option('--runtimes <list>', `comma-separated runtimes (${RUNTIME_NAMES.join(', ')})`, 'ort,ort-wasm,ncnn')
     .option('--threads <list>', 'comma-separated thread counts', '1')
     .option('--input <shapes>', 'input shapes, comma-separated: sizes of the first input (one case each), name:dims for any input, e.g. 1x3x240x320,1x3x480x640 (default: the model\'s, or 1x3x240x320 if dynamic)')
     .option('--warmup <n>', 'warm-up runs after the first run', '5')
@@ -59,9 +60,10 @@ export function register(program: Command): void {
     .option('--fail-on-regression', 'exit 1 when a case is slower than the baseline beyond the threshold')
     .option('--spinning', 'ort: let intra-op threads spin (off by default)')
     .option('--ncnn-fp16', 'ncnn: fp16 storage and arithmetic (default fp32)')
+    .option('--browser <name>', 'also run ort-wasm / ncnn-wasm in headless chromium (rows ort-wasm@chromium, ncnn-wasm@chromium)')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: BenchCliOptions) => {
-      const runtimes = parseRuntimeList(o.runtimes);
+      const runtimes = await withBrowserLanes(parseRuntimeList(o.runtimes), o.browser);
       const threads = o.threads.split(',').map((t) => positiveInt(t, '--threads'));
       const warmup = positiveInt(o.warmup, '--warmup', 0);
       const runs = positiveInt(o.runs, '--runs');

@@ -2,6 +2,7 @@
  * `fdk detect IMAGE... --model ID`: the accuracy pipeline on the user's own photos. Prints boxes,
  * scores and landmarks above --threshold and writes annotated copies (like the seed's detect.py).
  */
+import { RUNTIME_NAMES } from '../runtime/index.js';
 import type { Command } from 'commander';
 import { basename, extname, join, resolve } from 'node:path';
 import { getModel } from '../models/manifest.js';
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     .option('--model <id>', 'model id (slim, rfb, mnet0.25, ulfd-slim-320, ulfd-rfb-640, ...)')
     .option('--model-file <file>', 'run this model file (.onnx; .param with --runtime ncnn) with its description')
     .option('--spec <description.json>', 'model description of --model-file (default: embedded in the ONNX, NAME.fdk.json beside it, or the manifest)')
-    .option('--runtime <name>', 'ort | wasm | ncnn', 'ort')
+    .option('--runtime <name>', RUNTIME_NAMES.join(' | '), 'ort')
     .option('--long-side <n>', 'long side the image is scaled to (seed models; Ultra-Light sizes are fixed)', '320')
     .option('--threshold <score>', 'minimum score to report and draw', '0.5')
     .option('--out <dir>', 'folder for the annotated images', 'out/detect')

@@ -1,5 +1,5 @@
 /**
- * `fdk parity MODEL`: do the runtimes give the same outputs on the same inputs? `--per-layer`: where
+ * `fdk parity MODEL`: do the runtimes (ort, ort-wasm, ncnn, ncnn-wasm, and in headless Chromium with --browser) give the same outputs on the same inputs? `--per-layer`: where
  * do ort and ncnn start to differ? Inputs: real images preprocessed by the model's description
  * (manifest ids, files the manifest lists, `--spec ID`), the user's arrays or images (`--inputs`),
  * else seeded synthetic tensors, so any .onnx / .param runs.
@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
-import { parseRuntimeList } from '../runtime/index.js';
+import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { parityCases } from '../parity/cases.js';
 import { feedsFor, parseNameMap } from '../parity/pairing.js';
@@ -15,6 +15,7 @@ import { interactive, parseInputShapes, printJson } from './output.js';
 
 interface ParityCliOptions {
   runtimes?: string;
+  browser?: string;
   images?: string;
   inputs?: string;
   input?: string;
@@ -43,8 +44,8 @@ function num(v: string | undefined, what: string, def: number): number {
 export function register(program: Command): void {
   program
     .command('parity <model>')
-    .description('compare the outputs of ort, wasm and ncnn on the same inputs (any .onnx or .param, or a model id)')
-    .option('--runtimes <list>', 'comma-separated runtimes (ort, wasm, ncnn)', 'ort,wasm,ncnn')
+    .description('compare the outputs of the runtimes on the same inputs (any .onnx or .param, or a model id)')
+    .option('--runtimes <list>', `comma-separated runtimes (${RUNTIME_NAMES.join(', ')})`, 'ort,ort-wasm,ncnn')
     .option('--inputs <files>', 'comma-separated .npy/.npz arrays (named after the inputs), or images with --spec')
     .option('--input <shapes>', 'synthetic inputs: shapes of dynamic inputs, [name:]1x3xHxW, comma-separated')
     .option('--seed <n>', 'seed of the synthetic inputs', '1')
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .option('--all', 'with --per-layer: print every compared layer')
     .option('--ncnn-param <file>', 'ncnn: use this .param (+ .bin beside it) instead of converting the ONNX')
     .option('--threads <n>', 'threads per runtime', '1')
+    .option('--browser <name>', 'also run ort-wasm / ncnn-wasm in headless chromium (as ort-wasm@chromium, ncnn-wasm@chromium)')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: ParityCliOptions) => {
       const threads = num(o.threads, '--threads', 1);
@@ -94,7 +96,7 @@ export function register(program: Command): void {
       // default: a bare max abs diff <= 1e-4 per element; --rtol adds numpy.allclose's relative term
       const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 0) };
       const { runParity } = await import('../parity/run-parity.js');
-      const r = await runParity(src, entry, cases, { runtimes, tol, threads, ncnnParam: o.ncnnParam, map, onProgress: progress });
+      const r = await runParity(src, entry, cases, { runtimes: await withBrowserLanes(runtimes, o.browser), tol, threads, ncnnParam: o.ncnnParam, map, onProgress: progress });
       if (o.json) printJson(r);
       else console.log(parityText(r));
       if (!r.ok) process.exitCode = 1;

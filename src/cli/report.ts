@@ -16,6 +16,7 @@ import { compareReports, formatCompare, DEFAULT_LATENCY_THRESHOLD } from '../rep
 import { runReport, writeReport } from '../report/run.js';
 import { DEFAULT_SUBSET } from '../report/stage-accuracy.js';
 import type { ReportRuntime } from '../report/context.js';
+import { parseRuntimeList } from '../runtime/index.js';
 import { secs } from '../report/tables.js';
 
 interface Opts {
@@ -60,6 +61,14 @@ function oneOf<T extends string>(s: string, allowed: readonly T[], flag: string)
   const v = list(s);
   for (const x of v) if (!allowed.includes(x as T)) throw new FdkError(`bad ${flag}: unknown '${x}' (known: ${allowed.join(', ')})`);
   return v as T[];
+}
+
+/** Registry runtimes (aliases mapped) plus 'ncnn-fp16', in the order given. */
+function accuracyRuntimeList(s: string): ReportRuntime[] {
+  const names = list(s);
+  const plain = names.filter((n) => n !== 'ncnn-fp16');
+  const parsed: ReportRuntime[] = plain.length ? parseRuntimeList(plain.join(',')) : [];
+  return names.includes('ncnn-fp16') ? [...parsed, 'ncnn-fp16'] : parsed;
 }
 
 /**
@@ -117,8 +126,8 @@ export function register(program: Command): void {
     .option('--update-baseline', 'write this run as the new baseline (numbers only)')
     .option('--from <report.json>', 'use an existing report.json instead of running the stages (re-render / check it)')
     .option('--stages <list>', `stages to run (${STAGE_NAMES.join(',')})`, STAGE_NAMES.join(','))
-    .option('--runtimes <list>', 'runtimes for parity and bench', 'ort,wasm,ncnn')
-    .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion)', 'ort,wasm,ncnn,ncnn-fp16')
+    .option('--runtimes <list>', 'runtimes for parity and bench', 'ort,ort-wasm,ncnn')
+    .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion)', 'ort,ort-wasm,ncnn,ncnn-fp16')
     .option('--accuracy-all-runtimes-for <ids>', `run the non-ort accuracy rows only for these models, or 'all' (keeps the report within the CI budget)`, DEFAULT_ALL_RUNTIME_MODELS.join(','))
     .option('--threads <list>', 'bench thread counts', '1,2')
     .option('--long-side <list>', 'long sides for bench and accuracy', '320,640')
@@ -163,8 +172,8 @@ export function register(program: Command): void {
           models: o.models ? list(o.models) : modelFiles.added.length ? modelFiles.added : undefined,
           out: outDir,
           stages: oneOf<StageName>(o.stages, STAGE_NAMES, '--stages'),
-          runtimes: oneOf(o.runtimes, ['ort', 'wasm', 'ncnn'] as const, '--runtimes'),
-          accuracyRuntimes: oneOf<ReportRuntime>(o.accuracyRuntimes, ['ort', 'wasm', 'ncnn', 'ncnn-fp16'], '--accuracy-runtimes'),
+          runtimes: parseRuntimeList(o.runtimes),
+          accuracyRuntimes: accuracyRuntimeList(o.accuracyRuntimes),
           accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor).map((id) => getModel(id).id),
           threads: ints(o.threads, '--threads'),
           longSides: ints(o.longSide, '--long-side'),

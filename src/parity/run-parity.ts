@@ -4,8 +4,9 @@
  * compared per output (max abs / rel diff, cosine; outputs paired by pairing.ts) and, when the
  * model has a description and fdk's postprocessing applies, per detection.
  */
-import { getRuntime } from '../runtime/index.js';
+import { getRuntime, runtimeEntry } from '../runtime/index.js';
 import { NcnnModel } from '../runtime/ncnn.js';
+import { NcnnWasmModel } from '../runtime/ncnn-wasm/runtime.js';
 import { conversionNote, type ModelSource } from '../runtime/model-source.js';
 import type { LoadedModel, RuntimeName, TensorMap } from '../runtime/types.js';
 import type { ModelEntry } from '../models/manifest.js';
@@ -62,7 +63,7 @@ export async function loadOn(
 ): Promise<LoadedModel> {
   const rt = await getRuntime(runtime);
   // ncnn converts with the input size fixed when all inputs share it (e.g. Ultra-Light priors built from H/W)
-  if (runtime === 'ncnn') return rt.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1, inputShapes: opts.inputShapes });
+  if (runtimeEntry(runtime).engine === 'ncnn') return rt.load(opts.ncnnParam ?? src.path, { threads: opts.threads ?? 1, inputShapes: opts.inputShapes });
   if (src.kind !== 'onnx') throw new FdkError(`${runtime} cannot run an ncnn .param; pass the .onnx model`, { file: src.path });
   return rt.load(src.path, { threads: opts.threads ?? 1 });
 }
@@ -109,11 +110,12 @@ export async function runParity(src: ModelSource, entry: ModelEntry | undefined,
       models[r] = m;
       const info = await (await getRuntime(r)).info();
       const notes: string[] = [];
-      if (m instanceof NcnnModel) {
+      if (m instanceof NcnnModel || m instanceof NcnnWasmModel) {
         const n = conversionNote(m.converted);
         if (n) notes.push(n);
         if (opts.ncnnParam) notes.push(`ncnn: using ${opts.ncnnParam} as given (no conversion)`);
       }
+      notes.push(...((m as LoadedModel).notes ?? []));
       runtimes.push({ name: r, version: info.version, detail: info.detail, notes });
     }
     for (const r of opts.runtimes) {

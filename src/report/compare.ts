@@ -8,6 +8,7 @@
  */
 import type { Report, ModelReport, StageName } from './schema.js';
 import { STAGE_NAMES } from './schema.js';
+import { canonicalRuntimeName } from '../runtime/registry.js';
 
 export interface CompareOptions {
   /** Largest AP change that still passes (absolute). */
@@ -87,7 +88,7 @@ export function compareReports(baseline: Report, current: Report, opts: CompareO
 type Flag = (model: string, metric: string, o: unknown, n: unknown, rule: string) => void;
 
 function findPair(m: ModelReport, a: string, b: string) {
-  return m.parity.data?.pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a));
+  return m.parity.data?.pairs.find((p) => (sameRuntime(p.a, a) && sameRuntime(p.b, b)) || (sameRuntime(p.a, b) && sameRuntime(p.b, a)));
 }
 
 /** A stage that was ok in the baseline must still be ok. */
@@ -143,15 +144,21 @@ function compareParityPresence(base: ModelReport, cur: ModelReport, fail: Flag):
   return n;
 }
 
+/** A baseline written before a rename (e.g. 'wasm', now 'ort-wasm') still matches its rows. */
+function sameRuntime(a: string, b: string): boolean {
+  const canon = (n: string) => canonicalRuntimeName(n, { warn: false }) ?? n;
+  return canon(a) === canon(b);
+}
+
 function compareAccuracy(base: ModelReport, cur: ModelReport, tol: number, fail: Flag): number {
   let n = 0;
   const rows = cur.accuracy.data?.rows ?? [];
   for (const b of base.accuracy.data?.rows ?? []) {
-    const c = rows.find((r) => r.runtime === b.runtime && r.longSide === b.longSide);
+    const c = rows.find((r) => sameRuntime(r.runtime, b.runtime) && r.longSide === b.longSide);
     const label = `AP ${b.runtime}@${b.longSide}`;
     if (!c) {
       // A row this run left out on purpose (CI budget) is not a regression; a row that vanished is.
-      const skipped = cur.accuracy.data?.missing?.some((m) => m.runtime === b.runtime && m.longSide === b.longSide);
+      const skipped = cur.accuracy.data?.missing?.some((m) => sameRuntime(m.runtime, b.runtime) && m.longSide === b.longSide);
       if (cur.accuracy.status !== 'skipped' && !skipped) fail(cur.id, `${label}`, 'present', undefined, 'accuracy row no longer produced');
       continue;
     }
@@ -169,7 +176,7 @@ function compareBench(base: ModelReport, cur: ModelReport, thr: number, warn: Fl
   let n = 0;
   const rows = cur.bench.data?.rows ?? [];
   for (const b of base.bench.data?.rows ?? []) {
-    const c = rows.find((r) => r.runtime === b.runtime && r.threads === b.threads && r.shape.join('x') === b.shape.join('x'));
+    const c = rows.find((r) => sameRuntime(r.runtime, b.runtime) && r.threads === b.threads && r.shape.join('x') === b.shape.join('x'));
     if (!c) continue; // latency rows are informative only
     n++;
     const rel = (c.medianMs - b.medianMs) / b.medianMs;

@@ -1,8 +1,10 @@
 /** What the report stages of one model share: options, the ONNX file in use, the ncnn files. */
 import type { ModelEntry } from '../models/manifest.js';
 import type { StageName } from './schema.js';
+import type { RuntimeName } from '../runtime/registry.js';
 
-export type ReportRuntime = 'ort' | 'wasm' | 'ncnn' | 'ncnn-fp16';
+/** A runtime of the registry, or 'ncnn-fp16' (ncnn on the fp16 conversion) for accuracy rows. */
+export type ReportRuntime = RuntimeName | 'ncnn-fp16';
 
 export interface ReportRunOptions {
   /** Manifest ids (default: all). */
@@ -10,7 +12,7 @@ export interface ReportRunOptions {
   out: string;
   longSides: number[];
   /** Runtimes for parity and bench. */
-  runtimes: ('ort' | 'wasm' | 'ncnn')[];
+  runtimes: RuntimeName[];
   /** Runtimes for accuracy rows ('ncnn-fp16' = the fp16 ncnn conversion). */
   accuracyRuntimes: ReportRuntime[];
   /** Accuracy on non-ort runtimes only for these models (undefined = all): keeps the CI budget. */

@@ -41,7 +41,7 @@ export function paramCounts(paramPath: string): { layers: number; blobs: number 
 async function loadsInNcnn(files: NcnnFiles, fp16: boolean): Promise<string | undefined> {
   const rt = await getRuntime('ncnn');
   try {
-    const m = await rt.load(files.param, { threads: 1, fp16 });
+    const m = await rt.load(files.param, { threads: 1, ncnn: { fp16 } });
     await m.release();
     return undefined;
   } catch (e) {

@@ -170,7 +170,7 @@ export const ncnnRuntime: NcnnRuntime = {
     let declared: Record<string, (number | string)[]> = {};
     const ext = extname(model).toLowerCase();
     if (ext === '.onnx') {
-      converted = await convertOnnxForNcnn(model, opts.inputShapes ?? {}, { optimize: opts.ncnnOptimize });
+      converted = await convertOnnxForNcnn(model, opts.inputShapes ?? {}, { optimize: opts.ncnn?.optimize });
       param = converted.param;
       bin = converted.bin;
       declared = { ...converted.inputShapes };
@@ -185,7 +185,7 @@ export const ncnnRuntime: NcnnRuntime = {
     // an empty .bin is valid for a model without weights; for one with weights ncnn's load fails and says so
     const worker = await startWorker(basename(param));
     try {
-      const f = await worker.request({ op: 'load', param, bin, threads: opts.threads ?? 1, fp16: opts.fp16 ?? false });
+      const f = await worker.request({ op: 'load', param, bin, threads: opts.threads ?? 1, fp16: opts.ncnn?.fp16 ?? false });
       const h = f.header as { inputs: string[]; outputs: string[]; blobs: string[]; layers: NcnnLayerInfo[]; ncnn: string; python: string };
       infoCache ??= infoFrom(h.ncnn, h.python);
       return new NcnnModel(worker, h.inputs, h.outputs, h.blobs, h.layers, param, bin, converted, declared);

@@ -14,10 +14,18 @@ export interface LoadOptions {
   allowSpinning?: boolean;
   /** Input shapes used when a runtime needs them at load time (e.g. conversion to ncnn). */
   inputShapes?: Record<string, number[]>;
-  /** ncnn: use fp16 storage/arithmetic. */
+  /** Options only the ncnn engines read (`ncnn`, `ncnn-wasm`); the others ignore them. */
+  ncnn?: NcnnOptions;
+}
+
+/** ncnn's own options, shared by its native and WebAssembly builds. */
+export interface NcnnOptions {
+  /** fp16 storage and arithmetic. */
   fp16?: boolean;
-  /** ncnn given an .onnx: converter optimisations (default true; per-layer parity turns them off to keep every tensor). */
-  ncnnOptimize?: boolean;
+  /** Given an .onnx: converter optimisations (default true; per-layer parity turns them off to keep every tensor). */
+  optimize?: boolean;
+  /** ncnn's packed layouts (default on); ncnn-wasm only, for finding where time goes. */
+  packing?: boolean;
 }
 
 export interface RunResult {
@@ -32,11 +40,14 @@ export interface RuntimeInfo {
   detail?: string;
 }
 
-export type RuntimeName = 'ort' | 'wasm' | 'ncnn';
+export type { RuntimeName } from './registry.js';
+import type { RuntimeName } from './registry.js';
 
 export interface LoadedModel {
   readonly inputNames: string[];
   readonly outputNames: string[];
+  /** What a reader of the results should know about how this model runs (build variant, lane), if anything. */
+  readonly notes?: string[];
   /** Runs once; `outputNames` defaults to all outputs. */
   run(inputs: TensorMap, outputNames?: string[]): Promise<RunResult>;
   release(): Promise<void>;

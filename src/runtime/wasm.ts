@@ -33,7 +33,7 @@ export interface WasmRuntime extends Runtime {
 export const wasmRuntime: WasmRuntime = {
   async info(): Promise<RuntimeInfo> {
     const threads = initialisedThreads ? `, ${initialisedThreads} thread(s)` : '';
-    return { name: 'wasm', version: ortWeb.env.versions.web ?? 'unknown', detail: `onnxruntime-web WebAssembly backend in Node${threads}` };
+    return { name: 'ort-wasm', version: ortWeb.env.versions.web ?? 'unknown', detail: `onnxruntime-web WebAssembly backend in Node${threads}` };
   },
   async load(model: string, opts: LoadOptions = {}) {
     const bytes = readFileOrThrow(model);

@@ -1,0 +1,54 @@
+/**
+ * Instantiates the emscripten module of an ncnn-wasm build inside Node, once per variant and
+ * process. The loader is required as CommonJS (the build folder says so in its package.json) and
+ * given the wasm bytes directly: Debian's emscripten 3.1.6 loader would otherwise `fetch` a file
+ * path, which Node 20's fetch refuses.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { FdkError } from '../../util/errors.js';
+import { requireNcnnWasm, type NcnnWasmBuild, type NcnnWasmVariant } from './locate.js';
+import type { NcnnWasmModule } from './net.js';
+
+export interface LoadedNcnnWasm {
+  module: NcnnWasmModule;
+  build: NcnnWasmBuild;
+  /** stderr lines ncnn printed since the last call (why a load failed), then cleared. */
+  takeErrors(): string;
+}
+
+type Factory = (overrides: Record<string, unknown>) => Promise<NcnnWasmModule>;
+const loaded = new Map<NcnnWasmVariant, Promise<LoadedNcnnWasm>>();
+
+async function instantiate(build: NcnnWasmBuild): Promise<LoadedNcnnWasm> {
+  const errors: string[] = [];
+  const factory = createRequire(import.meta.url)(build.js) as Factory;
+  let module: NcnnWasmModule;
+  try {
+    module = await factory({
+      wasmBinary: readFileSync(build.wasm),
+      print: () => {},
+      printErr: (s: string) => errors.push(s),
+      // the pthreads build starts its workers from this script
+      mainScriptUrlOrBlob: build.js,
+      locateFile: (f: string) => `${build.dir}/${f}`,
+    });
+  } catch (e) {
+    throw new FdkError(`the ncnn-wasm module does not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { file: build.wasm });
+  }
+  return {
+    module,
+    build,
+    takeErrors: () => errors.splice(0).join('; '),
+  };
+}
+
+export function loadNcnnWasm(variant: NcnnWasmVariant): Promise<LoadedNcnnWasm> {
+  let p = loaded.get(variant);
+  if (!p) {
+    p = instantiate(requireNcnnWasm(variant));
+    loaded.set(variant, p);
+    p.catch(() => loaded.delete(variant));
+  }
+  return p;
+}

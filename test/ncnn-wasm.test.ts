@@ -1,0 +1,134 @@
+/**
+ * ncnn-wasm: real ncnn compiled to WebAssembly (scripts/build-ncnn-wasm.sh, run by `npm run setup`
+ * and CI) gives the outputs of native ncnn and onnxruntime on real images, for official ncnn
+ * files and for fdk's own conversions; bad models get one clear error line.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getRuntime } from '../src/runtime/index.js';
+import { findNcnnWasm } from '../src/runtime/ncnn-wasm/locate.js';
+import { ncnnWasmRuntime, type NcnnWasmModel } from '../src/runtime/ncnn-wasm/runtime.js';
+import { getModel } from '../src/models/manifest.js';
+import type { LoadedModel } from '../src/runtime/types.js';
+import { shared, maxAbsDiff, expectOneLineError } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
+import { compareRuns, IMAGES, inputFor } from './ncnn-helpers.js';
+
+const UL = (p: string) => shared('models/ultra-light-1mb', p);
+const loaded: LoadedModel[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'fdk-ncnn-wasm-'));
+afterAll(async () => {
+  for (const m of loaded) await m.release();
+  rmSync(tmp, { recursive: true, force: true });
+});
+async function load(rt: string, file: string, threads = 1): Promise<LoadedModel> {
+  const m = await (await getRuntime(rt)).load(file, { threads });
+  loaded.push(m);
+  return m;
+}
+
+describe('ncnn-wasm build', () => {
+  it('is built from the pinned ncnn source with SIMD, and says so', async () => {
+    const b = findNcnnWasm('simd');
+    expect(b, 'run bash scripts/build-ncnn-wasm.sh').toBeDefined();
+    expect(b!.meta.ncnn).toBe('1.0.20261020');
+    expect(b!.meta.wasmBytes).toBe(readFileSync(b!.wasm).length);
+    const bytes = readFileSync(b!.wasm);
+    expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d])); // \0asm
+    // the SIMD build must validate as a module that a SIMD-less engine would refuse: it uses v128
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const info = await ncnnWasmRuntime.info();
+    expect(info).toMatchObject({ name: 'ncnn-wasm', version: '1.0.20261020' });
+  });
+});
+
+describe('ncnn-wasm agrees with native ncnn and onnxruntime', () => {
+  it('official slim-320 ncnn files on every shared image: ncnn-wasm = native ncnn within 1e-4', async () => {
+    const entry = getModel('ulfd-slim-320');
+    const wasm = (await load('ncnn-wasm', UL('ncnn/slim-320.param'))) as NcnnWasmModel;
+    const native = await load('ncnn', UL('ncnn/slim-320.param'));
+    expect(wasm.inputNames).toEqual(native.inputNames);
+    expect([...wasm.outputNames].sort()).toEqual([...native.outputNames].sort());
+    expect(wasm.notes?.[0]).toMatch(/ncnn 1\.0\.20261020 simd single in Node/);
+    for (const img of IMAGES) {
+      const input = await inputFor(img, entry);
+      const d = await compareRuns(native, wasm, { [native.inputNames[0]]: input });
+      for (const [k, v] of Object.entries(d)) expect(v, `${img} ${k}`).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('an .onnx is converted with fdk\'s converter first, and matches ort (RFB-320 with decoded boxes)', async () => {
+    const onnx = UL('onnx/version-RFB-320.onnx');
+    const wasm = (await load('ncnn-wasm', onnx)) as NcnnWasmModel;
+    expect(wasm.converted?.onnx).toBe(onnx);
+    const ort = await load('ort', onnx);
+    const input = await inputFor(IMAGES[0], getModel('ulfd-rfb-320'));
+    const a = (await ort.run({ input })).outputs;
+    const b = (await wasm.run({ input })).outputs;
+    for (const k of ['scores', 'boxes']) {
+      expect(b[k].dims).toEqual(a[k].dims);
+      expect(maxAbsDiff(a[k].data, b[k].data), k).toBeLessThanOrEqual(1e-4);
+    }
+    // real outputs, not zeros: softmax rows sum to 1
+    expect(b.scores.data[0] + b.scores.data[1]).toBeCloseTo(1, 5);
+  });
+
+  it('packing off gives the same outputs; fp16 on stays within 1e-2', async () => {
+    const param = UL('ncnn/RFB-320.param');
+    const input = await inputFor(IMAGES[1], getModel('ulfd-rfb-320'));
+    const run = async (ncnn: { packing?: boolean; fp16?: boolean }) => {
+      const m = await ncnnWasmRuntime.load(param, { ncnn });
+      loaded.push(m);
+      return (await m.run({ input })).outputs;
+    };
+    const base = await run({});
+    const unpacked = await run({ packing: false });
+    const fp16 = await run({ fp16: true });
+    for (const k of Object.keys(base)) expect(maxAbsDiff(base[k].data, unpacked[k].data), k).toBeLessThanOrEqual(1e-4);
+    // fp16 storage needs F16C on x86, which a wasm build has not: ncnn may keep fp32, so only closeness is asserted
+    for (const k of Object.keys(base)) expect(maxAbsDiff(base[k].data, fp16[k].data), k).toBeLessThanOrEqual(1e-2);
+  });
+});
+
+describe('fdk parity with ncnn-wasm', () => {
+  it('ncnn-wasm against ort and native ncnn at <= 1e-4 on a manifest model', async () => {
+    const r = await runCliAsync(['parity', 'ulfd-slim-320', '--runtimes', 'ort,ncnn,ncnn-wasm', '--max-images', '3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    expect(j.pairs.map((p: { a: string; b: string }) => `${p.a}/${p.b}`)).toEqual(['ort/ncnn', 'ort/ncnn-wasm', 'ncnn/ncnn-wasm']);
+    for (const p of j.pairs) for (const [name, d] of Object.entries(p.outputs)) expect((d as { maxAbs: number }).maxAbs, `${p.a}/${p.b} ${name}`).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('fdk accuracy on ncnn-wasm', () => {
+  it('Ultra-Light slim-320 on val-mini lands within ±0.002 of the original pipeline (as native ncnn does)', async () => {
+    const out = join(tmp, 'preds');
+    const r = await runCliAsync(['accuracy', '--model', 'ulfd-slim', '--long-side', '320', '--runtime', 'ncnn-wasm', '--jobs', '2', '--out', out, '--check', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const row = JSON.parse(r.stdout).rows[0];
+    expect(row).toMatchObject({ row: 'ulfd-slim-320', images: 488, missingPredictions: 0, withinTolerance: true });
+    for (const d of ['easy', 'medium', 'hard'] as const) expect(Math.abs(row.diff[d]), d).toBeLessThanOrEqual(0.002);
+  }, 600_000);
+});
+
+describe('ncnn-wasm bad input', () => {
+  it('a layer type the wasm build does not have: one line naming the file and the layer', async () => {
+    const param = join(tmp, 'unknown-layer.param');
+    writeFileSync(param, '7767517\n2 2\nInput data 0 1 data 0=4 1=4 2=1\nFancyAttention attn 1 1 data out\n');
+    writeFileSync(join(tmp, 'unknown-layer.bin'), Buffer.alloc(0));
+    const r = await runCliAsync(['bench', param, '--runtimes', 'ncnn-wasm', '--runs', '1', '--warmup', '0']);
+    expectOneLineError(r, /unknown-layer\.param.*ncnn-wasm cannot load the \.param.*FancyAttention not exists or registered/);
+  });
+
+  it('weights that do not match the .param, and a missing .bin', async () => {
+    const param = join(tmp, 'rfb.param');
+    writeFileSync(param, readFileSync(UL('ncnn/RFB-320.param')));
+    writeFileSync(join(tmp, 'rfb.bin'), readFileSync(UL('ncnn/RFB-320.bin')).subarray(0, 1000));
+    await expect(ncnnWasmRuntime.load(param)).rejects.toThrow(/rfb\.param: ncnn-wasm cannot load the \.bin weights/);
+    rmSync(join(tmp, 'rfb.bin'));
+    await expect(ncnnWasmRuntime.load(param)).rejects.toThrow(/rfb\.bin: the weights file rfb\.bin is missing/);
+  });
+});
