@@ -82,7 +82,7 @@ for VARIANT in "${VARIANTS[@]}"; do
       VLINK=(-pthread -sPTHREAD_POOL_SIZE=4 -sALLOW_MEMORY_GROWTH=0 -sINITIAL_MEMORY=512MB) ;;
     *) die "unknown variant '$VARIANT' (known: simd, simd-threads)" ;;
   esac
-  EMVER=$(emcc --version | head -1)
+  EMVER=$(emcc --version | sed -n 1p)  # sed reads to the end: head would close the pipe and break emcc under pipefail
   KEY=$( { echo "$NCNN_SDIST_SHA256"; echo "${COMMON_CMAKE[*]} ${VCMAKE[*]}"; echo "${COMMON_LINK[*]} ${VLINK[*]}"; cat "$BINDING"; echo "$EMVER"; } | sha256sum | cut -c1-16)
   DEST=$CACHE/$VARIANT-$KEY
   if [ -f "$DEST/build.json" ]; then
