@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorLine, FdkError } from '../util/errors.js';
 import { COMMANDS } from './commands.js';
+import { installSignalHandlers } from '../util/signals.js';
 
 /** The command named on the command line (first word that is not an option or --data's value). */
 function commandName(argv: string[]): string | undefined {
@@ -42,6 +43,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  installSignalHandlers(); // temp files removed, workers stopped, exit 130/143 (util/signals.ts)
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
