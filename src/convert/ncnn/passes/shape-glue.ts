@@ -34,6 +34,12 @@ export function symFromTensor(t: Tensor): SymTensor | undefined {
 }
 
 const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+/** Glue is small (shape vectors); anything bigger is not glue, and evaluating it could exhaust memory (issue #15, item 8). */
+const GLUE_MAX = 1 << 20;
+const capped = (dims: number[]): number[] => {
+  if (size(dims) > GLUE_MAX) throw new NotGlue();
+  return dims;
+};
 
 class NotGlue extends Error {}
 
@@ -255,7 +261,7 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
     }
     case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': case 'Pow': {
       const a = inp(0), b = inp(1);
-      const dims = bcastShape(a.dims, b.dims);
+      const dims = capped(bcastShape(a.dims, b.dims));
       const float = a.float || b.float;
       const n = size(dims);
       const els: SymEl[] = [];
@@ -283,6 +289,7 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
     }
     case 'Range': {
       const [s, l, d] = [0, 1, 2].map((i) => ints(inp(i))[0]);
+      if (!(d !== 0 && Math.ceil((l - s) / d) <= GLUE_MAX)) throw new NotGlue(); // delta 0 never ends
       const els: number[] = [];
       for (let v = s; d > 0 ? v < l : v > l; v += d) els.push(v);
       return [{ dims: [els.length], els, float: inp(0).float }];
@@ -290,7 +297,7 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
     case 'Equal': {
       const a = inp(0), b = inp(1);
       if (!allNumeric(a) || !allNumeric(b)) throw new NotGlue();
-      const dims = bcastShape(a.dims, b.dims);
+      const dims = capped(bcastShape(a.dims, b.dims));
       const els: number[] = [];
       for (let i = 0; i < size(dims); i++) els.push(a.els[bcastIndex(i, dims, a.dims)] === b.els[bcastIndex(i, dims, b.dims)] ? 1 : 0);
       return [{ dims, els, float: false }];
@@ -298,14 +305,14 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
     case 'Where': {
       const cnd = inp(0), a = inp(1), b = inp(2);
       if (!allNumeric(cnd)) throw new NotGlue();
-      const dims = bcastShape(bcastShape(cnd.dims, a.dims), b.dims);
+      const dims = capped(bcastShape(bcastShape(cnd.dims, a.dims), b.dims));
       const els: SymEl[] = [];
       for (let i = 0; i < size(dims); i++) els.push(cnd.els[bcastIndex(i, dims, cnd.dims)] ? a.els[bcastIndex(i, dims, a.dims)] : b.els[bcastIndex(i, dims, b.dims)]);
       return [{ dims, els, float: a.float }];
     }
     case 'Expand': {
       const x = inp(0);
-      const dims = bcastShape(x.dims, ints(inp(1)));
+      const dims = capped(bcastShape(x.dims, ints(inp(1))));
       const els: SymEl[] = [];
       for (let i = 0; i < size(dims); i++) els.push(x.els[bcastIndex(i, dims, x.dims)]);
       return [{ dims, els, float: x.float }];
