@@ -6,6 +6,7 @@
  */
 import { extname } from 'node:path';
 import { loadOnnx } from '../onnx/io.js';
+import { validateOnnx } from '../onnx/validate.js';
 import { FdkError } from '../util/errors.js';
 import { onnxLayerGraph } from './onnx.js';
 import { summarize } from './summarize.js';
@@ -45,5 +46,6 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
     return summarize(await mod.analyzeNcnn(path, opts));
   }
   const model = loadOnnx(path);
+  validateOnnx(model, { inputShapes: opts.inputShapes }); // structure checked before any pass (onnx/validate.ts)
   return summarize(onnxLayerGraph(model, opts));
 }
