@@ -6,6 +6,7 @@
  *  - Ultra-Light (fixed): BGR -> RGB uint8, cv2.resize(img, (W, H)) on uint8 (fixed-point), then
  *    (x - mean) / std, CHW.
  */
+import { checkResizedSize } from '../util/limits.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import type { BgrImage } from './image.js';
@@ -64,6 +65,7 @@ export function preprocess(image: BgrImage, entry: ModelEntry, opts: PreprocessO
     let hwc: () => Float32Array;
     if (r !== 1) {
       spec = resizeSpecByFactor(w, h, r);
+      checkResizedSize(spec.width, spec.height, image); // no zero-width input for the runtime (util/limits.ts)
       const s = spec;
       const scratch = opts.scratch;
       if (scratch && (scratch.tensor?.length ?? 0) < 3 * s.width * s.height) scratch.tensor = new Float32Array(3 * s.width * s.height);

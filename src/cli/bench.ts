@@ -1,4 +1,5 @@
 /** `fdk bench MODEL`: latency, load time and peak memory per runtime x threads x input shape. */
+import { checkModelInference, checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
 import { FdkError } from '../util/errors.js';
 import { parseRuntimeList } from '../runtime/index.js';
@@ -57,13 +58,14 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: BenchCliOptions) => {
       const runtimes = parseRuntimeList(o.runtimes);
-      const threads = o.threads.split(',').map((t) => positiveInt(t, '--threads'));
+      const threads = o.threads.split(',').map((t) => checkThreads(t));
       const warmup = positiveInt(o.warmup, '--warmup', 0);
       const runs = positiveInt(o.runs, '--runs');
       const threshold = Number(o.threshold);
       if (!(threshold >= 0)) throw new FdkError(`bad --threshold '${o.threshold}'`);
       const base = o.baseline ? readBaseline(o.baseline) : undefined;
       const src = await resolveModelSource(model);
+      await checkModelInference(src.path, parseShapeList(o.input)); // pixels and memory before any runtime starts (util/limits.ts)
       const report = await runBench(src, {
         runtimes, threads, shapes: parseShapeList(o.input), warmup, runs,
         allowSpinning: o.spinning, fp16: o.ncnnFp16,

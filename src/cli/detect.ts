@@ -2,6 +2,7 @@
  * `fdk detect IMAGE... --model ID`: the accuracy pipeline on the user's own photos. Prints boxes,
  * scores and landmarks above --threshold and writes annotated copies (like the seed's detect.py).
  */
+import { checkPixels } from '../util/limits.js';
 import type { Command } from 'commander';
 import { basename, extname, join, resolve } from 'node:path';
 import { getModel } from '../models/manifest.js';
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .action(async (images: string[], o: Opts) => {
       const longSide = Number(o.longSide);
       if (!Number.isInteger(longSide) || longSide <= 0) throw new FdkError(`bad --long-side '${o.longSide}': expected a positive integer`);
+      checkPixels(longSide, longSide, '--long-side'); // bounded input size (util/limits.ts)
       const threshold = Number(o.threshold);
       if (!Number.isFinite(threshold)) throw new FdkError(`bad --threshold '${o.threshold}': expected a number`);
       const entry = getModel(o.model, longSide);

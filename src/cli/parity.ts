@@ -1,4 +1,5 @@
 /** `fdk parity MODEL`: do ort, wasm and ncnn give the same outputs on real images? `--per-layer`: where do they start to differ? */
+import { checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { FdkError } from '../util/errors.js';
@@ -63,7 +64,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'threads per runtime', '1')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: ParityCliOptions) => {
-      const threads = num(o.threads, '--threads', 1);
+      const threads = checkThreads(o.threads); // ncnn crashes on 0 threads (util/limits.ts)
       const src = await resolveModelSource(model);
       const entry = preprocessingEntry(src, o.preprocess);
       const dir = o.images ?? resolve(resolveDataDir()!, 'images');

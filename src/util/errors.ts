@@ -36,3 +36,14 @@ export function errorLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return `fdk: error: ${escapeName(msg.replace(/\s*\n\s*/g, ' '))}`;
 }
+
+/**
+ * For `.catch(withFile(path))`: an FdkError raised without a file (deep in a pipeline that does not
+ * know it) is re-thrown naming `file`, so the line still says which input failed.
+ */
+export function withFile(file: string): (e: unknown) => never {
+  return (e) => {
+    if (e instanceof FdkError && !e.file) throw new FdkError(e.message, { file, exitCode: e.exitCode, cause: e });
+    throw e;
+  };
+}
