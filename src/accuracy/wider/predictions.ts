@@ -58,6 +58,9 @@ export function parsePredictionText(text: string, file: string): PredBoxes {
   const countText = text.slice(pos, lineEnd).trim();
   if (!/^\d+$/.test(countText)) throw new FdkError(`line 2: box count '${countText.slice(0, 40)}' is not a non-negative integer`, { file });
   const count = Number(countText);
+  // Each box line is at least 'x y w h s' (9 characters and a newline): a larger count is a lie
+  // that would allocate gigabytes before the first line is read.
+  if (count > (len - pos) / 10 + 1) throw new FdkError(`line 2: box count ${count} is more than the file's ${len} bytes can hold`, { file });
   const out = new Float64Array(count * 5);
   let n = 0;
   let lineNo = 2;
