@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorLine, FdkError } from '../util/errors.js';
 import { COMMANDS } from './commands.js';
-import { installSignalHandlers } from '../util/signals.js';
+import { installSignalHandlers, settleSignals } from '../util/signals.js';
 
 /** The command named on the command line (first word that is not an option or --data's value). */
 function commandName(argv: string[]): string | undefined {
@@ -47,12 +47,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
+    await settleSignals(); // an interrupt during the last write still exits 130/143
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help/version print and exit 0; usage errors were already printed by commander as one line
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
+    await settleSignals();
     process.stderr.write(errorLine(e) + '\n');
     if (process.env.FDK_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
     return e instanceof FdkError ? e.exitCode : 1;

@@ -50,3 +50,13 @@ export function installSignalHandlers(): void {
     });
   }
 }
+
+/**
+ * One more turn of the event loop before the CLI returns its exit code. A signal that arrived
+ * during the last synchronous step (the write of the output, typically) is only read from libuv's
+ * signal pipe when the loop polls; the handlers do not keep the loop alive, so without this turn
+ * the process would exit 0 as if it had not been interrupted.
+ */
+export async function settleSignals(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+}
