@@ -29,7 +29,7 @@ import { decodeImage } from '../src/accuracy/image.js';
 import { seedResizeFactor } from '../src/accuracy/preprocess.js';
 import { resizeSpecByFactor } from '../src/accuracy/cv-resize.js';
 import { checkPixels, checkResizedSize } from '../src/util/limits.js';
-import { withFile } from '../src/util/errors.js';
+import { namingFile, withFile } from '../src/util/errors.js';
 import { GraphBuilder, A } from '../src/onnx/builder.js';
 import type { Model } from '../src/onnx/model.js';
 import { zipCheckpoint, legacyCheckpoint } from '../test/pth-fixtures.js';
@@ -136,8 +136,8 @@ const onnx: Target = {
   run(bytes, file) {
     const model = decodeOnnx(bytes, file);
     validateOnnx(model);
-    summarize(onnxLayerGraph(model, {}));
-    const out = convertOnnxToNcnn(decodeOnnx(bytes, file), {});
+    namingFile(file, () => summarize(onnxLayerGraph(model, {})));
+    const out = namingFile(file, () => convertOnnxToNcnn(decodeOnnx(bytes, file), {}));
     verifyNcnnOutput(out, file);
   },
   cli: (file, work) => (file.length % 2 ? ['analyze', file, '--json'] : ['convert', file, '--to', 'ncnn', '-o', join(work, 'cli-out'), '--json']),

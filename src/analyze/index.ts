@@ -7,7 +7,7 @@
 import { extname } from 'node:path';
 import { loadOnnx } from '../onnx/io.js';
 import { validateOnnx } from '../onnx/validate.js';
-import { FdkError } from '../util/errors.js';
+import { FdkError, namingFile } from '../util/errors.js';
 import { onnxLayerGraph } from './onnx.js';
 import { summarize } from './summarize.js';
 import type { AnalysisReport, Convention, LayerGraph } from './types.js';
@@ -47,5 +47,5 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
   }
   const model = loadOnnx(path);
   validateOnnx(model, { inputShapes: opts.inputShapes }); // structure checked before any pass (onnx/validate.ts)
-  return summarize(onnxLayerGraph(model, opts));
+  return namingFile(path, () => summarize(onnxLayerGraph(model, opts))); // every error line names the model
 }

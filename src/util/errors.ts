@@ -47,3 +47,12 @@ export function withFile(file: string): (e: unknown) => never {
     throw e;
   };
 }
+
+/** Runs `fn`; an FdkError it throws without a file is re-thrown naming `file` (see withFile). */
+export function namingFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    return withFile(file)(e);
+  }
+}

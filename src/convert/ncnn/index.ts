@@ -1,5 +1,6 @@
 /** fdk's ONNX -> ncnn converter: public entry points. */
 import { basename, resolve } from 'node:path';
+import { namingFile } from '../../util/errors.js';
 import { loadOnnx } from '../../onnx/io.js';
 import { validateOnnx } from '../../onnx/validate.js';
 import { verifyNcnnOutput } from './verify-output.js';
@@ -28,7 +29,7 @@ export function defaultPrefix(onnxPath: string): string {
 export function convertOnnxFileToNcnn(path: string, opts: FileConvertOptions = {}): { paramPath: string; binPath: string; summary: ConvertSummary } {
   const model = loadOnnx(path);
   validateOnnx(model, { inputShapes: opts.inputShapes }); // structure checked before any pass (onnx/validate.ts)
-  const r = convertOnnxToNcnn(model, opts);
+  const r = namingFile(path, () => convertOnnxToNcnn(model, opts)); // every error line names the model
   verifyNcnnOutput(r, path); // re-read with fdk's own .param/.bin reader before anything is written
   const prefix = resolve(opts.prefix ?? defaultPrefix(path));
   const paramPath = opts.param ?? `${prefix}.param`;
