@@ -87,6 +87,7 @@ export function saveFailure(outDir: string, t: Target, i: number, c: Outcome, by
 }
 
 async function main(): Promise<void> {
+  process.on('disconnect', () => process.exit(0)); // the harness is gone: do not run on as an orphan
   const o = JSON.parse(process.argv[2]) as { target: string; seed: number; start: number; end: number; deadline: number; cliEvery: number; cliTimeoutMs: number; outDir: string; work: string };
   const t = TARGETS.find((x) => x.name === o.target)!;
   const seeds = await t.seeds();

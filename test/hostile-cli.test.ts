@@ -61,6 +61,13 @@ describe('names are escaped before printing', () => {
   });
 });
 
+describe('usage errors carry the fdk: prefix', () => {
+  it('an unknown command and a missing --to', () => {
+    expectOneLineError(runCli(['frobnicate']), /^fdk: error: unknown command 'frobnicate'/);
+    expectOneLineError(runCli(['convert', 'x.onnx']), /^fdk: error: required option '--to <format>' not specified/);
+  });
+});
+
 describe('the analyze table: one row per layer, drawn in one pass', () => {
   it('20,000 layers render with the same frame as the small table', async () => {
     const rep = await analyzeFile(named('table', 'conv'));

@@ -28,7 +28,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--data <dir>', 'data folder with models/images/WIDER files (default: $FDK_DATA, else ../shared)')
     .option('--debug', 'print stack traces for unexpected errors')
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // commander's usage errors ('error: unknown command ...') get the same 'fdk: ' prefix as every other error line
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error: ') ? `fdk: ${s}` : s) })
     .exitOverride();
   program.hook('preAction', (thisCommand) => {
     const data = thisCommand.opts().data as string | undefined;
