@@ -49,7 +49,7 @@ export function classifyError(e: unknown, file: string, work = dirname(file)): {
 }
 
 /** The line names the input, or a file the target derived from it in the work folder (a ground-truth copy, a .bin beside). */
-const namesFile = (line: string, file: string, work: string) => line.includes(basename(file)) || line.startsWith(`fdk: error: ${work}`);
+const namesFile = (line: string, file: string, work: string) => line.includes(basename(file)) || line.includes(work);
 
 /** Classifies a CLI run: exit 0 = success; one `fdk: error:` line naming the file = clean. */
 export function classifyCli(r: { status: number | null; signal: string | null; stderr: string; error?: Error }, file: string, work = dirname(file)): { c: Outcome; msg: string } {
