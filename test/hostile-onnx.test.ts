@@ -94,6 +94,12 @@ describe('validateOnnx: malformed models are refused before any pass', () => {
     expectOneLineError(c, /range\.onnx: node 'huge_range' \(Range\)/);
   });
 
+  it('an unsorted graph (nodes in reverse order) converts to the same .param as the sorted one', () => {
+    const sorted = convertOnnxToNcnn(loadOnnx(model('sorted')), {});
+    const reversed = convertOnnxToNcnn(loadOnnx(model('reversed', (m) => m.graph.nodes.reverse())), {});
+    expect(reversed.param).toBe(sorted.param);
+  });
+
   it('verifyNcnnOutput refuses a .param/.bin the ncnn reader would not load', () => {
     const m = loadOnnx(model('verify'));
     const out = convertOnnxToNcnn(m, {});
