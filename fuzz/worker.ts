@@ -9,7 +9,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rng, seedOf, int, type Rand } from './rng.js';
@@ -129,4 +128,3 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   );
 }
 
-export { tmpdir };
