@@ -3,7 +3,7 @@
  * Covers the layer types fdk writes and those of the official onnx2ncnn conversions; used by
  * `analyze.ts` for per-layer MACs.
  */
-import { FdkError } from '../../util/errors.js';
+import { FdkError, escapeName } from '../../util/errors.js';
 import { paramArray, paramInt, type NcnnLayer } from './format/param.js';
 
 export type Dims = number[];
@@ -197,6 +197,11 @@ export function propagateDims(layers: NcnnLayer[], inputs: Record<string, Dims>,
     } catch (e) {
       throw new FdkError(`layer '${l.name}' (${l.type}): ${(e as Error).message}`, { file });
     }
+    // ncnn blobs have at most 4 dims of non-negative integer size: anything else comes from a hostile
+    // parameter (a Concat axis of 2^31 made a 2^31-long sparse array and hung the analysis).
+    for (const d of outs)
+      if (!d || d.length > 4 || d.some((v) => !Number.isSafeInteger(v) || v < 0))
+        throw new FdkError(`layer '${escapeName(l.name)}' (${escapeName(l.type)}): its parameters give output dims [${d ? d.slice(0, 5).join(', ') : ''}${d && d.length > 5 ? ', ...' : ''}], not a blob shape`, { file });
     l.outputs.forEach((o, i) => dims.set(o, outs[i] ?? outs[0]));
   }
   return dims;
