@@ -166,18 +166,33 @@ function table(stats: Stats[]): string {
 const MARK_START = '<!-- fuzz-results:start (written by npm run fuzz -- --write-docs) -->';
 const MARK_END = '<!-- fuzz-results:end -->';
 
+/**
+ * Writes the table between the markers of docs/robustness.md. Rows of targets this run did not
+ * cover are kept from the table already there, so one target can be re-run alone (after a fix)
+ * without losing the others; each run adds its own "Run ..." line naming its targets.
+ */
 function writeDocs(stats: Stats[], o: Options, argv: string[]): void {
   const doc = join(ROOT, 'docs', 'robustness.md');
   const text = readFileSync(doc, 'utf8');
   const a = text.indexOf(MARK_START);
   const b = text.indexOf(MARK_END);
   if (a < 0 || b < a) throw new Error(`${doc}: fuzz markers not found`);
+  const old = text.slice(a + MARK_START.length, b).split('\n');
+  const ran = new Set(stats.map((s) => s.target));
+  const keptRows = old.filter((l) => /^\| [a-z]+ \| \d/.test(l) && !ran.has(l.split('|')[1].trim()));
+  const keptRuns = keptRows.length ? old.filter((l) => l.startsWith('Run ')) : [];
+  const fresh = table(stats).split('\n');
+  const order = TARGETS.map((t) => t.name);
+  const rows = [...keptRows, ...fresh.slice(2)].sort((x, y) => order.indexOf(x.split('|')[1].trim()) - order.indexOf(y.split('|')[1].trim()));
   const body = [
     MARK_START,
     '',
-    `Run \`npm run fuzz -- ${argv.join(' ')}\` (seed ${o.seed}) on ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}:`,
+    ...keptRuns,
+    `Run \`npm run fuzz -- ${argv.join(' ')}\` (seed ${o.seed}) on ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}: ${[...ran].join(', ')}`,
     '',
-    table(stats),
+    fresh[0],
+    fresh[1],
+    ...rows,
     '',
     MARK_END,
   ].join('\n');
