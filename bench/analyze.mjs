@@ -82,11 +82,14 @@ if (!existsSync(join(root, 'dist/cli/main.js'))) {
   console.error('bench:analyze: run `npm run build` first');
   process.exit(2);
 }
-if (!existsSync(file)) {
+const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const TABLE_ONLY = process.argv.includes('--table-only'); // only the 50k-node table case below
+if (!TABLE_ONLY && !existsSync(file)) {
   console.log(`generating ${file} ...`);
   await generate();
 }
 const py = join(root, '.venv-dev', 'bin', 'python');
+if (!TABLE_ONLY) {
 const mb = statSync(file).size / 1e6;
 console.log(`model: ${file} (${mb.toFixed(1)} MB, ${BLOCKS * 7} nodes, input ${shape})`);
 
@@ -104,10 +107,35 @@ for (let i = 0; i < RUNS; i++) {
     otTotals = JSON.parse(b.out.trim().split('\n').pop())[0];
   }
 }
-const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 console.log(`fdk analyze (whole process, median of ${RUNS}): ${med(fdk).toFixed(3)} s   [${fdk.map((s) => s.toFixed(3)).join(', ')}]  MACs ${fdkTotals.macs}`);
 if (ot.length) {
   console.log(`onnx-tool profile (whole process, median of ${RUNS}): ${med(ot).toFixed(3)} s   [${ot.map((s) => s.toFixed(3)).join(', ')}]  MACs ${otTotals.macs}`);
   console.log(`ratio onnx-tool / fdk: ${(med(ot) / med(fdk)).toFixed(2)}x wall  (goal >= 3x, fdk < 2 s)`);
   if (GNU_TIME) console.log(`CPU time (user+sys, median): fdk ${med(fdkCpu).toFixed(2)} s, onnx-tool ${med(otCpu).toFixed(2)} s, ratio ${(med(otCpu) / med(fdkCpu)).toFixed(2)}x`);
 } else console.log('onnx-tool: .venv-dev missing, run `bash scripts/setup-python.sh`');
+}
+
+// 50,000 nodes, default table output (issue #15, item 9: cli-table3 took over 300 s here; target < 3 s).
+const N50K = 50_000;
+const file50k = join(root, '.fdk', 'bench', `analyze-chain-${N50K}.onnx`);
+if (!existsSync(file50k)) {
+  const { saveOnnx } = await import(join(root, 'dist/onnx/io.js'));
+  const nodes = [];
+  let x = 'input';
+  for (let i = 0; i < N50K; i++) {
+    nodes.push({ name: `n${i}`, opType: i % 2 ? 'Sigmoid' : 'Relu', domain: '', inputs: [x], outputs: [`t${i}`], attrs: {} });
+    x = `t${i}`;
+  }
+  const vi = (name) => ({ name, dtype: 'float32', shape: [1, 8, 4, 4] });
+  saveOnnx({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], producerName: 'fdk-bench', producerVersion: '1',
+    graph: { name: 'chain', nodes, inputs: [vi('input')], outputs: [vi(x)], initializers: new Map(), valueInfo: new Map() } }, file50k);
+}
+const table = [], tableCpu = [];
+let lines = 0;
+for (let i = 0; i < RUNS; i++) {
+  const a = time(process.execPath, [join(root, 'bin/fdk.js'), 'analyze', file50k]);
+  table.push(a.s);
+  tableCpu.push(a.cpu);
+  lines = a.out.split('\n').length;
+}
+console.log(`fdk analyze ${N50K}-node chain, default table (median of ${RUNS}): ${med(table).toFixed(3)} s wall, ${med(tableCpu).toFixed(2)} s CPU   [${table.map((s) => s.toFixed(3)).join(', ')}]  ${lines} lines  (target < 3 s)`);

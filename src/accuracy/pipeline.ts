@@ -13,7 +13,7 @@ import { modelFile } from '../models/manifest.js';
 import { loadOnnx } from '../onnx/io.js';
 import { getRuntime } from '../runtime/index.js';
 import type { LoadedModel } from '../runtime/types.js';
-import { FdkError } from '../util/errors.js';
+import { FdkError, withFile } from '../util/errors.js';
 import { loadImage, type BgrImage } from './image.js';
 import { postprocess } from './postprocess.js';
 import { preprocess, type Preprocessed } from './preprocess.js';
@@ -134,7 +134,7 @@ export class Detector {
     const t0 = performance.now();
     const image = await loadImage(path, { keepRgb: true });
     const t1 = performance.now();
-    const r = await this.detect(image);
+    const r = await this.detect(image).catch(withFile(path));
     return { ...r, image, timings: { ...r.timings, decodeMs: t1 - t0 } };
   }
 

@@ -8,6 +8,7 @@
  *    (x - mean) / std, CHW.
  */
 import type { ModelDescription } from '../models/description.js';
+import { checkResizedSize } from '../util/limits.js';
 import { FdkError } from '../util/errors.js';
 import type { BgrImage } from './image.js';
 import { hwcToPlanes, resizeLinearF32, resizeLinearF32ToCHW, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize, roundHalfEven, type ResizeSpec } from './cv-resize.js';
@@ -72,6 +73,7 @@ export function preprocess(image: BgrImage, desc: ModelDescription, opts: Prepro
     let hwc: () => Float32Array;
     if (r !== 1) {
       spec = resizeSpecByFactor(w, h, r);
+      checkResizedSize(spec.width, spec.height, image); // no zero-width input for the runtime (util/limits.ts)
       const s = spec;
       const scratch = opts.scratch;
       if (scratch && (scratch.tensor?.length ?? 0) < 3 * s.width * s.height) scratch.tensor = new Float32Array(3 * s.width * s.height);

@@ -9,6 +9,7 @@ import { getModel } from '../models/manifest.js';
 import { descriptionForModelFile, type ModelDescription } from '../models/description.js';
 import { getRuntime } from '../runtime/index.js';
 import { resolveDataDir, workDir } from '../util/data.js';
+import { confinedPath } from '../util/paths.js';
 import { FdkError } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
 import { detectAll } from './pool.js';
@@ -203,7 +204,7 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     });
     const predDir = join(outDir, r.row);
     // one atomic write per row: a failed run never leaves a half-written prediction folder
-    writeFilesAtomic(images.keys.map((k, i) => ({ path: join(predDir, `${k}.txt`), data: texts[i] })));
+    writeFilesAtomic(images.keys.map((k, i) => ({ path: confinedPath(predDir, `${k}.txt`), data: texts[i] })));
     const seconds = (performance.now() - t0) / 1000;
     const t1 = performance.now();
     // explicit keys: only these images count and scores are normalised over them (the full set

@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import type { AnalysisReport } from './types.js';
 import { colourWanted } from '../cli/output.js';
+import { escapeName } from '../util/errors.js';
 
 /** Colours only on a terminal (cli-table3 colours headers and borders by default). */
 const style = () => (colourWanted() ? {} : { style: { head: [], border: [] } });
@@ -26,8 +27,8 @@ export function humanBytes(n: number): string {
 function totalsLines(r: AnalysisReport): [string, string][] {
   const t = r.totals;
   return [
-    ['model', r.file],
-    ['input', Object.entries(r.inputShapes).map(([k, v]) => `${k}:${v.join('x')}`).join(' ')],
+    ['model', escapeName(r.file)],
+    ['input', Object.entries(r.inputShapes).map(([k, v]) => `${escapeName(k)}:${v.join('x')}`).join(' ')],
     ['convention', r.convention],
     ['params', `${int(t.params)} (${human(t.params)})`],
     ['MACs', `${int(t.macs)} (${human(t.macs)})`],
@@ -38,15 +39,35 @@ function totalsLines(r: AnalysisReport): [string, string][] {
   ];
 }
 
+/**
+ * A boxed table drawn like cli-table3's default, in one pass over the rows: cli-table3 lays out
+ * every cell against every other and takes minutes on a 50k-layer model (issue #15, item 9);
+ * this is linear in the number of cells. Cells must already be escaped (escapeName).
+ */
+export function boxTable(head: string[], rows: string[][], align: ('left' | 'right')[]): string {
+  const widths = head.map((h) => h.length);
+  for (const row of rows) for (let c = 0; c < row.length; c++) if (row[c].length > widths[c]) widths[c] = row[c].length;
+  const colour = colourWanted();
+  const grey = (s: string) => (colour ? `\x1b[90m${s}\x1b[39m` : s);
+  const red = (s: string) => (colour ? `\x1b[31m${s}\x1b[39m` : s);
+  const rule = (l: string, m: string, r: string) => grey(l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r);
+  const bar = grey('│');
+  const line = (cells: string[], paint: (s: string) => string) =>
+    bar + cells.map((v, c) => ' ' + paint(align[c] === 'right' ? v.padStart(widths[c]) : v.padEnd(widths[c])) + ' ').join(bar) + bar;
+  const out = [rule('┌', '┬', '┐'), line(head, red), rule('├', '┼', '┤')];
+  for (const row of rows) out.push(line(row, (s) => s));
+  out.push(rule('└', '┴', '┘'));
+  return out.join('\n');
+}
+
 export function renderTable(r: AnalysisReport, opts: { layers?: boolean } = {}): string {
   const out: string[] = [];
   if (opts.layers !== false) {
-    const lt = new Table({ ...style(), head: ['#', 'name', 'op', 'input', 'output', 'params', 'MACs', 'share'], colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right'] });
-    r.layers.forEach((l, i) => lt.push([i, l.name, l.op, shapes(l.inputShapes), shapes(l.outputShapes), int(l.params), int(l.macs), pct(l.share)]));
-    out.push(lt.toString());
+    const rows = r.layers.map((l, i) => [String(i), escapeName(l.name), escapeName(l.op), shapes(l.inputShapes), shapes(l.outputShapes), int(l.params), int(l.macs), pct(l.share)]);
+    out.push(boxTable(['#', 'name', 'op', 'input', 'output', 'params', 'MACs', 'share'], rows, ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right']));
   }
   const ot = new Table({ ...style(), head: ['op', 'count', 'params', 'MACs', 'share'], colAligns: ['left', 'right', 'right', 'right', 'right'] });
-  for (const s of r.byOp) ot.push([s.op, s.count, int(s.params), int(s.macs), pct(s.share)]);
+  for (const s of r.byOp) ot.push([escapeName(s.op), s.count, int(s.params), int(s.macs), pct(s.share)]);
   out.push(ot.toString());
   const tt = new Table(style());
   for (const [k, v] of totalsLines(r)) tt.push({ [k]: v });
@@ -54,16 +75,16 @@ export function renderTable(r: AnalysisReport, opts: { layers?: boolean } = {}):
   return out.join('\n');
 }
 
-const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
+const mdEscape = (s: string) => escapeName(s).replace(/\|/g, '\\|');
 
 export function renderMarkdown(r: AnalysisReport, opts: { layers?: boolean } = {}): string {
   const out: string[] = [`## ${mdEscape(r.file)}`, '', '| | |', '|---|---|'];
   for (const [k, v] of totalsLines(r)) out.push(`| ${k} | ${mdEscape(v)} |`);
   out.push('', '| op | count | params | MACs | share |', '|---|---:|---:|---:|---:|');
-  for (const s of r.byOp) out.push(`| ${s.op} | ${s.count} | ${int(s.params)} | ${int(s.macs)} | ${pct(s.share)} |`);
+  for (const s of r.byOp) out.push(`| ${mdEscape(s.op)} | ${s.count} | ${int(s.params)} | ${int(s.macs)} | ${pct(s.share)} |`);
   if (opts.layers !== false) {
     out.push('', '| # | name | op | input | output | params | MACs | share |', '|---:|---|---|---|---|---:|---:|---:|');
-    r.layers.forEach((l, i) => out.push(`| ${i} | ${mdEscape(l.name)} | ${l.op} | ${shapes(l.inputShapes)} | ${shapes(l.outputShapes)} | ${int(l.params)} | ${int(l.macs)} | ${pct(l.share)} |`));
+    r.layers.forEach((l, i) => out.push(`| ${i} | ${mdEscape(l.name)} | ${mdEscape(l.op)} | ${shapes(l.inputShapes)} | ${shapes(l.outputShapes)} | ${int(l.params)} | ${int(l.macs)} | ${pct(l.share)} |`));
   }
   return out.join('\n') + '\n';
 }

@@ -6,7 +6,8 @@
  */
 import { extname } from 'node:path';
 import { loadOnnx } from '../onnx/io.js';
-import { FdkError } from '../util/errors.js';
+import { validateOnnx } from '../onnx/validate.js';
+import { FdkError, namingFile } from '../util/errors.js';
 import { onnxLayerGraph } from './onnx.js';
 import { summarize } from './summarize.js';
 import type { AnalysisReport, Convention, LayerGraph } from './types.js';
@@ -45,5 +46,6 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
     return summarize(await mod.analyzeNcnn(path, opts));
   }
   const model = loadOnnx(path);
-  return summarize(onnxLayerGraph(model, opts));
+  validateOnnx(model, { inputShapes: opts.inputShapes }); // structure checked before any pass (onnx/validate.ts)
+  return namingFile(path, () => summarize(onnxLayerGraph(model, opts))); // every error line names the model
 }

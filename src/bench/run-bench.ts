@@ -2,7 +2,7 @@
  * `fdk bench` engine: expands runtimes x threads x input shapes into cases and runs each in its own
  * child process (see case-process.ts), one after the other so cases never compete for the 2 cores.
  */
-import { fixedInputShape } from '../models/description.js';
+import { onInterrupt } from '../util/signals.js';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FdkError } from '../util/errors.js';
@@ -57,6 +57,7 @@ function runCaseInChild(spec: CaseSpec, timeoutMs: number): Promise<CaseResult> 
   const { path, execArgv } = caseProcessPath();
   return new Promise((resolve) => {
     const child = fork(path, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    const release = onInterrupt(() => child.kill('SIGKILL')); // SIGINT/SIGTERM stop the case process (util/signals.ts)
     let stderr = '';
     let settled = false;
     const failed = (error: string): CaseResult => ({
@@ -67,6 +68,7 @@ function runCaseInChild(spec: CaseSpec, timeoutMs: number): Promise<CaseResult> 
     const done = (r: CaseResult) => {
       if (settled) return;
       settled = true;
+      release();
       clearTimeout(timer);
       resolve(r);
     };

@@ -1,4 +1,5 @@
 /** `fdk bench MODEL`: latency, load time and peak memory per runtime x threads x input shape. */
+import { checkModelInference, checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
 import { FdkError } from '../util/errors.js';
 import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
@@ -64,7 +65,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: BenchCliOptions) => {
       const runtimes = await withBrowserLanes(parseRuntimeList(o.runtimes), o.browser);
-      const threads = o.threads.split(',').map((t) => positiveInt(t, '--threads'));
+      const threads = o.threads.split(',').map((t) => checkThreads(t));
       const warmup = positiveInt(o.warmup, '--warmup', 0);
       const runs = positiveInt(o.runs, '--runs');
       const threshold = Number(o.threshold);
@@ -72,6 +73,7 @@ export function register(program: Command): void {
       const base = o.baseline ? readBaseline(o.baseline) : undefined;
       const inputs = parseBenchInputs(o.input);
       const src = await resolveModelSource(model);
+      await checkModelInference(src.path, [...inputs.shapes, ...Object.values(inputs.named)]); // pixels and memory before any runtime starts (util/limits.ts)
       const report = await runBench(src, {
         runtimes, threads, shapes: inputs.shapes, namedShapes: inputs.named, warmup, runs,
         allowSpinning: o.spinning, fp16: o.ncnnFp16,

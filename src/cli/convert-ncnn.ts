@@ -15,7 +15,7 @@ import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models
 import { loadOnnx } from '../onnx/io.js';
 import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
 import type { ConvertSummary } from '../convert/ncnn/convert.js';
-import { FdkError } from '../util/errors.js';
+import { FdkError, escapeName } from '../util/errors.js';
 import type { ConvertCliOptions } from './convert.js';
 import { outcomeNote, parseInputShapes, printJson } from './output.js';
 
@@ -79,7 +79,7 @@ function printSummary(input: string, param: string, bin: string, s: ConvertSumma
     `  shape glue evaluated: ${p.shapeGlue.removed} nodes removed; identity/dropout removed: ${p.identities.removed}`,
     `  BatchNorm folded: ${p.batchNorm.fused}; activations fused: ${p.activation.fused}; dead layers removed: ${p.deadLayers.removed}; Split inserted: ${p.split.inserted}`,
     `  layers: ${Object.entries(s.layerTypes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `  inputs: ${s.inputs.join(', ')}; outputs: ${s.outputs.join(', ')}`,
+    `  inputs: ${s.inputs.map(escapeName).join(', ')}; outputs: ${s.outputs.map(escapeName).join(', ')}`, // names from the file
     `  weights: ${s.weightBytes.toLocaleString('en-US')} bytes (${s.fp16 ? 'fp16' : 'fp32'})`,
   ];
   console.log(lines.join('\n'));

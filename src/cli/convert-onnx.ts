@@ -10,6 +10,7 @@ import { exportOnnxWithSummary } from '../convert/onnx-export.js';
 import { ARCH_IDS } from '../convert/builders/index.js';
 import { checkpointName } from '../convert/pytorch/checkpoint.js';
 import { loadOnnx, saveOnnx } from '../onnx/io.js';
+import { validateOnnx } from '../onnx/validate.js';
 import { cleanOnnx } from '../onnx/clean.js';
 import { FdkError } from '../util/errors.js';
 import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
@@ -46,6 +47,7 @@ async function cleanOnnxCommand(input: string, opts: ConvertCliOptions): Promise
     throw new FdkError('--fold-bn, --no-postprocess and --opset apply to PyTorch checkpoints, not to an .onnx input', { file: input });
   const model = loadOnnx(input);
   const inputShapes = opts.input?.length ? parseInputShapes(opts.input) : undefined;
+  validateOnnx(model, { inputShapes }); // structure checked before any pass (onnx/validate.ts)
   let cleaned: ReturnType<typeof cleanOnnx>;
   try {
     cleaned = cleanOnnx(model, { inputShapes });

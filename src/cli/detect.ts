@@ -3,6 +3,7 @@
  * scores and landmarks above --threshold and writes annotated copies (like the seed's detect.py).
  */
 import { RUNTIME_NAMES } from '../runtime/index.js';
+import { checkPixels } from '../util/limits.js';
 import type { Command } from 'commander';
 import { basename, extname, join, resolve } from 'node:path';
 import { getModel } from '../models/manifest.js';
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .action(async (images: string[], o: Opts) => {
       const longSide = Number(o.longSide);
       if (!Number.isInteger(longSide) || longSide <= 0) throw new FdkError(`bad --long-side '${o.longSide}': expected a positive integer`);
+      checkPixels(longSide, longSide, '--long-side'); // bounded input size (util/limits.ts)
       const threshold = Number(o.threshold);
       if (!Number.isFinite(threshold)) throw new FdkError(`bad --threshold '${o.threshold}': expected a number`);
       if (!o.model === !o.modelFile) throw new FdkError('give --model ID or --model-file FILE (one of them)');

@@ -41,6 +41,7 @@ export function register(program: Command): void {
         process.stderr.write(
           `fdk: warning: ${r.missing} of ${r.images} prediction files missing, counted as zero detections (e.g. ${r.missingExamples.join(', ')})\n`,
         );
+      for (const w of r.warnings) process.stderr.write(`fdk: warning: ${w}\n`);
       if (opts.json) printJson(r);
       else printTable(r, predDir);
     });

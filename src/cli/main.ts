@@ -8,6 +8,7 @@ import { errorLine, FdkError } from '../util/errors.js';
 import { fdkVersion } from '../util/package-info.js';
 import { COMMANDS } from './commands.js';
 import { quietOnEpipe, settleColour } from './output.js';
+import { installSignalHandlers, settleSignals } from '../util/signals.js';
 
 /** The command named on the command line (first word that is not an option or --data's value). */
 function commandName(argv: string[]): string | undefined {
@@ -30,7 +31,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--debug', 'print stack traces for unexpected errors')
     .version(fdkVersion(), '-V, --version', 'print the fdk version')
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // commander's usage errors ('error: unknown command ...') get the same 'fdk: ' prefix as every other error line
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error: ') ? `fdk: ${s}` : s) })
     .exitOverride();
   program.hook('preAction', (thisCommand) => {
     const data = thisCommand.opts().data as string | undefined;
@@ -47,15 +49,18 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 export async function main(argv: string[]): Promise<number> {
   quietOnEpipe();
   settleColour();
+  installSignalHandlers(); // temp files removed, workers stopped, exit 130/143 (util/signals.ts)
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
+    await settleSignals(); // an interrupt during the last write still exits 130/143
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help/version print and exit 0; usage errors were already printed by commander as one line
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
+    await settleSignals();
     process.stderr.write(errorLine(e) + '\n');
     if (process.env.FDK_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
     return e instanceof FdkError ? e.exitCode : 1;

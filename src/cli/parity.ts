@@ -4,6 +4,7 @@
  * (manifest ids, files the manifest lists, `--spec ID`), the user's arrays or images (`--inputs`),
  * else seeded synthetic tensors, so any .onnx / .param runs.
  */
+import { checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
 import { extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
@@ -64,7 +65,7 @@ export function register(program: Command): void {
     .option('--browser <name>', 'also run ort-wasm / ncnn-wasm in headless chromium (as ort-wasm@chromium, ncnn-wasm@chromium)')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: ParityCliOptions) => {
-      const threads = num(o.threads, '--threads', 1);
+      const threads = checkThreads(o.threads); // ncnn crashes on 0 threads (util/limits.ts)
       const map = parseNameMap(o.map);
       const runtimes = parseRuntimeList(o.runtimes);
       const src = await resolveModelSource(model);

@@ -1,6 +1,6 @@
 /** Reading and writing .onnx files (with external data) as the IR in model.ts. */
-import { dirname, join, resolve, isAbsolute, basename } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { dirname, join, resolve, isAbsolute, basename, sep } from 'node:path';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { onnxType } from './proto.js';
 import { modelFromProto, modelToProto, type Model } from './model.js';
 import { FdkError } from '../util/errors.js';
@@ -28,6 +28,7 @@ export function decodeOnnx(bytes: Uint8Array, path = '<buffer>'): Model {
     let buf = cache.get(location);
     if (!buf) {
       const p = join(dir, location);
+      checkExternalFile(p, dir, location, path);
       try {
         buf = readFileSync(p);
       } catch (e) {
@@ -46,6 +47,24 @@ export function decodeOnnx(bytes: Uint8Array, path = '<buffer>'): Model {
     if (e instanceof FdkError) throw e;
     throw new FdkError(`malformed ONNX model: ${(e as Error).message}`, { file: path });
   }
+}
+
+/**
+ * External data must be a regular file inside the model's folder, like onnx.load demands: a
+ * symlink (to /etc/passwd, say) or a device/FIFO would otherwise be read and embedded in the
+ * converted model (issue #15, item 2). Symlinked parent folders are caught by comparing real paths.
+ */
+function checkExternalFile(p: string, dir: string, location: string, model: string): void {
+  let st;
+  try {
+    st = lstatSync(p);
+  } catch (e) {
+    throw new FdkError(`external data file missing or unreadable: ${fsError(e, p).message}`, { file: model });
+  }
+  if (st.isSymbolicLink()) throw new FdkError(`external data location '${location}' is a symbolic link (refused: it must be a regular file in the model folder)`, { file: model });
+  if (!st.isFile()) throw new FdkError(`external data location '${location}' is not a regular file`, { file: model });
+  const realDir = realpathSync(dir);
+  if (!realpathSync(p).startsWith(realDir + sep)) throw new FdkError(`external data location '${location}' escapes the model folder through a symbolic link`, { file: model });
 }
 
 export function loadOnnx(path: string): Model {

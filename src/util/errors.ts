@@ -15,8 +15,44 @@ export class FdkError extends Error {
   }
 }
 
-/** One line for the terminal: newlines in messages are folded so the contract "one line" holds. */
+// C0 controls (newline included), DEL and C1 controls: a name holding ESC or OSC sequences could retitle
+// or clear the terminal, and a bare \r would overwrite the start of an error line.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * A name read from a file (node, op, tensor, event, ...) made safe to print: control characters
+ * become `\xNN`, so the text shows what the file holds and the terminal stays untouched.
+ */
+export function escapeName(s: string): string {
+  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * One line for the terminal: newlines in messages are folded so the contract "one line" holds,
+ * then any other control character is escaped (names from hostile files end up in messages).
+ */
 export function errorLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return `fdk: error: ${msg.replace(/\s*\n\s*/g, ' ')}`;
+  return `fdk: error: ${escapeName(msg.replace(/\s*\n\s*/g, ' '))}`;
+}
+
+/**
+ * For `.catch(withFile(path))`: an FdkError raised without a file (deep in a pipeline that does not
+ * know it) is re-thrown naming `file`, so the line still says which input failed.
+ */
+export function withFile(file: string): (e: unknown) => never {
+  return (e) => {
+    if (e instanceof FdkError && !e.file) throw new FdkError(e.message, { file, exitCode: e.exitCode, cause: e });
+    throw e;
+  };
+}
+
+/** Runs `fn`; an FdkError it throws without a file is re-thrown naming `file` (see withFile). */
+export function namingFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    return withFile(file)(e);
+  }
 }

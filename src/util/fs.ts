@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readF
 import { dirname, basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { FdkError } from './errors.js';
+import { tempFiles } from './signals.js';
 
 /** Reads a whole file, turning ENOENT/EISDIR/EACCES into one-line FdkErrors naming the file. */
 export function readFileOrThrow(path: string): Buffer {
@@ -47,6 +48,7 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
         throw fsError(e, f.path);
       }
       temps.push({ tmp, path: f.path });
+      tempFiles.add(tmp); // removed by the SIGINT/SIGTERM handler if interrupted (util/signals.ts)
       try {
         const chunks = Array.isArray(f.data) ? f.data : [typeof f.data === 'string' ? Buffer.from(f.data) : f.data];
         for (const c of chunks) {
@@ -64,6 +66,8 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
   } catch (e) {
     for (const t of temps) rmSync(t.tmp, { force: true });
     throw e;
+  } finally {
+    for (const t of temps) tempFiles.delete(t.tmp);
   }
 }
 

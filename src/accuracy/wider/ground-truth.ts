@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { FdkError } from '../../util/errors.js';
 import { fsError } from '../../util/fs.js';
 import { readMat, type MatCell, type MatValue } from './mat.js';
+import { badPathSegment } from '../../util/paths.js';
+import { escapeName } from '../../util/errors.js';
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard'] as const;
 export type Difficulty = (typeof DIFFICULTIES)[number];
@@ -62,6 +64,17 @@ function asString(v: MatValue, what: string, file: string): string {
   return v.rows[0];
 }
 
+/**
+ * Event and image names become folder and file names of prediction folders: each must be a single
+ * path component (no `..`, no separator), else a crafted file could write outside --out.
+ */
+function asPathName(v: MatValue, what: string, file: string): string {
+  const s = asString(v, what, file);
+  const bad = badPathSegment(s);
+  if (bad) throw notWider(file, `${what} '${escapeName(s)}' ${bad}: not usable as a file name`);
+  return s;
+}
+
 /** Loads the four ground-truth files of `dir`. */
 export function loadGroundTruth(dir: string): WiderGroundTruth {
   const facePath = join(dir, GT_FILES.face);
@@ -77,14 +90,14 @@ export function loadGroundTruth(dir: string): WiderGroundTruth {
   const events: string[] = [];
   const images: WiderImage[] = [];
   for (let i = 0; i < nEvents; i++) {
-    const event = asString(eventList.cells[i], `event_list{${i + 1}}`, facePath);
+    const event = asPathName(eventList.cells[i], `event_list{${i + 1}}`, facePath);
     events.push(event);
     const files = asCell(fileList.cells[i], `file_list{${i + 1}}`, facePath);
     const bbx = asCell(bbxList.cells[i], `face_bbx_list{${i + 1}}`, facePath);
     if (files.cells.length !== bbx.cells.length)
       throw notWider(facePath, `event ${event}: ${files.cells.length} files but ${bbx.cells.length} box lists`);
     for (let j = 0; j < files.cells.length; j++) {
-      const name = asString(files.cells[j], `file_list{${i + 1}}{${j + 1}}`, facePath);
+      const name = asPathName(files.cells[j], `file_list{${i + 1}}{${j + 1}}`, facePath);
       const b = bbx.cells[j];
       if (b.kind !== 'numeric') throw notWider(facePath, `face_bbx_list{${i + 1}}{${j + 1}} is not numeric`);
       const n = b.data.length === 0 ? 0 : b.dims[0];

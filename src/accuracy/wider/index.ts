@@ -4,7 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { resolveDataDir } from '../../util/data.js';
-import { FdkError } from '../../util/errors.js';
+import { FdkError, escapeName } from '../../util/errors.js';
 import { DIFFICULTIES, imageKey, loadGroundTruth, readSubsetList, type Difficulty, type WiderGroundTruth } from './ground-truth.js';
 import { readPredictionDir, toPredBoxes, type PredBoxes, type PredInput } from './predictions.js';
 import { evaluatePredictions, type PrCurve, type Protocol } from './evaluate.js';
@@ -38,6 +38,12 @@ export interface WiderResult {
   subset: string | null;
   normalisation: { predictions: number; min: number; max: number };
   gtDir: string;
+  /**
+   * Inputs the evaluation accepted but that change its meaning, one sentence each (the CLI
+   * prints them as `fdk: warning:` lines): prediction files for images outside the ground truth,
+   * scores outside [0, 1].
+   */
+  warnings: string[];
 }
 
 const gtCache = new Map<string, WiderGroundTruth>();
@@ -98,6 +104,7 @@ export function evaluateWider(
     missing = wanted.filter((k) => !preds.has(k));
   }
 
+  const warnings = predictionWarnings(preds, extra, gt, subsetKeys ?? [...preds.keys()]);
   const core = evaluatePredictions({
     gt,
     preds,
@@ -120,5 +127,29 @@ export function evaluateWider(
     subset: subsetName,
     normalisation: core.normalisation,
     gtDir: gt.dir,
+    warnings,
   };
+}
+
+/** See WiderResult.warnings. */
+function predictionWarnings(preds: Map<string, PredBoxes>, extra: string[], gt: WiderGroundTruth, normalised: string[]): string[] {
+  const out: string[] = [];
+  const unknown = extra.filter((k) => !gt.byKey.has(k));
+  if (unknown.length)
+    out.push(`${unknown.length} prediction file(s) for images not in the ground truth (e.g. ${unknown.slice(0, 3).map(escapeName).join(', ')}) take part in score normalisation`);
+  let outside = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const k of normalised) {
+    const b = preds.get(k);
+    if (!b) continue;
+    for (let i = 4; i < b.length; i += 5) {
+      if (b[i] < 0 || b[i] > 1) outside++;
+      if (b[i] < lo) lo = b[i];
+      if (b[i] > hi) hi = b[i];
+    }
+  }
+  if (outside)
+    out.push(`${outside} score(s) outside [0, 1] (range ${lo} .. ${hi}): min-max normalisation over them squeezes every other score, which lowers AP`);
+  return out;
 }

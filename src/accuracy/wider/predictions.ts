@@ -58,6 +58,9 @@ export function parsePredictionText(text: string, file: string): PredBoxes {
   const countText = text.slice(pos, lineEnd).trim();
   if (!/^\d+$/.test(countText)) throw new FdkError(`line 2: box count '${countText.slice(0, 40)}' is not a non-negative integer`, { file });
   const count = Number(countText);
+  // Each box line is at least 'x y w h s' (9 characters and a newline): a larger count is a lie
+  // that would allocate gigabytes before the first line is read.
+  if (count > (len - pos) / 10 + 1) throw new FdkError(`line 2: box count ${count} is more than the file's ${len} bytes can hold`, { file });
   const out = new Float64Array(count * 5);
   let n = 0;
   let lineNo = 2;
@@ -88,7 +91,32 @@ export function parsePredictionText(text: string, file: string): PredBoxes {
     pos = eol + 1;
   }
   if (n !== count) throw new FdkError(`line 2 says ${count} boxes but the file has ${n} (truncated?)`, { file });
+  checkBoxes(out, file, (i) => `box ${i + 1} (line ${i + 3 + blankLinesBefore(text, i)})`);
   return out;
+}
+
+/** Blank lines are allowed between boxes; only for the line number in a message. */
+function blankLinesBefore(text: string, box: number): number {
+  const lines = text.split('\n').slice(2);
+  let seen = 0;
+  for (let k = 0; k < lines.length; k++) {
+    if (lines[k].trim() === '') continue;
+    if (seen++ === box) return k - box;
+  }
+  return 0;
+}
+
+/**
+ * Values the evaluator cannot give a meaningful answer for: a non-finite coordinate or score
+ * (1e309 reads as Infinity and NaN poisons the min-max normalisation) and negative widths or
+ * heights (an inverted box). Refused with the file and the box, not silently evaluated.
+ */
+export function checkBoxes(b: PredBoxes, file: string, where: (i: number) => string = (i) => `box ${i + 1}`): void {
+  for (let i = 0; i * 5 < b.length; i++) {
+    const o = i * 5;
+    for (let c = 0; c < 5; c++) if (!Number.isFinite(b[o + c])) throw new FdkError(`${where(i)}: ${['x', 'y', 'w', 'h', 'score'][c]} is ${b[o + c]}, not a finite number`, { file });
+    if (b[o + 2] < 0 || b[o + 3] < 0) throw new FdkError(`${where(i)}: negative box size ${b[o + 2]} x ${b[o + 3]}`, { file });
+  }
 }
 
 export function readPredictionFile(path: string): PredBoxes {
@@ -169,7 +197,9 @@ export function toPredBoxes(v: PredInput, key: string): PredBoxes {
   if (typeof first === 'number') {
     const flat = v as ArrayLike<number>;
     if (flat.length % 5) throw new FdkError(`predictions for ${key}: flat length ${flat.length} is not a multiple of 5`);
-    return Float64Array.from(flat);
+    const b = Float64Array.from(flat);
+    checkBoxes(b, `predictions for ${key}`);
+    return b;
   }
   const rows = v as ArrayLike<ArrayLike<number>>;
   const out = new Float64Array(rows.length * 5);
@@ -178,5 +208,6 @@ export function toPredBoxes(v: PredInput, key: string): PredBoxes {
     if (!r || r.length < 5) throw new FdkError(`predictions for ${key}: row ${i} does not have x, y, w, h, score`);
     for (let c = 0; c < 5; c++) out[i * 5 + c] = r[c];
   }
+  checkBoxes(out, `predictions for ${key}`);
   return out;
 }

@@ -1,6 +1,9 @@
 /** fdk's ONNX -> ncnn converter: public entry points. */
 import { basename, resolve } from 'node:path';
+import { namingFile } from '../../util/errors.js';
 import { loadOnnx } from '../../onnx/io.js';
+import { validateOnnx } from '../../onnx/validate.js';
+import { verifyNcnnOutput } from './verify-output.js';
 import { workDir } from '../../util/data.js';
 import { writeFilesAtomic } from '../../util/fs.js';
 import { convertOnnxToNcnn, type ConvertOptions, type ConvertSummary } from './convert.js';
@@ -27,7 +30,9 @@ export function defaultPrefix(onnxPath: string): string {
 /** Converts an .onnx file and writes .param/.bin atomically (only when everything succeeded). */
 export function convertOnnxFileToNcnn(path: string, opts: FileConvertOptions = {}): { paramPath: string; binPath: string; summary: ConvertSummary } {
   const model = loadOnnx(path);
-  const r = convertOnnxToNcnn(model, opts);
+  validateOnnx(model, { inputShapes: opts.inputShapes }); // structure checked before any pass (onnx/validate.ts)
+  const r = namingFile(path, () => convertOnnxToNcnn(model, opts)); // every error line names the model
+  verifyNcnnOutput(r, path); // re-read with fdk's own .param/.bin reader before anything is written
   const prefix = resolve(opts.prefix ?? defaultPrefix(path));
   const paramPath = opts.param ?? `${prefix}.param`;
   const binPath = opts.bin ?? `${prefix}.bin`;

@@ -2,7 +2,7 @@
  * Shape propagation over an ncnn layer list (Mat dims outer-first, no batch: (c,h,w) = [c,h,w]).
  * Each layer's rule is its record's `shape` in ./layers; used by `analyze.ts` for per-layer MACs.
  */
-import { FdkError } from '../../util/errors.js';
+import { FdkError, escapeName } from '../../util/errors.js';
 import type { NcnnLayer } from './format/param.js';
 import { declaredDims, paramsOf, requireRecord, type Dims } from './layers/index.js';
 
@@ -37,10 +37,12 @@ export function propagateDims(layers: NcnnLayer[], inputs: Record<string, Dims>,
       if (e instanceof FdkError) throw new FdkError(e.message, { file });
       throw new FdkError(`layer '${l.name}' (${l.type}): ${(e as Error).message}`, { file });
     }
+    // ncnn blobs have at most 4 dims of positive integer size: anything else comes from parameters that
+    // do not fit the input, or from a hostile file (a Concat axis of 2^31 made a 2^31-long sparse array)
     l.outputs.forEach((o, i) => {
       const d = outs[i] ?? outs[0];
-      if (d.some((n) => !Number.isInteger(n) || n <= 0))
-        throw new FdkError(`layer '${l.name}' (${l.type}): output '${o}' would have dims (${d.join(',')}); the params do not fit the input (${ins.map((x) => x.join(',')).join(' / ')})`, { file });
+      if (!d || d.length > 4 || d.some((n) => !Number.isSafeInteger(n) || n <= 0))
+        throw new FdkError(`layer '${escapeName(l.name)}' (${escapeName(l.type)}): output '${escapeName(o)}' would have dims (${d ? d.slice(0, 5).join(',') : ''}${d && d.length > 5 ? ',...' : ''}); the params do not fit the input (${ins.map((x) => x.join(',')).join(' / ')})`, { file });
       // ncnn resolves a blob name to the first blob of that name
       if (!dims.has(o)) dims.set(o, d);
     });

@@ -47,6 +47,20 @@ const STORAGE_TYPES: Record<string, { dtype: CkptDType; size: number }> = {
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
+/** Elements of one checkpoint tensor: 2^28 float32 = 1 GiB, far above any edge detector. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+/** data.pkl of a state_dict is kilobytes; a bigger one is not a state_dict. */
+const MAX_PICKLE_BYTES = 256 * 1024 * 1024;
+
+/** torch storage classes a state_dict may hold but fdk does not read, with their dtype for the message. */
+const OTHER_STORAGES: Record<string, string> = {
+  DoubleStorage: 'float64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
+  BoolStorage: 'bool', BFloat16Storage: 'bfloat16', ComplexFloatStorage: 'complex64', ComplexDoubleStorage: 'complex128',
+};
+
+/** A pickle value named for a message without printing it (a nested list would recurse in String()). */
+const kindOf = (v: unknown): string => (v === null ? 'None' : Array.isArray(v) ? 'a list/tuple' : v instanceof Map ? 'a dict' : typeof v);
+
 /** A storage as referenced from the pickle: bytes are attached once read. */
 class StorageRef {
   bytes?: Uint8Array;
@@ -65,7 +79,7 @@ class PendingTensor {
 function makeGlobals(file: string) {
   const fn = (pyGlobal: string, call: (args: unknown[]) => unknown): PyCallable => ({ pyGlobal, call });
   const ints = (v: unknown, what: string): number[] => {
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new FdkError(`malformed checkpoint: ${what} is not a tuple of ints`, { file });
+    if (!Array.isArray(v) || v.some((x) => !Number.isSafeInteger(x) || (x as number) < 0)) throw new FdkError(`malformed checkpoint: ${what} is not a tuple of non-negative ints`, { file });
     return v as number[];
   };
   const rebuildTensor = (args: unknown[]) => {
@@ -89,6 +103,8 @@ function makeGlobals(file: string) {
   for (const [name, t] of Object.entries(STORAGE_TYPES)) allowed[`torch.${name}`] = new StorageType(name, t.dtype, t.size);
   return (module: string, name: string): PyCallable => {
     const g = allowed[`${module}.${name}`];
+    if (!g && module === 'torch' && OTHER_STORAGES[name])
+      throw new FdkError(`unsupported tensor dtype ${OTHER_STORAGES[name]} (torch.${name}): fdk reads float32, float16 and int64 checkpoints; save the state_dict after model.float()`, { file });
     if (!g)
       throw new FdkError(`refusing to load: the pickle references the global '${module}.${name}', which a plain state_dict does not need (allowed: ${Object.keys(allowed).join(', ')}); no code from the file was run`, { file });
     return g as PyCallable;
@@ -99,11 +115,12 @@ function storageFromPid(pid: unknown, file: string, storages: Map<string, Storag
   if (!(pid instanceof PyTuple) || pid[0] !== 'storage') throw new FdkError('malformed checkpoint: unexpected persistent id (expected a storage)', { file });
   const [, type, key, , numel, view] = pid;
   if (!(type instanceof StorageType)) throw new FdkError('malformed checkpoint: storage type is not a torch storage class', { file });
-  if (typeof key !== 'string' || typeof numel !== 'number') throw new FdkError('malformed checkpoint: bad storage key or size', { file });
+  if (typeof key !== 'string' || !Number.isSafeInteger(numel) || (numel as number) < 0) throw new FdkError('malformed checkpoint: bad storage key or size', { file });
+  if ((numel as number) > MAX_TENSOR_ELEMENTS) throw new FdkError(`storage ${key} declares ${numel} elements, over the limit of ${MAX_TENSOR_ELEMENTS}`, { file });
   if (view !== undefined && view !== null) throw new FdkError('unsupported checkpoint: storage views (torch < 0.4 format)', { file });
   let s = storages.get(key);
   if (!s) {
-    s = new StorageRef(key, type.dtype, type.size, numel);
+    s = new StorageRef(key, type.dtype, type.size, numel as number);
     storages.set(key, s);
   }
   return s;
@@ -152,9 +169,9 @@ function readLegacy(buf: Uint8Array, file: string): { root: unknown; storages: M
   const resolveGlobal = makeGlobals(file);
   const plain = { resolveGlobal };
   let r = unpickle(buf, 0, plain);
-  if (BigInt(r.value as number | bigint) !== LEGACY_MAGIC) throw new FdkError('not a PyTorch checkpoint (bad magic number)', { file });
+  if ((typeof r.value !== 'number' && typeof r.value !== 'bigint') || BigInt(r.value) !== LEGACY_MAGIC) throw new FdkError('not a PyTorch checkpoint (bad magic number)', { file });
   r = unpickle(buf, r.end, plain);
-  if (r.value !== 1001) throw new FdkError(`unsupported legacy checkpoint protocol version ${String(r.value)}`, { file });
+  if (r.value !== 1001) throw new FdkError(`unsupported legacy checkpoint protocol version ${typeof r.value === 'number' ? r.value : kindOf(r.value)}`, { file });
   r = unpickle(buf, r.end, plain); // sys_info: endianness and type sizes
   const info = r.value;
   if (info instanceof Map && info.get('little_endian') === false) throw new FdkError('big-endian checkpoints are not supported', { file });
@@ -188,11 +205,12 @@ function readZip(buf: Uint8Array, file: string): { root: unknown; storages: Map<
   if (!pkl) throw new FdkError('zip file has no <name>/data.pkl: not a torch.save archive', { file });
   const root = pkl.slice(0, -'data.pkl'.length);
   const storages = new Map<string, StorageRef>();
-  const r = unpickle(zip.read(pkl), 0, { resolveGlobal: makeGlobals(file), persistentLoad: (pid) => storageFromPid(pid, file, storages) });
+  const r = unpickle(zip.read(pkl, MAX_PICKLE_BYTES), 0, { resolveGlobal: makeGlobals(file), persistentLoad: (pid) => storageFromPid(pid, file, storages) });
   for (const s of storages.values()) {
     const name = `${root}data/${s.key}`;
     if (!zip.entries.has(name)) throw new FdkError(`malformed checkpoint: storage file '${name}' missing from the archive`, { file });
-    const bytes = zip.read(name);
+    // Exactly numel x element size: a bigger entry is refused before it is read or inflated.
+    const bytes = zip.read(name, s.numel * s.elemSize);
     if (bytes.byteLength < s.numel * s.elemSize)
       throw new FdkError(`truncated checkpoint: '${name}' has ${bytes.byteLength} bytes, needs ${s.numel * s.elemSize}`, { file });
     s.bytes = bytes.subarray(0, s.numel * s.elemSize);
@@ -239,6 +257,7 @@ export function parseCheckpoint(buf: Uint8Array, file: string): Checkpoint {
     throw new FdkError(`cannot read checkpoint: ${(e as Error).message}`, { file });
   }
   const { dict, wrapper } = unwrap(parsed.root, file);
+  for (const k of dict.keys()) if (typeof k !== 'string') throw new FdkError(`malformed checkpoint: a state_dict key is ${kindOf(k)}, not a string`, { file });
   const keys = [...dict.keys()].map(String);
   const strip = keys.length > 0 && keys.every((k) => k.startsWith('module.'));
   const tensors: StateDict = new Map();

@@ -30,7 +30,11 @@ export interface UnpickleOptions {
   persistentLoad?: (pid: unknown) => unknown;
 }
 
-const MARK = Symbol('mark');
+/**
+ * MARK nesting allowed. State dicts nest a few levels; a file with a million MARKs is an attack on
+ * memory, refused with a PickleError rather than run (issue #15, item 13).
+ */
+export const MAX_MARK_DEPTH = 10_000;
 
 export interface UnpickleResult {
   value: unknown;
@@ -106,7 +110,7 @@ export function unpickle(buf: Uint8Array, offset: number, opts: UnpickleOptions)
   };
   const appendItems = (l: unknown, items: unknown[]) => {
     if (!Array.isArray(l)) throw new PickleError(`malformed pickle: APPEND(S) on a non-list at offset ${pos - 1}`);
-    l.push(...items);
+    for (const x of items) l.push(x); // not push(...items): a long APPENDS would overflow the call stack
   };
 
   for (;;) {
@@ -116,7 +120,11 @@ export function unpickle(buf: Uint8Array, offset: number, opts: UnpickleOptions)
       case 0x80: u8(); break; // PROTO
       case 0x95: bytes(8); break; // FRAME (length ignored: we read the stream linearly)
       case 0x2e: return { value: pop(), end: pos }; // STOP '.'
-      case 0x28: metastack.push(cur); cur = []; break; // MARK '('
+      case 0x28: // MARK '('
+        if (metastack.length >= MAX_MARK_DEPTH) throw new PickleError(`malformed pickle: more than ${MAX_MARK_DEPTH} nested MARKs at offset ${opAt}`);
+        metastack.push(cur);
+        cur = [];
+        break;
       case 0x30: pop(); break; // POP '0'
       case 0x31: popMark(); break; // POP_MARK '1'
       case 0x32: cur.push(top()); break; // DUP '2'

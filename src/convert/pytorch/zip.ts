@@ -63,10 +63,15 @@ export class ZipArchive {
     return [...this.entries.keys()];
   }
 
-  /** Bytes of one entry (a view for stored entries). */
-  read(name: string): Uint8Array {
+  /**
+   * Bytes of one entry (a view for stored entries). `maxBytes` refuses an entry that is (or
+   * inflates to) more than that, before any memory is spent on it: a small zip can declare a
+   * storage of gigabytes (issue #15, item 11).
+   */
+  read(name: string, maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
     const e = this.entries.get(name);
     if (!e) throw new ZipError(`zip entry '${name}' is missing`);
+    if (e.size > maxBytes) throw new ZipError(`zip entry '${name}' is ${e.size} bytes, more than the ${maxBytes} it may hold`);
     const p = e.localHeaderOffset;
     if (p + 30 > this.buf.byteLength || this.dv.getUint32(p, true) !== 0x04034b50) throw new ZipError(`corrupt zip: bad local header for '${name}'`);
     const start = p + 30 + this.dv.getUint16(p + 26, true) + this.dv.getUint16(p + 28, true);
@@ -76,8 +81,9 @@ export class ZipArchive {
     if (e.method === 0) return raw;
     if (e.method === 8) {
       try {
-        return inflateRawSync(raw);
+        return inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(maxBytes, 2 ** 31 - 1)) });
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ZipError(`zip entry '${name}' inflates to more than the ${maxBytes} bytes it may hold`);
         throw new ZipError(`corrupt zip: cannot inflate '${name}': ${(err as Error).message}`);
       }
     }

@@ -112,7 +112,8 @@ export function readBin(bytes: Uint8Array, layers: { type: string; name: string;
     const blobs: WeightBlob[] = [];
     for (const [count, tagged] of layout) {
       const what = `layer '${l.name}' (${l.type})`;
-      if (!Number.isInteger(count) || count < 0) throw new FdkError(`${what}: its params give a weight buffer of ${count} values`, { file });
+      // counts come from .param values: a negative or fractional one would make a typed array throw a RangeError
+      if (!Number.isSafeInteger(count) || count < 0) throw new FdkError(`${what}: weight count ${count} from the .param is not a non-negative integer`, { file });
       if (!tagged) {
         need(count * 4, what);
         blobs.push({ data: copyFloats(bytes, off, count), tagged });

@@ -42,6 +42,12 @@ export function symFromTensor(t: Tensor): SymTensor | undefined {
 }
 
 const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+/** Glue is small (shape vectors); anything bigger is not glue, and evaluating it could exhaust memory (issue #15, item 8). */
+const GLUE_MAX = 1 << 20;
+const capped = (dims: number[]): number[] => {
+  if (size(dims) > GLUE_MAX) throw new NotGlue();
+  return dims;
+};
 
 class NotGlue extends Error {}
 
@@ -280,7 +286,7 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
     }
     case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': case 'Pow': {
       const a = inp(0), b = inp(1);
-      const dims = bcastShape(a.dims, b.dims);
+      const dims = capped(bcastShape(a.dims, b.dims));
       const float = a.float || b.float;
       const n = size(dims);
       const els: SymEl[] = [];
@@ -301,14 +307,14 @@ function evalNode(node: Node, c: GlueContext): SymTensor[] {
     case 'Where': {
       const cnd = inp(0), a = inp(1), b = inp(2);
       if (!allNumeric(cnd)) throw new NotGlue();
-      const dims = bcastShape(bcastShape(cnd.dims, a.dims), b.dims);
+      const dims = capped(bcastShape(bcastShape(cnd.dims, a.dims), b.dims));
       const els: SymEl[] = [];
       for (let i = 0; i < size(dims); i++) els.push(cnd.els[bcastIndex(i, dims, cnd.dims)] ? a.els[bcastIndex(i, dims, a.dims)] : b.els[bcastIndex(i, dims, b.dims)]);
       return [{ dims, els, float: a.float }];
     }
     case 'Expand': {
       const x = inp(0);
-      const dims = bcastShape(x.dims, ints(inp(1)));
+      const dims = capped(bcastShape(x.dims, ints(inp(1))));
       const els: SymEl[] = [];
       for (let i = 0; i < size(dims); i++) els.push(x.els[bcastIndex(i, dims, x.dims)]);
       return [{ dims, els, float: x.float }];
