@@ -29,8 +29,8 @@ if (shapeArg) {
 try {
   const report = await analyze(model, { inputShapes });
   const ncnn = await convertToNcnn(model, { outDir, inputShapes });
-  // ort and wasm need no Python; add 'ncnn' when fdk's ncnn venv is set up (fdk setup ncnn)
-  const p = await parity(model, { runtimes: ['ort', 'wasm'], inputShapes });
+  // ort and ort-wasm need no Python; add 'ncnn' when fdk's ncnn venv is set up (fdk setup ncnn)
+  const p = await parity(model, { runtimes: ['ort', 'ort-wasm'], inputShapes });
   console.log(JSON.stringify({
     fdk: fdkVersion(),
     model,

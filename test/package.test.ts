@@ -92,7 +92,7 @@ describe('npm package', () => {
     writeFileSync(join(app, 'use.ts'), [
       "import { analyze, convertToNcnn, parity, type AnalysisReport, type ParityReport } from 'fdk-edge';",
       'const r: Promise<AnalysisReport> = analyze("m.onnx", { convention: "thop" });',
-      'const p: Promise<ParityReport> = parity("m.onnx", { runtimes: ["ort", "wasm"], seed: 3 });',
+      'const p: Promise<ParityReport> = parity("m.onnx", { runtimes: ["ort", "ort-wasm"], seed: 3 });',
       'void convertToNcnn("m.onnx", { fp16: true }).then((c) => c.param.length);',
       'void r; void p;',
       '// @ts-expect-error: unknown runtime name',

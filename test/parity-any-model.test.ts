@@ -63,19 +63,19 @@ describe('fdk parity on any model file', () => {
     expect(j.inputSource).toBe('synthetic');
     expect(j.preprocessing).toBeUndefined();
     expect(j.inputs[0].shapes).toEqual({ input: [1, 3, 240, 320] });
-    expect(j.pairs.map((p) => `${p.a}-${p.b}`)).toEqual(['ort-wasm', 'ort-ncnn', 'wasm-ncnn']);
+    expect(j.pairs.map((p) => `${p.a}-${p.b}`)).toEqual(['ort-ort-wasm', 'ort-ncnn', 'ort-wasm-ncnn']);
     for (const p of j.pairs) for (const o of ['scores', 'boxes']) expect(p.outputs[o].maxAbs).toBeLessThanOrEqual(1e-4);
   });
 
   it('--input sets dynamic dims; the same file with images + --spec compares detections too', async () => {
-    const j = await parity([model, '--runtimes', 'ort,wasm', '--input', 'input:1x3x20x28']);
+    const j = await parity([model, '--runtimes', 'ort,ort-wasm', '--input', 'input:1x3x20x28']);
     expect(j.inputs[0].shapes).toEqual({ input: [1, 3, 20, 28] });
     expect(j.pairs[0].outputs.y1.dimsA).toEqual([1, 8, 20, 28]);
     expect(j.ok).toBe(true);
 
     const copy = join(tmp, 'ul-slim-img.onnx');
     copyFileSync(UL('onnx/version-slim-320.onnx'), copy);
-    const img = await parity([copy, '--runtimes', 'ort,wasm', '--inputs', shared('images/seed-sample.jpg'), '--spec', 'ulfd-slim-320']);
+    const img = await parity([copy, '--runtimes', 'ort,ort-wasm', '--inputs', shared('images/seed-sample.jpg'), '--spec', 'ulfd-slim-320']);
     expect(img.inputSource).toBe('images');
     expect(img.preprocessing).toBe('ulfd-slim-320');
     expect(img.ok).toBe(true);
@@ -87,7 +87,7 @@ describe('fdk parity on any model file', () => {
     writeFileSync(one, npy([1, 3, 12, 10], ramp(360)));
     const zipped = join(tmp, 'x.npz');
     writeFileSync(zipped, writeStoredZip([{ name: 'input.npy', data: npy([1, 3, 6, 14], ramp(252)) }]));
-    const j = await parity([model, '--runtimes', 'ort,wasm', '--inputs', `${one},${zipped}`]);
+    const j = await parity([model, '--runtimes', 'ort,ort-wasm', '--inputs', `${one},${zipped}`]);
     expect(j.inputSource).toBe('arrays');
     expect(j.inputs.map((i) => [i.label, i.dims])).toEqual([['x.npy', [1, 3, 12, 10]], ['x.npz', [1, 3, 6, 14]]]);
     expect(j.ok).toBe(true);
@@ -97,7 +97,7 @@ describe('fdk parity on any model file', () => {
     const f640 = join(tmp, 'slim-640.onnx');
     const c = runCli(['convert', UL('pretrained/version-slim-640.pth'), '--arch', 'ulfd-slim-640', '--to', 'onnx', '--input', '1x3x480x640', '-o', f640]);
     expect(c.code, c.stderr).toBe(0);
-    const j = await parity([f640, '--runtimes', 'ort,wasm', '--spec', 'ulfd-slim-320', '--max-images', '1']);
+    const j = await parity([f640, '--runtimes', 'ort,ort-wasm', '--spec', 'ulfd-slim-320', '--max-images', '1']);
     expect(j.inputs[0].dims).toEqual([1, 3, 480, 640]);
     expect(j.preprocessing).toBe('ulfd-slim-320');
     expect(j.ok).toBe(true);
@@ -132,9 +132,9 @@ describe('fdk parity on any model file', () => {
     writeFileSync(wrong, writeStoredZip([{ name: 'a.npy', data: npy([1, 3, 4, 4], ramp(48)) }, { name: 'b.npy', data: npy([1, 3, 4, 4], ramp(48)) }]));
     const cases: [string[], string | RegExp][] = [
       [['parity', model, '--inputs', shared('images/seed-sample.jpg')], /images need a description .*--spec/],
-      [['parity', model, '--inputs', wrong, '--runtimes', 'ort,wasm'], /wrong\.npz: array 'a' matches no model input \(inputs: input\)/],
-      [['parity', model, '--map', 'y1', '--runtimes', 'ort,wasm'], /bad --map 'y1'/],
-      [['parity', model, '--input', 'image:1x3x8x8', '--runtimes', 'ort,wasm'], /--input names 'image', but the model's inputs are: input/],
+      [['parity', model, '--inputs', wrong, '--runtimes', 'ort,ort-wasm'], /wrong\.npz: array 'a' matches no model input \(inputs: input\)/],
+      [['parity', model, '--map', 'y1', '--runtimes', 'ort,ort-wasm'], /bad --map 'y1'/],
+      [['parity', model, '--input', 'image:1x3x8x8', '--runtimes', 'ort,ort-wasm'], /--input names 'image', but the model's inputs are: input/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCliAsync(args)));
     results.forEach((r, i) => expectOneLineError(r, cases[i][1]));

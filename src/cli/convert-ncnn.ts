@@ -9,7 +9,8 @@
  */
 import { basename, extname, join, resolve } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
-import { convertOnnxToNcnn, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { convertCheckedModel, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { validateOnnx } from '../onnx/validate.js';
 import { checkInputSizeFits, regeneratePriorConstants } from '../convert/size-check.js';
 import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models/description.js';
 import { loadOnnx } from '../onnx/io.js';
@@ -30,6 +31,7 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const o: FileConvertOptions = { fp16: !!opts.fp16, optimize: opts.optimize !== false, inputShapes: opts.input?.length ? parseInputShapes(opts.input) : undefined };
   const t0 = performance.now();
   const model = loadOnnx(input);
+  validateOnnx(model, { inputShapes: o.inputShapes }); // before the size check reads the graph (onnx/validate.ts)
   const described = await descriptionForModelFile(input, { spec: opts.spec });
   const description = described && structuredClone(described.description);
   // a .param cannot be inspected for a decoding tail later: record whether the boxes come out decoded
@@ -57,7 +59,7 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const descPath = description ? sidecarPath(paramPath) : undefined;
   const paths = descPath ? [paramPath, binPath, descPath] : [paramPath, binPath];
   const { result: c, outcome } = await writeOutputs(paths, ([param, bin, desc]) => {
-    const c = convertOnnxToNcnn(model, o);
+    const c = convertCheckedModel(model, input, o);
     writeFileSync(param, c.param);
     writeFileSync(bin, Buffer.concat(c.bin));
     if (desc) writeFileSync(desc, `${JSON.stringify(description, null, 1)}\n`);

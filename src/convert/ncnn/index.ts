@@ -6,7 +6,8 @@ import { validateOnnx } from '../../onnx/validate.js';
 import { verifyNcnnOutput } from './verify-output.js';
 import { workDir } from '../../util/data.js';
 import { writeFilesAtomic } from '../../util/fs.js';
-import { convertOnnxToNcnn, type ConvertOptions, type ConvertSummary } from './convert.js';
+import { convertOnnxToNcnn, type ConvertOptions, type ConvertResult, type ConvertSummary } from './convert.js';
+import type { Model } from '../../onnx/model.js';
 
 export { convertOnnxToNcnn } from './convert.js';
 export type { ConvertOptions, ConvertSummary, ConvertResult } from './convert.js';
@@ -27,12 +28,21 @@ export function defaultPrefix(onnxPath: string): string {
   return workDir('ncnn', basename(onnxPath).replace(/\.onnx$/i, ''));
 }
 
+/**
+ * The checked conversion every entry point uses: the model's structure is validated before any pass
+ * (onnx/validate.ts), every error line names the file, and the result is re-read with fdk's own
+ * .param/.bin reader (verify-output.ts) before the caller writes anything.
+ */
+export function convertCheckedModel(model: Model, path: string, opts: ConvertOptions = {}): ConvertResult {
+  validateOnnx(model, { inputShapes: opts.inputShapes });
+  const r = namingFile(path, () => convertOnnxToNcnn(model, opts));
+  verifyNcnnOutput(r, path);
+  return r;
+}
+
 /** Converts an .onnx file and writes .param/.bin atomically (only when everything succeeded). */
 export function convertOnnxFileToNcnn(path: string, opts: FileConvertOptions = {}): { paramPath: string; binPath: string; summary: ConvertSummary } {
-  const model = loadOnnx(path);
-  validateOnnx(model, { inputShapes: opts.inputShapes }); // structure checked before any pass (onnx/validate.ts)
-  const r = namingFile(path, () => convertOnnxToNcnn(model, opts)); // every error line names the model
-  verifyNcnnOutput(r, path); // re-read with fdk's own .param/.bin reader before anything is written
+  const r = convertCheckedModel(loadOnnx(path), path, opts);
   const prefix = resolve(opts.prefix ?? defaultPrefix(path));
   const paramPath = opts.param ?? `${prefix}.param`;
   const binPath = opts.bin ?? `${prefix}.bin`;

@@ -68,7 +68,8 @@ function checkLayerParams(type: string, p: ParamDict, where: string, fail: (why:
       const size = paramInt(p, 6, 0);
       if (out % group !== 0 || size % group !== 0) fail(`${where}: group ${group} does not divide num_output ${out} and weight size ${size}`);
     }
-  } else if (type === 'Pooling' && paramInt(p, 4, 0) === 0) {
+  } else if (type === 'Pooling' && paramInt(p, 4, 0) === 0 && paramInt(p, 7, 0) === 0) {
+    // global (4=1) and adaptive (7=1) pooling take their window from the input: no kernel to check
     const kw = positive(1, 'kernel_w', 0);
     positive(11, 'kernel_h', kw);
     const sw = positive(2, 'stride_w', 1);
