@@ -122,7 +122,9 @@ function resolveImageSet(o: AccuracyOptions): ImageSet {
 export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResult> {
   const rows = planRows(o.models ?? [...ACCURACY_MODELS], o.longSides ?? [...ACCURACY_LONG_SIDES]);
   if (rows.length === 0) throw new FdkError('no rows to run: check --model and --long-side');
-  await getRuntime(o.runtime ?? 'ort'); // unknown runtime names fail before any work
+  // ncnn-int8 = fdk's int8 quantization of the row's model (src/quantize/cached.ts) on the ncnn runtime
+  const int8 = o.runtime === 'ncnn-int8';
+  await getRuntime(int8 ? 'ncnn' : o.runtime ?? 'ort'); // unknown runtime names fail before any work
   const images = resolveImageSet(o);
   const targets = rerunTargets();
   const outDir = resolve(o.outDir ?? workDir('preds'));
@@ -136,7 +138,8 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     let done = 0;
     let inferenceMs = 0;
     const t0 = performance.now();
-    await detectAll(r.entry, paths, { runtime, longSide: r.longSide, jobs, widerText: true }, (res) => {
+    const file = int8 ? await (await import('../quantize/cached.js')).int8ModelFile(r.entry, r.longSide) : undefined;
+    await detectAll(r.entry, paths, { runtime: int8 ? 'ncnn' : runtime, longSide: r.longSide, jobs, widerText: true, file }, (res) => {
       texts[res.i] = res.text!;
       inferenceMs += res.inferenceMs;
       o.onProgress?.({ row: r.row, done: ++done, total: paths.length });

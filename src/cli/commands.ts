@@ -18,4 +18,5 @@ export const COMMANDS: Record<string, Registrar> = {
   report: () => import('./report.js'),
   detect: () => import('./detect.js'),
   accuracy: () => import('./accuracy.js'),
+  quantize: () => import('./quantize.js'),
 };
