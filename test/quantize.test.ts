@@ -1,0 +1,175 @@
+/**
+ * fdk quantize --to ncnn-int8 on a seed model (slim, fdk's export of the checkpoint in ../shared)
+ * with 20 images of wider/calib-200: real ncnn loads and runs the int8 model, its detections agree
+ * with fp32, the .table round-trips, the .bin shrinks, and bad input fails cleanly.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, expectOneLineError, shared } from './helpers/index.js';
+import { tmp, inputFor, IMAGES } from './ncnn-helpers.js';
+import { GraphBuilder } from '../src/onnx/builder.js';
+import { saveOnnx } from '../src/onnx/io.js';
+import { getModel } from '../src/models/manifest.js';
+import { ncnnRuntime } from '../src/runtime/ncnn.js';
+import { parseTable, writeTable } from '../src/quantize/table.js';
+import { float2int8 } from '../src/quantize/int8-writer.js';
+import { klThresholdBin, percentileThreshold, aciqClip } from '../src/quantize/thresholds.js';
+import { detectionAgreement } from '../src/quantize/agreement.js';
+import { listCalibImages } from '../src/quantize/calib-images.js';
+
+const dir = tmp('fdk-quantize-');
+const CALIB = shared('wider/calib-200/list.txt');
+const prefix = join(dir, 'slim-int8');
+let result: {
+  param: string; bin: string; table: string; source: { param: string; bin: string };
+  layers: { name: string; type: string; precision: string }[]; keptFp32: string[]; bytes: { fp32Bin: number; int8Bin: number; ratio: number };
+};
+
+const noOutputs = (p: string) => {
+  for (const ext of ['.param', '.bin', '.table']) expect(existsSync(p + ext), p + ext).toBe(false);
+};
+
+describe('fdk quantize --to ncnn-int8 (slim, 20 calibration images)', () => {
+  beforeAll(() => {
+    const r = runCli(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '--limit', '20', '--keep-fp32', 'conv1.0', '-o', prefix, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    result = JSON.parse(r.stdout);
+  }, 300_000);
+
+  it('writes ncnn2int8-format layers: int8_scale_term 2 (conv) / 1 (depthwise), the kept layer stays fp32', () => {
+    const param = readFileSync(result.param, 'utf8');
+    const lines = param.split('\n');
+    const conv = lines.filter((l) => /^Convolution\s/.test(l));
+    const dw = lines.filter((l) => /^ConvolutionDepthWise\s/.test(l));
+    expect(conv.length).toBeGreaterThan(10);
+    expect(dw.length).toBeGreaterThan(10);
+    for (const l of conv) {
+      if (/^Convolution\s+conv1\.0\s/.test(l)) expect(l).not.toMatch(/ 8=/);
+      else expect(l).toMatch(/ 8=2( |$)/);
+    }
+    for (const l of dw) expect(l).toMatch(/ 8=1( |$)/);
+    expect(result.keptFp32).toEqual(['conv1.0']);
+    expect(result.layers.find((l) => l.name === 'conv1.0')!.precision).toBe('fp32');
+  });
+
+  it('.bin is at most 30% of the fp32 .bin', () => {
+    expect(statSync(result.bin).size).toBe(result.bytes.int8Bin);
+    expect(result.bytes.fp32Bin).toBe(statSync(result.source.bin).size);
+    expect(result.bytes.int8Bin / result.bytes.fp32Bin).toBeLessThanOrEqual(0.3);
+  });
+
+  it('real ncnn loads it and runs int8 inference: outputs close to fp32 but not identical', async () => {
+    const entry = getModel('slim');
+    const x = await inputFor(IMAGES[0], entry, 320);
+    const fp = await ncnnRuntime.load(result.source.param);
+    const q = await ncnnRuntime.load(result.param);
+    try {
+      const a = (await fp.run({ [fp.inputNames[0]]: x })).outputs;
+      const b = (await q.run({ [q.inputNames[0]]: x })).outputs;
+      for (const name of Object.keys(a)) {
+        const u = a[name].data, v = b[name].data;
+        expect(v.length).toBe(u.length);
+        let dot = 0, nu = 0, nv = 0, diff = 0;
+        for (let i = 0; i < u.length; i++) {
+          dot += u[i] * v[i]; nu += u[i] * u[i]; nv += v[i] * v[i]; diff = Math.max(diff, Math.abs(u[i] - v[i]));
+        }
+        expect(dot / Math.sqrt(nu * nv), name).toBeGreaterThan(0.98);
+        expect(diff, `${name}: int8 output equals fp32, int8 inference did not run`).toBeGreaterThan(1e-4);
+      }
+    } finally {
+      await fp.release();
+      await q.release();
+    }
+  }, 120_000);
+
+  it('detections agree with fp32 on 20 val-mini images (>= 95% of score >= 0.5 faces matched at IoU >= 0.5)', async () => {
+    const entry = getModel('slim');
+    const images = listCalibImages(shared('wider/val-mini/list.txt')).slice(0, 20);
+    const a = await detectionAgreement(entry, { path: result.source.param, boxesDecoded: false, origin: 'fp32' }, { path: result.param, boxesDecoded: false, origin: 'int8' }, images, 320);
+    expect(a.reference).toBeGreaterThan(20);
+    expect(a.share).toBeGreaterThanOrEqual(0.95);
+    expect(a.maxAbsScoreDelta).toBeLessThan(0.5);
+  }, 120_000);
+
+  it('the .table round-trips, and quantizing from it (--table) gives the same files', () => {
+    const text = readFileSync(result.table, 'utf8');
+    const t = parseTable(text);
+    expect(writeTable(t)).toBe(text);
+    expect(t.blobs.has('conv1.0')).toBe(false); // kept in fp32 = not in the table (ncnn2int8 semantics)
+    expect(t.weights.get('conv2.3')!.length).toBe(32);
+    const again = join(dir, 'from-table');
+    const r = runCli(['quantize', result.source.param, '--model', 'slim', '--to', 'ncnn-int8', '--table', result.table, '-o', again, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(`${again}.param`, 'utf8')).toBe(readFileSync(result.param, 'utf8'));
+    expect(Buffer.compare(readFileSync(`${again}.bin`), readFileSync(result.bin))).toBe(0);
+  }, 120_000);
+});
+
+describe('fdk quantize: bad input (one error line, nothing written)', () => {
+  it('a calibration folder with no readable images', () => {
+    const bad = join(dir, 'no-images');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'a.jpg'), 'not a jpeg');
+    writeFileSync(join(bad, 'notes.txt'), 'hello');
+    const out = join(dir, 'bad1');
+    const r = runCli(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', bad, '-o', out]);
+    expectOneLineError(r, /no-images: no readable calibration images/);
+    noOutputs(out);
+  }, 120_000);
+
+  it('a model with no quantizable layers', () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('input', 'float32', [1, 3, 8, 8]);
+    b.addOutput(b.op('Relu', [x]), 'out', 'float32');
+    const p = join(dir, 'relu-only.onnx');
+    saveOnnx(b.build(), p);
+    const out = join(dir, 'bad2');
+    const r = runCli(['quantize', p, '--model', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '-o', out]);
+    expectOneLineError(r, /relu-only\.onnx: no quantizable layers/);
+    noOutputs(out);
+  }, 120_000);
+
+  it('a .table whose names do not match the model', () => {
+    const t = join(dir, 'other.table');
+    writeFileSync(t, 'not_a_layer_param_0 12.5 13.0\nnot_a_layer 40.0\n');
+    const out = join(dir, 'bad3');
+    const r = runCli(['quantize', result.source.param, '--model', 'slim', '--to', 'ncnn-int8', '--table', t, '-o', out]);
+    expectOneLineError(r, /other\.table: names do not match the model: no layer 'not_a_layer'/);
+    noOutputs(out);
+  }, 120_000);
+
+  it('a model already quantized', () => {
+    const out = join(dir, 'bad4');
+    const r = runCli(['quantize', result.param, '--model', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '-o', out]);
+    expectOneLineError(r, /slim-int8\.param: model is already quantized/);
+    noOutputs(out);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 120_000);
+});
+
+describe('calibration math', () => {
+  const expHist = (tau: number) => Array.from({ length: 2048 }, (_, i) => Math.round(1e6 * Math.exp(-i / tau)));
+
+  it('KL clips an exponential tail: beyond the 99th percentile, short of absmax, later for a heavier tail', () => {
+    const a = klThresholdBin(expHist(60));
+    const b = klThresholdBin(expHist(120));
+    expect(a).toBeGreaterThan(60 * Math.log(100));
+    expect(a).toBeLessThan(2047);
+    expect(b).toBeGreaterThan(a);
+  });
+
+  it('percentile threshold = the 99.99th percentile of |x| to one bin', () => {
+    const t = percentileThreshold(expHist(60), 1);
+    expect(Math.abs(t * 2048 - 60 * Math.log(1e4))).toBeLessThan(2);
+  });
+
+  it('ACIQ clips less as the blob gets smaller (fewer samples, smaller expected max)', () => {
+    expect(aciqClip(10, 1e3)).toBeGreaterThan(aciqClip(10, 1e6));
+    expect(aciqClip(10, 1e6)).toBeLessThan(10);
+  });
+
+  it('float2int8 rounds half away from zero and clamps to ±127 as ncnn does', () => {
+    expect([2.5, -2.5, 0.49, 126.6, 300, -300].map(float2int8)).toEqual([3, -3, 0, 127, 127, -127]);
+  });
+});
