@@ -99,7 +99,7 @@ export function register(program: Command): void {
     .option('--from <report.json>', 'use an existing report.json instead of running the stages (re-render / check it)')
     .option('--stages <list>', `stages to run (${STAGE_NAMES.join(',')})`, STAGE_NAMES.join(','))
     .option('--runtimes <list>', 'runtimes for parity and bench', 'ort,wasm,ncnn')
-    .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion)', 'ort,wasm,ncnn,ncnn-fp16')
+    .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion, ncnn-int8 = fdk quantize on calib-200)', 'ort,wasm,ncnn,ncnn-fp16,ncnn-int8')
     .option('--accuracy-all-runtimes-for <ids>', `run the non-ort accuracy rows only for these models, or 'all' (keeps the report within the CI budget)`, DEFAULT_ALL_RUNTIME_MODELS.join(','))
     .option('--threads <list>', 'bench thread counts', '1,2')
     .option('--long-side <list>', 'long sides for bench and accuracy', '320,640')
@@ -133,7 +133,7 @@ export function register(program: Command): void {
           out: o.out,
           stages: oneOf<StageName>(o.stages, STAGE_NAMES, '--stages'),
           runtimes: oneOf(o.runtimes, ['ort', 'wasm', 'ncnn'] as const, '--runtimes'),
-          accuracyRuntimes: oneOf<ReportRuntime>(o.accuracyRuntimes, ['ort', 'wasm', 'ncnn', 'ncnn-fp16'], '--accuracy-runtimes'),
+          accuracyRuntimes: oneOf<ReportRuntime>(o.accuracyRuntimes, ['ort', 'wasm', 'ncnn', 'ncnn-fp16', 'ncnn-int8'], '--accuracy-runtimes'),
           accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor).map((id) => getModel(id).id),
           threads: ints(o.threads, '--threads'),
           longSides: ints(o.longSide, '--long-side'),

@@ -2,7 +2,7 @@
 import type { ModelEntry } from '../models/manifest.js';
 import type { StageName } from './schema.js';
 
-export type ReportRuntime = 'ort' | 'wasm' | 'ncnn' | 'ncnn-fp16';
+export type ReportRuntime = 'ort' | 'wasm' | 'ncnn' | 'ncnn-fp16' | 'ncnn-int8';
 
 export interface ReportRunOptions {
   /** Manifest ids (default: all). */
@@ -11,7 +11,7 @@ export interface ReportRunOptions {
   longSides: number[];
   /** Runtimes for parity and bench. */
   runtimes: ('ort' | 'wasm' | 'ncnn')[];
-  /** Runtimes for accuracy rows ('ncnn-fp16' = the fp16 ncnn conversion). */
+  /** Runtimes for accuracy rows ('ncnn-fp16' = the fp16 ncnn conversion, 'ncnn-int8' = fdk quantize). */
   accuracyRuntimes: ReportRuntime[];
   /** Accuracy on non-ort runtimes only for these models (undefined = all): keeps the CI budget. */
   accuracyModelsAllRuntimes?: string[];

@@ -108,7 +108,7 @@ export interface ParityInfo {
 }
 
 export interface BenchRow {
-  runtime: string; // ort | wasm | ncnn | ncnn-fp16
+  runtime: string; // ort | wasm | ncnn | ncnn-fp16 | ncnn-int8
   threads: number;
   shape: number[];
   runs: number;
@@ -130,7 +130,7 @@ export interface PrCurve {
 }
 
 export interface AccuracyRow {
-  runtime: string; // ort | wasm | ncnn | ncnn-fp16
+  runtime: string; // ort | wasm | ncnn | ncnn-fp16 | ncnn-int8
   longSide: number;
   images: number;
   easy: number;
