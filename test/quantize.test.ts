@@ -106,6 +106,27 @@ describe('fdk quantize --to ncnn-int8 (slim, 20 calibration images)', () => {
   }, 120_000);
 });
 
+describe('fdk parity --int8: detection-level agreement and per-layer drift', () => {
+  it('slim int8 keeps >= 95% of the confident fp32 faces and names the layer losing the most', () => {
+    const r = runCli(['parity', 'slim', '--int8', result.param, '--max-images', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p.ok).toBe(true);
+    expect(p.agreement[0].reference).toBeGreaterThan(10);
+    expect(p.agreement[0].share).toBeGreaterThanOrEqual(0.95);
+    expect(p.layers.find((l: { layer: string }) => l.layer === 'conv1.0').int8).toBe(false);
+    // the kept fp32 layer adds (almost) nothing; the worst layer is an int8 one, and outputs drift below 1
+    expect(p.worstLayer.int8).toBe(true);
+    expect(p.layers.find((l: { layer: string }) => l.layer === 'conv1.0').added).toBeLessThan(1e-4);
+    expect(Math.min(...p.layers.map((l: { cosine: number }) => l.cosine))).toBeLessThan(0.9999);
+  }, 180_000);
+
+  it('an fp32 model given as --int8 is one clear error', () => {
+    const r = runCli(['parity', 'slim', '--int8', result.source.param, '--max-images', '1']);
+    expectOneLineError(r, /not an int8 model/);
+  }, 120_000);
+});
+
 describe('fdk quantize: bad input (one error line, nothing written)', () => {
   it('a calibration folder with no readable images', () => {
     const bad = join(dir, 'no-images');

@@ -22,6 +22,7 @@ interface ParityCliOptions {
   perLayer?: boolean;
   all?: boolean;
   ncnnParam?: string;
+  int8?: string;
   preprocess?: string;
   threads: string;
   json?: boolean;
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option('--per-layer', 'compare every intermediate tensor of ort and ncnn; report the first diverging layer')
     .option('--all', 'with --per-layer: print every compared layer')
     .option('--ncnn-param <file>', 'ncnn: use this .param (+ .bin beside it) instead of converting the ONNX')
+    .option('--int8 <param>', 'compare this ncnn int8 model (fdk quantize) with MODEL at detection level, plus per-layer drift')
     .option('--preprocess <id>', 'manifest model whose preprocessing to use (default: MODEL\'s own)')
     .option('--threads <n>', 'threads per runtime', '1')
     .option('--json', 'machine-readable output')
@@ -71,6 +73,17 @@ export function register(program: Command): void {
       const longSides = o.longSide.split(',').map((s) => num(s, '--long-side', 320));
       const progress = interactive() ? (m: string) => process.stderr.write(`parity: ${m}\n`) : undefined;
 
+      if (o.int8) {
+        // int8 vs fp32: detection-level agreement, not a 1e-4 tensor check (src/quantize/int8-parity.ts)
+        const { int8Parity, int8ParityText } = await import('../quantize/int8-parity.js');
+        const { onnxDecodesBoxes } = await import('../accuracy/pipeline.js');
+        const file = { path: src.path, boxesDecoded: entry.family === 'ultra-light' && onnxDecodesBoxes(src.path), origin: 'fp32' };
+        const r = await int8Parity(entry, file, o.int8, listImages(dir, maxImages), longSides);
+        if (o.json) printJson(r);
+        else console.log(int8ParityText(r));
+        if (!r.ok) process.exitCode = 1;
+        return;
+      }
       if (o.perLayer) {
         const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 1e-3) };
         const [inp] = await parityInputs(entry, listImages(dir, 1), longSides.slice(0, 1));
