@@ -58,13 +58,14 @@ export function register(program: Command): void {
       if (!longSide) throw new FdkError(`bad --long-side '${o.longSide}': expected a positive integer`);
       const ids = loadManifest().map((m) => m.id);
       const isId = !existsSync(model) && (ids.includes(model) || /^ulfd-(slim|rfb)$/.test(model));
+      if (!isId && !existsSync(model)) throw new FdkError(`no such file (and not a model id: ${ids.join(', ')})`, { file: model });
       const entry = isId ? getModel(model, longSide) : o.model ? getModel(o.model, longSide) : undefined;
       if (!entry) throw new FdkError(`--model ID is needed to preprocess calibration images for a model file (ids: ${ids.join(', ')})`, { file: model });
       let path = model;
       if (isId) {
         const { modelFileFor } = await import('../accuracy/pipeline.js');
         path = (await modelFileFor(entry)).path;
-      } else if (!existsSync(model)) throw new FdkError('no such file', { file: model });
+      }
       const { quantizeModel, defaultPrefix } = await import('../quantize/quantize.js');
       const r = await quantizeModel({
         model: path,

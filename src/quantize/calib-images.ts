@@ -1,12 +1,14 @@
 /**
  * The calibration set: a folder of images (searched recursively) or a list file (one path per line,
- * relative to the list's folder or to its `images/` subfolder, as `wider/calib-200/list.txt` is),
+ * relative to the list's folder or to its `images/` subfolder, as `wider/calib-200/list.txt` is;
+ * the folder or list itself may be given relative to the data folder),
  * preprocessed by the model's own manifest description into float32 tensors in a temp folder that
  * the ncnn helper reads. Unreadable images are skipped and counted; none readable is an error.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { resolveDataDir } from '../util/data.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import { readFileOrThrow } from '../util/fs.js';
@@ -37,7 +39,12 @@ function walk(dir: string, out: string[]): void {
 
 /** The image paths of DIR or LIST, in a stable order. */
 export function listCalibImages(spec: string): string[] {
-  const p = resolve(spec);
+  let p = resolve(spec);
+  // a path relative to the data folder works from any directory: --calib wider/calib-200/list.txt
+  if (!existsSync(p) && !isAbsolute(spec)) {
+    const data = resolveDataDir(undefined, { required: false });
+    if (data && existsSync(join(data, spec))) p = join(data, spec);
+  }
   if (!existsSync(p)) throw new FdkError('no such file or folder', { file: spec });
   if (statSync(p).isDirectory()) {
     const out: string[] = [];
