@@ -6,7 +6,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, expectOneLineError, shared } from './helpers/index.js';
+import { expectOneLineError, shared } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 import { tmp, inputFor, IMAGES } from './ncnn-helpers.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { saveOnnx } from '../src/onnx/io.js';
@@ -31,13 +32,13 @@ const noOutputs = (p: string) => {
 };
 
 describe('fdk quantize --to ncnn-int8 (slim, 20 calibration images)', () => {
-  beforeAll(() => {
-    const r = runCli(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '--limit', '20', '--keep-fp32', 'conv1.0', '-o', prefix, '--json']);
+  beforeAll(async () => {
+    const r = await runCliAsync(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '--limit', '20', '--keep-fp32', 'conv1.0', '-o', prefix, '--json']);
     expect(r.code, r.stderr).toBe(0);
     result = JSON.parse(r.stdout);
   }, 300_000);
 
-  it('writes ncnn2int8-format layers: int8_scale_term 2 (conv) / 1 (depthwise), the kept layer stays fp32', () => {
+  it('writes ncnn2int8-format layers: int8_scale_term 2 (conv) / 1 (depthwise), the kept layer stays fp32', async () => {
     const param = readFileSync(result.param, 'utf8');
     const lines = param.split('\n');
     const conv = lines.filter((l) => /^Convolution\s/.test(l));
@@ -53,7 +54,7 @@ describe('fdk quantize --to ncnn-int8 (slim, 20 calibration images)', () => {
     expect(result.layers.find((l) => l.name === 'conv1.0')!.precision).toBe('fp32');
   });
 
-  it('.bin is at most 30% of the fp32 .bin', () => {
+  it('.bin is at most 30% of the fp32 .bin', async () => {
     expect(statSync(result.bin).size).toBe(result.bytes.int8Bin);
     expect(result.bytes.fp32Bin).toBe(statSync(result.source.bin).size);
     expect(result.bytes.int8Bin / result.bytes.fp32Bin).toBeLessThanOrEqual(0.3);
@@ -92,14 +93,14 @@ describe('fdk quantize --to ncnn-int8 (slim, 20 calibration images)', () => {
     expect(a.maxAbsScoreDelta).toBeLessThan(0.5);
   }, 120_000);
 
-  it('the .table round-trips, and quantizing from it (--table) gives the same files', () => {
+  it('the .table round-trips, and quantizing from it (--table) gives the same files', async () => {
     const text = readFileSync(result.table, 'utf8');
     const t = parseTable(text);
     expect(writeTable(t)).toBe(text);
     expect(t.blobs.has('conv1.0')).toBe(false); // kept in fp32 = not in the table (ncnn2int8 semantics)
     expect(t.weights.get('conv2.3')!.length).toBe(32);
     const again = join(dir, 'from-table');
-    const r = runCli(['quantize', result.source.param, '--model', 'slim', '--to', 'ncnn-int8', '--table', result.table, '-o', again, '--json']);
+    const r = await runCliAsync(['quantize', result.source.param, '--model', 'slim', '--to', 'ncnn-int8', '--table', result.table, '-o', again, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(`${again}.param`, 'utf8')).toBe(readFileSync(result.param, 'utf8'));
     expect(Buffer.compare(readFileSync(`${again}.bin`), readFileSync(result.bin))).toBe(0);
@@ -107,8 +108,8 @@ describe('fdk quantize --to ncnn-int8 (slim, 20 calibration images)', () => {
 });
 
 describe('fdk parity --int8: detection-level agreement and per-layer drift', () => {
-  it('slim int8 keeps >= 95% of the confident fp32 faces and names the layer losing the most', () => {
-    const r = runCli(['parity', 'slim', '--int8', result.param, '--max-images', '2', '--json']);
+  it('slim int8 keeps >= 95% of the confident fp32 faces and names the layer losing the most', async () => {
+    const r = await runCliAsync(['parity', 'slim', '--int8', result.param, '--max-images', '2', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.ok).toBe(true);
@@ -121,48 +122,48 @@ describe('fdk parity --int8: detection-level agreement and per-layer drift', () 
     expect(Math.min(...p.layers.map((l: { cosine: number }) => l.cosine))).toBeLessThan(0.9999);
   }, 180_000);
 
-  it('an fp32 model given as --int8 is one clear error', () => {
-    const r = runCli(['parity', 'slim', '--int8', result.source.param, '--max-images', '1']);
+  it('an fp32 model given as --int8 is one clear error', async () => {
+    const r = await runCliAsync(['parity', 'slim', '--int8', result.source.param, '--max-images', '1']);
     expectOneLineError(r, /not an int8 model/);
   }, 120_000);
 });
 
 describe('fdk quantize: bad input (one error line, nothing written)', () => {
-  it('a calibration folder with no readable images', () => {
+  it('a calibration folder with no readable images', async () => {
     const bad = join(dir, 'no-images');
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, 'a.jpg'), 'not a jpeg');
     writeFileSync(join(bad, 'notes.txt'), 'hello');
     const out = join(dir, 'bad1');
-    const r = runCli(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', bad, '-o', out]);
+    const r = await runCliAsync(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', bad, '-o', out]);
     expectOneLineError(r, /no-images: no readable calibration images/);
     noOutputs(out);
   }, 120_000);
 
-  it('a model with no quantizable layers', () => {
+  it('a model with no quantizable layers', async () => {
     const b = new GraphBuilder({ opset: 13 });
     const x = b.addInput('input', 'float32', [1, 3, 8, 8]);
     b.addOutput(b.op('Relu', [x]), 'out', 'float32');
     const p = join(dir, 'relu-only.onnx');
     saveOnnx(b.build(), p);
     const out = join(dir, 'bad2');
-    const r = runCli(['quantize', p, '--model', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '-o', out]);
+    const r = await runCliAsync(['quantize', p, '--model', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '-o', out]);
     expectOneLineError(r, /relu-only\.onnx: no quantizable layers/);
     noOutputs(out);
   }, 120_000);
 
-  it('a .table whose names do not match the model', () => {
+  it('a .table whose names do not match the model', async () => {
     const t = join(dir, 'other.table');
     writeFileSync(t, 'not_a_layer_param_0 12.5 13.0\nnot_a_layer 40.0\n');
     const out = join(dir, 'bad3');
-    const r = runCli(['quantize', result.source.param, '--model', 'slim', '--to', 'ncnn-int8', '--table', t, '-o', out]);
+    const r = await runCliAsync(['quantize', result.source.param, '--model', 'slim', '--to', 'ncnn-int8', '--table', t, '-o', out]);
     expectOneLineError(r, /other\.table: names do not match the model: no layer 'not_a_layer'/);
     noOutputs(out);
   }, 120_000);
 
-  it('a model already quantized', () => {
+  it('a model already quantized', async () => {
     const out = join(dir, 'bad4');
-    const r = runCli(['quantize', result.param, '--model', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '-o', out]);
+    const r = await runCliAsync(['quantize', result.param, '--model', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '-o', out]);
     expectOneLineError(r, /slim-int8\.param: model is already quantized/);
     noOutputs(out);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -172,7 +173,7 @@ describe('fdk quantize: bad input (one error line, nothing written)', () => {
 describe('calibration math', () => {
   const expHist = (tau: number) => Array.from({ length: 2048 }, (_, i) => Math.round(1e6 * Math.exp(-i / tau)));
 
-  it('KL clips an exponential tail: beyond the 99th percentile, short of absmax, later for a heavier tail', () => {
+  it('KL clips an exponential tail: beyond the 99th percentile, short of absmax, later for a heavier tail', async () => {
     const a = klThresholdBin(expHist(60));
     const b = klThresholdBin(expHist(120));
     expect(a).toBeGreaterThan(60 * Math.log(100));
@@ -180,17 +181,42 @@ describe('calibration math', () => {
     expect(b).toBeGreaterThan(a);
   });
 
-  it('percentile threshold = the 99.99th percentile of |x| to one bin', () => {
+  it('percentile threshold = the 99.99th percentile of |x| to one bin', async () => {
     const t = percentileThreshold(expHist(60), 1);
     expect(Math.abs(t * 2048 - 60 * Math.log(1e4))).toBeLessThan(2);
   });
 
-  it('ACIQ clips less as the blob gets smaller (fewer samples, smaller expected max)', () => {
+  it('ACIQ clips less as the blob gets smaller (fewer samples, smaller expected max)', async () => {
     expect(aciqClip(10, 1e3)).toBeGreaterThan(aciqClip(10, 1e6));
     expect(aciqClip(10, 1e6)).toBeLessThan(10);
   });
 
-  it('float2int8 rounds half away from zero and clamps to ±127 as ncnn does', () => {
+  it('float2int8 rounds half away from zero and clamps to ±127 as ncnn does', async () => {
     expect([2.5, -2.5, 0.49, 126.6, 300, -300].map(float2int8)).toEqual([3, -3, 0, 127, 127, -127]);
   });
+});
+
+describe('fdk quantize on an Ultra-Light original (fixed 320x240, PyTorch 1.2 ONNX)', () => {
+  it('quantizes from 10 images, real ncnn runs it, .bin <= 30% of fp32', async () => {
+    const out = join(dir, 'ulfd');
+    const r = await runCliAsync(['quantize', 'ulfd-slim-320', '--to', 'ncnn-int8', '--calib', CALIB, '--limit', '10', '--method', 'percentile', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const q = JSON.parse(r.stdout);
+    expect(q.calibImages).toBe(10);
+    expect(q.layers.every((l: { precision: string }) => l.precision === 'int8')).toBe(true);
+    expect(q.bytes.ratio).toBeLessThanOrEqual(0.3);
+    const entry = getModel('ulfd-slim-320');
+    const x = await inputFor(IMAGES[0], entry);
+    const m = await ncnnRuntime.load(q.param);
+    try {
+      const o = (await m.run({ [m.inputNames[0]]: x })).outputs;
+      const scores = Object.values(o).find((t) => t.dims.at(-1) === 2)!;
+      expect(scores.dims).toEqual([1, 4420, 2]);
+      // softmax rows still sum to 1 and some face is found on the sample photo
+      expect(Math.abs(scores.data[0] + scores.data[1] - 1)).toBeLessThan(1e-4);
+      expect(Math.max(...Array.from({ length: 4420 }, (_, i) => scores.data[2 * i + 1]))).toBeGreaterThan(0.9);
+    } finally {
+      await m.release();
+    }
+  }, 180_000);
 });
