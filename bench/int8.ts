@@ -10,7 +10,7 @@
  *
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
  *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)
- *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR  --write-doc  --json
+ *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR  --write-doc [--doc-section NAME]  --json
  * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python).
  */
 import { spawnSync } from 'node:child_process';
@@ -75,7 +75,7 @@ async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: 
 
 /** onnxruntime static quantization of the fp32 ONNX on the calibration tensors (cached). */
 async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number, calibrator: string): Promise<string> {
-  const out = workDir('bench-int8', 'ort', `${entry.id}-${longSide}-${calibrator}${calibLimit ? `-n${calibLimit}` : ''}.onnx`);
+  const out = workDir('bench-int8', 'ort', `${entry.id}-${longSide}-${calibrator}${calibLimit ? `-n${calibLimit}` : ''}-v2.onnx`);
   if (existsSync(out)) return out;
   const set = await prepareCalibSet(calibList, entry, longSide, calibLimit);
   try {
@@ -207,11 +207,13 @@ else console.log(markdown());
 if (args.includes('--write-doc')) {
   const doc = resolve(PROJECT_ROOT, 'docs', 'int8.md');
   const text = readFileSync(doc, 'utf8');
-  const begin = '<!-- bench:int8 begin -->';
-  const end = '<!-- bench:int8 end -->';
+  // --doc-section NAME writes between <!-- bench:int8 begin NAME --> and <!-- bench:int8 end NAME -->
+  const section = opt('doc-section', '');
+  const begin = `<!-- bench:int8 begin${section ? ` ${section}` : ''} -->`;
+  const end = `<!-- bench:int8 end${section ? ` ${section}` : ''} -->`;
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`${doc}: markers ${begin} / ${end} not found`);
-  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a) => a !== '--write-doc').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${(await import('node:os')).cpus().length} cores, shared).`;
+  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${(await import('node:os')).cpus().length} cores, shared).`;
   writeFileSync(doc, `${text.slice(0, i + begin.length)}\n${stamp}\n\n${markdown()}\n${text.slice(j)}`);
 }
