@@ -14,7 +14,9 @@ import { saveOnnx } from '../src/onnx/io.js';
 import { getModel } from '../src/models/manifest.js';
 import { ncnnRuntime } from '../src/runtime/ncnn.js';
 import { parseTable, writeTable } from '../src/quantize/table.js';
-import { float2int8 } from '../src/quantize/int8-writer.js';
+import { encodeInt8Weights, float2int8 } from '../src/quantize/int8-writer.js';
+import { weightScales } from '../src/quantize/layers.js';
+import { int as intP, type NcnnLayer } from '../src/convert/ncnn/format/index.js';
 import { klThresholdBin, percentileThreshold, aciqClip } from '../src/quantize/thresholds.js';
 import { detectionAgreement } from '../src/quantize/agreement.js';
 import { listCalibImages } from '../src/quantize/calib-images.js';
@@ -219,4 +221,29 @@ describe('fdk quantize on an Ultra-Light original (fixed 320x240, PyTorch 1.2 ON
       await m.release();
     }
   }, 180_000);
+});
+
+describe('int8 weights and their layout', () => {
+  const conv = (k: number, stride: number, w: number[], out: number): NcnnLayer => ({
+    type: 'Convolution', name: 'c', inputs: ['x'], outputs: ['y'],
+    params: new Map([[0, intP(out)], [1, intP(k)], [3, intP(stride)], [5, intP(1)], [6, intP(w.length)]]),
+    weights: [{ data: Float32Array.from(w), tagged: true }, { data: new Float32Array(out), tagged: false }],
+  });
+
+  it('weight scales: 127/max|w| per output channel, one per tensor with --no-per-channel, 31/max|w| for 3x3 stride 1', () => {
+    const l = conv(1, 1, [1, -2, 0.5, 0.25], 2);
+    expect(weightScales(l, 'kl')).toEqual([127 / 2, 127 / 0.5]);
+    expect(weightScales(l, 'kl', false)).toEqual([127 / 2, 127 / 2]);
+    const w9 = Array.from({ length: 18 }, (_, i) => (i === 3 ? -4 : i === 12 ? 2 : 0.1));
+    expect(weightScales(conv(3, 1, w9, 2), 'kl')).toEqual([31 / 4, 31 / 2]);
+    expect(weightScales(conv(3, 2, w9, 2), 'kl')).toEqual([127 / 4, 127 / 2]);
+  });
+
+  it('the .bin record: int8 tag, one byte per weight rounded with the channel scale, padded to 4 bytes', () => {
+    const bytes = encodeInt8Weights(Float32Array.from([1, -2, 0.5, 0.25, 0.1]), [63.5]);
+    const dv = new DataView(bytes.buffer);
+    expect(dv.getUint32(0, true)).toBe(0x000d4b38);
+    expect(bytes.byteLength).toBe(4 + 8);
+    expect(Array.from(new Int8Array(bytes.buffer, 4, 5))).toEqual([64, -127, 32, 16, 6]);
+  });
 });
