@@ -47,6 +47,8 @@ const runs = Number(opt('runs', '20'));
 const jobs = Number(opt('jobs', '2'));
 const widerDir = opt('wider-dir', '');
 const json = args.includes('--json');
+/** Only latency and sizes (no AP runs): the models are still made, from --calib-limit images. */
+const latencyOnly = args.includes('--latency-only');
 const python = process.env.FDK_BENCH_PYTHON ?? '/work/venv-bench/bin/python';
 const log = (s: string) => !json && process.stderr.write(`${s}\n`);
 
@@ -62,6 +64,7 @@ const setLabel = subset ? `subset ${subset} (${keys.length} images)` : widerDir 
 
 interface Ap { easy: number; medium: number; hard: number }
 interface ApRow { model: string; longSide: number; variant: string; ap?: Ap; bytes?: number; error?: string; seconds?: number }
+const maybeAp = (fn: () => Promise<Ap>) => (latencyOnly ? Promise.resolve(undefined) : fn());
 interface LatRow { model: string; longSide: number; runtime: string; ms: Record<number, number | string> }
 
 async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
@@ -120,9 +123,9 @@ for (const ls of longSides) {
     const row = (variant: string, r: Partial<ApRow>) => {
       apRows.push({ model: id, longSide: ls, variant, ...r });
       const a = r.ap;
-      log(`${id}-${ls} ${variant}: ${a ? `${a.easy.toFixed(4)} / ${a.medium.toFixed(4)} / ${a.hard.toFixed(4)}` : r.error} (${r.seconds?.toFixed(0)} s)`);
+      log(`${id}-${ls} ${variant}: ${a ? `${a.easy.toFixed(4)} / ${a.medium.toFixed(4)} / ${a.hard.toFixed(4)}` : r.error ?? `${r.bytes} bytes`} (${r.seconds?.toFixed(0)} s)`);
     };
-    const timed = async (variant: string, fn: () => Promise<{ ap: Ap; bytes?: number }>) => {
+    const timed = async (variant: string, fn: () => Promise<{ ap?: Ap; bytes?: number }>) => {
       const t0 = performance.now();
       try {
         row(variant, { ...(await fn()), seconds: (performance.now() - t0) / 1000 });
@@ -130,23 +133,23 @@ for (const ls of longSides) {
         row(variant, { error: String((e as Error).message).split('\n')[0], seconds: (performance.now() - t0) / 1000 });
       }
     };
-    await timed('fp32 (ncnn)', async () => ({ ap: await apOf(entry, 'ncnn', ls, src, 'fp32'), bytes: statSync(fp32.bin).size }));
+    await timed('fp32 (ncnn)', async () => ({ ap: await maybeAp(() => apOf(entry, 'ncnn', ls, src, 'fp32')), bytes: statSync(fp32.bin).size }));
     const int8Files: Record<string, ModelFileChoice> = {};
     for (const method of methods)
       await timed(`fdk ncnn-int8 ${method}`, async () => {
         const f = (int8Files[method] = await int8ModelFile(entry, ls, { method, limit: calibLimit }));
-        return { ap: await apOf(entry, 'ncnn', ls, f, `int8-${method}`), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
+        return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
     if (mixed > 0)
       await timed(`fdk ncnn-int8 kl, ${mixed} layers fp32`, async () => {
         const f = await int8ModelFile(entry, ls, { method: 'kl', limit: calibLimit, autoKeep: mixed });
-        return { ap: await apOf(entry, 'ncnn', ls, f, `int8-kl-mp${mixed}`), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
+        return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-kl-mp${mixed}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
     const ortFiles: Record<string, string> = {};
     for (const cal of ortCalibrators)
       await timed(`onnxruntime int8 ${cal}`, async () => {
         const p = (ortFiles[cal] = await ortInt8(entry, src, ls, cal));
-        return { ap: await apOf(entry, 'ort', ls, { ...src, path: p, origin: 'ort int8' }, `ort-${cal}`), bytes: statSync(p).size };
+        return { ap: await maybeAp(() => apOf(entry, 'ort', ls, { ...src, path: p, origin: 'ort int8' }, `ort-${cal}`)), bytes: statSync(p).size };
       });
 
     // latency on one real image at this long side
@@ -181,6 +184,11 @@ const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
 const kb = (b?: number) => (b === undefined ? '' : `${(b / 1024).toFixed(0)} KB`);
 function markdown(): string {
   const out: string[] = [];
+  if (latencyOnly) {
+    out.push('| model | long side | variant | size |', '|---|---|---|---|');
+    for (const r of apRows) out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${r.error ?? kb(r.bytes)} |`);
+    return latencyTable(out);
+  }
   out.push(`AP on ${setLabel}; calibration: ${calibLimit ?? 200} images of wider/calib-200. Loss = int8 − fp32 (negative = worse). Sizes: ncnn .bin, onnxruntime .onnx.`, '');
   out.push('| model | long side | variant | easy | medium | hard | Δ easy | Δ medium | Δ hard | size |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const r of apRows) {
@@ -192,6 +200,9 @@ function markdown(): string {
     const d = base && r !== apRows.find((x) => x.ap === base) ? [signed(r.ap.easy - base.easy), signed(r.ap.medium - base.medium), signed(r.ap.hard - base.hard)] : ['', '', ''];
     out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${f4(r.ap.easy)} | ${f4(r.ap.medium)} | ${f4(r.ap.hard)} | ${d.join(' | ')} | ${kb(r.bytes)} |`);
   }
+  return latencyTable(out);
+}
+function latencyTable(out: string[]): string {
   out.push('', `Latency: median of ${runs} runs on images/seed-sample.jpg at that long side, ms, measured inside each runtime.`, '');
   out.push(`| model | long side | runtime | ${threadList.map((t) => `${t} thread${t > 1 ? 's' : ''}`).join(' | ')} |`, `|---|---|---|${threadList.map(() => '---').join('|')}|`);
   for (const r of latRows) out.push(`| ${r.model} | ${r.longSide} | ${r.runtime} | ${threadList.map((t) => (typeof r.ms[t] === 'number' ? (r.ms[t] as number).toFixed(2) : r.ms[t])).join(' | ')} |`);
