@@ -67,7 +67,22 @@ interface ApRow { model: string; longSide: number; variant: string; ap?: Ap; byt
 const maybeAp = (fn: () => Promise<Ap>) => (latencyOnly ? Promise.resolve(undefined) : fn());
 interface LatRow { model: string; longSide: number; runtime: string; ms: Record<number, number | string> }
 
+/** AP of one model file; cached beside its predictions by file size+mtime and image list (re-runs skip it). */
 async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
+  const cacheDir = workDir('bench-int8', 'preds', `${entry.id}-${longSide}`, label);
+  const st = statSync(file.path);
+  const key = JSON.stringify({ file: file.path, size: st.size, mtime: st.mtimeMs, runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
+  const cacheFile = `${cacheDir}.ap.json`;
+  if (existsSync(cacheFile)) {
+    const c = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; ap: Ap };
+    if (c.key === key) return c.ap;
+  }
+  const ap = await runAp(entry, runtime, longSide, file, label);
+  writeFileSync(cacheFile, JSON.stringify({ key, ap }));
+  return ap;
+}
+
+async function runAp(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
   const texts = new Array<string>(paths.length);
   await detectAll(entry, paths, { runtime, longSide, jobs, file, widerText: true }, (r) => (texts[r.i] = r.text!));
   const dir = workDir('bench-int8', 'preds', `${entry.id}-${longSide}`, label);
