@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option('--long-side <n>', 'comma-separated long sides (Ultra-Light: 320 / 640 pick the weights and fixed size)', ACCURACY_LONG_SIDES.join(','))
     .option('--wider-dir <dir>', 'WIDER_val folder (event folders, or images/ inside); default: <data>/wider/val-mini')
     .option('--subset <list>', 'only the images of this list file (event/name.jpg lines)')
-    .option('--runtime <name>', 'ort | wasm | ncnn | ncnn-int8 (fdk quantize, calib-200, KL)', 'ort')
+    .option('--runtime <name>', 'ort | wasm | ncnn | ncnn-int8 (fdk quantize, calib-200)', 'ort')
     .option('--jobs <n>', 'parallel workers over images (default: number of cores)')
     .option('--out <dir>', 'where the WIDER prediction folders go (default .fdk/preds/<row>)')
     .option('--gt <dir>', 'folder with the ground-truth .mat files (default <data>/wider/ground_truth)')

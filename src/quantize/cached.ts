@@ -10,7 +10,7 @@ import type { ModelEntry } from '../models/manifest.js';
 import type { ModelFileChoice } from '../accuracy/pipeline.js';
 import { resolveDataDir, workDir } from '../util/data.js';
 import { isFile, readFileOrThrow, sha256File } from '../util/fs.js';
-import type { CalibMethod } from './thresholds.js';
+import { DEFAULT_METHOD, type CalibMethod } from './thresholds.js';
 
 export const DEFAULT_CALIB = 'wider/calib-200/list.txt';
 
@@ -27,7 +27,7 @@ export interface Int8Choice {
 export async function int8ModelFile(entry: ModelEntry, longSide: number, o: Int8Choice = {}): Promise<ModelFileChoice> {
   const { modelFileFor } = await import('../accuracy/pipeline.js');
   const src = await modelFileFor(entry);
-  const method = o.method ?? 'kl';
+  const method = o.method ?? DEFAULT_METHOD;
   const calib = o.calib ?? join(resolveDataDir()!, DEFAULT_CALIB);
   const ls = entry.input.resize.mode === 'fixed' ? entry.input.resize.width! : longSide;
   const key = createHash('sha256')

@@ -22,7 +22,7 @@ import { checkTableMatches, writeInt8Model } from './int8-writer.js';
 import { isInt8Layer, isQuantizable, weightScales } from './layers.js';
 import { blobDrift, blobStats, type BlobDrift, type NcnnFiles } from './ncnn-calib.js';
 import { parseTable, writeTable, type Int8Table } from './table.js';
-import { activationScale, HISTOGRAM_BINS, type CalibMethod } from './thresholds.js';
+import { activationScale, DEFAULT_METHOD, HISTOGRAM_BINS, type CalibMethod } from './thresholds.js';
 
 export interface QuantizeOptions {
   /** .onnx or fp32 ncnn .param (with its .bin beside it). */
@@ -110,7 +110,7 @@ function addedDrift(l: NcnnLayer, drift: Map<string, BlobDrift>): number {
 
 export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult> {
   const log = o.log ?? (() => {});
-  const method = o.method ?? 'kl';
+  const method = o.method ?? DEFAULT_METHOD;
   const perChannel = o.perChannel ?? true;
   const src = await fp32Files(o.model, o.entry);
   const parsed = parseParam(readFileOrThrow(src.param).toString('utf8'), src.param);

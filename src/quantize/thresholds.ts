@@ -17,6 +17,11 @@ export const PERCENTILE = 99.99;
 
 export const CALIB_METHODS = ['kl', 'aciq', 'minmax', 'percentile'] as const;
 export type CalibMethod = (typeof CALIB_METHODS)[number];
+/**
+ * fdk's default (ncnn2table's is kl): on val-mini at 320, percentile lost the least AP on average
+ * over the three seed models (kl was better only for mnet0.25); `npm run bench:int8`, docs/int8.md.
+ */
+export const DEFAULT_METHOD: CalibMethod = 'percentile';
 
 export interface BlobStats {
   /** max |x| over all calibration images. */

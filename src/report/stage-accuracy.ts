@@ -6,7 +6,7 @@
  * model file that command validates). Two cases need a model file of the report's choosing and run
  * the same pipeline (Detector, formatWider, evaluateWider) with that file:
  *  - `ncnn-fp16`: the fp16 ncnn conversion of that same model file;
- *  - `ncnn-int8`: that model quantized by `fdk quantize` (KL, wider/calib-200, src/quantize/cached.ts);
+ *  - `ncnn-int8`: that model quantized by `fdk quantize` (default method, wider/calib-200, src/quantize/cached.ts);
  *  - `--model-file ID=PATH`: every row of that model runs PATH (e.g. a perturbed copy).
  * PR curves come from evaluating the written prediction folder with the WIDER evaluator.
  */
