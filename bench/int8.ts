@@ -11,7 +11,8 @@
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
  *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)
  *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR  --write-doc [--doc-section NAME]  --json
- * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python).
+ * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python if present, else
+ * .venv-dev/bin/python after `bash scripts/setup-python.sh --bench`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -49,7 +50,8 @@ const widerDir = opt('wider-dir', '');
 const json = args.includes('--json');
 /** Only latency and sizes (no AP runs): the models are still made, from --calib-limit images. */
 const latencyOnly = args.includes('--latency-only');
-const python = process.env.FDK_BENCH_PYTHON ?? '/work/venv-bench/bin/python';
+const python =
+  process.env.FDK_BENCH_PYTHON ?? (existsSync('/work/venv-bench/bin/python') ? '/work/venv-bench/bin/python' : join(PROJECT_ROOT, '.venv-dev', 'bin', 'python'));
 const log = (s: string) => !json && process.stderr.write(`${s}\n`);
 
 const data = resolveDataDir()!;

@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import Table from 'cli-table3';
 import { getModel, loadManifest } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
-import { workDir } from '../util/data.js';
 import { printJson } from './output.js';
 import type { CalibMethod } from '../quantize/thresholds.js';
 
@@ -79,7 +78,7 @@ export function register(program: Command): void {
         limit: posInt(o.limit, '--limit') || undefined,
         keepFp32: o.keepFp32?.split(',').map((s) => s.trim()).filter(Boolean),
         autoKeep: posInt(o.autoKeep, '--auto-keep'),
-        out: o.output ?? defaultPrefix(isId ? `${entry.id}-${longSide}` : model, o.method, workDir),
+        out: o.output ?? defaultPrefix(isId ? `${entry.id}-${longSide}` : model, o.method),
         log: (s) => !o.json && process.stderr.isTTY && process.stderr.write(`${s}\n`),
       });
       if (o.json) return printJson(r);

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseParam, readNcnnModel, type NcnnLayer } from '../convert/ncnn/format/index.js';
 import type { ModelEntry } from '../models/manifest.js';
+import { workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { readFileOrThrow, writeFilesAtomic } from '../util/fs.js';
 import { prepareCalibSet, type CalibSet } from './calib-images.js';
@@ -198,6 +199,6 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
 }
 
 /** Default output prefix: .fdk/quantized/<model stem>-int8-<method>. */
-export function defaultPrefix(model: string, method: string, workDir: (...p: string[]) => string): string {
+export function defaultPrefix(model: string, method: string): string {
   return workDir('quantized', `${basename(model).replace(/\.(onnx|param)$/i, '')}-int8-${method}`);
 }
