@@ -183,7 +183,9 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
   const modelFile = o.arch ? await exportForAccuracy(o.arch, o.weights!) : o.modelFile;
   const rows = modelFile ? await planFileRows(modelFile, longSides, o.spec) : planRows(o.models ?? [...ACCURACY_MODELS], longSides);
   if (rows.length === 0) throw new FdkError('no rows to run: check --model and --long-side');
-  await getRuntime(o.runtime ?? 'ort'); // unknown runtime names fail before any work
+  // ncnn-int8 = fdk's int8 quantization of the row's model (src/quantize/cached.ts) on the ncnn runtime
+  const int8 = o.runtime === 'ncnn-int8';
+  await getRuntime(int8 ? 'ncnn' : o.runtime ?? 'ort'); // unknown runtime names fail before any work
   const images = resolveImageSet(o);
   const targets = rerunTargets();
   const outDir = resolve(o.outDir ?? workDir('preds'));
@@ -197,7 +199,10 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     let done = 0;
     let inferenceMs = 0;
     const t0 = performance.now();
-    await detectAll(r.entry, paths, { runtime, longSide: r.longSide, jobs, widerText: true, file: r.file }, (res) => {
+    // ncnn-int8: the manifest model quantized by fdk quantize on calib-200 (cached in .fdk/int8)
+    if (int8 && r.file) throw new FdkError('--runtime ncnn-int8 quantizes manifest models; quantize your file with fdk quantize and pass its .param with --model-file and --runtime ncnn');
+    const file = int8 ? await (await import('../quantize/cached.js')).int8ModelFile(getModel(r.modelId), r.longSide) : r.file;
+    await detectAll(r.entry, paths, { runtime: int8 ? 'ncnn' : runtime, longSide: r.longSide, jobs, widerText: true, file }, (res) => {
       texts[res.i] = res.text!;
       inferenceMs += res.inferenceMs;
       o.onProgress?.({ row: r.row, done: ++done, total: paths.length });

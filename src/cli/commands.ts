@@ -19,4 +19,5 @@ export const COMMANDS: Record<string, Registrar> = {
   detect: () => import('./detect.js'),
   accuracy: () => import('./accuracy.js'),
   serve: () => import('./serve.js'),
+  quantize: () => import('./quantize.js'),
 };

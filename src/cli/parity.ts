@@ -6,7 +6,8 @@
  */
 import { checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
+import { resolveDataDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
@@ -30,6 +31,7 @@ interface ParityCliOptions {
   all?: boolean;
   ncnnParam?: string;
   spec?: string;
+  int8?: string;
   preprocess?: string;
   threads: string;
   json?: boolean;
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option('--per-layer', 'compare every intermediate tensor of ort and ncnn; report the first diverging layer')
     .option('--all', 'with --per-layer: print every compared layer')
     .option('--ncnn-param <file>', 'ncnn: use this .param (+ .bin beside it) instead of converting the ONNX')
+    .option('--int8 <param>', 'compare this ncnn int8 model (fdk quantize) with MODEL at detection level, plus per-layer drift')
     .option('--threads <n>', 'threads per runtime', '1')
     .option('--browser <name>', 'also run ort-wasm / ncnn-wasm in headless chromium (as ort-wasm@chromium, ncnn-wasm@chromium)')
     .option('--json', 'machine-readable output')
@@ -81,6 +84,20 @@ export function register(program: Command): void {
       });
       const progress = interactive() ? (m: string) => process.stderr.write(`parity: ${m}\n`) : undefined;
 
+      if (o.int8) {
+        // int8 vs fp32: detection-level agreement, not a 1e-4 tensor check (src/quantize/int8-parity.ts)
+        if (!entry) throw new FdkError('--int8 compares detections: MODEL needs a description (a model id, a described file, or --spec)', { file: src.path });
+        const { int8Parity, int8ParityText } = await import('../quantize/int8-parity.js');
+        const { boxesDecodedFor } = await import('../accuracy/pipeline.js');
+        const { listImages } = await import('../parity/images.js');
+        const dir = o.images ?? join(resolveDataDir()!, 'images');
+        const file = { path: src.path, boxesDecoded: boxesDecodedFor(entry, src.path), origin: 'fp32' };
+        const r = await int8Parity(entry, file, o.int8, listImages(dir, o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined), o.longSide.split(',').map((s) => num(s, '--long-side', 320)));
+        if (o.json) printJson(r);
+        else console.log(int8ParityText(r));
+        if (!r.ok) process.exitCode = 1;
+        return;
+      }
       // engines imported on demand: --per-layer needs neither the image decoder nor the postprocessing
       const { parityText, perLayerText } = await import('../parity/format.js');
       if (o.perLayer) {

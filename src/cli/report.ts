@@ -63,12 +63,14 @@ function oneOf<T extends string>(s: string, allowed: readonly T[], flag: string)
   return v as T[];
 }
 
-/** Registry runtimes (aliases mapped) plus 'ncnn-fp16', in the order given. */
+const CONVERSION_ROWS = ['ncnn-fp16', 'ncnn-int8'] as const;
+
+/** Registry runtimes (aliases mapped) plus the conversion rows 'ncnn-fp16' and 'ncnn-int8'. */
 function accuracyRuntimeList(s: string): ReportRuntime[] {
   const names = list(s);
-  const plain = names.filter((n) => n !== 'ncnn-fp16');
+  const plain = names.filter((n) => !(CONVERSION_ROWS as readonly string[]).includes(n));
   const parsed: ReportRuntime[] = plain.length ? parseRuntimeList(plain.join(',')) : [];
-  return names.includes('ncnn-fp16') ? [...parsed, 'ncnn-fp16'] : parsed;
+  return [...parsed, ...CONVERSION_ROWS.filter((c) => names.includes(c))];
 }
 
 /**
@@ -127,7 +129,7 @@ export function register(program: Command): void {
     .option('--from <report.json>', 'use an existing report.json instead of running the stages (re-render / check it)')
     .option('--stages <list>', `stages to run (${STAGE_NAMES.join(',')})`, STAGE_NAMES.join(','))
     .option('--runtimes <list>', 'runtimes for parity and bench', 'ort,ort-wasm,ncnn')
-    .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion)', 'ort,ort-wasm,ncnn,ncnn-fp16')
+    .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion, ncnn-int8 = fdk quantize on calib-200)', 'ort,ort-wasm,ncnn,ncnn-fp16,ncnn-int8')
     .option('--accuracy-all-runtimes-for <ids>', `run the non-ort accuracy rows only for these models, or 'all' (keeps the report within the CI budget)`, DEFAULT_ALL_RUNTIME_MODELS.join(','))
     .option('--threads <list>', 'bench thread counts', '1,2')
     .option('--long-side <list>', 'long sides for bench and accuracy', '320,640')

@@ -3,8 +3,8 @@ import type { ModelEntry } from '../models/manifest.js';
 import type { StageName } from './schema.js';
 import type { RuntimeName } from '../runtime/registry.js';
 
-/** A runtime of the registry, or 'ncnn-fp16' (ncnn on the fp16 conversion) for accuracy rows. */
-export type ReportRuntime = RuntimeName | 'ncnn-fp16';
+/** A runtime of the registry, or 'ncnn-fp16' / 'ncnn-int8' (ncnn on the fp16 conversion / fdk quantize's int8 model) for accuracy rows. */
+export type ReportRuntime = RuntimeName | 'ncnn-fp16' | 'ncnn-int8';
 
 export interface ReportRunOptions {
   /** Manifest ids (default: all). */
@@ -13,7 +13,7 @@ export interface ReportRunOptions {
   longSides: number[];
   /** Runtimes for parity and bench. */
   runtimes: RuntimeName[];
-  /** Runtimes for accuracy rows ('ncnn-fp16' = the fp16 ncnn conversion). */
+  /** Runtimes for accuracy rows ('ncnn-fp16' = the fp16 ncnn conversion, 'ncnn-int8' = fdk quantize). */
   accuracyRuntimes: ReportRuntime[];
   /** Accuracy on non-ort runtimes only for these models (undefined = all): keeps the CI budget. */
   accuracyModelsAllRuntimes?: string[];

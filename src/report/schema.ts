@@ -110,7 +110,7 @@ export interface ParityInfo {
 }
 
 export interface BenchRow {
-  runtime: string; // ort | wasm | ncnn | ncnn-fp16
+  runtime: string; // ort | wasm | ncnn | ncnn-fp16 | ncnn-int8
   threads: number;
   shape: number[];
   runs: number;
@@ -134,7 +134,7 @@ export interface PrCurve {
 }
 
 export interface AccuracyRow {
-  runtime: string; // ort | wasm | ncnn | ncnn-fp16
+  runtime: string; // ort | wasm | ncnn | ncnn-fp16 | ncnn-int8
   longSide: number;
   images: number;
   easy: number;

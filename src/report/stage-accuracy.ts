@@ -6,6 +6,7 @@
  * model file that command validates). Two cases need a model file of the report's choosing and run
  * the same pipeline (Detector, formatWider, evaluateWider) with that file:
  *  - `ncnn-fp16`: the fp16 ncnn conversion of that same model file;
+ *  - `ncnn-int8`: that model quantized by `fdk quantize` (default method, wider/calib-200, src/quantize/cached.ts);
  *  - `--model-file ID=PATH`: every row of that model runs PATH (e.g. a perturbed copy).
  * PR curves come from evaluating the written prediction folder with the WIDER evaluator.
  */
@@ -102,9 +103,11 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
       const t0 = performance.now();
       let predDir = join(ctx.dir, 'preds', `${runtime}-${longSide}`);
       try {
-        if (runtime === 'ncnn-fp16' || override) {
-          const rt = runtime === 'ncnn-fp16' ? 'ncnn' : runtime;
-          const texts = await detectWithFile(entry, rt, longSide, runtime === 'ncnn-fp16' ? fp16File! : file, paths, jobs);
+        if (runtime === 'ncnn-fp16' || runtime === 'ncnn-int8' || override) {
+          const rt = runtime === 'ncnn-fp16' || runtime === 'ncnn-int8' ? 'ncnn' : runtime;
+          // ncnn-int8: fdk quantize of the same model file, calibrated on wider/calib-200 at this long side
+          const int8File = runtime === 'ncnn-int8' ? await (await import('../quantize/cached.js')).int8ModelFile(entry, longSide) : undefined;
+          const texts = await detectWithFile(entry, rt, longSide, int8File ?? (runtime === 'ncnn-fp16' ? fp16File! : file), paths, jobs);
           writeFilesAtomic(keys.map((k, i) => ({ path: join(predDir, `${k}.txt`), data: texts[i] })));
         } else {
           const res = await runAccuracy({ models: [entry.id], longSides: [longSide], subset, widerDir: opts.widerDir, runtime, jobs, outDir: join(ctx.dir, 'preds', runtime) });

@@ -1,0 +1,95 @@
+/**
+ * `fdk quantize MODEL --to ncnn-int8 --calib DIR|LIST`: ncnn int8 .param/.bin + .table
+ * (src/quantize). MODEL is a manifest id (its fdk model file), an .onnx or an fp32 ncnn .param;
+ * with a path, --model says how to preprocess the calibration images.
+ */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import Table from 'cli-table3';
+import { getModel, loadManifest } from '../models/manifest.js';
+import { FdkError } from '../util/errors.js';
+import { printJson } from './output.js';
+import type { CalibMethod } from '../quantize/thresholds.js';
+
+interface Opts {
+  to: string;
+  calib?: string;
+  table?: string;
+  method: string;
+  perChannel: boolean;
+  model?: string;
+  longSide: string;
+  limit?: string;
+  keepFp32?: string;
+  autoKeep?: string;
+  output?: string;
+  json?: boolean;
+}
+
+const posInt = (v: string | undefined, flag: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new FdkError(`bad ${flag} '${v}': expected a non-negative integer`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('quantize <model>')
+    .description('quantize a model to ncnn int8 (ncnn2table/ncnn2int8 formats) from calibration images')
+    .requiredOption('--to <format>', 'ncnn-int8')
+    .option('--calib <dir|list>', 'calibration images: a folder, or a list file (e.g. <data>/wider/calib-200/list.txt)')
+    .option('--table <file>', 'use this calibration table (ncnn2table format) instead of calibrating')
+    .option('--method <m>', 'activation calibration: kl (ncnn2table) | aciq | minmax | percentile (default, measured best on average)', 'percentile')
+    .option('--per-channel', 'weight scales per output channel (default)')
+    .option('--no-per-channel', 'one weight scale per layer')
+    .option('--model <id>', 'manifest model whose preprocessing the calibration images get (when MODEL is a path)')
+    .option('--long-side <n>', 'long side of the calibration inputs (seed models)', '320')
+    .option('--limit <n>', 'use only the first N calibration images')
+    .option('--keep-fp32 <layers>', 'comma-separated layers to keep in fp32 (mixed precision)')
+    .option('--auto-keep <n>', 'also keep the N layers adding the most drift against fp32 in fp32', '0')
+    .option('-o, --output <prefix>', 'writes PREFIX.param, PREFIX.bin, PREFIX.table (default .fdk/quantized/<model>-int8-<method>)')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, o: Opts) => {
+      if (o.to !== 'ncnn-int8') throw new FdkError(`unknown --to '${o.to}' (expected ncnn-int8)`);
+      const { CALIB_METHODS } = await import('../quantize/thresholds.js');
+      if (!(CALIB_METHODS as readonly string[]).includes(o.method)) throw new FdkError(`unknown --method '${o.method}' (expected ${CALIB_METHODS.join(', ')})`);
+      const longSide = posInt(o.longSide, '--long-side')!;
+      if (!longSide) throw new FdkError(`bad --long-side '${o.longSide}': expected a positive integer`);
+      const ids = loadManifest().map((m) => m.id);
+      const isId = !existsSync(model) && (ids.includes(model) || /^ulfd-(slim|rfb)$/.test(model));
+      if (!isId && !existsSync(model)) throw new FdkError(`no such file (and not a model id: ${ids.join(', ')})`, { file: model });
+      const entry = isId ? getModel(model, longSide) : o.model ? getModel(o.model, longSide) : undefined;
+      if (!entry) throw new FdkError(`--model ID is needed to preprocess calibration images for a model file (ids: ${ids.join(', ')})`, { file: model });
+      let path = model;
+      if (isId) {
+        const { modelFileFor } = await import('../accuracy/pipeline.js');
+        path = (await modelFileFor(entry)).path;
+      }
+      const { quantizeModel, defaultPrefix } = await import('../quantize/quantize.js');
+      const r = await quantizeModel({
+        model: path,
+        entry,
+        calib: o.calib,
+        table: o.table,
+        method: o.method as CalibMethod,
+        perChannel: o.perChannel,
+        longSide,
+        limit: posInt(o.limit, '--limit') || undefined,
+        keepFp32: o.keepFp32?.split(',').map((s) => s.trim()).filter(Boolean),
+        autoKeep: posInt(o.autoKeep, '--auto-keep'),
+        out: o.output ?? defaultPrefix(isId ? `${entry.id}-${longSide}` : model, o.method),
+        log: (s) => !o.json && process.stderr.isTTY && process.stderr.write(`${s}\n`),
+      });
+      if (o.json) return printJson(r);
+      const t = new Table({ head: ['layer', 'type', 'precision', 'absmax', 'threshold', 'scale', 'cosine', 'adds'] });
+      const f = (v: number | undefined, d = 4) => (v === undefined ? '' : v.toFixed(d));
+      for (const l of r.layers) t.push([l.name, l.type, l.precision, f(l.absmax), f(l.threshold), f(l.scale, 2), f(l.cosine, 5), f(l.addedDrift, 5)]);
+      process.stdout.write(`${t.toString()}\n`);
+      const n8 = r.layers.filter((l) => l.precision === 'int8').length;
+      process.stdout.write(
+        `${r.param}\n${r.bin}\n${r.table}\n${n8} of ${r.layers.length} layers int8 (method ${r.method}, ${r.calibImages} calibration images${r.skippedImages ? `, ${r.skippedImages} unreadable skipped` : ''}); ` +
+          `.bin ${r.bytes.int8Bin} bytes = ${(100 * r.bytes.ratio).toFixed(1)}% of fp32 (${r.bytes.fp32Bin})${r.keptFp32.length ? `; fp32: ${r.keptFp32.join(', ')}` : ''}\n`,
+      );
+    });
+}

@@ -1,0 +1,44 @@
+/**
+ * The int8 model of a manifest entry for accuracy runs and the report (`--runtime ncnn-int8`):
+ * the entry's fdk model file quantized with the WIDER calibration set (`wider/calib-200`, 200 val
+ * images disjoint from val-mini), cached in `.fdk/int8/` under a key of everything that decides it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ModelEntry } from '../models/manifest.js';
+import type { ModelFileChoice } from '../accuracy/pipeline.js';
+import { resolveDataDir, workDir } from '../util/data.js';
+import { isFile, readFileOrThrow, sha256File } from '../util/fs.js';
+import { DEFAULT_METHOD, type CalibMethod } from './thresholds.js';
+
+export const DEFAULT_CALIB = 'wider/calib-200/list.txt';
+
+export interface Int8Choice {
+  method?: CalibMethod;
+  /** Calibration list or folder (default <data>/wider/calib-200/list.txt). */
+  calib?: string;
+  autoKeep?: number;
+  keepFp32?: string[];
+  limit?: number;
+}
+
+/** Calibration runs at the row's long side: activation ranges depend on the input scale. */
+export async function int8ModelFile(entry: ModelEntry, longSide: number, o: Int8Choice = {}): Promise<ModelFileChoice> {
+  const { modelFileFor } = await import('../accuracy/pipeline.js');
+  const src = await modelFileFor(entry);
+  const method = o.method ?? DEFAULT_METHOD;
+  const calib = o.calib ?? join(resolveDataDir()!, DEFAULT_CALIB);
+  const ls = entry.input.resize.mode === 'fixed' ? entry.input.resize.width! : longSide;
+  const key = createHash('sha256')
+    .update(readFileOrThrow(src.path))
+    .update(JSON.stringify({ v: 1, method, ls, calib, list: isFile(calib) ? sha256File(calib) : '', autoKeep: o.autoKeep ?? 0, keep: o.keepFp32 ?? [], limit: o.limit ?? 0 }))
+    .digest('hex')
+    .slice(0, 12);
+  const prefix = workDir('int8', `${entry.id}-${ls}-${method}${o.autoKeep ? `-mp${o.autoKeep}` : ''}-${key}`);
+  if (!existsSync(`${prefix}.param`) || !existsSync(`${prefix}.bin`)) {
+    const { quantizeModel } = await import('./quantize.js');
+    await quantizeModel({ model: src.path, entry, calib, method, longSide: ls, autoKeep: o.autoKeep, keepFp32: o.keepFp32, limit: o.limit, out: prefix });
+  }
+  return { path: `${prefix}.param`, boxesDecoded: src.boxesDecoded, origin: `fdk quantize (${method}, ${basename(calib)}) of ${basename(src.path)}` };
+}

@@ -1,0 +1,204 @@
+/**
+ * `fdk quantize`: an fp32 model (ONNX, converted by fdk's own converter, or an fdk ncnn .param)
+ * to an ncnn int8 model plus its calibration table.
+ *
+ *   calibration images --preprocess (manifest)--> tensors --real ncnn--> blob statistics
+ *   statistics --method--> blob scales; weights --per channel--> weight scales   => .table
+ *   .table (written, then parsed back: the file is the truth) --> int8 .param/.bin
+ *
+ * Mixed precision: layers named by the user, and the `autoKeep` layers that add the most drift
+ * against fp32 on the calibration images (cosine of the layer's output minus that of its input,
+ * measured with real ncnn running the all-int8 model), are left out of the table and stay fp32.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { parseParam, readNcnnModel, type NcnnLayer } from '../convert/ncnn/format/index.js';
+import type { ModelEntry } from '../models/manifest.js';
+import { workDir } from '../util/data.js';
+import { FdkError } from '../util/errors.js';
+import { readFileOrThrow, writeFilesAtomic } from '../util/fs.js';
+import { prepareCalibSet, type CalibSet } from './calib-images.js';
+import { checkTableMatches, writeInt8Model } from './int8-writer.js';
+import { isInt8Layer, isQuantizable, weightScales } from './layers.js';
+import { blobDrift, blobStats, type BlobDrift, type NcnnFiles } from './ncnn-calib.js';
+import { parseTable, writeTable, type Int8Table } from './table.js';
+import { activationScale, DEFAULT_METHOD, HISTOGRAM_BINS, type CalibMethod } from './thresholds.js';
+
+export interface QuantizeOptions {
+  /** .onnx or fp32 ncnn .param (with its .bin beside it). */
+  model: string;
+  /** Manifest entry whose preprocessing the calibration images get. */
+  entry: ModelEntry;
+  /** Calibration images: a folder or a list file. */
+  calib?: string;
+  /** Use this ncnn2table-format table instead of calibrating. */
+  table?: string;
+  method?: CalibMethod;
+  /** Weight scales per output channel (default) or one per tensor. */
+  perChannel?: boolean;
+  /** Long side of the calibration inputs (seed models; fixed-size models ignore it). */
+  longSide?: number;
+  /** Use only the first N calibration images. */
+  limit?: number;
+  /** Layers to keep in fp32. */
+  keepFp32?: string[];
+  /** Also keep the N layers that add the most drift in fp32. */
+  autoKeep?: number;
+  /** Images used to measure drift for autoKeep (default 20). */
+  driftImages?: number;
+  /** Output prefix: PREFIX.param, PREFIX.bin, PREFIX.table. */
+  out: string;
+  log?: (s: string) => void;
+}
+
+export interface LayerReport {
+  name: string;
+  type: string;
+  bottom: string;
+  precision: 'int8' | 'fp32';
+  absmax?: number;
+  threshold?: number;
+  scale?: number;
+  /** Drift measured for mixed precision: cosine of the output, and what this layer adds. */
+  cosine?: number;
+  addedDrift?: number;
+}
+
+export interface QuantizeResult {
+  param: string;
+  bin: string;
+  table: string;
+  source: { model: string; param: string; bin: string };
+  method: CalibMethod | 'table';
+  perChannel: boolean;
+  calibImages: number;
+  skippedImages: number;
+  layers: LayerReport[];
+  keptFp32: string[];
+  bytes: { fp32Bin: number; int8Bin: number; ratio: number };
+}
+
+/** The fixed input shape of a fixed-size model (Ultra-Light), for the ONNX -> ncnn conversion. */
+function inputShapesFor(entry: ModelEntry): Record<string, number[]> {
+  const r = entry.input.resize;
+  return r.mode === 'fixed' ? { [entry.input.name]: [1, 3, r.height!, r.width!] } : {};
+}
+
+const QDQ_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'ConvInteger', 'MatMulInteger', 'QLinearMatMul']);
+
+/** The fp32 ncnn files of the model: an .onnx is converted (cached), a .param is used as is. */
+async function fp32Files(model: string, entry: ModelEntry): Promise<NcnnFiles> {
+  const ext = extname(model).toLowerCase();
+  if (ext === '.onnx') {
+    const { loadOnnx } = await import('../onnx/io.js');
+    const q = loadOnnx(model).graph.nodes.find((n) => QDQ_OPS.has(n.opType));
+    if (q) throw new FdkError(`model is already quantized (it has ${q.opType} nodes); give the fp32 model`, { file: model });
+    const { convertOnnxForNcnn } = await import('../runtime/ncnn-convert.js');
+    const c = await convertOnnxForNcnn(model, inputShapesFor(entry));
+    return { param: c.param, bin: c.bin };
+  }
+  if (ext === '.param') return { param: model, bin: model.replace(/\.param$/i, '.bin') };
+  throw new FdkError('expected an .onnx model or an fp32 ncnn .param', { file: model });
+}
+
+/** What each layer adds: drop of cosine between its input blob and its output blob. */
+function addedDrift(l: NcnnLayer, drift: Map<string, BlobDrift>): number {
+  const out = drift.get(l.outputs[0])?.cosine ?? 1;
+  const inp = drift.get(l.inputs[0])?.cosine ?? 1;
+  return inp - out;
+}
+
+export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult> {
+  const log = o.log ?? (() => {});
+  const method = o.method ?? DEFAULT_METHOD;
+  const perChannel = o.perChannel ?? true;
+  const src = await fp32Files(o.model, o.entry);
+  const parsed = parseParam(readFileOrThrow(src.param).toString('utf8'), src.param);
+  const already = parsed.layers.find((l) => isInt8Layer({ ...l, weights: [] }));
+  if (already) throw new FdkError(`model is already quantized: layer '${already.name}' has int8 weights (8=${already.params.get(8)?.value})`, { file: o.model });
+  const net = readNcnnModel(src.param, { bin: src.bin });
+  const qlayers = net.layers.filter(isQuantizable);
+  if (!qlayers.length) throw new FdkError('no quantizable layers (Convolution, ConvolutionDepthWise, InnerProduct): nothing to quantize', { file: o.model });
+  const inputName = net.layers.find((l) => l.type === 'Input')?.outputs[0];
+  if (!inputName) throw new FdkError('the ncnn model has no Input layer', { file: src.param });
+  for (const n of o.keepFp32 ?? [])
+    if (!qlayers.some((l) => l.name === n))
+      throw new FdkError(`--keep-fp32: '${n}' is not a quantizable layer of the model (quantizable: ${qlayers.slice(0, 6).map((l) => l.name).join(', ')}${qlayers.length > 6 ? ', ...' : ''})`, { file: o.model });
+  if (!o.table && !o.calib) throw new FdkError('give --calib DIR|LIST (calibration images) or --table FILE');
+  if (o.autoKeep && !o.calib) throw new FdkError('automatic mixed precision measures drift on calibration images: give --calib');
+
+  const layers = new Map<string, LayerReport>(qlayers.map((l) => [l.name, { name: l.name, type: l.type, bottom: l.inputs[0], precision: 'int8' }]));
+  let calib: CalibSet | undefined;
+  const work = mkdtempSync(join(tmpdir(), 'fdk-quantize-'));
+  try {
+    if (o.calib) {
+      calib = await prepareCalibSet(o.calib, o.entry, o.longSide ?? 320, o.limit);
+      log(`calibration: ${calib.tensors.length} images${calib.skipped.length ? ` (${calib.skipped.length} unreadable, skipped)` : ''}`);
+    }
+    let table: Int8Table;
+    if (o.table) {
+      table = parseTable(readFileOrThrow(o.table).toString('utf8'), o.table);
+      checkTableMatches(net, table, o.table);
+    } else {
+      const bottoms = [...new Set(qlayers.map((l) => l.inputs[0]))];
+      const stats = await blobStats(src, inputName, calib!.tensors, bottoms, HISTOGRAM_BINS);
+      const t: Int8Table = { weights: new Map(), blobs: new Map() };
+      for (const l of qlayers) t.weights.set(l.name, weightScales(l, method, perChannel));
+      for (const l of qlayers) {
+        const s = stats.get(l.inputs[0])!;
+        const a = activationScale(s, method);
+        t.blobs.set(l.name, [a.scale]);
+        Object.assign(layers.get(l.name)!, { absmax: s.absmax, threshold: a.threshold });
+      }
+      // the table as written is what gets quantized (ncnn2int8 would read the same numbers)
+      table = parseTable(writeTable(t), 'table');
+    }
+    const keep = new Set(o.keepFp32 ?? []);
+    if (o.autoKeep && o.autoKeep > 0) {
+      const all = writeInt8Model(net, table);
+      const probe = { param: join(work, 'probe.param'), bin: join(work, 'probe.bin') };
+      writeFilesAtomic([{ path: probe.param, data: all.param }, { path: probe.bin, data: all.bin }]);
+      const blobs = [...new Set(qlayers.flatMap((l) => [l.inputs[0], l.outputs[0]]))].filter((b) => b !== inputName);
+      const drift = await blobDrift(src, probe, inputName, calib!.tensors.slice(0, o.driftImages ?? 20), blobs);
+      for (const l of qlayers) Object.assign(layers.get(l.name)!, { cosine: drift.get(l.outputs[0])?.cosine, addedDrift: addedDrift(l, drift) });
+      const ranked = qlayers.filter((l) => !keep.has(l.name)).sort((a, b) => addedDrift(b, drift) - addedDrift(a, drift));
+      for (const l of ranked.slice(0, o.autoKeep)) keep.add(l.name);
+      log(`mixed precision: keeping ${[...keep].join(', ')} in fp32`);
+    }
+    for (const n of keep) {
+      table.blobs.delete(n);
+      table.weights.delete(n);
+    }
+    if (!table.blobs.size) throw new FdkError('every quantizable layer is kept in fp32: nothing left to quantize', { file: o.model });
+    for (const l of qlayers) {
+      const r = layers.get(l.name)!;
+      r.scale = table.blobs.get(l.name)?.[0];
+      if (!table.blobs.has(l.name)) r.precision = 'fp32';
+    }
+    const model = writeInt8Model(net, table);
+    const out = { param: `${o.out}.param`, bin: `${o.out}.bin`, table: `${o.out}.table` };
+    writeFilesAtomic([{ path: out.param, data: model.param }, { path: out.bin, data: model.bin }, { path: out.table, data: writeTable(table) }]);
+    const fp32Bin = statSync(src.bin).size;
+    const int8Bin = model.bin.reduce((s, c) => s + c.byteLength, 0);
+    return {
+      ...out,
+      source: { model: o.model, ...src },
+      method: o.table ? 'table' : method,
+      perChannel,
+      calibImages: calib?.tensors.length ?? 0,
+      skippedImages: calib?.skipped.length ?? 0,
+      layers: [...layers.values()],
+      keptFp32: qlayers.filter((l) => keep.has(l.name)).map((l) => l.name),
+      bytes: { fp32Bin, int8Bin, ratio: int8Bin / fp32Bin },
+    };
+  } finally {
+    calib?.dispose();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Default output prefix: .fdk/quantized/<model stem>-int8-<method>. */
+export function defaultPrefix(model: string, method: string): string {
+  return workDir('quantized', `${basename(model).replace(/\.(onnx|param)$/i, '')}-int8-${method}`);
+}
