@@ -114,7 +114,7 @@ async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number
 
 async function latency(runtime: 'ncnn' | 'ort', model: string, threads: number, input: { data: Float32Array; dims: number[] }, fp16 = false, shapes?: Record<string, number[]>): Promise<number> {
   const rt = await getRuntime(runtime);
-  const m = await rt.load(model, { threads, fp16, inputShapes: shapes });
+  const m = await rt.load(model, { threads, ncnn: { fp16 }, inputShapes: shapes });
   try {
     const feed = { [m.inputNames[0]]: input };
     for (let i = 0; i < 3; i++) await m.run(feed);

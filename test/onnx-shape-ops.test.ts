@@ -163,7 +163,7 @@ function legacyModel(opset: 9 | 11): Model {
   if (opset === 9) {
     f32('scales', [1, 1, 2, 3]);
     node('Upsample', ['x', 'scales'], ['upsample']);
-    node('Slice', ['x'], ['slice'], { starts: ints([1, 2]), ends: ints([9223372036854775807, -3]), axes: ints([2, 3]) });
+    node('Slice', ['x'], ['slice'], { starts: ints([1, 2]), ends: ints([2 ** 62, -3]), axes: ints([2, 3]) });
     node('Pad', ['x'], ['pad'], { pads: ints([0, 0, 2, 1, 0, 0, 0, 3]) });
     node('Clip', ['x'], ['clip'], { min: { type: 'float', value: 0 }, max: { type: 'float', value: 6 } });
   } else {

@@ -4,7 +4,7 @@
  * MATLAB protocol, missing files and malformed prediction files.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { evaluateWider } from '../src/accuracy/wider/index.js';

@@ -16,7 +16,7 @@ import type { LoadedModel } from '../runtime/types.js';
 import { FdkError, withFile } from '../util/errors.js';
 import { loadImage, type BgrImage } from './image.js';
 import { postprocess } from './postprocess.js';
-import { preprocess, type Preprocessed } from './preprocess.js';
+import { preprocess } from './preprocess.js';
 
 export { postprocess, type Detection } from './postprocess.js';
 import type { Detection } from './postprocess.js';

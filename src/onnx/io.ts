@@ -97,7 +97,10 @@ export function saveOnnx(model: Model, path: string, opts: SaveOptions = {}): vo
       if (t.dtype === 'string' || t.byteLength < opts.externalDataThreshold) continue;
       const bytes = t.bytes;
       const pad = (64 - (offset % 64)) % 64; // align like onnx's save_model
-      if (pad) chunks.push(new Uint8Array(pad)), (offset += pad);
+      if (pad) {
+        chunks.push(new Uint8Array(pad));
+        offset += pad;
+      }
       const prev = t.external;
       t.external = {
         location, offset, length: bytes.byteLength,

@@ -330,7 +330,11 @@ function nodeFromProto(n: Pb, ctx: DecodeContext): Node {
   const extra: Record<string, unknown> = {};
   for (const a of n.attribute ?? []) {
     attrs[a.name] = a.refAttrName ? { type: 'other', proto: a } : attrFromProto(a, ctx);
-    for (const k of ATTR_EXTRA) if (a[k] && k === 'docString') (extra.attrDoc ??= {} as Record<string, string>), ((extra.attrDoc as Record<string, string>)[a.name] = a[k]);
+    for (const k of ATTR_EXTRA)
+      if (a[k] && k === 'docString') {
+        extra.attrDoc ??= {} as Record<string, string>;
+        (extra.attrDoc as Record<string, string>)[a.name] = a[k];
+      }
   }
   // Own properties only: protobufjs serves absent optional fields as prototype defaults ('').
   for (const k of ['docString', 'overload', 'metadataProps', 'deviceConfigurations']) if (Object.prototype.hasOwnProperty.call(n, k) && n[k] != null && (!Array.isArray(n[k]) || n[k].length)) extra[k] = n[k];

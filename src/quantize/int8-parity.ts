@@ -64,7 +64,7 @@ export async function int8Parity(entry: ModelEntry, model: ModelFileChoice, int8
 
   // per-layer drift on the same images at the first long side
   const set = await withList(images, (list) => prepareCalibSet(list, entry, longSides[0]));
-  let layers: LayerDrift[] = [];
+  let layers: LayerDrift[];
   try {
     const input = q.layers.find((l) => l.type === 'Input')!.outputs[0];
     const convs = q.layers.filter((l) => ['Convolution', 'ConvolutionDepthWise', 'InnerProduct'].includes(l.type));

@@ -167,7 +167,7 @@ export const ncnnRuntime: NcnnRuntime = {
     let param = model;
     let bin = model.replace(/\.param$/, '.bin');
     let converted: NcnnConversion | undefined;
-    let declared: Record<string, (number | string)[]> = {};
+    let declared: Record<string, (number | string)[]>;
     const ext = extname(model).toLowerCase();
     if (ext === '.onnx') {
       converted = await convertOnnxForNcnn(model, opts.inputShapes ?? {}, { optimize: opts.ncnn?.optimize });

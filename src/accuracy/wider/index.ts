@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { resolveDataDir } from '../../util/data.js';
 import { FdkError, escapeName } from '../../util/errors.js';
-import { DIFFICULTIES, imageKey, loadGroundTruth, readSubsetList, type Difficulty, type WiderGroundTruth } from './ground-truth.js';
+import { imageKey, loadGroundTruth, readSubsetList, type Difficulty, type WiderGroundTruth } from './ground-truth.js';
 import { readPredictionDir, toPredBoxes, type PredBoxes, type PredInput } from './predictions.js';
 import { evaluatePredictions, type PrCurve, type Protocol } from './evaluate.js';
 

@@ -11,7 +11,7 @@ import { runtimeInputs, type Model } from '../../onnx/model.js';
 import { foldConstants } from '../../onnx/fold.js';
 import { inferShapes } from '../../onnx/shape-inference.js';
 import { FdkError } from '../../util/errors.js';
-import { writeParam, blobCount, type NcnnLayer, type NcnnNet } from './format/param.js';
+import { writeParam, blobCount, type NcnnNet } from './format/param.js';
 import { writeBin, binByteLength } from './format/bin.js';
 import { lowerGraph } from './lower.js';
 import { PASSES, type PassReport } from './passes/index.js';

@@ -1,5 +1,5 @@
 /** Small helpers shared by the op lowerings in this folder (kept apart from op-table.ts to avoid an import cycle). */
-import { int, type ParamValue } from '../format/param.js';
+import type { ParamValue } from '../format/param.js';
 import { BatchAxisError, ncnnAxis } from '../passes/batch-axis.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult } from '../op-table.js';
