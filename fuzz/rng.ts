@@ -1,16 +1,7 @@
 /** Deterministic randomness for the fuzzer: one small PRNG per input, seeded from (seed, target, index). */
 
-/** mulberry32: 32-bit state, good enough to pick mutations, and reproducible everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (src/util/rng.ts). */
+export { mulberry32 as rng } from '../src/util/rng.js';
 
 /** FNV-1a of the parts: the per-input seed, so input N can be regenerated alone (replay, restart after a hang). */
 export function seedOf(...parts: (string | number)[]): number {

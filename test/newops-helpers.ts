@@ -8,21 +8,11 @@ import type { GraphBuilder } from '../src/onnx/builder.js';
 import { saveOnnx } from '../src/onnx/io.js';
 import { convertOnnxFileToNcnn } from '../src/convert/ncnn/index.js';
 import type { TensorMap } from '../src/runtime/types.js';
+import { seededUniform } from '../src/util/rng.js';
 import { ncnn, ort, tmp } from './ncnn-helpers.js';
 
-/** Deterministic uniform [-scale, scale) values (mulberry32). */
-export function seeded(seed: number, n: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
+/** Deterministic uniform [-scale, scale) values. */
+export const seeded = seededUniform;
 
 const dir = tmp('fdk-newops-');
 

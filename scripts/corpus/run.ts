@@ -14,6 +14,7 @@
  * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx] [--with-speed]
  * measures the conversions' wall and CPU time (and the ncnn run time) again for those rows.
  */
+import { seededUniform } from '../../src/util/rng.js';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -70,15 +71,9 @@ function timed(cmd: string, argv: string[], cwd: string): { ms: number; cpuMs: n
   return { ms, cpuMs, ok: r.status === 0, out: `${r.stdout ?? ''}\n${err}`.trim() };
 }
 
-/** Seeded input in [-1, 1) (mulberry32), the same for both runtimes. */
+/** Seeded input in [-1, 1), the same for both runtimes. */
 function seededInput(dims: number[], seed = 7): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  });
+  return seededUniform(seed, dims.reduce((a, b) => a * b, 1));
 }
 
 /**

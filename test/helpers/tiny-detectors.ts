@@ -10,19 +10,11 @@
  */
 import { A, GraphBuilder } from '../../src/onnx/builder.js';
 import type { Model } from '../../src/onnx/model.js';
+import { mulberry32 } from '../../src/util/rng.js';
 import { embedDescription, type ModelDescription } from '../../src/models/description.js';
 
-/** mulberry32: a tiny seeded generator, so the "random" weights are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so the "random" weights are the same on every run. */
+const rng = mulberry32;
 
 class Net {
   readonly g = new GraphBuilder({ opset: 13, name: 'tiny' });

@@ -34,16 +34,19 @@ function einsum(c: LowerContext): LowerResult {
 
   const base = c.node.outputs[0];
   const layers: EmittedLayer[] = [];
-  const permute = (blob: string, from: string, to: string[], tag: string): string => {
-    const perm = to.map((l) => from.indexOf(l));
-    if (perm.every((x, i) => x === i)) return blob;
-    let order: number;
+  // ncnn's Permute order type for an axis permutation; one that moves the batch axis is refused
+  const orderOf = (perm: number[]): number => {
     try {
-      order = permuteOrderType(perm);
+      return permuteOrderType(perm);
     } catch (e) {
       if (e instanceof BatchAxisError) c.fail(`equation '${eq}': ${e.message}`, 'batch');
       throw e;
     }
+  };
+  const permute = (blob: string, from: string, to: string[], tag: string): string => {
+    const perm = to.map((l) => from.indexOf(l));
+    if (perm.every((x, i) => x === i)) return blob;
+    const order = orderOf(perm);
     const out = `${base}_${tag}`;
     layers.push({ type: 'Permute', params: P([0, int(order)]), inputs: [blob], outputs: [out], suffix: tag });
     return out;
@@ -60,14 +63,7 @@ function einsum(c: LowerContext): LowerResult {
   const mm = `${base}_mm`;
   layers.push({ type: 'MatMul', params: P([0, int(transB)]), inputs: [a, b], outputs: needOut ? [mm] : undefined, suffix: needOut ? 'mm' : undefined });
   if (needOut) {
-    const perm = [...so].map((l) => prod.indexOf(l));
-    let order: number;
-    try {
-      order = permuteOrderType(perm);
-    } catch (e) {
-      if (e instanceof BatchAxisError) c.fail(`equation '${eq}': ${e.message}`, 'batch');
-      throw e;
-    }
+    const order = orderOf([...so].map((l) => prod.indexOf(l)));
     layers.push({ type: 'Permute', params: P([0, int(order)]), inputs: [mm] });
   }
   return { layers, ranks: [so.length] };
