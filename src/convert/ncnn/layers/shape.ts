@@ -9,6 +9,12 @@
 import { COST, layer, raw, vol, type Dims, type LayerRecord, type Params } from './types.js';
 
 const norm = (a: number, rank: number) => (a < 0 ? a + rank : a);
+/** An axis param that must name one of the blob's dims (ncnn would read out of bounds otherwise). */
+const axisOf = (a: number, rank: number) => {
+  const r = norm(a, rank);
+  if (!Number.isInteger(r) || r < 0 || r >= rank) throw new Error(`axis ${a} is outside the input's ${rank} dims`);
+  return r;
+};
 
 /** Dims of a Mat declared by w / h / d / c params (Input, MemoryData); 0 = absent. */
 export function declaredDims(p: Params): Dims | undefined {
@@ -80,7 +86,7 @@ function cropDims(p: Params, ins: Dims[]): Dims {
 
 function sliceDims(p: Params, ins: Dims[], n: number): Dims[] {
   const x = ins[0];
-  const axis = norm(p.num('axis'), x.length);
+  const axis = axisOf(p.num('axis'), x.length);
   const total = x[axis];
   const indices = p.array('indices');
   let sizes: number[];
@@ -173,7 +179,7 @@ export const SHAPE_LAYERS: LayerRecord[] = [
   layer('Flatten', [], { shape: (_p, ins) => [[vol(ins[0])]] }),
   layer('Concat', [[0, 'axis', 0]], {
     shape: (p, ins) => {
-      const axis = norm(p.num('axis'), ins[0].length);
+      const axis = axisOf(p.num('axis'), ins[0].length);
       return [ins[0].map((d, i) => (i === axis ? ins.reduce((s, x) => s + x[axis], 0) : d))];
     },
   }),
