@@ -8,7 +8,6 @@
  *    (x - mean) / std, CHW.
  */
 import type { ModelDescription } from '../models/description.js';
-import { checkResizedSize } from '../util/limits.js';
 import { FdkError } from '../util/errors.js';
 import type { BgrImage } from './image.js';
 import { hwcToPlanes, resizeLinearF32, resizeLinearF32ToCHW, resizeLinearU8, resizeSpecByFactor, resizeSpecBySize, roundHalfEven, type ResizeSpec } from './cv-resize.js';
@@ -73,7 +72,7 @@ export function preprocess(image: BgrImage, desc: ModelDescription, opts: Prepro
     let hwc: () => Float32Array;
     if (r !== 1) {
       spec = resizeSpecByFactor(w, h, r);
-      checkResizedSize(spec.width, spec.height, image); // no zero-width input for the runtime (util/limits.ts)
+      checkResizedSize(spec.width, spec.height, image); // no zero-width input for the runtime
       const s = spec;
       const scratch = opts.scratch;
       if (scratch && (scratch.tensor?.length ?? 0) < 3 * s.width * s.height) scratch.tensor = new Float32Array(3 * s.width * s.height);
@@ -130,4 +129,13 @@ function swapRB(a: Float32Array | Uint8Array): void {
     a[i] = a[i + 2];
     a[i + 2] = t;
   }
+}
+
+/**
+ * A resized image must keep at least one pixel per side (the runtime would fail without a name).
+ * Kept here, not in util/limits.ts: this module also runs in the demo page, which has no node:os.
+ */
+export function checkResizedSize(width: number, height: number, src: { width: number; height: number }): void {
+  if (!(width >= 1 && height >= 1))
+    throw new FdkError(`image ${src.width}x${src.height} resizes to ${width}x${height} at this size: a side would be empty (image too narrow for the long side)`);
 }

@@ -90,8 +90,3 @@ export async function checkModelInference(modelPath: string, shapes: number[][])
   }
 }
 
-/** A resized image must keep at least one pixel per side (the runtime would fail without a name). */
-export function checkResizedSize(width: number, height: number, src: { width: number; height: number }): void {
-  if (!(width >= 1 && height >= 1))
-    throw new FdkError(`image ${src.width}x${src.height} resizes to ${width}x${height} at this size: a side would be empty (image too narrow for the long side)`);
-}
