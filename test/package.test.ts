@@ -6,7 +6,7 @@
  * with caches in $FDK_CACHE rather than inside the installed package.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,4 +108,39 @@ describe('npm package', () => {
     expect(j.model.path).toBe(join(cache, 'exports', 'slim-dyn-op13.onnx')); // fdk's export of the checkpoint, cached
     expect(existsSync(join(app, 'node_modules', 'fdk-edge', '.fdk'))).toBe(false);
   });
+});
+
+/** A command run without blocking the test worker (npm install can take a minute on a cold cache). */
+function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  const env = { ...process.env, CI: 'true', ONNXRUNTIME_NODE_INSTALL: 'skip', FDK_CACHE: cache, FDK_DATA: SHARED, npm_config_update_notifier: 'false' };
+  delete (env as Record<string, string | undefined>).FDK_WORK;
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('close', (code) => done({ code: code ?? -1, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+describe('npm install of the packed tarball', () => {
+  it('npm itself installs it into a fresh folder (the npm cache, else the registry), and there the bin and the library run', async () => {
+    const fresh = join(work, 'fresh');
+    mkdirSync(fresh, { recursive: true });
+    writeFileSync(join(fresh, 'package.json'), JSON.stringify({ name: 'fresh', version: '1.0.0', private: true, type: 'module' }));
+    const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+    const inst = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, tgz)], fresh);
+    expect(inst.code, inst.err.slice(-2000)).toBe(0);
+    const v = await run('npx', ['--no-install', 'fdk', '--version'], fresh);
+    expect(v.out.trim()).toBe(pkg.version);
+    const model = join(fresh, 'tiny.onnx');
+    tinyModel(model);
+    const a = await run('npx', ['--no-install', 'fdk', 'analyze', model, '--json', '--no-layers'], fresh);
+    expect(a.code, a.err).toBe(0);
+    expect(JSON.parse(a.out).totals).toMatchObject({ params: 108, macs: 4 * 16 * 16 * 27 });
+    const lib = await run(process.execPath, ['-e', "import('fdk-edge').then(async (f) => console.log(JSON.stringify((await f.analyze(process.argv[1])).totals)))", model], fresh);
+    expect(lib.code, lib.err).toBe(0);
+    expect(JSON.parse(lib.out)).toMatchObject({ params: 108 });
+  }, 600_000);
 });
