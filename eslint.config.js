@@ -5,7 +5,8 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.fdk/', 'reports/', 'test-artifacts/', 'coverage/', '**/*.d.ts', 'src/accuracy/wasm/resize-wasm-bytes.ts'] },
+  // generated, installed and third-party folders (the same as .gitignore's)
+  { ignores: ['dist/', 'node_modules/', '.fdk/', '.venv*/', 'fdk-out/', 'out/', 'reports/', 'test-artifacts/', 'coverage/', '**/*.d.ts', 'src/accuracy/wasm/resize-wasm-bytes.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
