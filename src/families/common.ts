@@ -49,3 +49,10 @@ export function nmsKeep(pp: PostprocessSettings, boxes: Float32Array, order: num
   const keep = hardNms(boxes, 4, order, pp.nms, pp.topK ?? -1, pp.candidateSize ?? -1);
   return pp.topK ? keep.slice(0, pp.topK) : keep;
 }
+
+/** The outputs every family reads: boxes [.., 4], scores [.., classes], and landmarks [.., 2·k] when it has them. */
+export function boxScoreLandmarkRoles(p: { classes: number; landmarks?: number }): OutputRole[] {
+  const r: OutputRole[] = [{ role: 'boxes', last: 4 }, { role: 'scores', last: p.classes }];
+  if (p.landmarks) r.push({ role: 'landmarks', last: 2 * p.landmarks });
+  return r;
+}

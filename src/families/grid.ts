@@ -12,8 +12,8 @@
 import type { Json, FieldChecker } from '../models/check.js';
 import { orderByScoreDesc } from '../accuracy/nms.js';
 import { gridAnchors, gridCount } from '../accuracy/priors.js';
-import type { DecodeFamily, DecodeParams, Detection, OutputRole } from './types.js';
-import { checkRows, nmsKeep } from './common.js';
+import type { DecodeFamily, DecodeParams, Detection } from './types.js';
+import { boxScoreLandmarkRoles, checkRows, nmsKeep } from './common.js';
 
 export interface GridParams extends DecodeParams {
   family: 'grid';
@@ -52,11 +52,7 @@ export const gridFamily: DecodeFamily<GridParams> = {
     };
   },
 
-  outputRoles(p: GridParams): OutputRole[] {
-    const r: OutputRole[] = [{ role: 'boxes', last: 4 }, { role: 'scores', last: p.classes }];
-    if (p.landmarks) r.push({ role: 'landmarks', last: 2 * p.landmarks });
-    return r;
-  },
+  outputRoles: (p) => boxScoreLandmarkRoles(p),
 
   count: (p, height, width) => gridCount(p, height, width),
 

@@ -15,8 +15,8 @@ import type { Json, FieldChecker } from '../models/check.js';
 import { decodeRetinaBoxes, decodeRetinaLandmarks, decodeUltraLightBoxes } from '../accuracy/decode.js';
 import { orderByScoreDesc } from '../accuracy/nms.js';
 import { priorCount, priorsFor } from '../accuracy/priors.js';
-import type { DecodeFamily, DecodeParams, Detection, OutputRole } from './types.js';
-import { checkRows, nmsKeep } from './common.js';
+import type { DecodeFamily, DecodeParams, Detection } from './types.js';
+import { boxScoreLandmarkRoles, checkRows, nmsKeep } from './common.js';
 
 const f = Math.fround;
 
@@ -73,11 +73,7 @@ export const priorFamily: DecodeFamily<PriorParams> = {
     return p;
   },
 
-  outputRoles(p: PriorParams): OutputRole[] {
-    const r: OutputRole[] = [{ role: 'boxes', last: 4 }, { role: 'scores', last: p.classes }];
-    if (p.landmarks) r.push({ role: 'landmarks', last: 2 * p.landmarks });
-    return r;
-  },
+  outputRoles: (p) => boxScoreLandmarkRoles(p),
 
   count: (p, height, width) => priorCount(p, height, width),
 
