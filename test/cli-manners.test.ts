@@ -32,6 +32,14 @@ function twoInputModel(): string {
 }
 
 describe('CLI manners', () => {
+  it('one model-id resolver: the short Ultra-Light ids mean the 320 model in bench and parity as in detect', () => {
+    for (const args of [['bench', 'ulfd-rfb', '--runtimes', 'ort', '--runs', '1', '--warmup', '0', '--json'], ['parity', 'ulfd-rfb', '--runtimes', 'ort,ort-wasm', '--max-images', '1', '--json']]) {
+      const r = runCli(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).model.id ?? JSON.parse(r.stdout).model).toMatch(/ulfd-rfb-320|version-RFB-320/);
+    }
+  });
+
   it('--version prints the package version', () => {
     const r = runCli(['--version']);
     expect(r.code).toBe(0);

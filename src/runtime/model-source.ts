@@ -48,9 +48,13 @@ export async function resolveModelSource(arg: string): Promise<ModelSource> {
   }
   const looksLikePath = /[\\/]|\.(onnx|param|bin)$/i.test(arg);
   if (looksLikePath) throw new FdkError('no such file', { file: arg });
-  const ids = loadManifest().map((m) => m.id);
-  if (!ids.includes(arg)) throw new FdkError(`'${arg}' is neither a file nor a model id (model ids: ${ids.join(', ')})`);
-  const entry = getModel(arg);
+  // the one model-id resolver (getModel) every command uses: `ulfd-rfb` means ulfd-rfb-320 everywhere
+  let entry: ModelEntry;
+  try {
+    entry = getModel(arg);
+  } catch {
+    throw new FdkError(`'${arg}' is neither a file nor a model id (model ids: ${loadManifest().map((m) => m.id).join(', ')})`);
+  }
   let path: string;
   let origin: string;
   if (entry.files.onnx) {
