@@ -9,7 +9,7 @@
  */
 import { basename, extname, join, resolve } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
-import { convertCheckedModel, type FileConvertOptions } from '../convert/ncnn/index.js';
+import { convertCheckedModel, convertVerified, type FileConvertOptions } from '../convert/ncnn/index.js';
 import { validateOnnx } from '../onnx/validate.js';
 import { checkInputSizeFits, regeneratePriorConstants } from '../convert/size-check.js';
 import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models/description.js';
@@ -59,7 +59,8 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const descPath = description ? sidecarPath(paramPath) : undefined;
   const paths = descPath ? [paramPath, binPath, descPath] : [paramPath, binPath];
   const { result: c, outcome } = await writeOutputs(paths, ([param, bin, desc]) => {
-    const c = convertCheckedModel(model, input, o);
+    // validated above, before the size check; validated again only if regeneration changed constants
+    const c = regenerated.length ? convertCheckedModel(model, input, o) : convertVerified(model, input, o);
     writeFileSync(param, c.param);
     writeFileSync(bin, Buffer.concat(c.bin));
     if (desc) writeFileSync(desc, `${JSON.stringify(description, null, 1)}\n`);

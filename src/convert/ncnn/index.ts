@@ -35,6 +35,11 @@ export function defaultPrefix(onnxPath: string): string {
  */
 export function convertCheckedModel(model: Model, path: string, opts: ConvertOptions = {}): ConvertResult {
   validateOnnx(model, { inputShapes: opts.inputShapes });
+  return convertVerified(model, path, opts);
+}
+
+/** convertCheckedModel for a caller that has already run validateOnnx on this model (no second pass). */
+export function convertVerified(model: Model, path: string, opts: ConvertOptions = {}): ConvertResult {
   const r = namingFile(path, () => convertOnnxToNcnn(model, opts));
   verifyNcnnOutput(r, path);
   return r;
