@@ -6,6 +6,7 @@
  *   /api/model/<id>/model.onnx               the file `fdk detect` runs (modelFileFor)
  *   /api/model/<id>/model.param, model.bin   that file converted with fdk's converter (ncnn-wasm)
  */
+import { memoPromise } from '../util/memo.js';
 import { join } from 'node:path';
 import { getModel, loadManifest } from '../models/manifest.js';
 import { modelFileFor, type ModelFileChoice } from '../accuracy/pipeline.js';
@@ -14,16 +15,8 @@ import { PROJECT_ROOT } from '../util/data.js';
 import { pageRoutes } from '../browser/routes.js';
 import type { Routes } from '../browser/server.js';
 
-const files = new Map<string, Promise<ModelFileChoice>>();
-function fileFor(id: string): Promise<ModelFileChoice> {
-  let p = files.get(id);
-  if (!p) {
-    p = modelFileFor(getModel(id));
-    files.set(id, p);
-    p.catch(() => files.delete(id));
-  }
-  return p;
-}
+/** The model file per id, resolved (exported or converted) once per server. */
+const fileFor = memoPromise((id: string): Promise<ModelFileChoice> => modelFileFor(getModel(id)));
 
 /** The input shapes `fdk detect` converts with: fixed for fixed-size models, none (dynamic) otherwise. */
 function fixedShapes(id: string): Record<string, number[]> {

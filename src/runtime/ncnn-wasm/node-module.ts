@@ -4,6 +4,7 @@
  * given the wasm bytes directly: Debian's emscripten 3.1.6 loader would otherwise `fetch` a file
  * path, which Node 20's fetch refuses.
  */
+import { memoPromise } from '../../util/memo.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { FdkError } from '../../util/errors.js';
@@ -18,7 +19,6 @@ export interface LoadedNcnnWasm {
 }
 
 type Factory = (overrides: Record<string, unknown>) => Promise<NcnnWasmModule>;
-const loaded = new Map<NcnnWasmVariant, Promise<LoadedNcnnWasm>>();
 
 async function instantiate(build: NcnnWasmBuild): Promise<LoadedNcnnWasm> {
   const errors: string[] = [];
@@ -43,12 +43,5 @@ async function instantiate(build: NcnnWasmBuild): Promise<LoadedNcnnWasm> {
   };
 }
 
-export function loadNcnnWasm(variant: NcnnWasmVariant): Promise<LoadedNcnnWasm> {
-  let p = loaded.get(variant);
-  if (!p) {
-    p = instantiate(requireNcnnWasm(variant));
-    loaded.set(variant, p);
-    p.catch(() => loaded.delete(variant));
-  }
-  return p;
-}
+/** One instance per variant per process; a failed load is retried on the next call. */
+export const loadNcnnWasm: (variant: NcnnWasmVariant) => Promise<LoadedNcnnWasm> = memoPromise((variant) => instantiate(requireNcnnWasm(variant)));
