@@ -3,12 +3,16 @@
  * its reply with a timeout. A worker that dies or hangs turns into an FdkError (a hung worker is
  * killed), so the CLI never waits forever. Idle workers don't keep Node alive, and all workers
  * are killed when Node exits.
+ *
+ * Tensors go through a shared-memory region (ncnn-shm.ts) by default; FDK_NCNN_TRANSPORT=stdio
+ * sends them inside the frames on the pipe instead (the reference path the tests compare with).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FdkError } from '../util/errors.js';
-import { encodeFrame, FrameReader, type Frame } from './ncnn-protocol.js';
+import { encodeFrame, encodeHeaderFrame, FrameReader, type Frame } from './ncnn-protocol.js';
+import { ShmRegion } from './ncnn-shm.js';
 import type { NamedTensor } from './types.js';
 
 /** The worker script, next to this module in src/ (tsx) or dist/ (copied by scripts/copy-assets.mjs). */
@@ -21,6 +25,15 @@ let exitHook = false;
 export function defaultTimeoutMs(): number {
   const v = Number(process.env.FDK_NCNN_TIMEOUT_MS);
   return Number.isFinite(v) && v > 0 ? v : 300_000;
+}
+
+export type NcnnTransport = 'shm' | 'stdio';
+
+/** FDK_NCNN_TRANSPORT=stdio|shm; shared memory unless told otherwise. */
+export function defaultTransport(): NcnnTransport {
+  const v = process.env.FDK_NCNN_TRANSPORT;
+  if (v && v !== 'shm' && v !== 'stdio') throw new FdkError(`FDK_NCNN_TRANSPORT must be 'shm' or 'stdio', not '${v}'`);
+  return (v as NcnnTransport | undefined) ?? 'shm';
 }
 
 interface Pending {
@@ -37,10 +50,15 @@ export class NcnnWorker {
   private queue: Promise<unknown> = Promise.resolve();
   private stderrTail = '';
   private exited?: string;
+  private shm?: ShmRegion;
 
-  constructor(python: string, private label: string) {
+  constructor(python: string, private label: string, readonly transport: NcnnTransport = defaultTransport()) {
     if (!existsSync(WORKER_SCRIPT)) throw new FdkError('ncnn worker script is missing (broken install)', { file: WORKER_SCRIPT });
-    this.child = spawn(python, ['-u', WORKER_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.shm = transport === 'shm' ? ShmRegion.create() : undefined;
+    // the region's (already unlinked) file becomes the worker's fd 3
+    this.child = this.shm
+      ? (spawn(python, ['-u', WORKER_SCRIPT, '--shm-fd', '3'], { stdio: ['pipe', 'pipe', 'pipe', this.shm.fd] }) as unknown as ChildProcessWithoutNullStreams)
+      : spawn(python, ['-u', WORKER_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(this.child);
     if (!exitHook) {
       exitHook = true;
@@ -67,11 +85,13 @@ export class NcnnWorker {
       /* EPIPE when the worker died: reported through 'exit' */
     });
     this.child.on('error', (e) => {
+      this.shm?.close();
       this.exited = `could not start (${e.message})`;
       this.fail(new FdkError(`cannot start the ncnn worker with ${python}: ${e.message}; run 'fdk setup ncnn'`));
     });
     this.child.on('exit', (code, signal) => {
       live.delete(this.child);
+      this.shm?.close();
       this.exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
       const hint = this.lastStderrLine();
       this.fail(
@@ -105,7 +125,13 @@ export class NcnnWorker {
       const file = typeof f.header.file === 'string' ? f.header.file : undefined;
       p.reject(new FdkError(`${file ? '' : 'ncnn: '}${String(f.header.error ?? 'unknown error')}`, { file }));
     }
-    else p.resolve(f);
+    else if (f.header.shm && this.shm) {
+      try {
+        p.resolve({ header: f.header, tensors: this.shm.read(f.header.tensors ?? []) });
+      } catch (e) {
+        p.reject(new FdkError(`ncnn worker reply: ${(e as Error).message}`));
+      }
+    } else p.resolve(f);
   }
 
   private fail(e: Error): void {
@@ -132,7 +158,15 @@ export class NcnnWorker {
         this.child.kill('SIGKILL');
       }, timeoutMs);
       this.pending = { op, resolve, reject, timer };
-      this.child.stdin.write(encodeFrame(header, tensors));
+      let frame: Buffer;
+      try {
+        frame = this.shm && tensors && Object.keys(tensors).length ? encodeHeaderFrame({ ...header, shm: true, tensors: this.shm.write(tensors) }) : encodeFrame(header, tensors);
+      } catch (e) {
+        // e.g. /dev/shm full: the request never left, the worker is still fine
+        this.fail(new FdkError(`cannot hand the tensors to the ncnn worker: ${(e as Error).message}`));
+        return;
+      }
+      this.child.stdin.write(frame);
     });
   }
 

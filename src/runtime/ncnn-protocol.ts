@@ -1,7 +1,9 @@
 /**
  * Framing of the ncnn worker protocol (see src/runtime/ncnn-worker/worker.py for the full spec):
  *   u32 LE frame length | u32 LE header length | JSON header | float32 LE tensor payload
- * Tensors are described in header.tensors [{name, dims, bytes}] in payload order.
+ * Tensors are described in header.tensors [{name, dims, bytes}] in payload order. With the
+ * shared-memory transport (header.shm = true, see ncnn-shm.ts) the payload is empty and each
+ * tensor's meta carries its offset in the shared region instead.
  */
 import type { NamedTensor } from './types.js';
 
@@ -11,6 +13,8 @@ export interface WireTensorMeta {
   bytes: number;
   /** Worker replies only: the shape of the ncnn Mat (no batch axis). */
   ncnn_dims?: number[];
+  /** Shared-memory transport: byte offset of the tensor in the region. */
+  offset?: number;
 }
 export interface Frame {
   header: Record<string, unknown> & { tensors?: WireTensorMeta[] };
@@ -18,6 +22,15 @@ export interface Frame {
 }
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A frame whose tensors are already in the shared region: the header only. */
+export function encodeHeaderFrame(header: Record<string, unknown>): Buffer {
+  const h = Buffer.from(JSON.stringify(header), 'utf8');
+  const prefix = Buffer.alloc(8);
+  prefix.writeUInt32LE(4 + h.byteLength, 0);
+  prefix.writeUInt32LE(h.byteLength, 4);
+  return Buffer.concat([prefix, h]);
+}
 
 export function encodeFrame(header: Record<string, unknown>, tensors: Record<string, NamedTensor> = {}): Buffer {
   const metas: WireTensorMeta[] = [];
@@ -78,6 +91,7 @@ function decodeBody(body: Buffer): Frame {
   const header = JSON.parse(body.subarray(4, 4 + hlen).toString('utf8')) as Frame['header'];
   let off = 4 + hlen;
   const tensors: Frame['tensors'] = [];
+  if (header.shm) return { header, tensors }; // the client reads them from the shared region
   for (const m of header.tensors ?? []) {
     // copy into an aligned buffer: the payload offset is not necessarily a multiple of 4
     const data = new Float32Array(m.bytes / 4);

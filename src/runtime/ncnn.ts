@@ -9,10 +9,8 @@
  * Given an .onnx, the model is first converted with fdk's own converter (cached in
  * `.fdk/ncnn-cache/`), and the loaded model says so in `converted`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
-import type { WireTensorMeta } from './ncnn-protocol.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { ensureNcnnVenv } from './ncnn-venv.js';
 import { NcnnWorker } from './ncnn-client.js';
@@ -97,33 +95,13 @@ export class NcnnModel implements LoadedModel {
     return { outputs, ms: Number(f.header.ms) };
   }
 
-  /** Extracts arbitrary blobs (intermediates included) for per-layer parity. */
+  /** Extracts arbitrary blobs (intermediates included) for per-layer parity: one request, one forward pass. */
   async extract(inputs: TensorMap, names: string[]): Promise<{ blobs: Record<string, NcnnExtracted>; ms: number }> {
     this.checkInputs(inputs);
-    // many blobs come back through a temp file (one write, one read) rather than the pipe
-    const dir = names.length > 16 ? mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'fdk-blobs-')) : undefined;
-    try {
-      const payloadFile = dir ? join(dir, 'blobs.f32') : undefined;
-      const f = await this.worker.request({ op: 'extract', names, payload_file: payloadFile }, inputs);
-      const blobs: Record<string, NcnnExtracted> = {};
-      for (const t of f.tensors) blobs[t.name] = { tensor: t.tensor, ncnnDims: t.ncnnDims ?? t.tensor.dims.slice(1) };
-      const metas = f.header.file_tensors as WireTensorMeta[] | undefined;
-      if (payloadFile && metas) {
-        const buf = readFileSync(payloadFile);
-        // every tensor is float32, so offsets stay 4-byte aligned: views, no copy (unless the
-        // Buffer itself sits at an odd offset in a pooled slab, which only small files do)
-        const aligned = buf.byteOffset % 4 === 0;
-        let off = 0;
-        for (const m of metas) {
-          const data = aligned ? new Float32Array(buf.buffer, buf.byteOffset + off, m.bytes / 4) : new Float32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + m.bytes));
-          off += m.bytes;
-          blobs[m.name] = { tensor: { data, dims: m.dims }, ncnnDims: m.ncnn_dims ?? m.dims.slice(1) };
-        }
-      }
-      return { blobs, ms: Number(f.header.ms) };
-    } finally {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }
+    const f = await this.worker.request({ op: 'extract', names }, inputs);
+    const blobs: Record<string, NcnnExtracted> = {};
+    for (const t of f.tensors) blobs[t.name] = { tensor: t.tensor, ncnnDims: t.ncnnDims ?? t.tensor.dims.slice(1) };
+    return { blobs, ms: Number(f.header.ms) };
   }
 
   /** Current and peak resident memory of the worker process (kB). */

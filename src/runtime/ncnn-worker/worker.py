@@ -8,14 +8,16 @@ Protocol (stdin -> requests, stdout -> responses), every message is one frame:
 
 A header lists its tensors as {"tensors": [{"name", "dims", "bytes"}...]} in payload order.
 
+Shared-memory transport (`--shm-fd N`, fdk's default, see src/runtime/ncnn-shm.ts): fd N is an
+already unlinked tmpfs file shared with fdk. A header with "shm": true has no payload; each tensor
+meta carries an "offset" into that file instead. Requests come that way from fdk, and every reply
+with tensors goes back that way (64-byte aligned offsets from 0; the file is grown as needed).
+
 Requests ({"op": ...}):
     info                                  -> {ncnn, numpy, python}
     load   {param, bin, threads, fp16}    -> {inputs, outputs, blobs, layers}
     run    {outputs?} + input tensors     -> output tensors + {ms}
-    extract{names, payload_file?} + input tensors
-                                          -> the named blobs (any intermediate blob) + {ms}; with
-                                             payload_file, the blobs are written there instead
-                                             (float32, in order) and listed in "file_tensors"
+    extract{names} + input tensors        -> the named blobs (any intermediate blob) + {ms}
     blobs                                 -> {blobs: [...], layers: [{name,type,bottoms,tops}]}
     stats                                 -> {rss_kb, peak_rss_kb}
     release                               -> {} and the process exits
@@ -27,9 +29,10 @@ dropped; batch > 1 is an error). Every returned blob gets a leading 1 in front o
 exports. The ncnn shape itself is returned as "ncnn_dims".
 
 Timing ("ms") is measured here, around extractor creation, input and extraction of all requested
-blobs, so the transfer over the pipe is not counted.
+blobs, so the transfer to and from fdk is not counted.
 """
 import json
+import mmap
 import os
 import resource
 import struct
@@ -62,6 +65,49 @@ def read_exact(n):
     return bytes(buf)
 
 
+class Shm:
+    """The region shared with fdk (see the module docstring). The mapping follows the file's size,
+    which fdk (writing inputs, giving back a large region) and this worker (growing it for a reply)
+    both change; views of an old mapping keep it alive until they are dropped."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.mm = None
+        self.size = 0
+
+    def _sync(self, need=0):
+        size = os.fstat(self.fd).st_size
+        if size < need:
+            os.ftruncate(self.fd, need)
+            size = need
+        if size != self.size or self.mm is None:
+            self.mm = mmap.mmap(self.fd, size) if size else None
+            self.size = size
+
+    def read(self, metas):
+        """Zero-copy float32 views of the request's tensors (inputs are copied into ncnn Mats)."""
+        self._sync()
+        return {t["name"]: np.frombuffer(self.mm, dtype="<f4", count=t["bytes"] // 4, offset=t["offset"]).reshape(t["dims"])
+                for t in metas}
+
+    def write(self, tensors):
+        """tensors: list of (name, dims, ncnn_dims, ndarray); returns their metas with offsets."""
+        metas, off = [], 0
+        for name, dims, ncnn_dims, arr in tensors:
+            n = arr.size * 4
+            metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": n, "offset": off})
+            off = (off + n + 63) // 64 * 64
+        self._sync(off)
+        for m, (_n, _d, _nd, arr) in zip(metas, tensors):
+            if m["bytes"]:
+                dst = np.frombuffer(self.mm, dtype="<f4", count=arr.size, offset=m["offset"]).reshape(arr.shape)
+                np.copyto(dst, arr, casting="unsafe")
+        return metas
+
+
+SHM = None
+
+
 def read_frame():
     head = read_exact(4)
     if head is None:
@@ -72,6 +118,8 @@ def read_frame():
         return None
     (hlen,) = struct.unpack("<I", body[:4])
     header = json.loads(body[4 : 4 + hlen].decode("utf-8"))
+    if header.get("shm"):
+        return header, SHM.read(header.get("tensors", []))
     payload = memoryview(body)[4 + hlen :]
     tensors = {}
     off = 0
@@ -92,13 +140,19 @@ def write_all(data):
 
 
 def write_frame(header, tensors=()):
-    """tensors: list of (name, dims, ncnn_dims, float32 contiguous ndarray)."""
+    """tensors: list of (name, dims, ncnn_dims, float32 ndarray, possibly a view of an ncnn Mat)."""
+    header = dict(header)
+    if tensors and SHM is not None:
+        header["shm"] = True
+        header["tensors"] = SHM.write(tensors)
+        h = json.dumps(header).encode("utf-8")
+        write_all(struct.pack("<II", 4 + len(h), len(h)) + h)
+        return
     metas, chunks = [], []
     for name, dims, ncnn_dims, arr in tensors:
         data = np.ascontiguousarray(arr, dtype="<f4").tobytes()
         metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": len(data)})
         chunks.append(data)
-    header = dict(header)
     if metas:
         header["tensors"] = metas
     h = json.dumps(header).encode("utf-8")
@@ -196,7 +250,8 @@ class Worker:
         ms = (time.perf_counter() - t0) * 1000.0
         out = []
         for name, m in results:
-            a = np.array(m)
+            # a view of the Mat (its memory stays alive through `m`); copied once, into the reply
+            a = np.asarray(m)
             ncnn_dims = list(a.shape)
             out.append((name, [1] + ncnn_dims, ncnn_dims, a))
         return ms, out
@@ -217,18 +272,7 @@ class Worker:
         if missing:
             raise ValueError(f"no such ncnn blob(s): {', '.join(missing[:5])}")
         ms, out = self._forward(tensors, req["names"], True)
-        path = req.get("payload_file")
-        if not path:
-            return {"ms": ms}, out
-        # hundreds of blobs (per-layer parity): one file write instead of thousands of 64 KB pipe
-        # hand-overs between two processes, each waiting to be scheduled on a loaded machine
-        metas = []
-        with open(path, "wb") as f:
-            for name, dims, ncnn_dims, arr in out:
-                data = np.ascontiguousarray(arr, dtype="<f4")
-                f.write(memoryview(data).cast("B"))
-                metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": data.nbytes})
-        return {"ms": ms, "payload_file": path, "file_tensors": metas}, []
+        return {"ms": ms}, out
 
     def stats(self, _req, _t):
         return {"rss_kb": current_rss_kb(), "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, []
@@ -246,6 +290,9 @@ def current_rss_kb():
 
 
 def main():
+    global SHM
+    if "--shm-fd" in sys.argv:
+        SHM = Shm(int(sys.argv[sys.argv.index("--shm-fd") + 1]))
     w = Worker()
     while True:
         frame = read_frame()

@@ -1,0 +1,86 @@
+/**
+ * Shared-memory tensor region between fdk and one ncnn worker: tensors travel through a file in
+ * /dev/shm (tmpfs, i.e. memory) instead of the stdio pipe, which then carries only small JSON
+ * control frames. A 1 MB input over the pipe is sixteen 64 KB hand-overs between two processes, each
+ * waiting to be scheduled; through the region it is one pwrite here and a zero-copy numpy view of
+ * the worker's mmap there (worker.py, class Shm), and replies are one pread.
+ *
+ * The file is unlinked right after it is opened, before the worker starts: the worker inherits the
+ * open descriptor (as its fd 3), so no name is left in /dev/shm whatever happens later (SIGKILL of
+ * fdk or of the worker included), and the kernel frees the memory when both descriptors are closed.
+ *
+ * Layout: each tensor at an offset aligned to 64 bytes, requests and replies both starting at 0
+ * (the worker copies its inputs into ncnn Mats before it writes outputs over them).
+ */
+import { closeSync, existsSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { WireTensorMeta } from './ncnn-protocol.js';
+import type { NamedTensor } from './types.js';
+
+const ALIGN = 64;
+/** A reply bigger than this (per-layer parity: every blob) is not kept in memory between requests. */
+const KEEP_BYTES = 64 << 20;
+
+export const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
+
+/** Where the region lives: tmpfs when there is one, else the temp dir (page cache). */
+export function shmDir(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+}
+
+export class ShmRegion {
+  private constructor(readonly fd: number) {}
+
+  /** Creates the backing file and removes its name at once (see the header comment). */
+  static create(): ShmRegion {
+    const path = join(shmDir(), `fdk-ncnn-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const fd = openSync(path, 'w+', 0o600);
+    unlinkSync(path);
+    return new ShmRegion(fd);
+  }
+
+  /** Writes the tensors (float32) at aligned offsets and returns their metas (offset included). */
+  write(tensors: Record<string, NamedTensor>): WireTensorMeta[] {
+    const metas: WireTensorMeta[] = [];
+    let off = 0;
+    for (const [name, t] of Object.entries(tensors)) {
+      const bytes = t.data.byteLength;
+      const view = new Uint8Array(t.data.buffer, t.data.byteOffset, bytes);
+      for (let done = 0; done < bytes; ) done += writeSync(this.fd, view, done, bytes - done, off + done);
+      metas.push({ name, dims: t.dims, bytes, offset: off });
+      off = align(off + bytes);
+    }
+    return metas;
+  }
+
+  /**
+   * Reads the tensors a reply placed in the region with one pread into a fresh buffer; the
+   * Float32Arrays are views of it (offsets are 64-byte aligned, the buffer starts at 0).
+   */
+  read(metas: WireTensorMeta[]): { name: string; tensor: NamedTensor; ncnnDims?: number[] }[] {
+    const end = metas.reduce((e, m) => Math.max(e, (m.offset ?? 0) + m.bytes), 0);
+    const buf = Buffer.allocUnsafeSlow(end);
+    for (let done = 0; done < end; ) {
+      const n = readSync(this.fd, buf, done, end - done, done);
+      if (n === 0) throw new Error(`shared memory region ends at ${done} of ${end} bytes`);
+      done += n;
+    }
+    // the worker grew the file for this reply; a very large one is given back right away
+    if (end > KEEP_BYTES) ftruncateSync(this.fd, 0);
+    return metas.map((m) => ({
+      name: m.name,
+      tensor: { data: new Float32Array(buf.buffer, buf.byteOffset + (m.offset ?? 0), m.bytes / 4), dims: m.dims },
+      ncnnDims: m.ncnn_dims,
+    }));
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+  }
+}
