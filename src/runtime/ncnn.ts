@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { ensureNcnnVenv } from './ncnn-venv.js';
-import { NcnnWorker } from './ncnn-client.js';
+import { NcnnWorker, type NcnnTransport } from './ncnn-client.js';
 import { convertOnnxForNcnn, type NcnnConversion } from './ncnn-convert.js';
 import type { LoadedModel, LoadOptions, NamedTensor, Runtime, RuntimeInfo, TensorMap } from './types.js';
 
@@ -71,6 +71,11 @@ export class NcnnModel implements LoadedModel {
     return this.worker.pid;
   }
 
+  /** How tensors travel to and from the worker. */
+  get transport(): NcnnTransport {
+    return this.worker.transport;
+  }
+
   private checkInputs(inputs: TensorMap): void {
     for (const [name, t] of Object.entries(inputs)) {
       if (!this.inputNames.includes(name))
@@ -118,9 +123,9 @@ export class NcnnModel implements LoadedModel {
 let infoCache: RuntimeInfo | undefined;
 const infoFrom = (ncnn: string, python: string): RuntimeInfo => ({ name: 'ncnn', version: ncnn, detail: `ncnn (PyPI) in a Python ${python} worker, CPU` });
 
-async function startWorker(label: string): Promise<NcnnWorker> {
+async function startWorker(label: string, transport?: NcnnTransport): Promise<NcnnWorker> {
   const venv = await ensureNcnnVenv({ log: (s) => process.stderr.isTTY && !process.env.CI && process.stderr.write(`fdk setup ncnn: ${s}\n`) });
-  return new NcnnWorker(venv.python, label);
+  return new NcnnWorker(venv.python, label, transport);
 }
 
 export interface NcnnRuntime extends Runtime {
@@ -161,7 +166,7 @@ export const ncnnRuntime: NcnnRuntime = {
       throw new FdkError('ncnn loads .param (with its .bin) or .onnx (converted first)', { file: model });
     }
     // an empty .bin is valid for a model without weights; for one with weights ncnn's load fails and says so
-    const worker = await startWorker(basename(param));
+    const worker = await startWorker(basename(param), opts.ncnn?.transport);
     try {
       const f = await worker.request({ op: 'load', param, bin, threads: opts.threads ?? 1, fp16: opts.ncnn?.fp16 ?? false });
       const h = f.header as { inputs: string[]; outputs: string[]; blobs: string[]; layers: NcnnLayerInfo[]; ncnn: string; python: string };

@@ -26,6 +26,8 @@ export interface NcnnOptions {
   optimize?: boolean;
   /** ncnn's packed layouts (default on); ncnn-wasm only, for finding where time goes. */
   packing?: boolean;
+  /** Native ncnn only: how tensors reach the Python worker, shared memory (default) or the stdio pipe. */
+  transport?: 'shm' | 'stdio';
 }
 
 export interface RunResult {
