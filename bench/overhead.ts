@@ -1,15 +1,25 @@
 /**
  * `npm run bench:overhead`: how much does fdk's harness add? The same model, threads and input shape
  * run through a minimal standalone onnxruntime-node script and a minimal standalone Python ncnn
- * script, and through `fdk bench` (its own child process per case, ncnn in the worker). Rounds are
- * interleaved so machine drift hits both sides. Prints the fdk/standalone median ratios; goal: within 5%.
- * Other load on the machine only ever adds time, so the ratio uses the lowest per-round median of each
- * side (the median over rounds is printed too).
+ * script, and through fdk: ort as `fdk bench` (its own child process per case), ncnn through fdk's
+ * runtime API (`NcnnModel.run`, the call fdk bench, parity and accuracy make) in this process, once
+ * per transport between fdk and its worker: shared memory (the default) and the stdio pipe.
+ * Rounds are interleaved so machine drift hits every side alike, and each round records the load
+ * average. Other load only ever adds time, so the ratios use the lowest per-round median of each
+ * side ("best"); the median over rounds is printed too.
+ *
+ * Two ratios per lane: runtime-timed (fdk's latency, taken inside the runtime / the worker, vs the
+ * standalone loop) and wall per call (what a caller of fdk waits for, transfer to and from the
+ * worker included, vs the same standalone loop, which has nothing to transfer). Goals: runtime-timed
+ * within 5%, ncnn wall per call <= 1.10x. For ncnn also CPU per call (fdk + its worker vs the loop's
+ * process): on a machine shared with other jobs wall times mostly measure the scheduler, CPU time
+ * much less so.
  *
  * env: OVERHEAD_MODEL (model id, default ulfd-slim-320), OVERHEAD_THREADS (1), OVERHEAD_RUNS (200),
- *      OVERHEAD_ROUNDS (3)
+ *      OVERHEAD_ROUNDS (5). `--doc` writes the table into docs/runtimes.md (section bench:overhead).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -17,8 +27,12 @@ import { resolveModelSource } from '../src/runtime/model-source.js';
 import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { ensureNcnnVenv } from '../src/runtime/ncnn-venv.js';
 import { runBench } from '../src/bench/run-bench.js';
+import { syntheticInputs } from '../src/bench/case.js';
+import { ncnnRuntime } from '../src/runtime/ncnn.js';
+import type { NcnnTransport } from '../src/runtime/ncnn-client.js';
 import { cpuModel } from '../src/bench/host.js';
 import { median } from '../src/bench/stats.js';
+import { writeDocSection } from './doc-section.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modelId = process.env.OVERHEAD_MODEL ?? 'ulfd-slim-320';
@@ -27,11 +41,57 @@ const runs = Number(process.env.OVERHEAD_RUNS ?? 200);
 const rounds = Number(process.env.OVERHEAD_ROUNDS ?? 5);
 const warmup = 10;
 
+interface Sample {
+  /** Median per call: runtime-timed (fdk) or the loop's own timing (standalone). */
+  ms: number;
+  /** Median wall time per call seen by the caller. */
+  wall: number;
+  /** CPU per call (ms), when measured. */
+  cpu?: number;
+}
 
-function standalone(cmd: string, args: string[]): number {
+function standalone(cmd: string, args: string[]): Sample {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!).median as number;
+  const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { median: number; cpu?: number };
+  return { ms: j.median, wall: j.median, cpu: j.cpu };
+}
+
+/** ort as `fdk bench` runs it: one case in its own process. */
+async function fdkOrt(): Promise<Sample> {
+  const rep = await runBench(src, { runtimes: ['ort'], threads: [threads], shapes: [dims], warmup, runs });
+  const c = rep.cases[0];
+  if (c.error) throw new Error(`fdk bench ort: ${c.error}`);
+  return { ms: c.latency.median, wall: c.wallMedianMs };
+}
+
+/** CPU time (ms) a process used so far, from /proc (clock ticks of 10 ms). */
+function procCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** ncnn through fdk's runtime API, the same loop as fdk bench's case (warm-up, then timed runs). */
+async function fdkNcnn(transport: NcnnTransport): Promise<Sample> {
+  const m = await ncnnRuntime.load(conv.param, { threads, ncnn: { transport } });
+  try {
+    const feeds = syntheticInputs({ [inputName]: dims });
+    for (let i = 0; i < warmup + 1; i++) await m.run(feeds);
+    const ms: number[] = [];
+    const wall: number[] = [];
+    const c0 = process.cpuUsage();
+    const w0 = procCpuMs(m.pid!);
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = await m.run(feeds);
+      wall.push(performance.now() - t0);
+      ms.push(r.ms);
+    }
+    const c = process.cpuUsage(c0);
+    return { ms: median(ms), wall: median(wall), cpu: ((c.user + c.system) / 1000 + procCpuMs(m.pid!) - w0) / runs };
+  } finally {
+    await m.release();
+  }
 }
 
 const src = await resolveModelSource(modelId);
@@ -42,40 +102,53 @@ const dimsLabel = dims.join('x');
 const conv = await convertOnnxForNcnn(src.path, { [inputName]: dims });
 const venv = await ensureNcnnVenv();
 
-const res: Record<'ort' | 'ncnn', { standalone: number[]; fdk: number[]; fdkWall: number[] }> = {
-  ort: { standalone: [], fdk: [], fdkWall: [] },
-  ncnn: { standalone: [], fdk: [], fdkWall: [] },
-};
+type Lane = 'ort' | 'ncnn shm' | 'ncnn stdio';
+const lanes: Lane[] = ['ort', 'ncnn shm', 'ncnn stdio'];
+const res = Object.fromEntries(lanes.map((l) => [l, { alone: [] as Sample[], fdk: [] as Sample[] }])) as Record<Lane, { alone: Sample[]; fdk: Sample[] }>;
+const loads: number[] = [];
 for (let round = 0; round < rounds; round++) {
-  res.ort.standalone.push(standalone(process.execPath, [join(here, 'overhead/ort-standalone.mjs'), src.path, String(threads), dimsLabel, String(warmup), String(runs)]));
-  res.ncnn.standalone.push(standalone(venv.python, [join(here, 'overhead/ncnn-standalone.py'), conv.param, conv.bin, String(threads), dimsLabel, String(warmup), String(runs)]));
-  // ncnn in fdk loads the same converted files the standalone script used (the conversion is cached)
-  const rep = await runBench(src, { runtimes: ['ort', 'ncnn'], threads: [threads], shapes: [dims], warmup, runs });
-  for (const c of rep.cases) {
-    if (c.error) throw new Error(`fdk bench ${c.runtime}: ${c.error}`);
-    const k = c.runtime as 'ort' | 'ncnn';
-    res[k].fdk.push(c.latency.median);
-    res[k].fdkWall.push(c.wallMedianMs);
+  loads.push(loadavg()[0]);
+  res.ort.alone.push(standalone(process.execPath, [join(here, 'overhead/ort-standalone.mjs'), src.path, String(threads), dimsLabel, String(warmup), String(runs)]));
+  res.ort.fdk.push(await fdkOrt());
+  // ncnn in fdk loads the same converted files the standalone script used (the conversion is cached);
+  // the two transports alternate their order from round to round
+  const alone = standalone(venv.python, [join(here, 'overhead/ncnn-standalone.py'), conv.param, conv.bin, String(threads), dimsLabel, String(warmup), String(runs)]);
+  for (const t of round % 2 ? (['stdio', 'shm'] as const) : (['shm', 'stdio'] as const)) {
+    res[`ncnn ${t}`].alone.push(alone);
+    res[`ncnn ${t}`].fdk.push(await fdkNcnn(t));
   }
-  process.stderr.write(
-    `round ${round + 1}/${rounds}: ort standalone ${res.ort.standalone.at(-1)!.toFixed(3)} fdk ${res.ort.fdk.at(-1)!.toFixed(3)}; ` +
-      `ncnn standalone ${res.ncnn.standalone.at(-1)!.toFixed(3)} fdk ${res.ncnn.fdk.at(-1)!.toFixed(3)} ms\n`,
-  );
+  const show = (l: Lane) => `${l} ${res[l].alone.at(-1)!.ms.toFixed(3)} / ${res[l].fdk.at(-1)!.ms.toFixed(3)} (wall ${res[l].fdk.at(-1)!.wall.toFixed(3)})`;
+  process.stderr.write(`round ${round + 1}/${rounds} (load ${loads.at(-1)!.toFixed(2)}), standalone / fdk ms: ${lanes.map(show).join('; ')}\n`);
 }
+loads.push(loadavg()[0]);
 
-console.log(`bench:overhead  ${modelId} (${src.path}), ${dimsLabel}, threads ${threads}, ${runs} runs x ${rounds} rounds`);
-console.log(`host: ${cpuModel()}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log('(per-round medians on stderr; "best" = lowest per-round median, "mid" = median over rounds)');
-console.log('runtime | standalone best / mid ms | fdk best / mid ms (runtime-timed) | ratio best (mid) | fdk wall best ms | wall ratio best');
 const min = (xs: number[]) => Math.min(...xs);
-for (const k of ['ort', 'ncnn'] as const) {
-  const s = min(res[k].standalone);
-  const f = min(res[k].fdk);
-  const w = min(res[k].fdkWall);
-  const mid = median(res[k].fdk) / median(res[k].standalone);
-  const ok = (x: number) => (Math.abs(x - 1) <= 0.05 ? 'within 5%' : 'OUTSIDE 5%');
-  console.log(
-    `${k} | ${s.toFixed(3)} / ${median(res[k].standalone).toFixed(3)} | ${f.toFixed(3)} / ${median(res[k].fdk).toFixed(3)} | ` +
-      `${(f / s).toFixed(3)} ${ok(f / s)} (${mid.toFixed(3)}) | ${w.toFixed(3)} | ${(w / s).toFixed(3)}`,
-  );
+const f3 = (x: number) => x.toFixed(3);
+/** "best (median over rounds)" of one field, and the same for a ratio of two sides. */
+const both = (xs: number[]) => `${f3(min(xs))} (${f3(median(xs))})`;
+const ratio = (a: number[], b: number[]) => `**${(min(a) / min(b)).toFixed(3)}** (${(median(a) / median(b)).toFixed(3)})`;
+const lines = [
+  `${modelId}, input ${dimsLabel}, threads ${threads}, ${runs} runs x ${rounds} interleaved rounds; ${new Date().toISOString().slice(0, 10)}, ${cpuModel()}, ` +
+    `load average (1 min) during the rounds ${min(loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}. ms per call: best round (median over rounds).`,
+  '',
+  '| lane | standalone | fdk runtime-timed | ratio | fdk wall per call | wall ratio | CPU per call standalone / fdk+worker | CPU ratio |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+];
+for (const l of lanes) {
+  const a = res[l].alone, f = res[l].fdk;
+  const s = a.map((x) => x.ms);
+  const cpu = f[0].cpu !== undefined && a[0].cpu !== undefined
+    ? [`${both(a.map((x) => x.cpu!))} / ${both(f.map((x) => x.cpu!))}`, ratio(f.map((x) => x.cpu!), a.map((x) => x.cpu!))]
+    : ['–', '–'];
+  lines.push(`| ${l} | ${both(s)} | ${both(f.map((x) => x.ms))} | ${ratio(f.map((x) => x.ms), s)} | ${both(f.map((x) => x.wall))} | ${ratio(f.map((x) => x.wall), s)} | ${cpu[0]} | ${cpu[1]} |`);
+}
+const table = lines.join('\n');
+console.log(`bench:overhead  ${modelId} (${src.path})`);
+console.log(table);
+const shmWall = min(res['ncnn shm'].fdk.map((x) => x.wall)) / min(res['ncnn shm'].alone.map((x) => x.ms));
+console.log(`ncnn wall per call (shared memory): ${shmWall.toFixed(3)}x the standalone loop; goal <= 1.10x: ${shmWall <= 1.1 ? 'met' : 'NOT met'}`);
+if (process.argv.includes('--doc')) {
+  const doc = join(here, '..', 'docs', 'runtimes.md');
+  writeDocSection(doc, 'bench:overhead', table);
+  console.log(`wrote the table into ${doc}`);
 }

@@ -100,6 +100,20 @@ describe('ncnn shared-memory transport', () => {
     expect(bytesOf(r.outputs.output.data).equals(bytesOf(ea.blobs.output.tensor.data))).toBe(true);
   });
 
+  it('an output that ncnn computes in place on the input (Relu-only model) comes back right through the region', async () => {
+    const g = new GraphBuilder({ opset: 13 });
+    g.addOutput(g.op('Relu', [g.addInput('input', 'float32', [1, 4, 64, 64])]), 'output', 'float32');
+    const onnx = join(tmp, 'relu.onnx');
+    saveOnnx(g.build(), onnx);
+    const [shm, stdio] = await bothTransports(onnx);
+    const x = Float32Array.from({ length: 4 * 64 * 64 }, (_, i) => Math.sin(i));
+    const want = x.map((v) => Math.max(v, 0));
+    for (const m of [shm, stdio]) {
+      const out = (await m.run({ input: { data: x, dims: [1, 4, 64, 64] } })).outputs.output;
+      expect(bytesOf(out.data).equals(bytesOf(want)), m.transport).toBe(true);
+    }
+  });
+
   it('the region has no name in /dev/shm while in use; a worker crash closes it and is one clear error', async () => {
     const m = await ncnnRuntime.load(shared('models/ultra-light-1mb/ncnn/slim-320.param'));
     loaded.push(m);

@@ -1,5 +1,6 @@
 """Minimal standalone ncnn (PyPI) loop: the reference that `fdk bench` is compared with.
-usage: python ncnn-standalone.py PARAM BIN THREADS DIMS(1x3x240x320) WARMUP RUNS  -> prints {"median": ms}
+usage: python ncnn-standalone.py PARAM BIN THREADS DIMS(1x3x240x320) WARMUP RUNS
+  -> prints {"median": ms per call, "cpu": process CPU ms per call over the timed loop}
 Same ncnn options as fdk's worker (fp32, no Vulkan)."""
 import json
 import sys
@@ -35,9 +36,11 @@ once()
 for _ in range(int(warmup)):
     once()
 ms = []
+c0 = time.process_time()
 for _ in range(int(runs)):
     t0 = time.perf_counter()
     once()
     ms.append((time.perf_counter() - t0) * 1000)
+cpu = (time.process_time() - c0) * 1000 / int(runs)
 ms.sort()
-print(json.dumps({"median": ms[len(ms) // 2]}))
+print(json.dumps({"median": ms[len(ms) // 2], "cpu": cpu}))

@@ -9,8 +9,8 @@
  * open descriptor (as its fd 3), so no name is left in /dev/shm whatever happens later (SIGKILL of
  * fdk or of the worker included), and the kernel frees the memory when both descriptors are closed.
  *
- * Layout: each tensor at an offset aligned to 64 bytes, requests and replies both starting at 0
- * (the worker copies its inputs into ncnn Mats before it writes outputs over them).
+ * Layout: each tensor at an offset aligned to 64 bytes; a request's tensors from 0, the reply's
+ * right after them (a reply never overwrites the request it answers).
  */
 import { closeSync, existsSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,21 +57,23 @@ export class ShmRegion {
 
   /**
    * Reads the tensors a reply placed in the region with one pread into a fresh buffer; the
-   * Float32Arrays are views of it (offsets are 64-byte aligned, the buffer starts at 0).
+   * Float32Arrays are views of it (offsets are 64-byte aligned, and so is the buffer's start).
    */
   read(metas: WireTensorMeta[]): { name: string; tensor: NamedTensor; ncnnDims?: number[] }[] {
-    const end = metas.reduce((e, m) => Math.max(e, (m.offset ?? 0) + m.bytes), 0);
-    const buf = Buffer.allocUnsafeSlow(end);
-    for (let done = 0; done < end; ) {
-      const n = readSync(this.fd, buf, done, end - done, done);
-      if (n === 0) throw new Error(`shared memory region ends at ${done} of ${end} bytes`);
+    if (!metas.length) return [];
+    const start = Math.min(...metas.map((m) => m.offset ?? 0));
+    const end = metas.reduce((e, m) => Math.max(e, (m.offset ?? 0) + m.bytes), start);
+    const buf = Buffer.allocUnsafeSlow(end - start);
+    for (let done = 0; done < buf.length; ) {
+      const n = readSync(this.fd, buf, done, buf.length - done, start + done);
+      if (n === 0) throw new Error(`shared memory region ends at ${start + done} of ${end} bytes`);
       done += n;
     }
     // the worker grew the file for this reply; a very large one is given back right away
     if (end > KEEP_BYTES) ftruncateSync(this.fd, 0);
     return metas.map((m) => ({
       name: m.name,
-      tensor: { data: new Float32Array(buf.buffer, buf.byteOffset + (m.offset ?? 0), m.bytes / 4), dims: m.dims },
+      tensor: { data: new Float32Array(buf.buffer, buf.byteOffset + (m.offset ?? 0) - start, m.bytes / 4), dims: m.dims },
       ncnnDims: m.ncnn_dims,
     }));
   }

@@ -11,7 +11,8 @@ A header lists its tensors as {"tensors": [{"name", "dims", "bytes"}...]} in pay
 Shared-memory transport (`--shm-fd N`, fdk's default, see src/runtime/ncnn-shm.ts): fd N is an
 already unlinked tmpfs file shared with fdk. A header with "shm": true has no payload; each tensor
 meta carries an "offset" into that file instead. Requests come that way from fdk, and every reply
-with tensors goes back that way (64-byte aligned offsets from 0; the file is grown as needed).
+with tensors goes back that way (64-byte aligned offsets, after the request's own tensors; the file
+is grown as needed).
 
 Requests ({"op": ...}):
     info                                  -> {ncnn, numpy, python}
@@ -74,6 +75,9 @@ class Shm:
         self.fd = fd
         self.mm = None
         self.size = 0
+        # replies go after the request's tensors, so that no reply ever overwrites memory an input
+        # Mat might still wrap
+        self.input_end = 0
 
     def _sync(self, need=0):
         size = os.fstat(self.fd).st_size
@@ -87,12 +91,13 @@ class Shm:
     def read(self, metas):
         """Zero-copy float32 views of the request's tensors (inputs are copied into ncnn Mats)."""
         self._sync()
+        self.input_end = max([(t["offset"] + t["bytes"] + 63) // 64 * 64 for t in metas] or [0])
         return {t["name"]: np.frombuffer(self.mm, dtype="<f4", count=t["bytes"] // 4, offset=t["offset"]).reshape(t["dims"])
                 for t in metas}
 
     def write(self, tensors):
         """tensors: list of (name, dims, ncnn_dims, ndarray); returns their metas with offsets."""
-        metas, off = [], 0
+        metas, off = [], self.input_end
         for name, dims, ncnn_dims, arr in tensors:
             n = arr.size * 4
             metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": n, "offset": off})
@@ -118,6 +123,8 @@ def read_frame():
         return None
     (hlen,) = struct.unpack("<I", body[:4])
     header = json.loads(body[4 : 4 + hlen].decode("utf-8"))
+    if SHM is not None:
+        SHM.input_end = 0
     if header.get("shm"):
         return header, SHM.read(header.get("tensors", []))
     payload = memoryview(body)[4 + hlen :]
@@ -226,8 +233,10 @@ class Worker:
             if a.ndim > 4:
                 raise ValueError(f"input '{name}': rank {arr.ndim} is more than ncnn supports")
             # ncnn.Mat(ndarray) wraps numpy's memory without a reference count; a first layer that
-            # works in place on the input would then write into (or past) freed memory. clone()
-            # gives ncnn a Mat it owns. Done before the timer starts, so timings are unaffected.
+            # works in place on the input then crashes ncnn (a Relu-only model segfaults in light
+            # mode even on writable memory that stays mapped, such as the shared region), or writes
+            # into freed memory. clone() gives ncnn a Mat it owns. Done before the timer starts, so
+            # timings are unaffected.
             mats[name] = ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32)).clone()
         return mats
 
