@@ -95,6 +95,15 @@ describe('ncnn shared-memory transport', () => {
     await ort.release();
     expect(ea.blobs.output.tensor.dims).toEqual(o.dims);
     expect(maxAbsDiff(o.data, ea.blobs.output.tensor.data)).toBeLessThan(1e-4);
+    // in parts from one kept extractor (per-layer parity compares a part while the next is computed)
+    const parts: Record<string, (typeof ea.blobs)[string]> = {};
+    const sizes: number[] = [];
+    await shm.extractEach(feeds, shm.blobs, (b) => {
+      sizes.push(Object.keys(b).length);
+      Object.assign(parts, b);
+    }, 7);
+    expect(sizes.length).toBe(Math.ceil(shm.blobs.length / 7));
+    expectSameBlobs(parts, eb.blobs);
     // a smaller request after the large one (the region was given back) still reads right
     const r = await shm.run(feeds);
     expect(bytesOf(r.outputs.output.data).equals(bytesOf(ea.blobs.output.tensor.data))).toBe(true);

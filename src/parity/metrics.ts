@@ -34,24 +34,26 @@ function diffLoop<T extends Float32Array | Float64Array>(ref: T, other: T, tol: 
   let refMax = 0;
   let outside = 0;
   let nonFinite = false;
+  const { atol, rtol } = tol;
   for (let i = 0; i < n; i++) {
     const a = ref[i];
     const b = other[i];
-    if (a - a !== 0 || b - b !== 0) {
-      // NaN or ±Infinity on either side (x - x is NaN only for those)
+    const d = Math.abs(a - b);
+    // one test for the rare case: |a-b| of two finite floats is finite, so NaN or ±Infinity on
+    // either side is exactly when d is not below Infinity
+    if (!(d < Infinity)) {
       if (!(Object.is(a, b))) {
         nonFinite = true;
         outside++;
       }
       continue;
     }
-    const d = Math.abs(a - b);
     const aa = Math.abs(a);
     if (d > maxAbs) maxAbs = d;
     const den = aa > 1e-6 ? aa : 1e-6;
     if (d > maxRel * den) maxRel = d / den; // a multiply per element, a divide only on a new max
     if (aa > refMax) refMax = aa;
-    if (d > tol.atol + tol.rtol * aa) outside++;
+    if (d > atol + rtol * aa) outside++;
     dot += a * b;
     na += a * a;
     nb += b * b;

@@ -48,11 +48,13 @@ export class NcnnWorker {
   private reader = new FrameReader();
   private pending?: Pending;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Requests sent or queued and not yet answered. */
+  private waiting = 0;
   private stderrTail = '';
   private exited?: string;
   private shm?: ShmRegion;
 
-  constructor(python: string, private label: string, readonly transport: NcnnTransport = defaultTransport()) {
+  constructor(python: string, public label: string, readonly transport: NcnnTransport = defaultTransport()) {
     if (!existsSync(WORKER_SCRIPT)) throw new FdkError('ncnn worker script is missing (broken install)', { file: WORKER_SCRIPT });
     this.shm = transport === 'shm' ? ShmRegion.create() : undefined;
     // the region's (already unlinked) file becomes the worker's fd 3
@@ -142,10 +144,19 @@ export class NcnnWorker {
     p.reject(e);
   }
 
-  /** Sends one request; requests are queued so at most one is in flight. */
+  /**
+   * Sends one request; requests are queued so at most one is in flight. With none waiting, it is
+   * written at once (not in a later microtask), so a caller can hand the worker its next request
+   * and then do synchronous work on the previous reply while the worker computes.
+   */
   request(header: Record<string, unknown>, tensors?: Record<string, NamedTensor>, timeoutMs = defaultTimeoutMs()): Promise<Frame> {
-    const next = this.queue.then(() => this.send(header, tensors, timeoutMs));
-    this.queue = next.catch(() => undefined);
+    const next = this.waiting === 0 ? this.send(header, tensors, timeoutMs) : this.queue.then(() => this.send(header, tensors, timeoutMs));
+    this.waiting++;
+    const settled = next.then(
+      () => void this.waiting--,
+      () => void this.waiting--,
+    );
+    this.queue = settled;
     return next;
   }
 

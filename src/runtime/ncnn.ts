@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { ensureNcnnVenv } from './ncnn-venv.js';
-import { NcnnWorker, type NcnnTransport } from './ncnn-client.js';
+import { defaultTransport, NcnnWorker, type NcnnTransport } from './ncnn-client.js';
 import { convertOnnxForNcnn, type NcnnConversion } from './ncnn-convert.js';
 import type { LoadedModel, LoadOptions, NamedTensor, Runtime, RuntimeInfo, TensorMap } from './types.js';
 
@@ -109,6 +109,39 @@ export class NcnnModel implements LoadedModel {
     return { blobs, ms: Number(f.header.ms) };
   }
 
+  /**
+   * Extracts the blobs in parts of `chunk` names, from one forward pass (the worker keeps its
+   * extractor between parts). Each part's request goes out before `onBlobs` gets the previous
+   * part, so fdk works on one part (e.g. compares it) while the worker computes the next.
+   */
+  async extractEach(
+    inputs: TensorMap,
+    names: string[],
+    onBlobs: (blobs: Record<string, NcnnExtracted>) => void | Promise<void>,
+    chunk = 48,
+  ): Promise<{ ms: number }> {
+    this.checkInputs(inputs);
+    const parts: string[][] = [];
+    for (let i = 0; i < names.length; i += chunk) parts.push(names.slice(i, i + chunk));
+    const ask = (i: number) =>
+      i === 0
+        ? this.worker.request({ op: 'extract', names: parts[0], keep: parts.length > 1 }, inputs)
+        : this.worker.request({ op: 'extract', names: parts[i], keep: i + 1 < parts.length, resume: true });
+    let ms = 0;
+    let next = parts.length ? ask(0) : undefined;
+    for (let i = 0; next; i++) {
+      const f = await next;
+      next = i + 1 < parts.length ? ask(i + 1) : undefined;
+      // a rejected request still waiting must not go unhandled if onBlobs throws first
+      next?.catch(() => undefined);
+      ms += Number(f.header.ms);
+      const blobs: Record<string, NcnnExtracted> = {};
+      for (const t of f.tensors) blobs[t.name] = { tensor: t.tensor, ncnnDims: t.ncnnDims ?? t.tensor.dims.slice(1) };
+      await onBlobs(blobs);
+    }
+    return { ms };
+  }
+
   /** Current and peak resident memory of the worker process (kB). */
   async stats(): Promise<{ rssKb: number; peakRssKb: number }> {
     const f = await this.worker.request({ op: 'stats' }, undefined, 10_000);
@@ -123,7 +156,31 @@ export class NcnnModel implements LoadedModel {
 let infoCache: RuntimeInfo | undefined;
 const infoFrom = (ncnn: string, python: string): RuntimeInfo => ({ name: 'ncnn', version: ncnn, detail: `ncnn (PyPI) in a Python ${python} worker, CPU` });
 
-async function startWorker(label: string, transport?: NcnnTransport): Promise<NcnnWorker> {
+let spare: { worker: Promise<NcnnWorker>; transport: NcnnTransport } | undefined;
+
+/**
+ * Starts a worker now for the next load() to take: Python and ncnn take a few hundred ms to
+ * import, which can then overlap with other work (per-layer parity converts and runs ort meanwhile).
+ */
+export function prestartNcnnWorker(): void {
+  if (spare) return;
+  const transport = defaultTransport();
+  spare = { worker: newWorker('(starting)', transport), transport };
+  spare.worker.catch(() => undefined); // reported by the load() that takes it
+}
+
+async function startWorker(label: string, transport: NcnnTransport = defaultTransport()): Promise<NcnnWorker> {
+  if (spare?.transport === transport) {
+    const w = spare.worker;
+    spare = undefined;
+    const worker = await w;
+    worker.label = label;
+    return worker;
+  }
+  return newWorker(label, transport);
+}
+
+async function newWorker(label: string, transport: NcnnTransport): Promise<NcnnWorker> {
   const venv = await ensureNcnnVenv({ log: (s) => process.stderr.isTTY && !process.env.CI && process.stderr.write(`fdk setup ncnn: ${s}\n`) });
   return new NcnnWorker(venv.python, label, transport);
 }

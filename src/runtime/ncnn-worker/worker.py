@@ -18,7 +18,11 @@ Requests ({"op": ...}):
     info                                  -> {ncnn, numpy, python}
     load   {param, bin, threads, fp16}    -> {inputs, outputs, blobs, layers}
     run    {outputs?} + input tensors     -> output tensors + {ms}
-    extract{names} + input tensors        -> the named blobs (any intermediate blob) + {ms}
+    extract{names, keep?, resume?} + input tensors
+                                          -> the named blobs (any intermediate blob) + {ms}; "keep"
+                                             keeps the extractor, and a next extract with "resume"
+                                             (no tensors) continues from its computed blobs, so
+                                             fdk can compare one part while the next is computed
     blobs                                 -> {blobs: [...], layers: [{name,type,bottoms,tops}]}
     stats                                 -> {rss_kb, peak_rss_kb}
     release                               -> {} and the process exits
@@ -181,6 +185,9 @@ class FileError(Exception):
 class Worker:
     def __init__(self):
         self.net = None
+        # (extractor, input mats) kept by 'extract' with "keep" for the next 'extract' with "resume"
+        self.kept = None
+        self._last = None
 
     def info(self, _req, _t):
         return {"ncnn": getattr(ncnn, "__version__", "unknown"), "numpy": np.__version__,
@@ -240,23 +247,33 @@ class Worker:
             mats[name] = ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32)).clone()
         return mats
 
-    def _forward(self, inputs, names, keep_intermediates):
+    def _forward(self, inputs, names, keep_intermediates, resume=False):
         self._need_net()
-        mats = self._mats(inputs)
+        if resume:
+            # the extractor of the previous 'extract' with "keep": its blobs are computed already,
+            # later ones are computed from them
+            if self.kept is None:
+                raise ValueError("no extraction to continue")
+            ex, mats = self.kept
+        else:
+            self.kept = None
+            mats = self._mats(inputs)
         results = []
         t0 = time.perf_counter()
-        ex = self.net.create_extractor()
-        # lightmode frees intermediate blobs; turn it off when extracting several intermediates so
-        # each is computed once and in-place layers don't overwrite the blobs we still want.
-        ex.set_light_mode(not keep_intermediates)
-        for name, m in mats.items():
-            ex.input(name, m)
+        if not resume:
+            ex = self.net.create_extractor()
+            # lightmode frees intermediate blobs; turn it off when extracting several intermediates so
+            # each is computed once and in-place layers don't overwrite the blobs we still want.
+            ex.set_light_mode(not keep_intermediates)
+            for name, m in mats.items():
+                ex.input(name, m)
         for name in names:
             rc, m = ex.extract(name)
             if rc != 0:
                 raise ValueError(f"ncnn extract('{name}') failed with code {rc}")
             results.append((name, m))
         ms = (time.perf_counter() - t0) * 1000.0
+        self._last = (ex, mats)
         out = []
         for name, m in results:
             # a view of the Mat (its memory stays alive through `m`); copied once, into the reply
@@ -280,7 +297,13 @@ class Worker:
         missing = [n for n in req["names"] if n not in known]
         if missing:
             raise ValueError(f"no such ncnn blob(s): {', '.join(missing[:5])}")
-        ms, out = self._forward(tensors, req["names"], True)
+        resume = bool(req.get("resume"))
+        ms, out = self._forward(tensors, req["names"], True, resume)
+        if req.get("keep"):
+            if not resume:
+                self.kept = self._last
+        else:
+            self.kept = None
         return {"ms": ms}, out
 
     def stats(self, _req, _t):
