@@ -14,8 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
 import { readFileOrThrow, writeFileAtomic } from '../util/fs.js';
-import { convertOnnxFileToNcnn } from '../convert/ncnn/index.js';
-import { checkInputSizeFits } from '../convert/size-check.js';
 import { loadOnnx } from '../onnx/io.js';
 import { runtimeInputs, type Model } from '../onnx/model.js';
 
@@ -95,6 +93,9 @@ export async function convertOnnxForNcnn(
     return disk;
   }
   const t0 = performance.now();
+  // the converter is imported only when there is something to convert: a cache hit (every
+  // per-layer or bench run after the first) does not pay for loading it
+  const [{ convertOnnxFileToNcnn }, { checkInputSizeFits }] = await Promise.all([import('../convert/ncnn/index.js'), import('../convert/size-check.js')]);
   let r: { paramPath: string; binPath: string };
   // a size the model's baked constants do not fit would convert and run, giving garbage: refuse it
   if (Object.keys(inputShapes).length) checkInputSizeFits(loadOnnx(onnxPath), inputShapes, onnxPath);
