@@ -16,6 +16,7 @@ import { closeSync, existsSync, ftruncateSync, openSync, readSync, unlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { FdkError } from '../util/errors.js';
 import type { WireTensorMeta } from './ncnn-protocol.js';
 import type { NamedTensor } from './types.js';
 
@@ -35,10 +36,19 @@ export class ShmRegion {
 
   /** Creates the backing file and removes its name at once (see the header comment). */
   static create(): ShmRegion {
-    const path = join(shmDir(), `fdk-ncnn-${process.pid}-${randomBytes(6).toString('hex')}`);
-    const fd = openSync(path, 'w+', 0o600);
-    unlinkSync(path);
-    return new ShmRegion(fd);
+    const dirs = [...new Set([shmDir(), tmpdir()])];
+    for (const [i, dir] of dirs.entries()) {
+      const path = join(dir, `fdk-ncnn-${process.pid}-${randomBytes(6).toString('hex')}`);
+      try {
+        const fd = openSync(path, 'w+', 0o600);
+        unlinkSync(path);
+        return new ShmRegion(fd);
+      } catch (e) {
+        // a read-only or missing /dev/shm: the temp dir still works
+        if (i === dirs.length - 1) throw new FdkError(`cannot create the ncnn worker's shared memory in ${dir} (${(e as Error).message}); FDK_NCNN_TRANSPORT=stdio avoids it`);
+      }
+    }
+    throw new Error('unreachable');
   }
 
   /** Writes the tensors (float32) at aligned offsets and returns their metas (offset included). */
