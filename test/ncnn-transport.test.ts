@@ -101,9 +101,20 @@ describe('ncnn shared-memory transport', () => {
     await shm.extractEach(feeds, shm.blobs, (b) => {
       sizes.push(Object.keys(b).length);
       Object.assign(parts, b);
-    }, 7);
+    }, { chunk: 7 });
     expect(sizes.length).toBe(Math.ceil(shm.blobs.length / 7));
     expectSameBlobs(parts, eb.blobs);
+    // transient parts (reused buffers, as per-layer parity reads them), checked while they are valid,
+    // with an await in between as per-layer parity has one
+    let seen = 0;
+    await shm.extractEach(feeds, shm.blobs, async (b) => {
+      await new Promise((r) => setTimeout(r, 5));
+      for (const [k, v] of Object.entries(b)) {
+        expect(bytesOf(v.tensor.data).equals(bytesOf(eb.blobs[k].tensor.data)), `transient ${k}`).toBe(true);
+        seen++;
+      }
+    }, { chunk: 5, transient: true });
+    expect(seen).toBe(shm.blobs.length);
     // a smaller request after the large one (the region was given back) still reads right
     const r = await shm.run(feeds);
     expect(bytesOf(r.outputs.output.data).equals(bytesOf(ea.blobs.output.tensor.data))).toBe(true);

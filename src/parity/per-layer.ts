@@ -171,7 +171,7 @@ export async function runPerLayer(
           compare(ortOut, tensor, node, blobs[name]);
         }
         compareMs += performance.now() - start;
-      }));
+      }, { transient: true })); // compared and dropped: no 20 MB buffer per part for the GC
     } catch (e) {
       await ortDone; // ort's own error, if it failed too, explains more
       throw e;

@@ -29,6 +29,11 @@ export function defaultTimeoutMs(): number {
 
 export type NcnnTransport = 'shm' | 'stdio';
 
+export interface RequestOptions {
+  /** The reply's tensors may live in a buffer reused by the next reply (shared memory only). */
+  transient?: boolean;
+}
+
 /** FDK_NCNN_TRANSPORT=stdio|shm; shared memory unless told otherwise. */
 export function defaultTransport(): NcnnTransport {
   const v = process.env.FDK_NCNN_TRANSPORT;
@@ -38,6 +43,7 @@ export function defaultTransport(): NcnnTransport {
 
 interface Pending {
   op: string;
+  transient: boolean;
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -129,7 +135,7 @@ export class NcnnWorker {
     }
     else if (f.header.shm && this.shm) {
       try {
-        p.resolve({ header: f.header, tensors: this.shm.read(f.header.tensors ?? []) });
+        p.resolve({ header: f.header, tensors: this.shm.read(f.header.tensors ?? [], p.transient) });
       } catch (e) {
         p.reject(new FdkError(`ncnn worker reply: ${(e as Error).message}`));
       }
@@ -149,8 +155,9 @@ export class NcnnWorker {
    * written at once (not in a later microtask), so a caller can hand the worker its next request
    * and then do synchronous work on the previous reply while the worker computes.
    */
-  request(header: Record<string, unknown>, tensors?: Record<string, NamedTensor>, timeoutMs = defaultTimeoutMs()): Promise<Frame> {
-    const next = this.waiting === 0 ? this.send(header, tensors, timeoutMs) : this.queue.then(() => this.send(header, tensors, timeoutMs));
+  request(header: Record<string, unknown>, tensors?: Record<string, NamedTensor>, timeoutMs = defaultTimeoutMs(), opts: RequestOptions = {}): Promise<Frame> {
+    const send = () => this.send(header, tensors, timeoutMs, opts.transient ?? false);
+    const next = this.waiting === 0 ? send() : this.queue.then(send);
     this.waiting++;
     const settled = next.then(
       () => void this.waiting--,
@@ -160,7 +167,7 @@ export class NcnnWorker {
     return next;
   }
 
-  private send(header: Record<string, unknown>, tensors: Record<string, NamedTensor> | undefined, timeoutMs: number): Promise<Frame> {
+  private send(header: Record<string, unknown>, tensors: Record<string, NamedTensor> | undefined, timeoutMs: number, transient: boolean): Promise<Frame> {
     const op = String(header.op);
     if (this.exited) return Promise.reject(new FdkError(`ncnn worker for ${this.label} is gone (${this.exited})`));
     return new Promise<Frame>((resolve, reject) => {
@@ -168,7 +175,7 @@ export class NcnnWorker {
         this.fail(new FdkError(`ncnn worker did not answer '${op}' within ${(timeoutMs / 1000).toFixed(1)} s for ${this.label}; killed it`));
         this.child.kill('SIGKILL');
       }, timeoutMs);
-      this.pending = { op, resolve, reject, timer };
+      this.pending = { op, transient, resolve, reject, timer };
       let frame: Buffer;
       try {
         frame = this.shm && tensors && Object.keys(tensors).length ? encodeHeaderFrame({ ...header, shm: true, tensors: this.shm.write(tensors) }) : encodeFrame(header, tensors);

@@ -32,6 +32,10 @@ export function shmDir(): string {
 }
 
 export class ShmRegion {
+  /** Two buffers used in turn by transient reads (see read()). */
+  private scratch: (Buffer | undefined)[] = [undefined, undefined];
+  private turn = 0;
+
   private constructor(readonly fd: number) {}
 
   /** Creates the backing file and removes its name at once (see the header comment). */
@@ -68,12 +72,21 @@ export class ShmRegion {
   /**
    * Reads the tensors a reply placed in the region with one pread into a fresh buffer; the
    * Float32Arrays are views of it (offsets are 64-byte aligned, and so is the buffer's start).
+   * `transient`: into one of two buffers used in turn instead, so a reply stays valid until the
+   * next-but-one read (a caller that works on one part while the next is read, as per-layer parity
+   * does, is safe; a fresh 20 MB buffer per part kept V8's garbage collector busy).
    */
-  read(metas: WireTensorMeta[]): { name: string; tensor: NamedTensor; ncnnDims?: number[] }[] {
+  read(metas: WireTensorMeta[], transient = false): { name: string; tensor: NamedTensor; ncnnDims?: number[] }[] {
     if (!metas.length) return [];
     const start = Math.min(...metas.map((m) => m.offset ?? 0));
     const end = metas.reduce((e, m) => Math.max(e, (m.offset ?? 0) + m.bytes), start);
-    const buf = Buffer.allocUnsafeSlow(end - start);
+    let buf: Buffer;
+    if (transient) {
+      const t = (this.turn ^= 1);
+      const have = this.scratch[t];
+      if (!have || have.length < end - start) this.scratch[t] = Buffer.allocUnsafeSlow(Math.max(end - start, (have?.length ?? 0) * 2));
+      buf = this.scratch[t]!.subarray(0, end - start);
+    } else buf = Buffer.allocUnsafeSlow(end - start);
     for (let done = 0; done < buf.length; ) {
       const n = readSync(this.fd, buf, done, buf.length - done, start + done);
       if (n === 0) throw new Error(`shared memory region ends at ${start + done} of ${end} bytes`);
@@ -89,6 +102,7 @@ export class ShmRegion {
   }
 
   close(): void {
+    this.scratch = [undefined, undefined];
     try {
       closeSync(this.fd);
     } catch {

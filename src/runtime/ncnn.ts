@@ -113,20 +113,24 @@ export class NcnnModel implements LoadedModel {
    * Extracts the blobs in parts of `chunk` names, from one forward pass (the worker keeps its
    * extractor between parts). Each part's request goes out before `onBlobs` gets the previous
    * part, so fdk works on one part (e.g. compares it) while the worker computes the next.
+   * `transient`: the blobs handed to onBlobs are valid only until it returns (their memory is
+   * reused for a later part); copy what must be kept.
    */
   async extractEach(
     inputs: TensorMap,
     names: string[],
     onBlobs: (blobs: Record<string, NcnnExtracted>) => void | Promise<void>,
-    chunk = 48,
+    opts: { chunk?: number; transient?: boolean } = {},
   ): Promise<{ ms: number }> {
+    const chunk = opts.chunk ?? 48;
+    const ro = { transient: opts.transient };
     this.checkInputs(inputs);
     const parts: string[][] = [];
     for (let i = 0; i < names.length; i += chunk) parts.push(names.slice(i, i + chunk));
     const ask = (i: number) =>
       i === 0
-        ? this.worker.request({ op: 'extract', names: parts[0], keep: parts.length > 1 }, inputs)
-        : this.worker.request({ op: 'extract', names: parts[i], keep: i + 1 < parts.length, resume: true });
+        ? this.worker.request({ op: 'extract', names: parts[0], keep: parts.length > 1 }, inputs, undefined, ro)
+        : this.worker.request({ op: 'extract', names: parts[i], keep: i + 1 < parts.length, resume: true }, undefined, undefined, ro);
     let ms = 0;
     let next = parts.length ? ask(0) : undefined;
     for (let i = 0; next; i++) {
