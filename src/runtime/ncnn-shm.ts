@@ -1,9 +1,9 @@
 /**
  * Shared-memory tensor region between fdk and one ncnn worker: tensors travel through a file in
  * /dev/shm (tmpfs, i.e. memory) instead of the stdio pipe, which then carries only small JSON
- * control frames. A 1 MB input over the pipe is sixteen 64 KB hand-overs between two processes, each
- * waiting to be scheduled; through the region it is one pwrite here and a zero-copy numpy view of
- * the worker's mmap there (worker.py, class Shm), and replies are one pread.
+ * control frames. A 0.9 MB input over the pipe is some fifteen 64 KB hand-overs between two
+ * processes, each waiting to be scheduled; through the region it is one pwrite here and a
+ * zero-copy numpy view of the worker's mmap there (worker.py, class Shm), and replies are one pread.
  *
  * The file is unlinked right after it is opened, before the worker starts: the worker inherits the
  * open descriptor (as its fd 3), so no name is left in /dev/shm whatever happens later (SIGKILL of
