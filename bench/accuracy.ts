@@ -6,9 +6,10 @@
  *     the bench venv, bench/seed-anchor.ts) and `fdk accuracy` (ort) one after the other on the same
  *     images, both as whole processes: wall times, the ratio, fdk's split per stage, and a
  *     file-by-file comparison of the two prediction folders; the load average around each run;
- *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (benchEval in bench/eval.ts).
+ *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (benchEval in bench/eval.ts);
+ *  4. the CPU cost of the exact JPEG decode, fdk's (sharp) next to cv2.imread (bench/decode-cost.ts).
  *
- * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval
+ * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval  --skip-decode
  *          --wider-dir DIR (FDK_WIDER_DIR / FDK_WIDER_FULL; default /work/wider-full/WIDER_val; val-mini if absent)
  *          --limit N (first N images only: a quick check)  --seed-repo DIR (FDK_SEED_REPO)  --skip-seed
  *          --skip-mini  --write-docs (the tables into docs/accuracy.md)  --json
@@ -24,7 +25,8 @@ import { PROJECT_ROOT, resolveDataDir, workDir } from '../src/util/data.js';
 import { errorLine, FdkError } from '../src/util/errors.js';
 import { groundTruth, readSubsetList } from '../src/accuracy/wider/index.js';
 import type { AccuracyResult } from '../src/accuracy/run.js';
-import { comparePredFolders, DEFAULT_SEED_REPO, prepareSeed, runSeed, type FolderComparison, type SeedRun } from './seed-anchor.js';
+import { decodeCost, type DecodeCost } from './decode-cost.js';
+import { comparePredFolders, DEFAULT_SEED_PYTHON, DEFAULT_SEED_REPO, prepareSeed, runSeed, type FolderComparison, type SeedRun } from './seed-anchor.js';
 
 /** History only: the original pipelines recorded earlier with PyTorch 1.13 CPU (2 threads) on this machine kind. */
 const TORCH_113_SECONDS: Record<string, number> = { 'slim-320': 177, 'mnet0.25-640': 283 };
@@ -96,8 +98,18 @@ async function main() {
       log(`   unavailable: ${(e as Error).message.split('\n')[0]}`);
     }
   }
+  if (!flag('skip-decode')) {
+    const mini = join(resolveDataDir()!, 'wider', 'val-mini');
+    const paths = readFileSync(join(mini, 'list.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 100).map((l) => join(mini, 'images', l));
+    const d = await decodeCost(paths, process.env.FDK_SEED_PYTHON ?? DEFAULT_SEED_PYTHON);
+    out.decode = d;
+    log(`\n4. exact JPEG decode, CPU per image (first ${d.images} val-mini images, one thread, best of 3): fdk (sharp) ${d.fdkCpuMs.toFixed(2)} ms` + (d.cv2CpuMs ? `, cv2.imread ${d.cv2CpuMs.toFixed(2)} ms (OpenCV ${d.cv2})` : ', cv2 unavailable') + `; load average ${d.load.toFixed(2)}`);
+  }
   if (json) console.log(JSON.stringify(out, null, 2));
-  if (flag('write-docs') && out.anchor) writeDocs(out.anchor as Anchor);
+  if (flag('write-docs')) {
+    if (out.anchor) writeSection('bench:accuracy', anchorMarkdown(out.anchor as Anchor));
+    if (out.decode) writeSection('bench:accuracy:decode', decodeMarkdown(out.decode as DecodeCost));
+  }
 }
 
 interface AnchorRow {
@@ -210,13 +222,25 @@ function anchorMarkdown(a: Anchor): string {
   return lines.join('\n') + '\n';
 }
 
-function writeDocs(a: Anchor): void {
+function decodeMarkdown(d: DecodeCost): string {
+  return [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:accuracy -- --write-docs\` on the first ${d.images} val-mini images, one thread, CPU time of the process per image (best of 3), load average ${d.load.toFixed(2)} on ${availableParallelism()} cores.`,
+    '',
+    '| exact JPEG decode (same pixels) | CPU ms/image | wall ms/image |',
+    '|---|---|---|',
+    `| fdk: sharp (libvips + mozjpeg) | ${d.fdkCpuMs.toFixed(2)} | ${d.fdkWallMs.toFixed(2)} |`,
+    d.cv2CpuMs !== undefined ? `| cv2.imread (OpenCV ${d.cv2}, libjpeg-turbo) | ${d.cv2CpuMs.toFixed(2)} | ${d.cv2WallMs!.toFixed(2)} |` : '| cv2.imread | not run (no bench venv) | |',
+  ].join('\n') + '\n';
+}
+
+/** Rewrites the text between `<!-- NAME:start ... -->` and `<!-- NAME:end -->` in docs/accuracy.md. */
+function writeSection(name: string, body: string): void {
   const doc = join(PROJECT_ROOT, 'docs', 'accuracy.md');
   const text = readFileSync(doc, 'utf8');
-  const re = /(<!-- bench:accuracy:start[^>]*-->\n)[\s\S]*?(<!-- bench:accuracy:end -->)/;
-  if (!re.test(text)) throw new FdkError('no <!-- bench:accuracy:start --> section', { file: doc });
-  writeFileSync(doc, text.replace(re, (_m, b: string, e: string) => `${b}${anchorMarkdown(a)}${e}`));
-  log(`wrote the anchor table into ${doc}`);
+  const re = new RegExp(`(<!-- ${name}:start[^>]*-->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
+  if (!re.test(text)) throw new FdkError(`no <!-- ${name}:start --> section`, { file: doc });
+  writeFileSync(doc, text.replace(re, (_m, b: string, e: string) => `${b}${body}${e}`));
+  log(`wrote the ${name} table into ${doc}`);
 }
 
 try {
