@@ -153,7 +153,10 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
     p.stdout.on('data', (b: Buffer) => out.push(b));
     p.stderr.on('data', (b: Buffer) => err.push(b));
     p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    p.on('close', (code, signal) => {
+      const stderr = Buffer.concat(err).toString() + (signal ? `\nkilled by ${signal}` : '');
+      res({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr });
+    });
   });
 }
 
