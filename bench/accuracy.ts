@@ -219,6 +219,7 @@ function anchorMarkdown(a: Anchor): string {
     const seed = r.seed ? `${r.seed.seconds.toFixed(1)} s (${r.seed.torch}, ${r.seed.threads})` : 'not run';
     lines.push(`| ${r.row} | ${seed} | ${r.fdkSeconds.toFixed(1)} s | ${r.ratio ? `${r.ratio.toFixed(1)}×` : '–'} | ${r.fdk.imagesPerSecond.toFixed(1)} | ${[s.decodeMs, s.preprocessMs, s.inferenceMs, s.postprocessMs].map((v) => v.toFixed(1)).join(' / ')} / ${s.formatMs.toFixed(2)} | ${r.comparison ? describeComparison(r.comparison) : '–'} | ${r.load.before.toFixed(2)} → ${r.load.after.toFixed(2)} |`);
   }
+  if (a.rows.some((r) => r.load.before > a.cores)) lines.push('', `Load average above ${a.cores} during this run: not a quiet-machine figure (see below).`);
   return lines.join('\n') + '\n';
 }
 
