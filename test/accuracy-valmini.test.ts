@@ -64,6 +64,14 @@ describe('fdk accuracy on val-mini', () => {
       expect(close / list.length).toBeGreaterThanOrEqual(0.98);
     }
 
+    // throughput: images/s and the per-stage split of every row, in --json and in the table
+    for (const row of j.rows as unknown as AccuracyResult['rows']) {
+      expect(row.imagesPerSecond).toBeCloseTo(row.images / row.seconds, 6);
+      for (const k of ['decodeMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'formatMs'] as const) expect(row.split[k]).toBeGreaterThan(0);
+      expect(row.meanInferenceMs).toBe(row.split.inferenceMs);
+      expect(row.writeSeconds).toBeGreaterThan(0);
+      expect(row.writeSeconds).toBeLessThan(row.seconds);
+    }
     // the text table (what the command prints without --json) in the seed README's layout
     const table = formatAccuracy(j as unknown as AccuracyResult);
     expect(table).toMatch(/Long side 320/);
@@ -72,6 +80,7 @@ describe('fdk accuracy on val-mini', () => {
     expect(table).toMatch(/0\.811 \/ 0\.697 \/ 0\.376/); // published mnet0.25-320
     expect(table).toMatch(/0\.8482 \/ 0\.7431 \/ 0\.4809/); // re-run on val-mini
     expect(table).toMatch(/2 of 2 rows within ±0\.002/);
+    expect(table).toMatch(/mnet0\.25-320 +[\d.]+ images\/s +[\d.]+ \/ [\d.]+ \/ [\d.]+ \/ [\d.]+ \/ [\d.]+ +\(writing/);
   }, 300_000);
 
   it('bad input: unknown model id, bad long side, Ultra-Light size without weights, missing WIDER folder, unknown runtime', () => {

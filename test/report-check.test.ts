@@ -47,6 +47,10 @@ describe('fdk report --check', () => {
     expect(row.images).toBe(61);
     expect(row.easy).toBeGreaterThan(0.5);
     expect(row.pr).toBeUndefined();
+    // the accuracy stage records fdk accuracy's throughput: images/s and the per-stage split
+    expect(row.imagesPerSecond).toBeGreaterThan(0);
+    expect(row.split!.decodeMs).toBeGreaterThan(0);
+    expect(row.split!.inferenceMs).toBeGreaterThan(0);
     // report.json of the same run keeps the PR curves for the HTML plots
     expect(readReport(join(tmp, 'base')).models[0].accuracy.data!.rows[0].pr?.easy?.recall.length).toBeGreaterThan(10);
   });

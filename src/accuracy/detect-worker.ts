@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelDescription } from '../models/description.js';
 import { FdkError } from '../util/errors.js';
 import { loadImage, type BgrImage } from './image.js';
-import { Detector, formatWider, type ModelFileChoice } from './pipeline.js';
+import { Detector, formatWider, type ModelFileChoice, type StageTimings } from './pipeline.js';
 
 export interface WorkerInit {
   /** The model description (validated by the parent). */
@@ -28,7 +28,7 @@ export interface WorkerInit {
 export type WorkerRequest = { type: 'image'; i: number; path: string } | { type: 'close' };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'result'; i: number; detections: import('./pipeline.js').Detection[]; text?: string; ms: number; inferenceMs: number }
+  | { type: 'result'; i: number; detections: import('./pipeline.js').Detection[]; text?: string; ms: number; inferenceMs: number; timings: StageTimings }
   | { type: 'error'; i: number; message: string; fdk: boolean };
 
 interface Job {
@@ -36,6 +36,8 @@ interface Job {
   path: string;
   t0: number;
   image: Promise<BgrImage>;
+  /** Wall time of the JPEG decode (it runs on libuv's pool, overlapping the model of the previous image). */
+  decodeMs: number;
 }
 
 async function main(): Promise<void> {
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
       try {
         const image = await job.image;
         const r = await det.detect(image);
+        const t1 = performance.now();
         const text = init.widerText ? formatWider(det.desc, job.path, r.detections) : undefined;
+        const formatMs = performance.now() - t1;
         port.postMessage({
           type: 'result',
           i: job.i,
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
           text,
           ms: performance.now() - job.t0,
           inferenceMs: r.timings.inferenceMs,
+          timings: { ...r.timings, decodeMs: job.decodeMs, formatMs },
         } satisfies WorkerReply);
       } catch (e) {
         port.postMessage({ type: 'error', i: job.i, message: (e as Error).message, fdk: e instanceof FdkError } satisfies WorkerReply);
@@ -81,9 +86,10 @@ async function main(): Promise<void> {
       port.close();
       return;
     }
-    const image = loadImage(m.path, { keepRgb: true });
-    image.catch(() => {}); // awaited (and reported) in drain; avoids an unhandled-rejection warning meanwhile
-    queue.push({ i: m.i, path: m.path, t0: performance.now(), image });
+    const t0 = performance.now();
+    const job: Job = { i: m.i, path: m.path, t0, decodeMs: 0, image: loadImage(m.path, { keepRgb: true }) };
+    job.image.then(() => (job.decodeMs = performance.now() - t0)).catch(() => {}); // errors are awaited (and reported) in drain
+    queue.push(job);
     void drain();
   });
 }

@@ -30,6 +30,11 @@ export interface DetectTimings {
   postprocessMs: number;
 }
 
+/** Per-image stage times of the pool (ms): the detector's, plus writing the WIDER text (`formatWider`). */
+export interface StageTimings extends DetectTimings {
+  formatMs: number;
+}
+
 export interface DetectorOptions {
   runtime?: string;
   /** Long side for 'long-side' models (default: the description's size, else 320); fixed sizes ignore it. */

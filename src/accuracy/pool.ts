@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import type { ModelDescription } from '../models/description.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
-import { Detector, formatWider, modelFileFor, type Detection, type ModelFileChoice } from './pipeline.js';
+import { Detector, formatWider, modelFileFor, type Detection, type ModelFileChoice, type StageTimings } from './pipeline.js';
 import type { WorkerInit, WorkerReply } from './detect-worker.js';
 
 export interface PoolOptions {
@@ -48,6 +48,8 @@ export interface ImageResult {
   text?: string;
   ms: number;
   inferenceMs: number;
+  /** Where this image's time went, in the worker that ran it. */
+  timings: StageTimings;
 }
 
 /**
@@ -67,8 +69,10 @@ export async function detectAll(entry: ModelDescription, paths: string[], opts: 
       for (let i = 0; i < paths.length; i++) {
         const t0 = performance.now();
         const r = await det.detectFile(paths[i]);
+        const t1 = performance.now();
         const text = opts.widerText ? formatWider(entry, paths[i], r.detections) : undefined;
-        onResult({ i, path: paths[i], detections: text === undefined ? r.detections : [], text, ms: performance.now() - t0, inferenceMs: r.timings.inferenceMs });
+        const timings = { ...r.timings, formatMs: performance.now() - t1 };
+        onResult({ i, path: paths[i], detections: text === undefined ? r.detections : [], text, ms: performance.now() - t0, inferenceMs: r.timings.inferenceMs, timings });
       }
     } finally {
       await det.release();
@@ -106,7 +110,7 @@ export async function detectAll(entry: ModelDescription, paths: string[], opts: 
             return;
           }
           if (m.type === 'error') return fail(m.fdk ? new FdkError(m.message) : new Error(m.message));
-          onResult({ i: m.i, path: paths[m.i], detections: m.detections, text: m.text, ms: m.ms, inferenceMs: m.inferenceMs });
+          onResult({ i: m.i, path: paths[m.i], detections: m.detections, text: m.text, ms: m.ms, inferenceMs: m.inferenceMs, timings: m.timings });
           if (++done === paths.length) resolve();
           else feed(w);
         });

@@ -55,6 +55,14 @@ export interface AccuracyRow {
   seconds: number;
   imagesPerSecond: number;
   meanInferenceMs: number;
+  /**
+   * Mean ms per image in the worker that ran it, by stage: JPEG decode (wall time on libuv's pool,
+   * overlapping the previous image's model run), resize + normalise, model, box decode + NMS,
+   * WIDER text. Workers run side by side, so the stages add up to about jobs / imagesPerSecond.
+   */
+  split: StageSplit;
+  /** Writing the prediction folder (part of `seconds`). */
+  writeSeconds: number;
   evalSeconds: number;
   ap: Ap3;
   published?: Ap3;
@@ -67,6 +75,16 @@ export interface AccuracyRow {
   predDir: string;
   missingPredictions: number;
 }
+
+export interface StageSplit {
+  decodeMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+  formatMs: number;
+}
+
+const STAGES = ['decodeMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'formatMs'] as const;
 
 export interface AccuracyResult {
   set: 'val-mini' | 'full' | 'subset';
@@ -197,20 +215,24 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     o.onRowStart?.(r.row, paths.length);
     const texts = new Array<string>(paths.length);
     let done = 0;
-    let inferenceMs = 0;
+    const sums: StageSplit = { decodeMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, formatMs: 0 };
     const t0 = performance.now();
     // ncnn-int8: the manifest model quantized by fdk quantize on calib-200 (cached in .fdk/int8)
     if (int8 && r.file) throw new FdkError('--runtime ncnn-int8 quantizes manifest models; quantize your file with fdk quantize and pass its .param with --model-file and --runtime ncnn');
     const file = int8 ? await (await import('../quantize/cached.js')).int8ModelFile(getModel(r.modelId), r.longSide) : r.file;
     await detectAll(r.entry, paths, { runtime: int8 ? 'ncnn' : runtime, longSide: r.longSide, jobs, widerText: true, file }, (res) => {
       texts[res.i] = res.text!;
-      inferenceMs += res.inferenceMs;
+      for (const k of STAGES) sums[k] += res.timings[k];
       o.onProgress?.({ row: r.row, done: ++done, total: paths.length });
     });
     const predDir = join(outDir, r.row);
+    const tw = performance.now();
     // one atomic write per row: a failed run never leaves a half-written prediction folder
     writeFilesAtomic(images.keys.map((k, i) => ({ path: confinedPath(predDir, `${k}.txt`), data: texts[i] })));
     const seconds = (performance.now() - t0) / 1000;
+    const writeSeconds = (performance.now() - tw) / 1000;
+    const n = Math.max(1, paths.length);
+    const split = Object.fromEntries(STAGES.map((k) => [k, sums[k] / n])) as unknown as StageSplit;
     const t1 = performance.now();
     // explicit keys: only these images count and scores are normalised over them (the full set
     // given as keys equals the official whole-folder evaluation; stale files are ignored)
@@ -229,7 +251,9 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
       images: paths.length,
       seconds,
       imagesPerSecond: paths.length / seconds,
-      meanInferenceMs: inferenceMs / Math.max(1, paths.length),
+      meanInferenceMs: split.inferenceMs,
+      split,
+      writeSeconds,
       evalSeconds,
       ap,
       published: PUBLISHED[r.row],

@@ -119,7 +119,20 @@ export function formatAccuracy(r: AccuracyResult): string {
     const ok = judged.filter((x) => x.withinTolerance).length;
     out += `${ok} of ${judged.length} rows within ±${r.tolerance} of the re-run of the original pipelines.\n`;
   }
+  out += formatThroughput(r);
   out += `Predictions: ${r.rows.length ? r.rows[0].predDir.replace(/[^/]+$/, '<row>') : '-'}\n`;
+  return out;
+}
+
+/** images/s per row and where a worker's time per image goes (decode overlaps the previous image's model). */
+export function formatThroughput(r: AccuracyResult): string {
+  if (!r.rows.length) return '';
+  const ms = (v: number) => v.toFixed(2);
+  let out = `Throughput, ${r.jobs} job(s); mean ms per image in its worker: decode (overlapped) / preprocess / inference / postprocess / WIDER text:\n`;
+  for (const x of r.rows) {
+    const s = x.split;
+    out += `  ${x.row.padEnd(15)} ${x.imagesPerSecond.toFixed(1).padStart(6)} images/s  ${ms(s.decodeMs)} / ${ms(s.preprocessMs)} / ${ms(s.inferenceMs)} / ${ms(s.postprocessMs)} / ${ms(s.formatMs)}  (writing ${x.writeSeconds.toFixed(2)} s, eval ${x.evalSeconds.toFixed(2)} s)\n`;
+  }
   return out;
 }
 

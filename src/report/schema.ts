@@ -144,6 +144,9 @@ export interface AccuracyRow {
   reference?: { easy: number; medium: number; hard: number };
   pr?: { easy?: PrCurve; medium?: PrCurve; hard?: PrCurve };
   ms?: number;
+  /** Throughput of `fdk accuracy` (rows it ran): images/s, and mean ms per image in its worker by stage. */
+  imagesPerSecond?: number;
+  split?: { decodeMs: number; preprocessMs: number; inferenceMs: number; postprocessMs: number; formatMs: number };
 }
 
 export interface AccuracyInfo {

@@ -102,6 +102,7 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
     for (const runtime of runtimes) {
       const t0 = performance.now();
       let predDir = join(ctx.dir, 'preds', `${runtime}-${longSide}`);
+      let speed: Pick<AccuracyRow, 'imagesPerSecond' | 'split'> = {};
       try {
         if (runtime === 'ncnn-fp16' || runtime === 'ncnn-int8' || override) {
           const rt = runtime === 'ncnn-fp16' || runtime === 'ncnn-int8' ? 'ncnn' : runtime;
@@ -116,6 +117,7 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
           // evaluate that run's prediction folder again below for the PR curves (same subset semantics)
           if (!existsSync(row.predDir)) throw new Error(`fdk accuracy wrote no predictions at ${row.predDir}`);
           predDir = row.predDir;
+          speed = { imagesPerSecond: round6(row.imagesPerSecond), split: row.split };
         }
         const ev = wider.evaluateWider(predDir, { subset });
         const ref = full ? targets[rowId]?.full : isValMini ? targets[rowId]?.valMini : undefined;
@@ -125,6 +127,7 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
           ...(ref ? { reference: ref } : {}),
           pr: { easy: thinCurve(ev.pr.easy), medium: thinCurve(ev.pr.medium), hard: thinCurve(ev.pr.hard) },
           ms: Math.round(performance.now() - t0),
+          ...speed,
         });
         opts.log(`report: ${entry.id.padEnd(14)}   accuracy ${runtime}@${longSide}: ${ev.easy.toFixed(4)} / ${ev.medium.toFixed(4)} / ${ev.hard.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (e) {
