@@ -21,8 +21,6 @@ import type { ConvertCliOptions, ConvertStep } from './convert.js';
 import { outcomeNote, parseInputShapes, printJson } from './output.js';
 import { printFitted } from './table.js';
 
-export { convertOnnxFileToNcnn } from '../convert/ncnn/index.js';
-
 /** `step` marks the progress of a terminal's bar, `done` removes the bar before the summary. */
 export async function convertToNcnnCommand(input: string, opts: ConvertCliOptions, step: ConvertStep = () => {}, done: () => void = () => {}): Promise<void> {
   if (extname(input).toLowerCase() !== '.onnx') throw new FdkError('--to ncnn converts ONNX models (.onnx); convert a checkpoint with --to onnx first', { file: input });

@@ -6,8 +6,6 @@ import { FdkError } from '../util/errors.js';
 import { printJson } from './output.js';
 import { fitTable, printFitted } from './table.js';
 
-export { evaluateWider } from '../accuracy/wider/index.js';
-
 interface EvalOpts {
   gt?: string;
   subset?: string;
