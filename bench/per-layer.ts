@@ -23,6 +23,7 @@ import { saveOnnx } from '../src/onnx/io.js';
 import { convertOnnxFileToNcnn } from '../src/convert/ncnn/index.js';
 import { ensureNcnnVenv } from '../src/runtime/ncnn-venv.js';
 import { median } from '../src/bench/stats.js';
+import { stampDoc } from '../scripts/doc-sections.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     const re = /(<!-- bench:per-layer -->\n)[\s\S]*?(\n<!-- \/bench:per-layer -->)/;
     if (!re.test(text)) throw new Error(`${doc} has no <!-- bench:per-layer --> section`);
     writeFileSync(doc, text.replace(re, (_m, a: string, b: string) => `${a}${table}${b}`));
+    stampDoc(doc); // content hash, checked by npm run docs:check
     console.log(`wrote the table into ${doc}`);
   }
 }
