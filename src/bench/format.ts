@@ -32,6 +32,6 @@ export function benchTable(r: BenchReport, deltas?: BaselineDelta[]): string {
 export function benchHeader(r: BenchReport): string {
   return [
     `model: ${r.model.arg === r.model.path ? r.model.path : `${r.model.arg} -> ${r.model.path}`} (${r.model.origin})`,
-    `host: ${r.host.cpu}, ${r.host.cores} cores, Node ${r.host.node}; warmup ${r.settings.warmup}, runs ${r.settings.runs}; load, first run and latencies in ms, measured inside each runtime`,
+    `host: ${r.host.cpu}, ${r.host.cores} cores, Node ${r.host.node}; warmup ${r.settings.warmup}, runs ${r.settings.runs}; times in ms, measured inside each runtime`,
   ].join('\n');
 }
