@@ -11,6 +11,8 @@ import { join, resolve } from 'node:path';
 import { A, GraphBuilder } from '../src/onnx/builder.js';
 import { saveOnnx } from '../src/onnx/io.js';
 import { fitTable, truncateMiddle, wrapText } from '../src/cli/table.js';
+import { formatAccuracy } from '../src/cli/accuracy.js';
+import type { AccuracyResult } from '../src/accuracy/run.js';
 import { ROOT, TSX, shared, runCli, type CliResult } from './helpers/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fdk-widths-'));
@@ -59,6 +61,19 @@ describe('fitted tables (unit)', () => {
     expect(widest(t)).toBe(40);
     expect(t).toContain('12,345'); // numbers are never cut
     expect(t).toContain('…');
+  });
+
+  it('the accuracy table of the ten seed rows keeps full titles and triples within 120 columns', () => {
+    const ap = { easy: 0.8482, medium: 0.7431, hard: 0.4809 };
+    const titles = ['version-slim (original)', 'version-RFB (original)', 'version-slim (our)', 'version-RFB (our)', 'Retinaface-Mobilenet-0.25 (our)'];
+    const rows = [320, 640].flatMap((longSide) => titles.map((title, i) => ({
+      model: ['ulfd-slim', 'ulfd-rfb', 'slim', 'rfb', 'mnet0.25'][i], row: `r${i}-${longSide}`, title, longSide, ap, rerun: ap, published: { easy: 0.811, medium: 0.697, hard: 0.376 },
+      diff: { easy: 1e-5, medium: -3e-4, hard: 0 }, withinTolerance: true, seconds: 123.4, imagesPerSecond: 4, predDir: '/tmp/preds/x',
+    })));
+    const text = formatAccuracy({ set: 'val-mini', images: 488, runtime: 'ort', jobs: 2, tolerance: 0.002, rows } as unknown as AccuracyResult);
+    expect(widest(text)).toBeLessThanOrEqual(LIMIT);
+    for (const t of [...titles, 'libfacedetection v1 (caffe)', '0.8482 / 0.7431 / 0.4809', '0.811 / 0.697 / 0.376', '−0.0003']) expect(text).toContain(t);
+    expect(text).not.toContain('-0.0000'); // a difference that rounds to zero has no sign
   });
 });
 
