@@ -16,6 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { stampDoc } from '../scripts/doc-sections.js';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getModel } from '../src/models/manifest.js';
@@ -241,6 +242,7 @@ function writeSection(name: string, body: string): void {
   const re = new RegExp(`(<!-- ${name}:start[^>]*-->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
   if (!re.test(text)) throw new FdkError(`no <!-- ${name}:start --> section`, { file: doc });
   writeFileSync(doc, text.replace(re, (_m, b: string, e: string) => `${b}${body}${e}`));
+  stampDoc(doc); // content hash, checked by npm run docs:check
   log(`wrote the ${name} table into ${doc}`);
 }
 

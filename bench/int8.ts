@@ -30,6 +30,7 @@ import { prepareCalibSet } from '../src/quantize/calib-images.js';
 import type { CalibMethod } from '../src/quantize/thresholds.js';
 import { PROJECT_ROOT, resolveDataDir, workDir } from '../src/util/data.js';
 import { writeFilesAtomic } from '../src/util/fs.js';
+import { stampDoc } from '../scripts/doc-sections.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -244,4 +245,5 @@ if (args.includes('--write-doc')) {
   if (i < 0 || j < i) throw new Error(`${doc}: markers ${begin} / ${end} not found`);
   const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${(await import('node:os')).cpus().length} cores, shared).`;
   writeFileSync(doc, `${text.slice(0, i + begin.length)}\n${stamp}\n\n${markdown()}\n${text.slice(j)}`);
+  stampDoc(doc); // content hash, checked by npm run docs:check
 }

@@ -26,6 +26,7 @@ import { hostInfo } from '../src/bench/host.js';
 import { PROJECT_ROOT } from '../src/util/data.js';
 import { writeFileAtomic } from '../src/util/fs.js';
 import type { LoadedModel, LoadOptions, RuntimeName } from '../src/runtime/types.js';
+import { stampDoc } from '../scripts/doc-sections.js';
 
 const runs = Number(process.env.WASM_RUNS ?? 20);
 const threadList = (process.env.WASM_THREADS ?? '1').split(',').map(Number);
@@ -119,6 +120,7 @@ if (process.env.WASM_CHILD) {
     const b = doc.indexOf(END);
     if (a < 0 || b < a) throw new Error(`${DOC}: markers ${START} / ${END} not found`);
     writeFileAtomic(DOC, doc.slice(0, a + START.length) + '\n' + text + '\n' + doc.slice(b));
+    stampDoc(DOC); // content hash, checked by npm run docs:check
     process.stderr.write(`wrote the table into ${DOC}\n`);
   }
 }

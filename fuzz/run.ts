@@ -24,6 +24,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TARGETS, type Target } from './targets.js';
 import { classifyCli, classifyError, runCli, saveFailure, type Outcome } from './worker.js';
+import { stampDoc } from '../scripts/doc-sections.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUTCOMES: Outcome[] = ['success', 'clean', 'unnamed', 'crash', 'hang'];
@@ -197,6 +198,7 @@ function writeDocs(stats: Stats[], o: Options, argv: string[]): void {
     MARK_END,
   ].join('\n');
   writeFileSync(doc, text.slice(0, a) + body + text.slice(b + MARK_END.length));
+  stampDoc(doc); // content hash, checked by npm run docs:check
   console.log(`wrote the table into ${doc}`);
 }
 

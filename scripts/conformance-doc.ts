@@ -3,6 +3,8 @@
  * overall pass rate over runnable tests, and every test that does not pass with its reason.
  * Pure function of the results (no dates, no timings), so `--check` can compare byte for byte.
  */
+import { stampFor } from './doc-sections.js';
+
 export type ConformanceStatus = 'pass' | 'fail' | 'convert-error' | 'batch' | 'dtype' | 'empty';
 export interface ConformanceResult {
   test: string;
@@ -53,7 +55,7 @@ export function renderConformanceDoc(results: ConformanceResult[], layers: Recor
 
 /** `doc` with the text between the markers replaced by `generated` (markers appended when missing). */
 export function replaceGenerated(doc: string, generated: string): string {
-  const block = `${BEGIN}\n${generated}\n${END}`;
+  const block = `${BEGIN}\n${stampFor('conformance', generated)}\n${generated}\n${END}`; // stamp: checked by docs:check
   const a = doc.indexOf(BEGIN), b = doc.indexOf(END);
   if (a < 0 || b < a) return `${doc.trimEnd()}\n\n${block}\n`;
   return doc.slice(0, a) + block + doc.slice(b + END.length);

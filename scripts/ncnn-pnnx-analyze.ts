@@ -13,6 +13,7 @@ import { readNcnnModel } from '../src/convert/ncnn/format/read.js';
 import { propagateDims } from '../src/convert/ncnn/shapes.js';
 import { ncnnRuntime } from '../src/runtime/ncnn.js';
 import { PROJECT_ROOT } from '../src/util/data.js';
+import { stampDoc } from './doc-sections.js';
 
 const SIZE = [1, 3, 224, 224];
 const dir = resolve(process.argv[2] ?? join(PROJECT_ROOT, '.fdk/pnnx'));
@@ -69,5 +70,8 @@ const BEGIN = '<!-- pnnx-analyze:begin -->', END = '<!-- pnnx-analyze:end -->';
 if (existsSync(doc)) {
   const text = readFileSync(doc, 'utf8');
   const a = text.indexOf(BEGIN), b = text.indexOf(END);
-  if (a >= 0 && b > a) writeFileSync(doc, `${text.slice(0, a + BEGIN.length)}\n${table}\n${text.slice(b)}`);
+  if (a >= 0 && b > a) {
+    writeFileSync(doc, `${text.slice(0, a + BEGIN.length)}\n${table}\n${text.slice(b)}`);
+    stampDoc(doc); // content hash, checked by npm run docs:check
+  }
 }

@@ -85,7 +85,8 @@ describe('fdk parity --per-layer', () => {
     expect(i).toBeGreaterThan(0);
     for (const l of rep.layers.slice(0, i)) expect(l.ok).toBe(true);
 
-    const t = await runCliAsync(['parity', ONNX, '--per-layer', '--ncnn-param', join(tmp, 'slim-320.param')]);
+    // --wide: the one-line description of the diverging layer, unwrapped
+    const t = await runCliAsync(['parity', ONNX, '--per-layer', '--wide', '--ncnn-param', join(tmp, 'slim-320.param')]);
     expect(t.code).toBe(1);
     expect(t.stdout).toMatch(new RegExp(`first diverging layer: Conv '[^']*' -> ${victim.top} .*ncnn Convolution(DepthWise)? '${victim.layer}'`));
   });

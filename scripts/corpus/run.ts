@@ -24,6 +24,7 @@ import { loadOnnx } from '../../src/onnx/io.js';
 import { runtimeInputs } from '../../src/onnx/model.js';
 import type { LoadedModel, TensorMap } from '../../src/runtime/types.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
+import { stampDoc } from '../doc-sections.js';
 
 export interface CorpusEntry { name: string; family: string; opset: number; file: string | null; input: number[]; error?: string }
 export interface ToolResult { converts: boolean; ms: number | null; cpuMs?: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string }
@@ -233,6 +234,7 @@ export function writeDoc(table: string, header: string): void {
   const a = text.indexOf(BEGIN), b = text.indexOf(END);
   if (a < 0 || b < a) throw new Error(`${doc}: markers missing`);
   writeFileAtomic(doc, `${text.slice(0, a + BEGIN.length)}\n${header}\n\n${table}\n${text.slice(b)}`);
+  stampDoc(doc); // content hash, checked by npm run docs:check
 }
 
 async function main(): Promise<void> {

@@ -1,11 +1,7 @@
-/** Renderings of an AnalysisReport: terminal table (cli-table3), Markdown, CSV. JSON is the report itself. */
-import Table from 'cli-table3';
+/** Renderings of an AnalysisReport: terminal tables (fitted to the terminal, cli/table.ts), Markdown, CSV. JSON is the report itself. */
 import type { AnalysisReport } from './types.js';
-import { colourWanted } from '../cli/output.js';
+import { fitTable } from '../cli/table.js';
 import { escapeName } from '../util/errors.js';
-
-/** Colours only on a terminal (cli-table3 colours headers and borders by default). */
-const style = () => (colourWanted() ? {} : { style: { head: [], border: [] } });
 
 const int = (n: number) => n.toLocaleString('en-US');
 const pct = (f: number) => (f * 100).toFixed(2) + '%';
@@ -39,39 +35,19 @@ function totalsLines(r: AnalysisReport): [string, string][] {
   ];
 }
 
-/**
- * A boxed table drawn like cli-table3's default, in one pass over the rows: cli-table3 lays out
- * every cell against every other and takes minutes on a 50k-layer model (issue #15, item 9);
- * this is linear in the number of cells. Cells must already be escaped (escapeName).
- */
-export function boxTable(head: string[], rows: string[][], align: ('left' | 'right')[]): string {
-  const widths = head.map((h) => h.length);
-  for (const row of rows) for (let c = 0; c < row.length; c++) if (row[c].length > widths[c]) widths[c] = row[c].length;
-  const colour = colourWanted();
-  const grey = (s: string) => (colour ? `\x1b[90m${s}\x1b[39m` : s);
-  const red = (s: string) => (colour ? `\x1b[31m${s}\x1b[39m` : s);
-  const rule = (l: string, m: string, r: string) => grey(l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r);
-  const bar = grey('│');
-  const line = (cells: string[], paint: (s: string) => string) =>
-    bar + cells.map((v, c) => ' ' + paint(align[c] === 'right' ? v.padStart(widths[c]) : v.padEnd(widths[c])) + ' ').join(bar) + bar;
-  const out = [rule('┌', '┬', '┐'), line(head, red), rule('├', '┼', '┤')];
-  for (const row of rows) out.push(line(row, (s) => s));
-  out.push(rule('└', '┴', '┘'));
-  return out.join('\n');
-}
+const L = { align: 'left' } as const;
+const R = { align: 'right' } as const;
 
 export function renderTable(r: AnalysisReport, opts: { layers?: boolean } = {}): string {
   const out: string[] = [];
   if (opts.layers !== false) {
     const rows = r.layers.map((l, i) => [String(i), escapeName(l.name), escapeName(l.op), shapes(l.inputShapes), shapes(l.outputShapes), int(l.params), int(l.macs), pct(l.share)]);
-    out.push(boxTable(['#', 'name', 'op', 'input', 'output', 'params', 'MACs', 'share'], rows, ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right']));
+    // long layer names and the shapes of many-input ops are cut in the middle to fit the width
+    out.push(fitTable(['#', 'name', 'op', 'input', 'output', 'params', 'MACs', 'share'], rows, [R, L, L, L, L, R, R, R]));
   }
-  const ot = new Table({ ...style(), head: ['op', 'count', 'params', 'MACs', 'share'], colAligns: ['left', 'right', 'right', 'right', 'right'] });
-  for (const s of r.byOp) ot.push([escapeName(s.op), s.count, int(s.params), int(s.macs), pct(s.share)]);
-  out.push(ot.toString());
-  const tt = new Table(style());
-  for (const [k, v] of totalsLines(r)) tt.push({ [k]: v });
-  out.push(tt.toString());
+  out.push(fitTable(['op', 'count', 'params', 'MACs', 'share'], r.byOp.map((s) => [escapeName(s.op), String(s.count), int(s.params), int(s.macs), pct(s.share)]), [L, R, R, R, R]));
+  // a key/value table without a header; long values (the model path) wrap
+  out.push(fitTable(undefined, totalsLines(r), [L, { overflow: 'wrap' }]));
   return out.join('\n');
 }
 

@@ -25,7 +25,8 @@ export interface BenchOptions {
   fp16?: boolean;
   /** Per-case limit; a case over it is killed and reported as an error. */
   caseTimeoutMs?: number;
-  onProgress?: (msg: string) => void;
+  /** Called before each case: what runs now, and how many cases came before it of how many. */
+  onProgress?: (msg: string, step: { done: number; total: number }) => void;
 }
 
 export interface BenchReport {
@@ -98,7 +99,7 @@ export async function runBench(src: ModelSource, opts: BenchOptions): Promise<Be
   for (const runtime of opts.runtimes)
     for (const threads of opts.threads)
       for (const inp of inputs) {
-        opts.onProgress?.(`${runtime} threads=${threads} ${shapeLabel(inp)}`);
+        opts.onProgress?.(`${runtime} threads=${threads} ${shapeLabel(inp)}`, { done: cases.length, total: opts.runtimes.length * opts.threads.length * inputs.length });
         const spec: CaseSpec = {
           model: src.path, runtime, threads, inputs: inp, warmup: opts.warmup, runs: opts.runs,
           allowSpinning: opts.allowSpinning, fp16: opts.fp16,

@@ -5,13 +5,13 @@
  */
 import { RUNTIME_NAMES } from '../runtime/index.js';
 import type { Command } from 'commander';
-import Table from 'cli-table3';
-import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import { ACCURACY_LONG_SIDES, ACCURACY_MODELS, runAccuracy, type AccuracyResult, type AccuracyRow } from '../accuracy/run.js';
 import { CITED_ONLY, type Ap3 } from '../accuracy/targets.js';
 import { FdkError } from '../util/errors.js';
-import { interactive, printJson } from './output.js';
+import { printJson } from './output.js';
+import { progressBar } from './progress.js';
+import { fitTable, printFitted, type Column } from './table.js';
 
 interface Opts {
   model?: string;
@@ -58,7 +58,8 @@ export function register(program: Command): void {
         if (!Number.isInteger(n) || n <= 0) throw new FdkError(`bad --long-side '${s}': expected e.g. 320,640`);
         return n;
       });
-      const bar = interactive() && !o.json ? new cliProgress.SingleBar({ format: '{row} [{bar}] {value}/{total} images, {eta}s left', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+      const bar = progressBar({ json: o.json, unit: 'images' });
+      let rowTotal = 0;
       let result: AccuracyResult;
       try {
         result = await runAccuracy({
@@ -74,24 +75,37 @@ export function register(program: Command): void {
           jobs,
           outDir: o.out,
           gtDir: o.gt,
-          onRowStart: (row, total) => bar?.start(total, 0, { row }),
-          onProgress: ({ done, row }) => {
-            bar?.update(done, { row });
-            if (bar && done === bar.getTotal()) bar.stop();
+          onRowStart: (row, total) => {
+            rowTotal = total;
+            bar.update(0, total, row);
           },
+          onProgress: ({ done, row }) => bar.update(done, rowTotal, row),
         });
       } finally {
-        bar?.stop();
+        bar.stop();
       }
       if (o.json) printJson(result);
-      else process.stdout.write(formatAccuracy(result));
+      else printFitted(formatAccuracy(result).trimEnd());
       if (o.check && result.rows.some((r) => r.withinTolerance === false)) process.exitCode = 1;
     });
 }
 
 const f3 = (a?: Ap3) => (a ? `${a.easy.toFixed(3)} / ${a.medium.toFixed(3)} / ${a.hard.toFixed(3)}` : '–');
 const f4 = (v: number) => v.toFixed(4);
-const sgn = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(6)}`;
+/** A signed change at 4 decimals (the tolerance is 0.002); one that rounds to zero prints as 0.0000, not -0.0000. */
+const sgn = (v: number) => {
+  const s = Math.abs(v).toFixed(4);
+  return Number(s) === 0 ? s : `${v > 0 ? '+' : '−'}${s}`;
+};
+
+/**
+ * The AP table keeps the seed README's columns whole (titles, triples); the differences from the
+ * re-run and the times go into a second table, so each fits 120 columns.
+ */
+const K: Column = { overflow: 'keep' };
+const N: Column = { align: 'right' };
+const AP_COLUMNS: Column[] = [K, N, N, N, K, K];
+const DIFF_COLUMNS: Column[] = [K, N, N, N, K, N];
 
 /** Display order of the seed README: the originals first, then "our" models. */
 const ORDER = ['ulfd-slim', 'ulfd-rfb', 'slim', 'rfb', 'mnet0.25'];
@@ -105,12 +119,14 @@ export function formatAccuracy(r: AccuracyResult): string {
   const sides = [...new Set(r.rows.map((x) => x.longSide))];
   for (const ls of sides) {
     const rows = r.rows.filter((x) => x.longSide === ls).sort((a, b) => ORDER.indexOf(a.model) - ORDER.indexOf(b.model));
-    const t = new Table({ head: ['method', 'Easy', 'Medium', 'Hard', 'published (seed)', rerunName, 'Δ vs re-run', 'time'], style: { head: [], border: [] } });
+    const cells: string[][] = [];
     // the seed table's cited-only rows belong beside the seed table's models, not beside a user's model
     if ((ls === 320 || ls === 640) && rows.some((x) => x.published))
-      for (const c of CITED_ONLY) t.push([c.title, '–', '–', '–', f3(c.ap[ls]), 'cited only', '', '']);
-    for (const x of rows) t.push(rowCells(x));
-    out += `\nLong side ${ls}\n${t.toString()}\n`;
+      for (const c of CITED_ONLY) cells.push([c.title, '–', '–', '–', f3(c.ap[ls]), 'cited only']);
+    for (const x of rows) cells.push(apCells(x));
+    out += `\nLong side ${ls}\n${fitTable(['method', 'Easy', 'Medium', 'Hard', 'published (seed)', rerunName], cells, AP_COLUMNS)}\n`;
+    const diffs = rows.map((x) => [x.title, ...(x.diff ? [sgn(x.diff.easy), sgn(x.diff.medium), sgn(x.diff.hard)] : ['–', '–', '–']), x.withinTolerance === undefined ? '–' : x.withinTolerance ? 'ok' : 'OFF', `${x.seconds.toFixed(1)} s, ${x.imagesPerSecond.toFixed(1)} img/s`]);
+    out += `${fitTable(['method', 'Δ Easy', 'Δ Medium', 'Δ Hard', `within ±${r.tolerance}`, 'time'], diffs, DIFF_COLUMNS)}\n`;
   }
   const uf = r.rows.filter((x) => x.publishedNow);
   if (uf.length) out += `\nUltra-Light rows: the seed cites an older Ultra-Light release; Linzaer's README now gives ${uf.map((x) => `${x.row} ${f3(x.publishedNow)}`).join(', ')}.\n`;
@@ -136,7 +152,6 @@ export function formatThroughput(r: AccuracyResult): string {
   return out;
 }
 
-function rowCells(x: AccuracyRow): string[] {
-  const d = x.diff ? `${sgn(x.diff.easy)} ${sgn(x.diff.medium)} ${sgn(x.diff.hard)} ${x.withinTolerance ? 'ok' : 'OFF'}` : '–';
-  return [x.title, f4(x.ap.easy), f4(x.ap.medium), f4(x.ap.hard), f3(x.published), x.rerun ? `${f4(x.rerun.easy)} / ${f4(x.rerun.medium)} / ${f4(x.rerun.hard)}` : '–', d, `${x.seconds.toFixed(1)} s (${x.imagesPerSecond.toFixed(1)} img/s)`];
+function apCells(x: AccuracyRow): string[] {
+  return [x.title, f4(x.ap.easy), f4(x.ap.medium), f4(x.ap.hard), f3(x.published), x.rerun ? `${f4(x.rerun.easy)} / ${f4(x.rerun.medium)} / ${f4(x.rerun.hard)}` : '–'];
 }

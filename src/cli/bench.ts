@@ -7,7 +7,9 @@ import { resolveModelSource } from '../runtime/model-source.js';
 import { runBench } from '../bench/run-bench.js';
 import { benchHeader, benchTable } from '../bench/format.js';
 import { compareWithBaseline, readBaseline } from '../bench/baseline.js';
-import { interactive, parseDims, printJson } from './output.js';
+import { parseDims, printJson } from './output.js';
+import { progressBar } from './progress.js';
+import { printFitted } from './table.js';
 
 interface BenchCliOptions {
   runtimes?: string;
@@ -74,20 +76,22 @@ export function register(program: Command): void {
       const inputs = parseBenchInputs(o.input);
       const src = await resolveModelSource(model);
       await checkModelInference(src.path, [...inputs.shapes, ...Object.values(inputs.named)]); // pixels and memory before any runtime starts (util/limits.ts)
+      const bar = progressBar({ json: o.json, unit: 'cases' });
       const report = await runBench(src, {
         runtimes, threads, shapes: inputs.shapes, namedShapes: inputs.named, warmup, runs,
         allowSpinning: o.spinning, fp16: o.ncnnFp16,
-        onProgress: interactive() ? (m) => process.stderr.write(`bench: ${m}\n`) : undefined,
+        onProgress: (m, step) => bar.update(step.done, step.total, m),
       });
+      bar.stop();
       const deltas = base ? compareWithBaseline(report.cases, base, threshold) : undefined;
       if (o.json) printJson(deltas ? { ...report, baseline: { file: o.baseline, thresholdPct: threshold, deltas } } : report);
       else {
-        console.log(benchHeader(report));
-        console.log(benchTable(report, deltas));
-        for (const n of new Set(report.cases.flatMap((c) => c.notes))) console.log(n);
+        printFitted(benchHeader(report));
+        printFitted(benchTable(report, deltas));
+        for (const n of new Set(report.cases.flatMap((c) => c.notes))) printFitted(n);
         if (deltas) {
           const flagged = deltas.filter((d) => d.flag);
-          console.log(flagged.length ? `${flagged.length} case(s) changed beyond ${threshold}% vs ${o.baseline}` : `no change beyond ${threshold}% vs ${o.baseline}`);
+          printFitted(flagged.length ? `${flagged.length} case(s) changed beyond ${threshold}% vs ${o.baseline}` : `no change beyond ${threshold}% vs ${o.baseline}`);
         }
       }
       const failed = report.cases.filter((c) => c.error);

@@ -17,12 +17,12 @@ import { loadOnnx } from '../onnx/io.js';
 import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
 import type { ConvertSummary } from '../convert/ncnn/convert.js';
 import { FdkError, escapeName } from '../util/errors.js';
-import type { ConvertCliOptions } from './convert.js';
+import type { ConvertCliOptions, ConvertStep } from './convert.js';
 import { outcomeNote, parseInputShapes, printJson } from './output.js';
+import { printFitted } from './table.js';
 
-export { convertOnnxFileToNcnn } from '../convert/ncnn/index.js';
-
-export async function convertToNcnnCommand(input: string, opts: ConvertCliOptions): Promise<void> {
+/** `step` marks the progress of a terminal's bar, `done` removes the bar before the summary. */
+export async function convertToNcnnCommand(input: string, opts: ConvertCliOptions, step: ConvertStep = () => {}, done: () => void = () => {}): Promise<void> {
   if (extname(input).toLowerCase() !== '.onnx') throw new FdkError('--to ncnn converts ONNX models (.onnx); convert a checkpoint with --to onnx first', { file: input });
   if (!existsSync(input)) throw new FdkError('no such file', { file: input });
   if (opts.arch) throw new FdkError('--arch applies to --to onnx only', { file: input });
@@ -30,8 +30,11 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const prefix = (opts.output ?? join(outputDir(opts.out), stem)).replace(/\.(param|bin)$/i, '');
   const o: FileConvertOptions = { fp16: !!opts.fp16, optimize: opts.optimize !== false, inputShapes: opts.input?.length ? parseInputShapes(opts.input) : undefined };
   const t0 = performance.now();
+  step('reading');
   const model = loadOnnx(input);
+  step('validating');
   validateOnnx(model, { inputShapes: o.inputShapes }); // before the size check reads the graph (onnx/validate.ts)
+  step('reading the model description');
   const described = await descriptionForModelFile(input, { spec: opts.spec });
   const description = described && structuredClone(described.description);
   // a .param cannot be inspected for a decoding tail later: record whether the boxes come out decoded
@@ -58,6 +61,7 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const binPath = resolve(`${prefix}.bin`);
   const descPath = description ? sidecarPath(paramPath) : undefined;
   const paths = descPath ? [paramPath, binPath, descPath] : [paramPath, binPath];
+  step('converting and writing');
   const { result: c, outcome } = await writeOutputs(paths, ([param, bin, desc]) => {
     // validated above, before the size check; validated again only if regeneration changed constants
     const c = regenerated.length ? convertCheckedModel(model, input, o) : convertVerified(model, input, o);
@@ -67,10 +71,11 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
     return c;
   }, { force: opts.force });
   const ms = performance.now() - t0;
+  done();
   if (opts.json) return printJson({ input, param: paramPath, bin: binPath, description: descPath ?? null, regeneratedPriors: regenerated, outcome, ms: Math.round(ms), ...c.summary });
   printSummary(input, paramPath, binPath, c.summary, ms, outcome);
-  if (regenerated.length) console.log(`  prior tables regenerated for ${Object.values(o.inputShapes!)[0].join('x')} from the description: ${regenerated.join(', ')}`);
-  console.log(descPath ? `  description (${described!.source}): ${descPath}` : '  no model description (none embedded, no sidecar, not a manifest file; --spec FILE adds one)');
+  if (regenerated.length) printFitted(`  prior tables regenerated for ${Object.values(o.inputShapes!)[0].join('x')} from the description: ${regenerated.join(', ')}`);
+  printFitted(descPath ? `  description (${described!.source}): ${descPath}` : '  no model description (none embedded, no sidecar, not a manifest file; --spec FILE adds one)');
 }
 
 function printSummary(input: string, param: string, bin: string, s: ConvertSummary, ms: number, outcome: string): void {
@@ -85,5 +90,5 @@ function printSummary(input: string, param: string, bin: string, s: ConvertSumma
     `  inputs: ${s.inputs.map(escapeName).join(', ')}; outputs: ${s.outputs.map(escapeName).join(', ')}`, // names from the file
     `  weights: ${s.weightBytes.toLocaleString('en-US')} bytes (${s.fp16 ? 'fp16' : 'fp32'})`,
   ];
-  console.log(lines.join('\n'));
+  printFitted(lines.join('\n'));
 }

@@ -6,6 +6,10 @@
  */
 import type { Command } from 'commander';
 import { FdkError } from '../util/errors.js';
+import { progressBar } from './progress.js';
+
+/** Marks the start of the next step of a conversion (the progress bar of a terminal). */
+export type ConvertStep = (label: string) => void;
 
 export interface ConvertCliOptions {
   to: string;
@@ -43,12 +47,17 @@ export function register(program: Command): void {
     .action(async (input: string, opts: ConvertCliOptions) => {
       const to = opts.to.toLowerCase();
       if (opts.output && opts.out) throw new FdkError('give either -o (a file) or --out (a folder), not both');
+      const bar = progressBar({ json: opts.json });
+      const stepper = (total: number): ConvertStep => {
+        let done = 0;
+        return (label) => bar.update(done++, total, label);
+      };
       if (to === 'onnx') {
         const { convertToOnnxCommand } = await import('./convert-onnx.js');
-        await convertToOnnxCommand(input, opts);
+        await convertToOnnxCommand(input, opts, stepper(2), () => bar.stop());
       } else if (to === 'ncnn') {
         const { convertToNcnnCommand } = await import('./convert-ncnn.js');
-        await convertToNcnnCommand(input, opts);
+        await convertToNcnnCommand(input, opts, stepper(4), () => bar.stop());
       } else throw new FdkError(`unknown --to '${opts.to}' (expected onnx or ncnn)`);
     });
 }

@@ -1,12 +1,10 @@
 /** `fdk eval PRED_DIR`: WIDER FACE val AP (easy/medium/hard) of a WIDER-format prediction folder. */
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { evaluateWider, type WiderResult } from '../accuracy/wider/index.js';
 import type { Protocol } from '../accuracy/wider/evaluate.js';
 import { FdkError } from '../util/errors.js';
-import { interactive, printJson } from './output.js';
-
-export { evaluateWider } from '../accuracy/wider/index.js';
+import { printJson } from './output.js';
+import { fitTable, printFitted } from './table.js';
 
 interface EvalOpts {
   gt?: string;
@@ -16,13 +14,13 @@ interface EvalOpts {
 }
 
 function printTable(r: WiderResult, predDir: string): void {
-  // Colours only on a terminal: piped output stays plain text.
-  const t = new Table({ head: ['', 'Easy', 'Medium', 'Hard'], style: interactive() ? undefined : { head: [], border: [] } });
-  t.push(['AP', r.easy.toFixed(10), r.medium.toFixed(10), r.hard.toFixed(10)]);
-  t.push(['faces', String(r.faces.easy), String(r.faces.medium), String(r.faces.hard)]);
-  console.log(`WIDER FACE val: ${predDir}`);
-  console.log(`${r.images} images${r.subset ? ` (subset ${r.subset})` : ''}, protocol ${r.protocol}, IoU 0.5, 1000 thresholds`);
-  console.log(t.toString());
+  const rows = [
+    ['AP', r.easy.toFixed(10), r.medium.toFixed(10), r.hard.toFixed(10)],
+    ['faces', String(r.faces.easy), String(r.faces.medium), String(r.faces.hard)],
+  ];
+  printFitted(`WIDER FACE val: ${predDir}`);
+  printFitted(`${r.images} images${r.subset ? ` (subset ${r.subset})` : ''}, protocol ${r.protocol}, IoU 0.5, 1000 thresholds`);
+  printFitted(fitTable(['', 'Easy', 'Medium', 'Hard'], rows, [{}, { align: 'right' }, { align: 'right' }, { align: 'right' }]));
 }
 
 export function register(program: Command): void {

@@ -8,6 +8,7 @@ import { errorLine, FdkError } from '../util/errors.js';
 import { fdkVersion } from '../util/package-info.js';
 import { COMMANDS } from './commands.js';
 import { quietOnEpipe, settleColour } from './output.js';
+import { stopProgress } from './progress.js';
 import { installSignalHandlers, settleSignals } from '../util/signals.js';
 
 /** The command named on the command line (first word that is not an option or --data's value). */
@@ -29,6 +30,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .description('Edge face-detector toolkit: analyze, convert (PyTorch/ONNX -> ONNX/ncnn), bench, parity, WIDER accuracy, reports')
     .option('--data <dir>', 'data folder with models/images/WIDER files (default: $FDK_DATA, else ../shared)')
     .option('--debug', 'print stack traces for unexpected errors')
+    .option('--wide', 'tables at their full width (default: fitted to 120 columns, or the terminal)')
     .version(fdkVersion(), '-V, --version', 'print the fdk version')
     .showHelpAfterError(false)
     // commander's usage errors ('error: unknown command ...') get the same 'fdk: ' prefix as every other error line
@@ -38,6 +40,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     const data = thisCommand.opts().data as string | undefined;
     if (data) process.env.FDK_DATA = data;
     if (thisCommand.opts().debug) process.env.FDK_DEBUG = '1';
+    if (thisCommand.opts().wide) process.env.FDK_WIDE = '1'; // read by cli/table.ts outputWidth
   });
   // Load only the named command's module; help and unknown commands load them all.
   const name = commandName(argv);
@@ -61,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
     await settleSignals();
+    stopProgress(); // the error line goes below a progress bar, with the cursor shown again
     process.stderr.write(errorLine(e) + '\n');
     if (process.env.FDK_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
     return e instanceof FdkError ? e.exitCode : 1;

@@ -1,9 +1,9 @@
 /** `fdk models list|verify`: the manifest and checksum verification of the data folder. */
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { allFileRefs, loadManifest, verifyModel, getModel } from '../models/manifest.js';
 import { resolveDataDir } from '../util/data.js';
 import { printJson } from './output.js';
+import { fitTable, printFitted } from './table.js';
 
 export function register(program: Command): void {
   const models = program.command('models').description('list the models in the manifest, verify their files');
@@ -14,11 +14,10 @@ export function register(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const all = loadManifest();
       if (opts.json) return printJson(all);
-      const t = new Table({ head: ['id', 'family', 'arch', 'input', 'files', 'source'] });
-      for (const m of all)
-        t.push([m.id, m.family, m.arch, m.input.resize.mode === 'fixed' ? `${m.input.resize.width}x${m.input.resize.height}` : 'long side',
+      const rows = all.map((m) => [m.id, m.family, m.arch, m.input.resize.mode === 'fixed' ? `${m.input.resize.width}x${m.input.resize.height}` : 'long side',
           allFileRefs(m).map(([r]) => r).join(' '), `${m.source.repo} (${m.source.license})`]);
-      console.log(t.toString());
+      // the file list and the source wrap rather than lose their ends
+      printFitted(fitTable(['id', 'family', 'arch', 'input', 'files', 'source'], rows, [{}, {}, {}, {}, { overflow: 'wrap' }, { overflow: 'wrap' }]));
     });
   models
     .command('verify [ids...]')
@@ -31,9 +30,9 @@ export function register(program: Command): void {
       if (opts.json) printJson({ dataDir: dir, results });
       else {
         for (const r of results) {
-          if (r.ok) console.log(`ok       ${r.id} (${r.files.length} files)`);
+          if (r.ok) printFitted(`ok       ${r.id} (${r.files.length} files)`);
           else for (const f of r.files.filter((x) => x.status !== 'ok'))
-            console.log(`${f.status === 'missing' ? 'MISSING ' : 'MISMATCH'} ${r.id}: ${f.path}${f.actual ? ` (sha256 ${f.actual})` : ''}`);
+            printFitted(`${f.status === 'missing' ? 'MISSING ' : 'MISMATCH'} ${r.id}: ${f.path}${f.actual ? ` (sha256 ${f.actual})` : ''}`);
         }
       }
       if (!results.every((r) => r.ok)) process.exitCode = 1;

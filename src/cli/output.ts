@@ -32,7 +32,7 @@ export function colourWanted(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !process.env.CI;
 }
 
-/** cli-table3 colours through @colors/colors, which reads FORCE_COLOR: pin it before any table is drawn. */
+/** Libraries that colour by FORCE_COLOR (and the child processes fdk starts) see the same decision as the tables (cli/table.ts). */
 export function settleColour(): void {
   if (!colourWanted()) process.env.FORCE_COLOR = '0';
 }

@@ -13,7 +13,9 @@ import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/in
 import { resolveModelSource } from '../runtime/model-source.js';
 import { parityCases } from '../parity/cases.js';
 import { feedsFor, parseNameMap } from '../parity/pairing.js';
-import { interactive, parseInputShapes, printJson } from './output.js';
+import { parseInputShapes, printJson } from './output.js';
+import { progressBar, progressWanted } from './progress.js';
+import { printFitted } from './table.js';
 
 interface ParityCliOptions {
   runtimes?: string;
@@ -82,7 +84,9 @@ export function register(program: Command): void {
         maxImages: o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined,
         longSides: o.longSide.split(',').map((s) => num(s, '--long-side', 320)),
       });
-      const progress = interactive() ? (m: string) => process.stderr.write(`parity: ${m}\n`) : undefined;
+      // a bar over the loads and runs on a terminal; step-less messages (--per-layer) print above it
+      const bar = progressBar({ json: o.json });
+      const progress = progressWanted(o.json) ? (m: string, step?: { done: number; total: number }) => (step ? bar.update(step.done, step.total, m) : bar.log(`parity: ${m}`)) : undefined;
 
       if (o.int8) {
         // int8 vs fp32: detection-level agreement, not a 1e-4 tensor check (src/quantize/int8-parity.ts)
@@ -94,7 +98,7 @@ export function register(program: Command): void {
         const file = { path: src.path, boxesDecoded: boxesDecodedFor(entry, src.path), origin: 'fp32' };
         const r = await int8Parity(entry, file, o.int8, listImages(dir, o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined), o.longSide.split(',').map((s) => num(s, '--long-side', 320)));
         if (o.json) printJson(r);
-        else console.log(int8ParityText(r));
+        else printFitted(int8ParityText(r));
         if (!r.ok) process.exitCode = 1;
         return;
       }
@@ -106,8 +110,9 @@ export function register(program: Command): void {
         const first = cases[0];
         const feeds = first.feeds ?? { [Object.keys(src.inputs)[0]]: { data: first.pre!.tensor, dims: [...first.pre!.dims] } };
         const r = await runPerLayer(src, feedsFor(Object.keys(src.inputs), feeds, map), first.label, { tol, ncnnParam: o.ncnnParam, threads, onProgress: progress });
+        bar.stop();
         if (o.json) printJson(r);
-        else console.log(perLayerText(r, o.all));
+        else printFitted(perLayerText(r, o.all));
         if (!r.ok) process.exitCode = 1;
         return;
       }
@@ -115,8 +120,9 @@ export function register(program: Command): void {
       const tol = { atol: num(o.atol, '--atol', 1e-4), rtol: num(o.rtol, '--rtol', 0) };
       const { runParity } = await import('../parity/run-parity.js');
       const r = await runParity(src, entry, cases, { runtimes: await withBrowserLanes(runtimes, o.browser), tol, threads, ncnnParam: o.ncnnParam, map, onProgress: progress });
+      bar.stop();
       if (o.json) printJson(r);
-      else console.log(parityText(r));
+      else printFitted(parityText(r));
       if (!r.ok) process.exitCode = 1;
     });
 }

@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import Table from 'cli-table3';
 import { getModel, loadManifest } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import { printJson } from './output.js';
 import type { CalibMethod } from '../quantize/thresholds.js';
+import { fitTable, printFitted } from './table.js';
 
 interface Opts {
   to: string;
@@ -82,14 +82,14 @@ export function register(program: Command): void {
         log: (s) => !o.json && process.stderr.isTTY && process.stderr.write(`${s}\n`),
       });
       if (o.json) return printJson(r);
-      const t = new Table({ head: ['layer', 'type', 'precision', 'absmax', 'threshold', 'scale', 'cosine', 'adds'] });
       const f = (v: number | undefined, d = 4) => (v === undefined ? '' : v.toFixed(d));
-      for (const l of r.layers) t.push([l.name, l.type, l.precision, f(l.absmax), f(l.threshold), f(l.scale, 2), f(l.cosine, 5), f(l.addedDrift, 5)]);
-      process.stdout.write(`${t.toString()}\n`);
+      const rows = r.layers.map((l) => [l.name, l.type, l.precision, f(l.absmax), f(l.threshold), f(l.scale, 2), f(l.cosine, 5), f(l.addedDrift, 5)]);
+      const R = { align: 'right' } as const;
+      printFitted(fitTable(['layer', 'type', 'precision', 'absmax', 'threshold', 'scale', 'cosine', 'adds'], rows, [{}, {}, {}, R, R, R, R, R]));
       const n8 = r.layers.filter((l) => l.precision === 'int8').length;
-      process.stdout.write(
+      printFitted(
         `${r.param}\n${r.bin}\n${r.table}\n${n8} of ${r.layers.length} layers int8 (method ${r.method}, ${r.calibImages} calibration images${r.skippedImages ? `, ${r.skippedImages} unreadable skipped` : ''}); ` +
-          `.bin ${r.bytes.int8Bin} bytes = ${(100 * r.bytes.ratio).toFixed(1)}% of fp32 (${r.bytes.fp32Bin})${r.keptFp32.length ? `; fp32: ${r.keptFp32.join(', ')}` : ''}\n`,
+          `.bin ${r.bytes.int8Bin} bytes = ${(100 * r.bytes.ratio).toFixed(1)}% of fp32 (${r.bytes.fp32Bin})${r.keptFp32.length ? `; fp32: ${r.keptFp32.join(', ')}` : ''}`,
       );
     });
 }

@@ -18,6 +18,8 @@ import { DEFAULT_SUBSET } from '../report/stage-accuracy.js';
 import type { ReportRuntime } from '../report/context.js';
 import { parseRuntimeList } from '../runtime/index.js';
 import { secs } from '../report/tables.js';
+import { progressBar } from './progress.js';
+import { printFitted } from './table.js';
 
 interface Opts {
   models?: string;
@@ -142,7 +144,9 @@ export function register(program: Command): void {
     .option('--latency-threshold <r>', 'flag median-latency changes beyond this relative amount', String(DEFAULT_LATENCY_THRESHOLD))
     .option('--json', 'print the report (and the check result) as JSON')
     .action(async (o: Opts) => {
-      const log = (s: string) => process.stderr.write(s + '\n');
+      // stage lines are logged on every output; on a terminal a bar over the stages sits below them
+      const bar = progressBar({ json: o.json, unit: 'stages' });
+      const log = (s: string) => bar.log(s);
       const baselinePath = o.baseline ? resolve(o.baseline) : resolve(PROJECT_ROOT, 'reports', 'baseline.json');
       const latencyThreshold = Number(o.latencyThreshold);
       if (!(latencyThreshold > 0)) throw new FdkError(`bad --latency-threshold '${o.latencyThreshold}': expected a positive number`);
@@ -185,7 +189,9 @@ export function register(program: Command): void {
           widerDir,
           modelFiles: modelFiles.files,
           log,
+          onStage: (done, total, label) => bar.update(done, total, label),
         });
+        bar.stop();
       }
       const cmp = baseline ? compareReports(baseline, report, { latencyThreshold }) : undefined;
       if (cmp)
@@ -199,7 +205,7 @@ export function register(program: Command): void {
         log(`report: baseline updated: ${baselinePath}`);
       }
       if (o.json) printJson(cmp ? { report, check: cmp } : report);
-      else if (cmp) process.stdout.write(formatCompare(cmp) + '\n');
+      else if (cmp) printFitted(formatCompare(cmp));
       if (cmp && !cmp.ok) throw new FdkError(`report check failed: ${cmp.failures.length} regression(s) against the baseline`, { file: baselinePath });
     });
 }

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { FdkError } from '../util/errors.js';
 import { printJson } from './output.js';
+import { printFitted } from './table.js';
 
 export function register(program: Command): void {
   program
@@ -20,7 +21,7 @@ export function register(program: Command): void {
       const { demoRoutes } = await import('../demo/routes.js');
       const server = await startServer(demoRoutes(), { port });
       if (o.json) printJson({ url: `${server.url}/` });
-      else console.log(`fdk serve: open ${server.url}/ (Ctrl-C to stop)`);
+      else printFitted(`fdk serve: open ${server.url}/ (Ctrl-C to stop)`);
       const stop = () => void server.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

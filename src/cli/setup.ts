@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { FdkError } from '../util/errors.js';
 import { ensureNcnnVenv, ncnnVenvDir } from '../runtime/ncnn-venv.js';
 import { printJson } from './output.js';
+import { printFitted } from './table.js';
 
 export function register(program: Command): void {
   program
@@ -19,6 +20,6 @@ export function register(program: Command): void {
       const { ncnnRuntime } = await import('../runtime/ncnn.js');
       const info = await ncnnRuntime.info();
       if (opts.json) printJson({ venv: ncnnVenvDir(), python: r.python, created: r.created, ncnn: info.version, detail: info.detail });
-      else console.log(`ncnn ${info.version} ready in ${ncnnVenvDir()}${r.created ? '' : ' (already set up)'}`);
+      else printFitted(`ncnn ${info.version} ready in ${ncnnVenvDir()}${r.created ? '' : ' (already set up)'}`);
     });
 }

@@ -1,10 +1,15 @@
 /** Terminal output of `fdk parity` and `fdk parity --per-layer`. */
-import Table from 'cli-table3';
+import { fitTable, type Column } from '../cli/table.js';
 import type { ParityReport } from './run-parity.js';
 import type { PerLayerReport, LayerDiff } from './per-layer.js';
 
 const e = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
-const style = { head: [] as string[], border: [] as string[] };
+const L: Column = { align: 'left' };
+const R: Column = { align: 'right' };
+/** Free text that wraps rather than loses its end (output names paired 'by shape', dims of two sides). */
+const W: Column = { overflow: 'wrap' };
+/** 'ort vs ncnn': short, and read first. */
+const K: Column = { overflow: 'keep' };
 
 export function parityText(r: ParityReport): string {
   const out: string[] = [];
@@ -12,23 +17,25 @@ export function parityText(r: ParityReport): string {
   out.push(`runtimes: ${r.runtimes.map((x) => `${x.name} ${x.version}`).join(', ')}; ${r.inputs.length} input(s): ${[...new Set(r.inputs.map((i) => i.dims.join('x')))].join(', ')}`);
   for (const x of r.runtimes) for (const n of x.notes) out.push(n);
   out.push(`tolerance: |a-b| <= ${r.tolerance.atol} + ${r.tolerance.rtol}*|a| per element`);
-  const t = new Table({ head: ['pair', 'output', 'dims', 'max abs', 'max rel', 'cosine', 'outside', 'ok'], style });
+  const rows: string[][] = [];
   for (const p of r.pairs)
     for (const [name, d] of Object.entries(p.outputs))
-      t.push([`${p.a} vs ${p.b}`, d.pairedWith === name ? name : `${name} = ${d.pairedWith} (by ${d.pairedBy})`, (d.dimsA.join('x') === d.dimsB.join('x') ? d.dimsA.join('x') : `${d.dimsA.join('x')} vs ${d.dimsB.join('x')}`) + (d.dimsVary ? ' (1st input)' : ''),
-        e(d.maxAbs), e(d.maxRel), d.cosine.toFixed(8), d.outside, d.ok ? 'ok' : 'FAIL']);
-  out.push(t.toString());
+      rows.push([`${p.a} vs ${p.b}`, d.pairedWith === name ? name : `${name} = ${d.pairedWith} (by ${d.pairedBy})`, (d.dimsA.join('x') === d.dimsB.join('x') ? d.dimsA.join('x') : `${d.dimsA.join('x')} vs ${d.dimsB.join('x')}`) + (d.dimsVary ? ' (1st input)' : ''),
+        e(d.maxAbs), e(d.maxRel), d.cosine.toFixed(8), String(d.outside), d.ok ? 'ok' : 'FAIL']);
+  out.push(fitTable(['pair', 'output', 'dims', 'max abs', 'max rel', 'cosine', 'outside', 'ok'], rows, [K, W, W, R, R, R, R, L]));
   for (const p of r.pairs)
     if (p.unpaired) out.push(`${p.a} vs ${p.b}: not compared (no counterpart; pair with --map): ${[...p.unpaired.a.map((n) => `${p.a} ${n}`), ...p.unpaired.b.map((n) => `${p.b} ${n}`)].join(', ')}`);
   if (r.pairs.some((p) => p.detections)) {
-    const dt = new Table({ head: ['pair', 'detections', 'matched', 'unmatched', 'unmatched > 0.5', 'max score Δ', 'max box Δ px', 'score > 0.5: matched', 'score Δ', 'box Δ px', 'ok'], style });
+    const drows: string[][] = [];
     for (const p of r.pairs) {
       const d = p.detections;
       if (!d) continue;
-      dt.push([`${p.a} vs ${p.b}`, `${d.a} / ${d.b}`, d.matched, d.unmatchedA + d.unmatchedB, d.unmatchedSignificant, e(d.maxScoreDelta), e(d.maxBoxDelta),
-        d.confidentMatched, e(d.confidentMaxScoreDelta), e(d.confidentMaxBoxDelta), d.ok ? 'ok' : 'FAIL']);
+      drows.push([`${p.a} vs ${p.b}`, `${d.a} / ${d.b}`, String(d.matched), String(d.unmatchedA + d.unmatchedB), String(d.unmatchedSignificant), e(d.maxScoreDelta), e(d.maxBoxDelta),
+        String(d.confidentMatched), e(d.confidentMaxScoreDelta), e(d.confidentMaxBoxDelta), d.ok ? 'ok' : 'FAIL']);
     }
-    out.push(dt.toString());
+    // the long headers wrap onto a second line
+    const head = ['pair', 'detections', 'matched', 'unmatched', 'unmatched > 0.5', 'max score Δ', 'max box Δ px', 'score > 0.5: matched', 'score Δ', 'box Δ px', 'ok'];
+    out.push(fitTable(head, drows, [K, R, R, R, R, R, R, R, R, R, L]));
   }
   if (r.detectionsNote) out.push(r.detectionsNote);
   out.push(r.ok ? 'parity: ok' : 'parity: FAILED (outside tolerance)');
@@ -48,9 +55,8 @@ export function perLayerText(r: PerLayerReport, all = false): string {
   out.push(`${r.compared} shared tensors compared in topological order (${r.skipped} skipped: layout differs; ${r.onnxOnly} ONNX tensors without an ncnn blob)`);
   out.push(`a layer diverges when max abs diff > ${r.tolerance.atol} + ${r.tolerance.rtol} * max|ort value|`);
   if (all) {
-    const t = new Table({ head: ['#', 'op', 'tensor', 'dims', 'max abs', 'max |ref|', 'cosine', 'ok'], style });
-    r.layers.forEach((l, i) => t.push([i, l.op, l.tensor, l.onnxDims.join('x'), l.skipped ? 'skipped' : e(l.maxAbs), e(l.refMaxAbs), Number.isFinite(l.cosine) ? l.cosine.toFixed(6) : '-', l.skipped ? '-' : l.ok ? 'ok' : 'DIVERGES']));
-    out.push(t.toString());
+    const rows = r.layers.map((l, i) => [String(i), l.op, l.tensor, l.onnxDims.join('x'), l.skipped ? 'skipped' : e(l.maxAbs), e(l.refMaxAbs), Number.isFinite(l.cosine) ? l.cosine.toFixed(6) : '-', l.skipped ? '-' : l.ok ? 'ok' : 'DIVERGES']);
+    out.push(fitTable(['#', 'op', 'tensor', 'dims', 'max abs', 'max |ref|', 'cosine', 'ok'], rows, [R, L, L, L, R, R, R, L]));
   }
   if (r.firstDiverging) {
     const f = r.firstDiverging;

@@ -26,7 +26,8 @@ export interface ParityOptions {
   ncnnParam?: string;
   /** onnxName=ncnnName pairs for outputs (and inputs) whose names differ between runtimes. */
   map?: Record<string, string>;
-  onProgress?: (msg: string) => void;
+  /** Called before each load and each run: what happens now, and the steps done of the total. */
+  onProgress?: (msg: string, step?: { done: number; total: number }) => void;
 }
 
 export interface PairResult {
@@ -103,9 +104,11 @@ export async function runParity(src: ModelSource, entry: ModelEntry | undefined,
   const runtimes: ParityReport['runtimes'] = [];
   // outputs[runtime][inputIndex]
   const outs: Partial<Record<RuntimeName, TensorMap[]>> = {};
+  const steps = { done: 0, total: opts.runtimes.length * (1 + inputs.length) };
   try {
     for (const r of opts.runtimes) {
-      opts.onProgress?.(`loading ${r}`);
+      opts.onProgress?.(`loading ${r}`, { ...steps });
+      steps.done++;
       const m = await loadOn(r, src, { ...opts, inputShapes: sharedInputShape(feeds) });
       models[r] = m;
       const info = await (await getRuntime(r)).info();
@@ -122,7 +125,8 @@ export async function runParity(src: ModelSource, entry: ModelEntry | undefined,
       const m = models[r]!;
       outs[r] = [];
       for (const [k, inp] of inputs.entries()) {
-        opts.onProgress?.(`${r}: ${inp.label}`);
+        opts.onProgress?.(`${r}: ${inp.label}`, { ...steps });
+        steps.done++;
         outs[r]!.push((await m.run(feedsFor(m.inputNames, feeds[k], map), wanted(m))).outputs);
       }
     }

@@ -30,6 +30,8 @@ export interface ReportRunOptions {
   modelFiles: Record<string, string>;
   jobs?: number;
   log: (line: string) => void;
+  /** Called as each stage of each model starts: `done` stages of `total` finished (a progress bar). */
+  onStage?: (done: number, total: number, label: string) => void;
 }
 
 export interface NcnnFiles {

@@ -29,9 +29,14 @@ import { secs } from './tables.js';
 
 const oneLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].slice(0, 300);
 
+/** export, analyze, ncnn, parity, bench, accuracy: runReport runs each for every model. */
+const STAGES_PER_MODEL = 6;
+
 async function runStage<T>(name: StageName, ctx: ModelContext, times: StageTiming[], fn: () => Promise<T>, prereq?: string): Promise<Stage<T>> {
   const { log } = ctx.opts;
   let st: Stage<T>;
+  // times holds one entry per finished stage plus the runtimes probe
+  ctx.opts.onStage?.(times.length - 1, (ctx.opts.models?.length || loadManifest().length) * STAGES_PER_MODEL, `${ctx.entry.id} ${name}`);
   const t0 = performance.now();
   if (!ctx.opts.stages.includes(name)) st = { status: 'skipped', reason: 'not selected (--stages)' };
   else if (prereq) st = { status: 'skipped', reason: prereq };

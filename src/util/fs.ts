@@ -87,8 +87,6 @@ export function isFile(path: string): boolean {
   }
 }
 
-export { existsSync };
-
 // ---------------------------------------------------------------------------------------------
 // User-facing outputs: where they go, what they may overwrite.
 

@@ -23,7 +23,6 @@ export interface OpContext {
 }
 
 export type ShapeRule = (c: OpContext) => TensorInfo[];
-export type Evaluator = (c: OpContext) => Val[];
 
 /** Required input info (fails with a clear message when missing). */
 export function req(c: OpContext, i: number): TensorInfo {

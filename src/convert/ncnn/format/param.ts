@@ -67,9 +67,6 @@ export function paramInt(p: ParamDict, id: number, def: number): number {
   if (v.kind === 'int' || v.kind === 'float') return v.value;
   return def;
 }
-export function paramFloat(p: ParamDict, id: number, def: number): number {
-  return paramInt(p, id, def);
-}
 export function paramArray(p: ParamDict, id: number): number[] | undefined {
   const v = p.get(id);
   return v && (v.kind === 'ints' || v.kind === 'floats') ? v.value : undefined;
