@@ -71,6 +71,19 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
   }
 }
 
+/** Writes chunks one after the other into a new file (no concatenated copy of a large .bin in memory). */
+export function writeChunksSync(path: string, chunks: Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function writeFileAtomic(path: string, data: Uint8Array | string | Uint8Array[]): void {
   writeFilesAtomic([{ path, data }]);
 }

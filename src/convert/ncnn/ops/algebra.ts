@@ -14,6 +14,7 @@ import { float, int, ints } from '../format/param.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult, OpEntry } from '../op-table.js';
 import { P, isConstant, single, weightDims } from './emit.js';
+import { transposed } from '../lowering-helpers.js';
 
 function gemm(c: LowerContext): LowerResult {
   const n = c.node;
@@ -25,8 +26,7 @@ function gemm(c: LowerContext): LowerResult {
   if (bd.length !== 2) c.fail(`B of shape [${bd}]`);
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
-  const W = new Float32Array(N * K);
-  for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = alpha * (tB ? B[o * K + k] : B[k * N + o]);
+  const W = tB ? Float32Array.from(B, (v) => alpha * v) : transposed(B, K, N, alpha);
   const weights = [{ data: W, tagged: true }];
   const runtimeC = c.hasInput(2) && c.isActivation(c.inputName(2));
   let hasBias = 0;
@@ -82,8 +82,7 @@ function matmul(c: LowerContext): LowerResult {
   if (bDims && bDims.length === 2) {
     const [K, N] = bDims;
     const B = c.weight(1, 'B');
-    const W = new Float32Array(N * K);
-    for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = B[k * N + o];
+    const W = transposed(B, K, N);
     const ip = P([0, int(N)], [1, int(0)], [2, int(W.length)]);
     const weights = [{ data: W, tagged: true }];
     if (r === 2 || r === 3) return single('InnerProduct', c, ip, r, { weights });

@@ -20,6 +20,7 @@ import { inferShapes, type TensorInfo } from '../../../onnx/shape-inference.js';
 import { Tensor } from '../../../onnx/tensor.js';
 import { FdkError } from '../../../util/errors.js';
 import { nodeLabel } from '../lower.js';
+import { transposed } from '../lowering-helpers.js';
 
 const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
 const SAME_LAYOUT = new Set(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish', 'Clip', 'Dropout', 'Identity', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Erf', 'Gelu', 'Cast']);
@@ -176,8 +177,8 @@ export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string,
       const alpha = n.attrs.alpha?.type === 'float' ? n.attrs.alpha.value : 1;
       const tB = attrInt(n, 'transB', 0);
       const [K, N] = tB ? [c0, r0] : [r0, c0];
-      const w = new Float32Array(K * N);
-      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) w[k * N + j] = alpha * (tB ? src[j * K + k] : src[k * N + j]);
+      // MatMul's [K, N] from Gemm's B ([N, K] when transB)
+      const w = tB ? transposed(src, N, K, alpha) : Float32Array.from(src, (v) => alpha * v);
       const wName = newFloats(`${n.inputs[1]}`, [K, N], w);
       bax.set(out, VIRTUAL);
       if (!n.inputs[2]) return { ...n, opType: 'MatMul', inputs: [n.inputs[0], wName], attrs: {} };
