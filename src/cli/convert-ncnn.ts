@@ -32,7 +32,7 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const t0 = performance.now();
   const model = loadOnnx(input);
   validateOnnx(model, { inputShapes: o.inputShapes }); // before the size check reads the graph (onnx/validate.ts)
-  const described = await descriptionForModelFile(input, { spec: opts.spec });
+  const described = await descriptionForModelFile(input, { spec: opts.spec, loaded: model });
   const description = described && structuredClone(described.description);
   // a .param cannot be inspected for a decoding tail later: record whether the boxes come out decoded
   if (description?.decode.family === 'prior' && description.decode.boxesDecoded === undefined && description.decode.variant === 'ultra-light') {
