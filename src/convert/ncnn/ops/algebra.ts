@@ -70,6 +70,16 @@ export const ALGEBRA_OPS: Record<string, OpEntry> = {
 };
 
 /**
+ * ncnn Gemm of run-time rows A (M, K) by a constant B stored (N, K) (transB, InnerProduct's weight
+ * layout), as pnnx writes a Linear on a sequence: ncnn's Gemm packs and tiles; its InnerProduct
+ * runs rows through a plain loop (ViT-B's MLP ran about 2x slower that way). A bias joins as C
+ * (passes/fuse-bias.ts).
+ */
+function rowsGemm(N: number, K: number) {
+  return P([2, int(0)], [3, int(1)], [4, int(0)], [5, int(1)], [6, int(0)], [8, int(N)], [9, int(K)]);
+}
+
+/**
  * MatMul. A constant 2-D B becomes an InnerProduct (weights packed once at load, unlike a MatMul
  * reading a MemoryData every run): directly for rank 2/3 A (ncnn runs a 2-D input row by row),
  * between two Reshapes for a rank-4 A with static dims (channels-last Linear layers, as in
@@ -85,14 +95,15 @@ function matmul(c: LowerContext): LowerResult {
     const W = transposed(B, K, N);
     const ip = P([0, int(N)], [1, int(0)], [2, int(W.length)]);
     const weights = [{ data: W, tagged: true }];
-    if (r === 2 || r === 3) return single('InnerProduct', c, ip, r, { weights });
+    if (r === 2) return single('InnerProduct', c, ip, r, { weights });
+    if (r === 3) return single('Gemm', c, rowsGemm(N, K), r, { weights });
     const d = c.dimsOf(c.inputName(0));
     if (r === 4 && d && typeof d[2] === 'number' && d[2] > 0) {
       const base = c.node.outputs[0];
       return {
         layers: [
           { type: 'Reshape', params: P([0, int(K)], [1, int(-1)]), inputs: [c.blob(0)], outputs: [`${base}_rows`], suffix: 'rows' },
-          { type: 'InnerProduct', params: ip, weights, inputs: [`${base}_rows`], outputs: [`${base}_ip`], suffix: 'ip' },
+          { type: 'Gemm', params: rowsGemm(N, K), weights, inputs: [`${base}_rows`], outputs: [`${base}_ip`], suffix: 'ip' },
           { type: 'Reshape', params: P([0, int(N)], [1, int(d[2])], [2, int(-1)]), inputs: [`${base}_ip`] },
         ],
         ranks: [4],
