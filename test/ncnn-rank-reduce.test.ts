@@ -71,3 +71,38 @@ describe('rank-6 views -> ncnn (axis merging, virtual batch axis)', () => {
     expect(existsSync(join(dir, 'out.param'))).toBe(false);
   });
 });
+
+describe('Linear layers on sequences -> ncnn Gemm / InnerProduct with the bias fused (passes/fuse-bias.ts)', () => {
+  const linear = (b: GraphBuilder, x: string, k: number, n: number, seed: number) => b.op('Add', [weight(b, `b${seed}`, [n], seed + 1), b.op('MatMul', [x, weight(b, `w${seed}`, [k, n], seed)])]);
+
+  it('MatMul + Add on [1, rows, K] -> one Gemm (C = bias), no BinaryOp', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 7, 16]);
+    b.addOutput(linear(b, b.op('Relu', [linear(b, x, 16, 24, 1)]), 24, 8, 3), 'y', 'float32');
+    const p = await ortVsNcnn(b, 'gemm-rows-bias', { x: [1, 7, 16] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Gemm: 2 });
+    expect(p.layerTypes.BinaryOp).toBeUndefined();
+    expect(p.layerTypes.MemoryData).toBeUndefined();
+  });
+
+  it('channels-last MatMul + Add on [1, H, W, C] -> Reshape, Gemm with bias, Reshape', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 3, 5, 8]);
+    b.addOutput(linear(b, x, 8, 12, 5), 'y', 'float32');
+    const p = await ortVsNcnn(b, 'gemm-channels-last-bias', { x: [1, 3, 5, 8] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Gemm: 1, Reshape: 2 });
+    expect(p.layerTypes.BinaryOp).toBeUndefined();
+  });
+
+  it('MatMul + Add + Relu on a [1, K] vector -> one InnerProduct (bias_term 1, ReLU fused)', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 16]);
+    b.addOutput(b.op('Relu', [linear(b, x, 16, 10, 7)]), 'y', 'float32');
+    const p = await ortVsNcnn(b, 'ip-vector-bias', { x: [1, 16] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toEqual({ Input: 1, InnerProduct: 1 });
+    expect(p.param).toMatch(/InnerProduct .* 1=1 .*9=1/);
+  });
+});
