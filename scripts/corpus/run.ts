@@ -3,7 +3,7 @@
  * is converted by fdk (`node bin/fdk.js convert`, whole process) and by pnnx (PyPI, the bench
  * venv; same .onnx, its input shape, fp16=0); each result is loaded in real ncnn and compared with
  * onnxruntime on a seeded input (max abs and max abs / max(1, max |ref|)); both .param files are
- * timed with `fdk bench --runtimes ncnn`. Prints a markdown table; `--write-doc` puts it into
+ * timed with `fdk bench --runtimes ncnn`. fdk writes over its earlier outputs there (--force). Prints a markdown table; `--write-doc` puts it into
  * docs/corpus.md between its markers, and the rows go to reports/latest/corpus.json.
  *
  *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--reuse-pnnx] [--write-doc]
@@ -70,7 +70,8 @@ function timed(cmd: string, argv: string[], cwd: string): { ms: number; cpuMs: n
   const m = /FDKCPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
   if (m) {
     cpuMs = (Number(m[1]) + Number(m[2])) * 1000;
-    err = err.slice(0, m.index);
+    // time's own line about the exit status would hide the tool's error line
+    err = err.slice(0, m.index).replace(/Command exited with non-zero status \d+\s*$/, '');
   }
   return { ms, cpuMs, ok: r.status === 0, out: `${r.stdout ?? ''}\n${err}`.trim() };
 }
@@ -156,7 +157,7 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
     // fdk
     const prefix = join(out, 'fdk', stem);
     mkdirSync(join(out, 'fdk'), { recursive: true });
-    const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', prefix, '--input', `${inputName}:${e.input.join('x')}`], PROJECT_ROOT);
+    const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', prefix, '--input', `${inputName}:${e.input.join('x')}`, '--force'], PROJECT_ROOT);
     row.fdk.converts = t.ok;
     if (t.ok) {
       row.fdk.ms = t.ms;
@@ -318,7 +319,7 @@ async function main(): Promise<void> {
       const stem = basename(e.file!, '.onnx');
       const inputName = runtimeInputs(loadOnnx(onnx).graph)[0].name;
       if (r.fdk.converts) {
-        const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`], PROJECT_ROOT);
+        const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`, '--force'], PROJECT_ROOT);
         if (t.ok) Object.assign(r.fdk, { ms: t.ms, cpuMs: t.cpuMs });
       }
       if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx')) {
