@@ -298,6 +298,7 @@ async function main(): Promise<void> {
   const read = (f: string): CorpusRow[] => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : []);
   // no rows file (a fresh checkout): the doc's table holds the rows measured before
   const earlierRows = existsSync(json) ? read(json) : rowsFromDoc();
+  const earlierOrder = [...rowsFromDoc(), ...earlierRows].map((r) => `${r.name}@${r.opset}`);
   if (args.includes('--check')) {
     // drift check: fdk only (no pnnx, no timing) on the built files, against the doc's table
     const doc = rowsFromDoc();
@@ -353,7 +354,9 @@ async function main(): Promise<void> {
     const fresh = new Set(rows.map(key));
     rows.push(...earlierRows.filter((r) => !fresh.has(key(r))));
   }
-  const order = new Map(corpusEntries().map((e, i) => [key(e as unknown as CorpusRow), i]));
+  // the doc's row order (the whole corpus), then the rows file's, then build.py's manifest for new ones
+  const order = new Map<string, number>();
+  for (const k of [...earlierOrder, ...corpusEntries().map((e) => key(e as unknown as CorpusRow))]) if (!order.has(k)) order.set(k, order.size);
   rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9));
   const table = corpusTable(rows);
   console.log(table);
