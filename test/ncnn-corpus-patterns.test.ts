@@ -1,7 +1,9 @@
 /**
- * Rank-6 views (Swin's window partition and windowed q/k/v split) folded to ncnn's 4-D Mats by
- * ops/rank-reduce.ts and the virtual batch axis of ops/sequence-layout.ts: each graph is built in
- * TS, converted, and run in real ncnn against onnxruntime on seeded inputs.
+ * The patterns of the real-model corpus (docs/corpus.md) that pnnx handled and fdk did not, or
+ * handled slower, each as a small graph built in TS, converted, and run in real ncnn against
+ * onnxruntime on seeded inputs: rank-6 views (Swin's window partition and windowed q/k/v split,
+ * ops/rank-reduce.ts + the virtual batch axis of ops/sequence-layout.ts), Linear layers on
+ * sequences as Gemm with the bias fused (passes/fuse-bias.ts), decomposed HardSwish.
  */
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
@@ -104,5 +106,22 @@ describe('Linear layers on sequences -> ncnn Gemm / InnerProduct with the bias f
     expectWithinTolerance(p);
     expect(p.layerTypes).toEqual({ Input: 1, InnerProduct: 1 });
     expect(p.param).toMatch(/InnerProduct .* 1=1 .*9=1/);
+  });
+});
+
+describe('decomposed HardSwish (torch below opset 14) -> HardSwish, taken over by the convolution', () => {
+  it('Conv -> HardSigmoid(1/6, 1/2) -> Mul(x) becomes one Convolution with activation 6', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 3, 8, 8]);
+    const c = b.op('Conv', [x, weight(b, 'cw', [4, 3, 3, 3], 11), weight(b, 'cb', [4], 12)], { pads: A.ints([1, 1, 1, 1]) });
+    const hs = b.op('Mul', [c, b.op('HardSigmoid', [c], { alpha: A.float(1 / 6), beta: A.float(0.5) })]);
+    // an SE-style gate (x * hardsigmoid(y), y another tensor) is not a HardSwish and stays
+    const gate = b.op('Mul', [hs, b.op('HardSigmoid', [b.op('Neg', [hs])], { alpha: A.float(1 / 6), beta: A.float(0.5) })]);
+    b.addOutput(gate, 'y', 'float32');
+    const p = await ortVsNcnn(b, 'hardswish-decomposed', { x: [1, 3, 8, 8] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes.HardSigmoid).toBe(1);
+    expect(p.layerTypes.HardSwish).toBeUndefined();
+    expect(p.param).toMatch(/Convolution .* 9=6/);
   });
 });
