@@ -44,3 +44,11 @@ export function transposed(src: ArrayLike<number>, rows: number, cols: number, s
   }
   return out;
 }
+
+/** `src` times `scale`: `src` itself when the scale is 1 (weights are never written to in place). */
+export function scaled(src: Float32Array, scale: number): Float32Array {
+  if (scale === 1) return src;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = scale * src[i];
+  return out;
+}

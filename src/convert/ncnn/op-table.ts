@@ -11,7 +11,7 @@ import { float, int, ints, type ParamValue } from './format/param.js';
 import { BatchAxisError, ncnnAxis, permuteOrderType, reshapeParams } from './passes/batch-axis.js';
 import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
-import { P, memoryData, one, transposed, type Lower, type LowerResult } from './lowering-helpers.js';
+import { P, memoryData, one, scaled, transposed, type Lower, type LowerResult } from './lowering-helpers.js';
 import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
 import { lowerPooling } from './ops/pooling.js';
 import { lowerConv } from './ops/conv.js';
@@ -348,7 +348,7 @@ function gemm(c: LowerContext): LowerResult {
   const bd = c.constDims(1);
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
-  const W = tB ? Float32Array.from(B, (v) => alpha * v) : transposed(B, K, N, alpha);
+  const W = tB ? scaled(B, alpha) : transposed(B, K, N, alpha);
   const weights = [{ data: W, tagged: true }];
   let hasBias = 0;
   if (c.hasInput(2)) {

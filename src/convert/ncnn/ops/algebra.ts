@@ -14,7 +14,7 @@ import { float, int, ints } from '../format/param.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult, OpEntry } from '../op-table.js';
 import { P, isConstant, single, weightDims } from './emit.js';
-import { transposed } from '../lowering-helpers.js';
+import { scaled, transposed } from '../lowering-helpers.js';
 
 function gemm(c: LowerContext): LowerResult {
   const n = c.node;
@@ -26,7 +26,7 @@ function gemm(c: LowerContext): LowerResult {
   if (bd.length !== 2) c.fail(`B of shape [${bd}]`);
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
-  const W = tB ? Float32Array.from(B, (v) => alpha * v) : transposed(B, K, N, alpha);
+  const W = tB ? scaled(B, alpha) : transposed(B, K, N, alpha);
   const weights = [{ data: W, tagged: true }];
   const runtimeC = c.hasInput(2) && c.isActivation(c.inputName(2));
   let hasBias = 0;

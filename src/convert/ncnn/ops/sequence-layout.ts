@@ -20,7 +20,7 @@ import { inferShapes, type TensorInfo } from '../../../onnx/shape-inference.js';
 import { Tensor } from '../../../onnx/tensor.js';
 import { FdkError } from '../../../util/errors.js';
 import { nodeLabel } from '../lower.js';
-import { transposed } from '../lowering-helpers.js';
+import { scaled, transposed } from '../lowering-helpers.js';
 
 const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
 const SAME_LAYOUT = new Set(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish', 'Clip', 'Dropout', 'Identity', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Erf', 'Gelu', 'Cast']);
@@ -178,7 +178,7 @@ export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string,
       const tB = attrInt(n, 'transB', 0);
       const [K, N] = tB ? [c0, r0] : [r0, c0];
       // MatMul's [K, N] from Gemm's B ([N, K] when transB)
-      const w = tB ? transposed(src, N, K, alpha) : Float32Array.from(src, (v) => alpha * v);
+      const w = tB ? transposed(src, N, K, alpha) : scaled(src, alpha);
       const wName = newFloats(`${n.inputs[1]}`, [K, N], w);
       bax.set(out, VIRTUAL);
       if (!n.inputs[2]) return { ...n, opType: 'MatMul', inputs: [n.inputs[0], wName], attrs: {} };
