@@ -3,12 +3,16 @@
  * is converted by fdk (`node bin/fdk.js convert`, whole process) and by pnnx (PyPI, the bench
  * venv; same .onnx, its input shape, fp16=0); each result is loaded in real ncnn and compared with
  * onnxruntime on a seeded input (max abs and max abs / max(1, max |ref|)); both .param files are
- * timed with `fdk bench --runtimes ncnn`. Prints a markdown table; `--write-doc` puts it into
+ * timed with `fdk bench --runtimes ncnn`. fdk writes over its earlier outputs there (--force). Prints a markdown table; `--write-doc` puts it into
  * docs/corpus.md between its markers, and the rows go to reports/latest/corpus.json.
  *
  *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--reuse-pnnx] [--write-doc]
+ *   npx tsx scripts/corpus/run.ts --check [--only a,b] [--opsets 13]
  *
- * --merge keeps the rows of reports/latest/corpus.json for files not measured this time;
+ * --check converts the built files with fdk again (no pnnx, no timing) and exits 1 when a row
+ * differs from the doc's table beyond noise (corpusDrift below); rows whose .onnx is not built are skipped.
+ *
+ * --merge keeps the rows of reports/latest/corpus.json (without it: the doc's table) for files not measured this time;
  * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not);
  * --json PATH reads/writes another rows file; --report-only [--add-json a.json,b.json] only
  * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx] [--with-speed]
@@ -67,7 +71,8 @@ function timed(cmd: string, argv: string[], cwd: string): { ms: number; cpuMs: n
   const m = /FDKCPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
   if (m) {
     cpuMs = (Number(m[1]) + Number(m[2])) * 1000;
-    err = err.slice(0, m.index);
+    // time's own line about the exit status would hide the tool's error line
+    err = err.slice(0, m.index).replace(/Command exited with non-zero status \d+\s*$/, '');
   }
   return { ms, cpuMs, ok: r.status === 0, out: `${r.stdout ?? ''}\n${err}`.trim() };
 }
@@ -153,7 +158,7 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
     // fdk
     const prefix = join(out, 'fdk', stem);
     mkdirSync(join(out, 'fdk'), { recursive: true });
-    const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', prefix, '--input', `${inputName}:${e.input.join('x')}`], PROJECT_ROOT);
+    const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', prefix, '--input', `${inputName}:${e.input.join('x')}`, '--force'], PROJECT_ROOT);
     row.fdk.converts = t.ok;
     if (t.ok) {
       row.fdk.ms = t.ms;
@@ -237,13 +242,75 @@ export function writeDoc(table: string, header: string): void {
   stampDoc(doc); // content hash, checked by npm run docs:check
 }
 
+/** The rows of the table in docs/corpus.md (what --write-doc wrote), for --check and as earlier rows. */
+export function rowsFromDoc(text = readFileSync(join(PROJECT_ROOT, 'docs', 'corpus.md'), 'utf8')): CorpusRow[] {
+  const a = text.indexOf(BEGIN), b = text.indexOf(END);
+  if (a < 0 || b < a) return [];
+  const numOrNull = (c: string) => (c === '' || c === '–' ? null : c === 'NaN/shape' ? Infinity : Number(c));
+  const tool = (c: string[]): ToolResult => ({
+    converts: c[0] === 'yes', loads: c[1] === 'yes', maxAbs: numOrNull(c[2]), rel: numOrNull(c[3]), ms: numOrNull(c[5]), cpuMs: numOrNull(c[6]), runMs: numOrNull(c[7]),
+  });
+  const rows: CorpusRow[] = [];
+  for (const line of text.slice(a, b).split('\n')) {
+    if (!line.startsWith('| ') || line.startsWith('| model') ) continue;
+    const c = line.slice(2, -2).split(' | ').map((x) => x.trim());
+    if (c.length < 21 || !/^\d+$/.test(c[1])) continue;
+    const row: CorpusRow = { name: c[0], family: '?', opset: Number(c[1]), maxRef: c[2] === '' ? (undefined as unknown as number) : Number(c[2]), fdk: tool(c.slice(3, 11)) };
+    if (c[11] !== '') row.pnnx = tool(c.slice(11, 19));
+    const notes = c[20].split('; ');
+    const note = (who: string) => notes.find((n) => n.startsWith(`${who}: `))?.slice(who.length + 2);
+    if (note('fdk')) row.fdk.note = note('fdk');
+    if (row.pnnx && note('pnnx')) row.pnnx.note = note('pnnx');
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * Differences between a fresh fdk run and the doc's rows that are not noise: converts / loads /
+ * within tolerance changed, or max abs moved by more than 10x (and by more than 1e-6). Times are
+ * not compared (a shared machine makes them vary 2-5x). Rows whose .onnx is not built are skipped.
+ */
+export function corpusDrift(fresh: CorpusRow[], doc: CorpusRow[]): string[] {
+  const key = (r: CorpusRow) => `${r.name}-op${r.opset}`;
+  const byKey = new Map(doc.map((r) => [key(r), r]));
+  const out: string[] = [];
+  const ok = (t: ToolResult) => t.rel !== null && t.rel <= TOL;
+  for (const r of fresh) {
+    const d = byKey.get(key(r));
+    if (!d) {
+      out.push(`${key(r)}: not in the table of docs/corpus.md`);
+      continue;
+    }
+    const f = r.fdk, e = d.fdk;
+    if (f.converts !== e.converts) out.push(`${key(r)}: fdk converts ${f.converts ? 'yes' : 'no'}, the table says ${e.converts ? 'yes' : 'no'}${f.note ? ` (${f.note})` : ''}`);
+    else if (f.loads !== e.loads) out.push(`${key(r)}: ncnn loads ${f.loads ? 'yes' : 'no'}, the table says ${e.loads ? 'yes' : 'no'}`);
+    else if (ok(f) !== ok(e)) out.push(`${key(r)}: within tolerance ${ok(f) ? 'yes' : 'no'} (rel ${num(f.rel)}), the table says ${ok(e) ? 'yes' : 'no'} (rel ${num(e.rel)})`);
+    else if (f.maxAbs !== null && e.maxAbs !== null && Math.abs(f.maxAbs - e.maxAbs) > 1e-6 && Math.max(f.maxAbs, e.maxAbs) > 10 * Math.min(f.maxAbs, e.maxAbs))
+      out.push(`${key(r)}: max abs ${num(f.maxAbs)}, the table says ${num(e.maxAbs)}`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const opt = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
   const reports = join(PROJECT_ROOT, 'reports', 'latest');
   const json = opt('--json') ?? join(reports, 'corpus.json');
   const read = (f: string): CorpusRow[] => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : []);
-  const earlierRows = read(json);
+  // no rows file (a fresh checkout): the doc's table holds the rows measured before
+  const earlierRows = existsSync(json) ? read(json) : rowsFromDoc();
+  const earlierOrder = [...rowsFromDoc(), ...earlierRows].map((r) => `${r.name}@${r.opset}`);
+  if (args.includes('--check')) {
+    // drift check: fdk only (no pnnx, no timing) on the built files, against the doc's table
+    const doc = rowsFromDoc();
+    const fresh = await runCorpus({ only: opt('--only')?.split(','), opsets: opt('--opsets')?.split(',').map(Number), pnnx: false, speed: false, log: (m) => console.error(m) });
+    if (!fresh.length) throw new Error(`no corpus files in ${CORPUS_DIR}: build them first (scripts/corpus/build.py)`);
+    const drift = corpusDrift(fresh, doc);
+    for (const d of drift) console.log(`drift: ${d}`);
+    console.log(`corpus check: ${fresh.length} files against docs/corpus.md, ${drift.length ? `${drift.length} differ` : 'no drift'} (times not compared; ${doc.length - fresh.length} table rows not built here were skipped)`);
+    process.exit(drift.length ? 1 : 0);
+  }
   if (args.includes('--timing-only')) {
     // conversion wall and CPU time again for rows measured before (same commands, nothing else)
     const only = opt('--only')?.split(','), opsets = opt('--opsets')?.split(',').map(Number);
@@ -255,7 +322,7 @@ async function main(): Promise<void> {
       const stem = basename(e.file!, '.onnx');
       const inputName = runtimeInputs(loadOnnx(onnx).graph)[0].name;
       if (r.fdk.converts) {
-        const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`], PROJECT_ROOT);
+        const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`, '--force'], PROJECT_ROOT);
         if (t.ok) Object.assign(r.fdk, { ms: t.ms, cpuMs: t.cpuMs });
       }
       if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx')) {
@@ -289,7 +356,9 @@ async function main(): Promise<void> {
     const fresh = new Set(rows.map(key));
     rows.push(...earlierRows.filter((r) => !fresh.has(key(r))));
   }
-  const order = new Map(corpusEntries().map((e, i) => [key(e as unknown as CorpusRow), i]));
+  // the doc's row order (the whole corpus), then the rows file's, then build.py's manifest for new ones
+  const order = new Map<string, number>();
+  for (const k of [...earlierOrder, ...corpusEntries().map((e) => key(e as unknown as CorpusRow))]) if (!order.has(k)) order.set(k, order.size);
   rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9));
   const table = corpusTable(rows);
   console.log(table);

@@ -14,7 +14,7 @@ import { validateOnnx } from '../onnx/validate.js';
 import { checkInputSizeFits, regeneratePriorConstants } from '../convert/size-check.js';
 import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models/description.js';
 import { loadOnnx } from '../onnx/io.js';
-import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
+import { outputDir, taggedName, writeChunksSync, writeOutputs } from '../util/fs.js';
 import type { ConvertSummary } from '../convert/ncnn/convert.js';
 import { FdkError, escapeName } from '../util/errors.js';
 import type { ConvertCliOptions, ConvertStep } from './convert.js';
@@ -35,7 +35,7 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   step('validating');
   validateOnnx(model, { inputShapes: o.inputShapes }); // before the size check reads the graph (onnx/validate.ts)
   step('reading the model description');
-  const described = await descriptionForModelFile(input, { spec: opts.spec });
+  const described = await descriptionForModelFile(input, { spec: opts.spec, loaded: model });
   const description = described && structuredClone(described.description);
   // a .param cannot be inspected for a decoding tail later: record whether the boxes come out decoded
   if (description?.decode.family === 'prior' && description.decode.boxesDecoded === undefined && description.decode.variant === 'ultra-light') {
@@ -66,7 +66,7 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
     // validated above, before the size check; validated again only if regeneration changed constants
     const c = regenerated.length ? convertCheckedModel(model, input, o) : convertVerified(model, input, o);
     writeFileSync(param, c.param);
-    writeFileSync(bin, Buffer.concat(c.bin));
+    writeChunksSync(bin, c.bin);
     if (desc) writeFileSync(desc, `${JSON.stringify(description, null, 1)}\n`);
     return c;
   }, { force: opts.force });

@@ -214,12 +214,13 @@ export interface DescribedModelFile {
  * metadata, a sidecar `NAME.fdk.json` beside it, the manifest entry whose file it is (by path under
  * the data folder). Returns undefined when there is none; `required` throws a one-line error instead.
  */
-export async function descriptionForModelFile(path: string, opts: { spec?: string; required?: boolean; dataDir?: string } = {}): Promise<DescribedModelFile | undefined> {
+export async function descriptionForModelFile(path: string, opts: { spec?: string; required?: boolean; dataDir?: string; loaded?: Model } = {}): Promise<DescribedModelFile | undefined> {
   if (opts.spec) return { description: loadDescription(opts.spec), source: 'spec', from: opts.spec };
   if (!existsSync(path)) throw new FdkError('no such file', { file: path });
   if (extname(path).toLowerCase() === '.onnx') {
-    const { loadOnnx } = await import('../onnx/io.js');
-    const d = embeddedDescription(loadOnnx(path), path);
+    // `loaded`: the caller's model of this file (decoding a 300 MB file twice cost a second)
+    const model = opts.loaded ?? (await import('../onnx/io.js')).loadOnnx(path);
+    const d = embeddedDescription(model, path);
     if (d) return { description: d, source: 'embedded', from: path };
   }
   const side = sidecarPath(path);

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { FdkError } from './errors.js';
@@ -71,6 +71,19 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
   }
 }
 
+/** Writes chunks one after the other into a new file (no concatenated copy of a large .bin in memory). */
+export function writeChunksSync(path: string, chunks: Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function writeFileAtomic(path: string, data: Uint8Array | string | Uint8Array[]): void {
   writeFilesAtomic([{ path, data }]);
 }
@@ -116,13 +129,28 @@ export function checkOutputTarget(path: string, option = '-o'): void {
   if (what) throw new FdkError(`${option}: ${what}; outputs go to a regular file or a new name`, { file: path });
 }
 
+/**
+ * Same size and bytes, compared in 4 MB blocks that stop at the first difference (hashing both
+ * files read all of a 300 MB .bin twice even when the first block differed).
+ */
 function sameBytes(a: string, b: string): boolean {
+  let fa: number | undefined, fb: number | undefined;
   try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.size === sb.size && sha256File(a) === sha256File(b);
+    if (statSync(a).size !== statSync(b).size) return false;
+    fa = openSync(a, 'r');
+    fb = openSync(b, 'r');
+    const [ba, bb] = [Buffer.allocUnsafe(4 << 20), Buffer.allocUnsafe(4 << 20)];
+    for (;;) {
+      const n = readSync(fa, ba, 0, ba.length, null);
+      const m = readSync(fb, bb, 0, bb.length, null);
+      if (n !== m || ba.compare(bb, 0, m, 0, n) !== 0) return false;
+      if (n === 0) return true;
+    }
   } catch {
     return false;
+  } finally {
+    if (fa !== undefined) closeSync(fa);
+    if (fb !== undefined) closeSync(fb);
   }
 }
 

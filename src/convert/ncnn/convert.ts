@@ -4,7 +4,7 @@
  *   1. constant folding (foldConstants in src/onnx/fold.ts) with the input shapes, when it can handle the graph
  *   2. lowering through the op table, evaluating the remaining shape glue symbolically and
  *      removing the batch axis
- *   3. the ncnn-level passes of passes/index.ts (PASSES): BatchNorm folding and activation
+ *   3. the ncnn-level passes of passes/index.ts (PASSES): BatchNorm folding, bias and activation
  *      fusion (optimize only), dead-layer elimination, Split insertion
  */
 import { runtimeInputs, type Model } from '../../onnx/model.js';
@@ -35,6 +35,7 @@ export interface ConvertSummary {
     shapeGlue: { removed: number };
     identities: { removed: number };
     batchNorm: { fused: number; detail: string[] };
+    bias: { fused: number; detail: string[] };
     activation: { fused: number; detail: string[] };
     deadLayers: { removed: number };
     split: { inserted: number };
@@ -132,6 +133,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       shapeGlue: { removed: stats.glueNodes.length },
       identities: { removed: stats.aliased.length },
       batchNorm: { fused: changes('batchNorm').length, detail: changes('batchNorm') },
+      bias: { fused: changes('bias').length, detail: changes('bias') },
       activation: { fused: changes('activation').length, detail: changes('activation') },
       deadLayers: { removed: changes('deadLayers').length },
       split: { inserted: changes('split').length },

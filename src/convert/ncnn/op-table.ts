@@ -11,7 +11,7 @@ import { float, int, ints, type ParamValue } from './format/param.js';
 import { BatchAxisError, ncnnAxis, permuteOrderType, reshapeParams } from './passes/batch-axis.js';
 import { isNum, type SymEl } from './passes/shape-glue.js';
 import type { EmittedLayer, LowerContext } from './lower.js';
-import { P, memoryData, one, type Lower, type LowerResult } from './lowering-helpers.js';
+import { P, memoryData, one, scaled, transposed, type Lower, type LowerResult } from './lowering-helpers.js';
 import { RESIZE_VERSIONS, UPSAMPLE_VERSIONS } from './ops/resize.js';
 import { lowerPooling } from './ops/pooling.js';
 import { lowerConv } from './ops/conv.js';
@@ -348,8 +348,7 @@ function gemm(c: LowerContext): LowerResult {
   const bd = c.constDims(1);
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
-  const W = new Float32Array(N * K);
-  for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = alpha * (tB ? B[o * K + k] : B[k * N + o]);
+  const W = tB ? scaled(B, alpha) : transposed(B, K, N, alpha);
   const weights = [{ data: W, tagged: true }];
   let hasBias = 0;
   if (c.hasInput(2)) {
@@ -369,8 +368,7 @@ function matmul(c: LowerContext): LowerResult {
   if (k1 && k1.dims.length === 2 && (r === 2 || r === 3)) {
     const [K, N] = k1.dims;
     const B = c.weight(1, 'B');
-    const W = new Float32Array(N * K);
-    for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = B[k * N + o];
+    const W = transposed(B, K, N);
     return one('InnerProduct', c, P([0, int(N)], [1, int(0)], [2, int(W.length)]), r, { weights: [{ data: W, tagged: true }] });
   }
   if (k1 && k1.dims.length === 1 && r >= 3) {

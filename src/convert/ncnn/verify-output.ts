@@ -7,7 +7,7 @@
  */
 import { FdkError, escapeName } from '../../util/errors.js';
 import { parseParam, paramInt, type ParamDict } from './format/param.js';
-import { readBin, binByteLength } from './format/bin.js';
+import { checkBinChunks, binByteLength } from './format/bin.js';
 import type { ConvertResult } from './convert.js';
 
 const CONV_LAYERS = new Set(['Convolution', 'ConvolutionDepthWise', 'Deconvolution', 'DeconvolutionDepthWise', 'Convolution1D', 'ConvolutionDepthWise1D']);
@@ -26,10 +26,11 @@ export function verifyNcnnOutput(r: Pick<ConvertResult, 'param' | 'bin' | 'summa
   const s = r.summary;
   if (parsed.layers.length !== s.ncnnLayers) fail(`.param has ${parsed.layers.length} layers, the converter made ${s.ncnnLayers}`);
   if (parsed.blobCount !== s.blobs) fail(`.param declares ${parsed.blobCount} blobs, the converter made ${s.blobs}`);
-  const bytes = Buffer.concat(r.bin);
-  if (bytes.byteLength !== s.weightBytes || binByteLength(r.bin) !== s.weightBytes) fail(`.bin has ${bytes.byteLength} bytes, the converter counted ${s.weightBytes}`);
+  const byteLength = binByteLength(r.bin);
+  if (byteLength !== s.weightBytes) fail(`.bin has ${byteLength} bytes, the converter counted ${s.weightBytes}`);
   try {
-    readBin(bytes, parsed.layers, `${file} -> .bin`);
+    // the reader's checks on the chunks as they will be written, without a second copy of the weights
+    checkBinChunks(r.bin, parsed.layers, `${file} -> .bin`);
   } catch (e) {
     fail(`.bin re-read: ${(e as Error).message}`);
   }

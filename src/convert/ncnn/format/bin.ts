@@ -31,9 +31,28 @@ function pad4(n: number): number {
   return (4 - (n % 4)) % 4;
 }
 
-/** Encodes one weight buffer (tag + data + padding). */
+/** Encodes one weight buffer (tag + data + padding) as one new buffer. */
 export function encodeWeight(w: WeightBlob, opts: BinOptions = {}): Uint8Array {
-  if (!w.tagged) return new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength).slice();
+  const parts = encodeWeightChunks(w, opts);
+  return parts.length === 1 && parts[0].buffer !== w.data.buffer ? parts[0] : Buffer.concat(parts);
+}
+
+/**
+ * One weight buffer as chunks: fp32 data is not copied (a view of the weight's own values, after
+ * a 4-byte tag chunk when tagged), so a 300 MB model is not held twice while it is written.
+ */
+export function encodeWeightChunks(w: WeightBlob, opts: BinOptions = {}): Uint8Array[] {
+  const view = () => new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
+  if (!w.tagged) return [view()];
+  if (!w.storage && !opts.fp16) {
+    const tag = new Uint8Array(4);
+    new DataView(tag.buffer).setUint32(0, TAG_FP32, true);
+    return [tag, view()];
+  }
+  return [encodeTagged(w, opts)];
+}
+
+function encodeTagged(w: WeightBlob, opts: BinOptions): Uint8Array {
   if (w.storage === 'int8') {
     const n = w.data.length;
     const out = new Uint8Array(4 + n + pad4(n));
@@ -68,7 +87,7 @@ export function writeBin(layers: NcnnLayer[], opts: BinOptions = {}): Uint8Array
     const have = l.weights.map((w) => [w.data.length, w.tagged]);
     if (layout && JSON.stringify(layout) !== JSON.stringify(have))
       throw new Error(`layer '${l.name}' (${l.type}) has weight buffers ${JSON.stringify(have)}, but ncnn reads ${JSON.stringify(layout)} for its params`);
-    for (const w of l.weights) chunks.push(encodeWeight(w, opts));
+    for (const w of l.weights) chunks.push(...encodeWeightChunks(w, opts));
   }
   return chunks;
 }
@@ -95,10 +114,51 @@ export function weightLayout(type: string, p: ParamDict): [number, boolean][] | 
  * exactly. Throws FdkError naming `file` on truncation or an unknown tag.
  */
 export function readBin(bytes: Uint8Array, layers: { type: string; name: string; params: ParamDict }[], file = '.bin'): WeightBlob[][] {
+  return walkBin(bytes, layers, file, true);
+}
+
+/**
+ * The checks of readBin on a .bin given as chunks (as writeBin makes it), without copying the
+ * weights: every layer's buffers are found, tagged and counted, and the bytes are used up exactly.
+ */
+export function checkBinChunks(chunks: Uint8Array[], layers: { type: string; name: string; params: ParamDict }[], file = '.bin'): void {
+  walkBin(chunks.length === 1 ? chunks[0] : chunks, layers, file, false);
+}
+
+/** Byte access over one buffer or a list of chunks (offsets into their concatenation). */
+function byteSource(src: Uint8Array | Uint8Array[]): { length: number; u32: (off: number) => number } {
+  if (!Array.isArray(src)) {
+    const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    return { length: src.byteLength, u32: (off) => dv.getUint32(off, true) };
+  }
+  const starts: number[] = [];
+  let total = 0;
+  for (const c of src) {
+    starts.push(total);
+    total += c.byteLength;
+  }
+  const byteAt = (off: number) => {
+    let lo = 0, hi = src.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    while (src[lo].byteLength === 0 || off - starts[lo] >= src[lo].byteLength) lo++;
+    return src[lo][off - starts[lo]];
+  };
+  return { length: total, u32: (off) => (byteAt(off) | (byteAt(off + 1) << 8) | (byteAt(off + 2) << 16) | (byteAt(off + 3) << 24)) >>> 0 };
+}
+
+const NO_VALUES = new Float32Array(0);
+
+function walkBin(src: Uint8Array | Uint8Array[], layers: { type: string; name: string; params: ParamDict }[], file: string, values: boolean): WeightBlob[][] {
+  const { length, u32 } = byteSource(src);
+  const bytes = Array.isArray(src) ? new Uint8Array(0) : src; // values are read from one buffer only
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let off = 0;
   const need = (n: number, what: string) => {
-    if (off + n > bytes.byteLength) throw new FdkError(`truncated: ${what} needs ${n} bytes at offset ${off}, file has ${bytes.byteLength}`, { file });
+    if (off + n > length) throw new FdkError(`truncated: ${what} needs ${n} bytes at offset ${off}, file has ${length}`, { file });
   };
   const out: WeightBlob[][] = [];
   for (const l of layers) {
@@ -116,14 +176,23 @@ export function readBin(bytes: Uint8Array, layers: { type: string; name: string;
       if (!Number.isSafeInteger(count) || count < 0) throw new FdkError(`${what}: weight count ${count} from the .param is not a non-negative integer`, { file });
       if (!tagged) {
         need(count * 4, what);
-        blobs.push({ data: copyFloats(bytes, off, count), tagged });
+        blobs.push({ data: values ? copyFloats(bytes, off, count) : NO_VALUES, tagged });
         off += count * 4;
         continue;
       }
       // ModelBin type 0 (src/modelbin.cpp): a 4-byte tag chooses the storage
       need(4, what);
-      const tag = dv.getUint32(off, true);
+      const tag = u32(off);
       off += 4;
+      if (!values) {
+        // the same sizes as below, without reading the values
+        const [needed, padding] = tag === TAG_FP16 ? [count * 2, pad4(count * 2)] : tag === TAG_INT8 ? [count, pad4(count)] : tag === TAG_FP32 || tag === TAG_FP32_SCALED ? [count * 4, 0] : [256 * 4 + count, pad4(count)];
+        need(needed, what);
+        const size = needed + padding;
+        blobs.push({ data: NO_VALUES, tagged });
+        off += size;
+        continue;
+      }
       if (tag === TAG_FP16) {
         need(count * 2, what);
         const data = new Float32Array(count);
@@ -151,6 +220,6 @@ export function readBin(bytes: Uint8Array, layers: { type: string; name: string;
     }
     out.push(blobs);
   }
-  if (off !== bytes.byteLength) throw new FdkError(`${bytes.byteLength - off} bytes left after the last weight: .bin does not match the .param`, { file });
+  if (off !== length) throw new FdkError(`${length - off} bytes left after the last weight: .bin does not match the .param`, { file });
   return out;
 }

@@ -14,6 +14,7 @@ import { float, int, ints } from '../format/param.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult, OpEntry } from '../op-table.js';
 import { P, isConstant, single, weightDims } from './emit.js';
+import { scaled, transposed } from '../lowering-helpers.js';
 
 function gemm(c: LowerContext): LowerResult {
   const n = c.node;
@@ -25,8 +26,7 @@ function gemm(c: LowerContext): LowerResult {
   if (bd.length !== 2) c.fail(`B of shape [${bd}]`);
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
-  const W = new Float32Array(N * K);
-  for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = alpha * (tB ? B[o * K + k] : B[k * N + o]);
+  const W = tB ? scaled(B, alpha) : transposed(B, K, N, alpha);
   const weights = [{ data: W, tagged: true }];
   const runtimeC = c.hasInput(2) && c.isActivation(c.inputName(2));
   let hasBias = 0;
@@ -70,10 +70,21 @@ export const ALGEBRA_OPS: Record<string, OpEntry> = {
 };
 
 /**
- * MatMul. A constant 2-D B becomes an InnerProduct (weights packed once at load, unlike a MatMul
- * reading a MemoryData every run): directly for rank 2/3 A (ncnn runs a 2-D input row by row),
- * between two Reshapes for a rank-4 A with static dims (channels-last Linear layers, as in
- * ConvNeXt). Anything else is ncnn's batched MatMul.
+ * ncnn Gemm of run-time rows A (M, K) by a constant B, as pnnx writes a Linear on a sequence:
+ * ncnn's Gemm packs and tiles; its InnerProduct runs rows through a plain loop (ViT-B's MLP ran
+ * about 2x slower that way). transB 0: B is stored (K, N), ONNX MatMul's own layout, so the
+ * weights are written as they are, not transposed (ncnn packs B at load either way). A bias joins
+ * as C (passes/fuse-bias.ts).
+ */
+function rowsGemm(N: number, K: number) {
+  return P([2, int(0)], [3, int(0)], [4, int(0)], [5, int(1)], [6, int(0)], [8, int(N)], [9, int(K)]);
+}
+
+/**
+ * MatMul. A constant 2-D B becomes an InnerProduct for a rank-2 A, a Gemm of rows for rank 3, and
+ * the same between two Reshapes for a rank-4 A with static dims (channels-last Linear layers, as
+ * in ConvNeXt); weights packed once at load, unlike a MatMul reading a MemoryData every run.
+ * Anything else is ncnn's batched MatMul.
  */
 function matmul(c: LowerContext): LowerResult {
   const r = c.rank(0);
@@ -82,18 +93,16 @@ function matmul(c: LowerContext): LowerResult {
   if (bDims && bDims.length === 2) {
     const [K, N] = bDims;
     const B = c.weight(1, 'B');
-    const W = new Float32Array(N * K);
-    for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) W[o * K + k] = B[k * N + o];
-    const ip = P([0, int(N)], [1, int(0)], [2, int(W.length)]);
-    const weights = [{ data: W, tagged: true }];
-    if (r === 2 || r === 3) return single('InnerProduct', c, ip, r, { weights });
+    const gemmWeights = [{ data: B, tagged: true }];
+    if (r === 2) return single('InnerProduct', c, P([0, int(N)], [1, int(0)], [2, int(N * K)]), r, { weights: [{ data: transposed(B, K, N), tagged: true }] });
+    if (r === 3) return single('Gemm', c, rowsGemm(N, K), r, { weights: gemmWeights });
     const d = c.dimsOf(c.inputName(0));
     if (r === 4 && d && typeof d[2] === 'number' && d[2] > 0) {
       const base = c.node.outputs[0];
       return {
         layers: [
           { type: 'Reshape', params: P([0, int(K)], [1, int(-1)]), inputs: [c.blob(0)], outputs: [`${base}_rows`], suffix: 'rows' },
-          { type: 'InnerProduct', params: ip, weights, inputs: [`${base}_rows`], outputs: [`${base}_ip`], suffix: 'ip' },
+          { type: 'Gemm', params: rowsGemm(N, K), weights: gemmWeights, inputs: [`${base}_rows`], outputs: [`${base}_ip`], suffix: 'ip' },
           { type: 'Reshape', params: P([0, int(N)], [1, int(d[2])], [2, int(-1)]), inputs: [`${base}_ip`] },
         ],
         ranks: [4],

@@ -4,16 +4,18 @@
  *   x * 0.5 * (1 + erf(x / sqrt 2))                        -> Gelu          (ncnn GELU)
  *   (x - mean) / sqrt(mean((x - mean)^2) + eps) * g + b     -> LayerNormalization (ncnn LayerNorm)
  *   x * sigmoid(x)                                           -> Swish         (ncnn Swish; ONNX 24's op, alpha 1)
+ *   x * hardsigmoid(x) (alpha 1/6, beta 1/2, torch's hardswish below opset 14) -> HardSwish (ncnn
+ *                                                              HardSwish, which convolutions then take over as activation 6)
  * A pattern fuses only when every intermediate tensor is read by the pattern alone.
  */
 import type { Model, Node } from '../../../onnx/model.js';
-import { attrInt, attrInts } from '../../../onnx/model.js';
+import { attrFloat, attrInt, attrInts } from '../../../onnx/model.js';
 import { Tensor } from '../../../onnx/tensor.js';
 
 export function fusePatterns(model: Model): Model {
   const g = model.graph;
   const ops = new Set(g.nodes.map((n) => n.opType));
-  if (!ops.has('Erf') && !ops.has('ReduceMean') && !ops.has('Sigmoid')) return model;
+  if (!ops.has('Erf') && !ops.has('ReduceMean') && !ops.has('Sigmoid') && !ops.has('HardSigmoid')) return model;
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const readers = new Map<string, Node[]>();
   const producer = new Map<string, Node>();
@@ -64,6 +66,13 @@ export function fusePatterns(model: Model): Model {
       const mul = only(n.outputs[0], 'Mul');
       if (!mul || other(mul, n.outputs[0]) !== n.inputs[0]) continue;
       fuse(mul, [n, mul], { name: mul.name, opType: 'Swish', domain: '', inputs: [n.inputs[0]], outputs: mul.outputs, attrs: {} });
+    }
+    // HardSwish: HardSigmoid(x; 1/6, 1/2) -> Mul(x, .)
+    if (n.opType === 'HardSigmoid') {
+      if (!near(attrFloat(n, 'alpha', 0.2), 1 / 6) || !near(attrFloat(n, 'beta', 0.5), 0.5)) continue;
+      const mul = only(n.outputs[0], 'Mul');
+      if (!mul || other(mul, n.outputs[0]) !== n.inputs[0]) continue;
+      fuse(mul, [n, mul], { name: mul.name, opType: 'HardSwish', domain: '', inputs: [n.inputs[0]], outputs: mul.outputs, attrs: {} });
     }
     // LayerNorm: ReduceMean(x) -> Sub(x, m) -> Pow(d, 2) -> ReduceMean -> Add(eps) -> Sqrt -> Div(d, s) [-> Mul(g) -> Add(b)]
     if (n.opType === 'ReduceMean') {

@@ -13,6 +13,7 @@ import { ALGEBRA_OPS } from './algebra.js';
 import { SPACE_TO_DEPTH_OPS, rewriteStridedSlices } from './strided-slice.js';
 import { relayoutSequenceMajor } from './sequence-layout.js';
 import { fusePatterns } from './fuse-patterns.js';
+import { reduceRanks } from './rank-reduce.js';
 
 export const NEW_OPS: Record<string, OpEntry> = {
   ...RECURRENT_OPS,
@@ -26,11 +27,11 @@ export const NEW_OPS: Record<string, OpEntry> = {
 /**
  * ONNX-to-ONNX rewrites run after constant folding and before lowering, each producing a graph
  * that computes the same bytes in a form the op table can lower: sequence-major recurrent
- * regions made batch-major, step-2 H/W slices made SpaceToDepth + channel slices, decomposed
+ * regions made batch-major, rank-6 views folded to rank 5 (ops/rank-reduce.ts), step-2 H/W slices made SpaceToDepth + channel slices, decomposed
  * GELU / LayerNorm / SiLU fused.
  */
 export function prepareForNcnn(model: Model, inputShapes?: Record<string, number[]>, opts: { fuse?: boolean } = {}): Model {
-  const m = rewriteStridedSlices(relayoutOrKeep(model, inputShapes), inputShapes);
+  const m = rewriteStridedSlices(reduceRanks(relayoutOrKeep(model, inputShapes), inputShapes), inputShapes);
   // fusion is an optimisation: --no-optimize keeps the op-by-op layers (like onnx2ncnn)
   return opts.fuse === false ? m : fusePatterns(m);
 }

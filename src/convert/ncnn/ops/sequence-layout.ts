@@ -20,6 +20,7 @@ import { inferShapes, type TensorInfo } from '../../../onnx/shape-inference.js';
 import { Tensor } from '../../../onnx/tensor.js';
 import { FdkError } from '../../../util/errors.js';
 import { nodeLabel } from '../lower.js';
+import { scaled, transposed } from '../lowering-helpers.js';
 
 const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
 const SAME_LAYOUT = new Set(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish', 'Clip', 'Dropout', 'Identity', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Erf', 'Gelu', 'Cast']);
@@ -33,7 +34,10 @@ const canon = (a: number, b: number) => (b === VIRTUAL ? a + 1 : a === b ? 0 : a
 export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string, number[]>): Model {
   const g = model.graph;
   const movesBatch = (n: Node) => n.opType === 'Transpose' && (attrInts(n, 'perm') ?? [1])[0] !== 0;
-  if (!g.nodes.some((n) => (RECURRENT.has(n.opType) && attrInt(n, 'layout', 0) === 0) || movesBatch(n))) return model;
+  // a Reshape to a constant target whose first dim is not the batch (Swin's windows: [1,8,8,7,7,96]
+  // -> [64,49,96]) may merge the unit batch axis away; confirmed with the shapes below
+  const mayMergeBatch = (n: Node) => n.opType === 'Reshape' && ![0, 1].includes(g.initializers.get(n.inputs[1])?.toNumbers()[0] ?? 1);
+  if (!g.nodes.some((n) => (RECURRENT.has(n.opType) && attrInt(n, 'layout', 0) === 0) || movesBatch(n) || mayMergeBatch(n))) return model;
   let infos: Map<string, TensorInfo> | undefined;
   try {
     infos = inferShapes(model, { inputShapes, allowSymbolic: true });
@@ -64,6 +68,11 @@ export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string,
     return name;
   };
   const setAttr = (n: Node, name: string, a: Attr) => (n.attrs = { ...n.attrs, [name]: a });
+  /** Static output whose first dim is not 1: the batch axis is merged into another (or moved). */
+  const mergesBatch = (n: Node) => {
+    const od = dims(n.outputs[0]);
+    return !!od && od.every((d) => typeof d === 'number') && od[0] !== 1;
+  };
 
   const nodes = g.nodes.flatMap((orig): Node | Node[] => {
     const n: Node = { ...orig, inputs: [...orig.inputs], attrs: { ...orig.attrs } };
@@ -81,7 +90,7 @@ export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string,
       return n;
     }
     // a Transpose moving the batch axis of a batch-major tensor starts a sequence-major region
-    const entering = movesBatch(n) && !seqIn.length && dims(n.inputs[0])?.[0] === 1;
+    const entering = !seqIn.length && dims(n.inputs[0])?.[0] === 1 && (movesBatch(n) || (mayMergeBatch(n) && mergesBatch(n)));
     if (!seqIn.length && !entering) return n;
     if (seqIn.some((i) => bax.get(i) !== b)) fail(n, 'mixes tensors with the batch at different axes');
     const out = n.outputs[0];
@@ -168,8 +177,8 @@ export function relayoutSequenceMajor(model: Model, inputShapes?: Record<string,
       const alpha = n.attrs.alpha?.type === 'float' ? n.attrs.alpha.value : 1;
       const tB = attrInt(n, 'transB', 0);
       const [K, N] = tB ? [c0, r0] : [r0, c0];
-      const w = new Float32Array(K * N);
-      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) w[k * N + j] = alpha * (tB ? src[j * K + k] : src[k * N + j]);
+      // MatMul's [K, N] from Gemm's B ([N, K] when transB)
+      const w = tB ? transposed(src, N, K, alpha) : scaled(src, alpha);
       const wName = newFloats(`${n.inputs[1]}`, [K, N], w);
       bax.set(out, VIRTUAL);
       if (!n.inputs[2]) return { ...n, opType: 'MatMul', inputs: [n.inputs[0], wName], attrs: {} };
