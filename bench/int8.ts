@@ -23,11 +23,12 @@ import { modelFileFor, type ModelFileChoice } from '../src/accuracy/pipeline.js'
 import { loadImage } from '../src/accuracy/image.js';
 import { preprocess } from '../src/accuracy/preprocess.js';
 import { evaluateWider, groundTruth, readSubsetList } from '../src/accuracy/wider/index.js';
-import { getRuntime } from '../src/runtime/index.js';
 import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { int8ModelFile, DEFAULT_CALIB } from '../src/quantize/cached.js';
 import { prepareCalibSet } from '../src/quantize/calib-images.js';
-import type { CalibMethod } from '../src/quantize/thresholds.js';
+import { DEFAULT_METHOD, type CalibMethod } from '../src/quantize/thresholds.js';
+import type { LatencyStats } from '../src/bench/stats.js';
+import { interleavedLatency, type LatencyCase } from './int8-latency.js';
 import { PROJECT_ROOT, resolveDataDir, workDir } from '../src/util/data.js';
 import { writeFilesAtomic } from '../src/util/fs.js';
 
@@ -46,10 +47,13 @@ const calibLimit = Number(opt('calib-limit', '0')) || undefined;
 const threadList = list(opt('threads', '1,2')).map(Number);
 const runs = Number(opt('runs', '20'));
 const jobs = Number(opt('jobs', '2'));
-const widerDir = opt('wider-dir', '');
+/** --full-val: the full WIDER val set from $FDK_WIDER_FULL (default /work/wider-full/WIDER_val), as bench:accuracy. */
+const widerDir = opt('wider-dir', args.includes('--full-val') ? (process.env.FDK_WIDER_FULL ?? '/work/wider-full/WIDER_val') : '');
 const json = args.includes('--json');
 /** Only latency and sizes (no AP runs): the models are still made, from --calib-limit images. */
 const latencyOnly = args.includes('--latency-only');
+/** Only AP and sizes (e.g. a full-val run, whose latency would be the same as val-mini's). */
+const noLatency = args.includes('--no-latency');
 const python =
   process.env.FDK_BENCH_PYTHON ?? (existsSync('/work/venv-bench/bin/python') ? '/work/venv-bench/bin/python' : join(PROJECT_ROOT, '.venv-dev', 'bin', 'python'));
 const log = (s: string) => !json && process.stderr.write(`${s}\n`);
@@ -62,16 +66,20 @@ const subset = opt('subset', '');
 const keys = subset ? readSubsetList(resolve(subset), gt) : widerDir ? gt.images.map((im) => im.key) : readSubsetList(miniList, gt);
 const imagesDir = widerDir ? (existsSync(join(widerDir, 'images')) ? join(widerDir, 'images') : widerDir) : join(data, 'wider', 'val-mini', 'images');
 const paths = keys.map((k) => join(imagesDir, `${k}.jpg`));
+/** Predictions and AP caches are kept per image set, so a val-mini and a full-val run never share them. */
+const setTag = subset ? `subset-${keys.length}-${keys[0]?.replace(/\W+/g, '_')}` : widerDir ? 'full' : 'mini';
 const setLabel = subset ? `subset ${subset} (${keys.length} images)` : widerDir ? `full WIDER val (${keys.length} images, includes the 200 calibration images)` : `val-mini (${keys.length} images, disjoint from the calibration set)`;
 
 interface Ap { easy: number; medium: number; hard: number }
-interface ApRow { model: string; longSide: number; variant: string; ap?: Ap; bytes?: number; error?: string; seconds?: number }
+/** fp32Bytes: the fp32 file the variant was made from (ncnn .bin for ncnn variants, the .onnx for onnxruntime's), for the size ratio. */
+interface ApRow { model: string; longSide: number; variant: string; ap?: Ap; bytes?: number; fp32Bytes?: number; error?: string; seconds?: number }
 const maybeAp = (fn: () => Promise<Ap>) => (latencyOnly ? Promise.resolve(undefined) : fn());
-interface LatRow { model: string; longSide: number; runtime: string; ms: Record<number, number | string> }
+/** Per thread count: the interleaved run's statistics (or error) and the 1-minute load average before/after. */
+interface LatRow { model: string; longSide: number; runtime: string; ms: Record<number, LatencyStats | string>; load: Record<number, [number, number]> }
 
 /** AP of one model file; cached beside its predictions by file size+mtime and image list (re-runs skip it). */
 async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
-  const cacheDir = workDir('bench-int8', 'preds', `${entry.id}-${longSide}`, label);
+  const cacheDir = workDir('bench-int8', 'preds', setTag, `${entry.id}-${longSide}`, label);
   const st = statSync(file.path);
   const key = JSON.stringify({ file: file.path, size: st.size, mtime: st.mtimeMs, runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
   const cacheFile = `${cacheDir}.ap.json`;
@@ -87,7 +95,7 @@ async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: 
 async function runAp(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
   const texts = new Array<string>(paths.length);
   await detectAll(entry, paths, { runtime, longSide, jobs, file, widerText: true }, (r) => (texts[r.i] = r.text!));
-  const dir = workDir('bench-int8', 'preds', `${entry.id}-${longSide}`, label);
+  const dir = workDir('bench-int8', 'preds', setTag, `${entry.id}-${longSide}`, label);
   writeFilesAtomic(keys.map((k, i) => ({ path: join(dir, `${k}.txt`), data: texts[i] })));
   const ev = evaluateWider(dir, { subset: keys });
   return { easy: ev.easy, medium: ev.medium, hard: ev.hard };
@@ -95,7 +103,7 @@ async function runAp(entry: ModelEntry, runtime: string, longSide: number, file:
 
 /** onnxruntime static quantization of the fp32 ONNX on the calibration tensors (cached). */
 async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number, calibrator: string): Promise<string> {
-  const out = workDir('bench-int8', 'ort', `${entry.id}-${longSide}-${calibrator}${calibLimit ? `-n${calibLimit}` : ''}-v2.onnx`);
+  const out = workDir('bench-int8', 'ort', `${entry.id}-${longSide}-${calibrator}${calibLimit ? `-n${calibLimit}` : ''}-v3.onnx`);
   if (existsSync(out)) return out;
   const set = await prepareCalibSet(calibList, entry, longSide, calibLimit);
   try {
@@ -112,21 +120,6 @@ async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number
   }
 }
 
-async function latency(runtime: 'ncnn' | 'ort', model: string, threads: number, input: { data: Float32Array; dims: number[] }, fp16 = false, shapes?: Record<string, number[]>): Promise<number> {
-  const rt = await getRuntime(runtime);
-  const m = await rt.load(model, { threads, ncnn: { fp16 }, inputShapes: shapes });
-  try {
-    const feed = { [m.inputNames[0]]: input };
-    for (let i = 0; i < 3; i++) await m.run(feed);
-    const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push((await m.run(feed)).ms);
-    ms.sort((a, b) => a - b);
-    return ms[Math.floor(ms.length / 2)];
-  } finally {
-    await m.release();
-  }
-}
-
 const apRows: ApRow[] = [];
 const latRows: LatRow[] = [];
 const sampleImage = join(data, 'images', 'seed-sample.jpg');
@@ -134,11 +127,14 @@ const sampleImage = join(data, 'images', 'seed-sample.jpg');
 for (const ls of longSides) {
   for (const id of models) {
     const entry = getModel(id, ls);
+    // a fixed-size model (ulfd-slim-320) has one size: measured once, under its own
+    if (entry.input.resize.mode === 'fixed' && entry.input.resize.width !== ls) continue;
     const src = await modelFileFor(entry);
     const shapes = entry.input.resize.mode === 'fixed' ? { [entry.input.name]: [1, 3, entry.input.resize.height!, entry.input.resize.width!] } : {};
     const fp32 = await convertOnnxForNcnn(src.path, shapes);
     const row = (variant: string, r: Partial<ApRow>) => {
-      apRows.push({ model: id, longSide: ls, variant, ...r });
+      const fp32Bytes = variant.startsWith('onnxruntime') ? statSync(src.path).size : variant.startsWith('fdk') ? statSync(fp32.bin).size : undefined;
+      apRows.push({ model: id, longSide: ls, variant, fp32Bytes, ...r });
       const a = r.ap;
       log(`${id}-${ls} ${variant}: ${a ? `${a.easy.toFixed(4)} / ${a.medium.toFixed(4)} / ${a.hard.toFixed(4)}` : r.error ?? `${r.bytes} bytes`} (${r.seconds?.toFixed(0)} s)`);
     };
@@ -169,44 +165,74 @@ for (const ls of longSides) {
         return { ap: await maybeAp(() => apOf(entry, 'ort', ls, { ...src, path: p, origin: 'ort int8' }, `ort-${cal}`)), bytes: statSync(p).size };
       });
 
+    if (noLatency) continue;
     // latency on one real image at this long side
     const pre = preprocess(await loadImage(sampleImage, { keepRgb: true }), entry, { longSide: ls });
     const input = { data: pre.tensor, dims: [...pre.dims] };
-    const bestInt8 = int8Files.kl ?? Object.values(int8Files)[0];
-    const bestOrt = ortFiles.entropy ?? Object.values(ortFiles)[0];
-    const cases: [string, () => (t: number) => Promise<number>][] = [
-      ['ncnn fp32', () => (t) => latency('ncnn', fp32.param, t, input)],
-      ['ncnn fp16', () => (t) => latency('ncnn', fp32.param, t, input, true)],
-      ...(bestInt8 ? [['ncnn int8', () => (t: number) => latency('ncnn', bestInt8.path, t, input)] as [string, () => (t: number) => Promise<number>]] : []),
-      ['onnxruntime fp32', () => (t) => latency('ort', src.path, t, input, false, shapes)],
-      ...(bestOrt ? [['onnxruntime int8', () => (t: number) => latency('ort', bestOrt, t, input, false, shapes)] as [string, () => (t: number) => Promise<number>]] : []),
+    // speed does not depend on the calibration: the default method's file, else the first one made
+    const int8File = int8Files[DEFAULT_METHOD] ?? Object.values(int8Files)[0];
+    const ortFile = Object.values(ortFiles)[0];
+    const cases: LatencyCase[] = [
+      { name: 'ncnn fp32', runtime: 'ncnn', model: fp32.param },
+      { name: 'ncnn fp16', runtime: 'ncnn', model: fp32.param, fp16: true },
+      ...(int8File ? [{ name: 'ncnn int8', runtime: 'ncnn' as const, model: int8File.path }] : []),
+      { name: 'onnxruntime fp32', runtime: 'ort', model: src.path, inputShapes: shapes },
+      ...(ortFile ? [{ name: 'onnxruntime int8', runtime: 'ort' as const, model: ortFile, inputShapes: shapes }] : []),
     ];
-    for (const [name, mk] of cases) {
-      const ms: Record<number, number | string> = {};
-      for (const t of threadList) {
-        try {
-          ms[t] = await mk()(t);
-        } catch (e) {
-          ms[t] = `error: ${String((e as Error).message).split('\n')[0]}`;
-        }
-      }
-      latRows.push({ model: id, longSide: ls, runtime: name, ms });
-      log(`${id}-${ls} latency ${name}: ${threadList.map((t) => `${t}T ${typeof ms[t] === 'number' ? (ms[t] as number).toFixed(2) : ms[t]}`).join(', ')}`);
+    const rows = cases.map((c): LatRow => ({ model: id, longSide: ls, runtime: c.name, ms: {}, load: {} }));
+    for (const t of threadList) {
+      const r = await interleavedLatency(cases, t, runs, input);
+      cases.forEach((c, k) => {
+        rows[k].ms[t] = r.stats[c.name];
+        rows[k].load[t] = r.load;
+      });
+      log(`${id}-${ls} latency ${t}T (load ${r.load.map((x) => x.toFixed(1)).join(' -> ')}): ${cases.map((c) => `${c.name} ${cell(r.stats[c.name])}`).join(', ')}`);
     }
+    latRows.push(...rows);
   }
 }
 
 const f4 = (v: number) => v.toFixed(4);
 const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
 const kb = (b?: number) => (b === undefined ? '' : `${(b / 1024).toFixed(0)} KB`);
+const size = (r: ApRow) => (r.bytes !== undefined && r.fp32Bytes ? `${kb(r.bytes)} (${((100 * r.bytes) / r.fp32Bytes).toFixed(0)}%)` : kb(r.bytes));
+
+/** Issue #14's accuracy goal: AP loss at most 0.005 easy and medium, 0.01 hard. */
+const GOAL: Ap = { easy: 0.005, medium: 0.005, hard: 0.01 };
+const SETS = ['easy', 'medium', 'hard'] as const;
+const lossOf = (r: ApRow, base: Ap): Ap => ({ easy: base.easy - r.ap!.easy, medium: base.medium - r.ap!.medium, hard: base.hard - r.ap!.hard });
+/** The largest share of its goal a loss uses (≤ 1 = within the goal): how variants are ranked. */
+const goalShare = (l: Ap) => Math.max(...SETS.map((k) => l[k] / GOAL[k]));
+
+/** Per model and long side: fdk's best variant against the goal, and against onnxruntime's best calibrator. */
+function goalTable(): string[] {
+  const out = ['', `Goal (issue #14): loss ≤ ${GOAL.easy} easy and medium, ≤ ${GOAL.hard} hard with fdk's best variant, and no more than onnxruntime's best calibrator loses (compared per set). Best = the least share of the goal used.`, ''];
+  out.push('| model | long side | fdk best | loss easy / medium / hard | within goal | onnxruntime best | loss easy / medium / hard | fdk ≤ onnxruntime |', '|---|---|---|---|---|---|---|---|');
+  const groups = [...new Set(apRows.map((r) => `${r.model}\t${r.longSide}`))];
+  for (const g of groups) {
+    const rows = apRows.filter((r) => `${r.model}\t${r.longSide}` === g && r.ap);
+    const base = rows.find((r) => r.variant.startsWith('fp32'))?.ap;
+    if (!base) continue;
+    const best = (prefix: string) =>
+      rows.filter((r) => r.variant.startsWith(prefix)).map((r) => ({ r, l: lossOf(r, base) })).sort((a, b) => goalShare(a.l) - goalShare(b.l))[0];
+    const f = best('fdk');
+    const o = best('onnxruntime');
+    const fmt = (l: Ap) => SETS.map((k) => (-l[k]).toFixed(4)).join(' / ');
+    const [model, ls] = g.split('\t');
+    const within = f ? (goalShare(f.l) <= 1 ? 'yes' : `no (${SETS.filter((k) => f.l[k] > GOAL[k]).join(', ')})`) : '';
+    const worse = f && o ? SETS.filter((k) => f.l[k] > o.l[k] + 1e-9) : [];
+    out.push(`| ${model} | ${ls} | ${f ? f.r.variant.replace('fdk ncnn-int8 ', '') : '—'} | ${f ? fmt(f.l) : ''} | ${within} | ${o ? o.r.variant.replace('onnxruntime int8 ', '') : '—'} | ${o ? fmt(o.l) : ''} | ${f && o ? (worse.length ? `no (${worse.join(', ')})` : 'yes') : ''} |`);
+  }
+  return out;
+}
 function markdown(): string {
   const out: string[] = [];
   if (latencyOnly) {
     out.push('| model | long side | variant | size |', '|---|---|---|---|');
-    for (const r of apRows) out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${r.error ?? kb(r.bytes)} |`);
+    for (const r of apRows) out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${r.error ?? size(r)} |`);
     return latencyTable(out);
   }
-  out.push(`AP on ${setLabel}; calibration: ${calibLimit ?? 200} images of wider/calib-200. Loss = int8 − fp32 (negative = worse). Sizes: ncnn .bin, onnxruntime .onnx.`, '');
+  out.push(`AP on ${setLabel}; calibration: ${calibLimit ?? 200} images of wider/calib-200. Loss = int8 − fp32 (negative = worse). Sizes: ncnn .bin, onnxruntime .onnx, in % of the fp32 file it was made from (goal for ncnn int8: ≤ 30%).`, '');
   out.push('| model | long side | variant | easy | medium | hard | Δ easy | Δ medium | Δ hard | size |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const r of apRows) {
     const base = apRows.find((x) => x.model === r.model && x.longSide === r.longSide && x.variant.startsWith('fp32'))?.ap;
@@ -215,14 +241,43 @@ function markdown(): string {
       continue;
     }
     const d = base && r !== apRows.find((x) => x.ap === base) ? [signed(r.ap.easy - base.easy), signed(r.ap.medium - base.medium), signed(r.ap.hard - base.hard)] : ['', '', ''];
-    out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${f4(r.ap.easy)} | ${f4(r.ap.medium)} | ${f4(r.ap.hard)} | ${d.join(' | ')} | ${kb(r.bytes)} |`);
+    out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${f4(r.ap.easy)} | ${f4(r.ap.medium)} | ${f4(r.ap.hard)} | ${d.join(' | ')} | ${size(r)} |`);
   }
+  out.push(...goalTable());
   return latencyTable(out);
 }
+function cell(v: LatencyStats | string | undefined): string {
+  return v === undefined ? '' : typeof v === 'string' ? v : v.median.toFixed(2);
+}
+/** Median of this runtime family's fp32 variant in the same interleaved run (ncnn int8 vs ncnn fp32, ort int8 vs ort fp32). */
+function ratio(r: LatRow, t: number): string {
+  const fp32 = latRows.find((x) => x.model === r.model && x.longSide === r.longSide && x.runtime === `${r.runtime.split(' ')[0]} fp32`);
+  const a = r.ms[t];
+  const b = fp32?.ms[t];
+  return typeof a === 'object' && typeof b === 'object' && fp32 !== r ? `×${(a.median / b.median).toFixed(2)}` : '';
+}
 function latencyTable(out: string[]): string {
-  out.push('', `Latency: median of ${runs} runs on images/seed-sample.jpg at that long side, ms, measured inside each runtime.`, '');
-  out.push(`| model | long side | runtime | ${threadList.map((t) => `${t} thread${t > 1 ? 's' : ''}`).join(' | ')} |`, `|---|---|---|${threadList.map(() => '---').join('|')}|`);
-  for (const r of latRows) out.push(`| ${r.model} | ${r.longSide} | ${r.runtime} | ${threadList.map((t) => (typeof r.ms[t] === 'number' ? (r.ms[t] as number).toFixed(2) : r.ms[t])).join(' | ')} |`);
+  if (!latRows.length) return out.join('\n');
+  const th = (t: number) => `${t} thread${t > 1 ? 's' : ''}`;
+  out.push(
+    '',
+    `Latency: median [p10–p90] of ${runs} runs on images/seed-sample.jpg at that long side, ms, measured inside each runtime. ` +
+      'All five variants of a row group are loaded together and run interleaved (round-robin), so the ratio to the same runtime\'s fp32 (×) compares runs that saw the same machine load; ' +
+      'load = 1-minute load average before → after those runs.',
+    '',
+  );
+  out.push(
+    `| model | long side | runtime | ${threadList.map((t) => `${th(t)} | vs fp32`).join(' | ')} | load (${threadList.map(th).join(', ')}) |`,
+    `|---|---|---|${threadList.map(() => '---|---').join('|')}|---|`,
+  );
+  for (const r of latRows) {
+    const cells = threadList.map((t) => {
+      const v = r.ms[t];
+      return `${typeof v === 'object' ? `${v.median.toFixed(2)} [${v.p10.toFixed(1)}–${v.p90.toFixed(1)}]` : (v ?? '')} | ${ratio(r, t)}`;
+    });
+    const load = threadList.map((t) => (r.load[t] ? r.load[t].map((x) => x.toFixed(1)).join(' → ') : '')).join(', ');
+    out.push(`| ${r.model} | ${r.longSide} | ${r.runtime} | ${cells.join(' | ')} | ${load} |`);
+  }
   return out.join('\n');
 }
 
