@@ -304,6 +304,6 @@ if (args.includes('--write-doc')) {
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`${doc}: markers ${begin} / ${end} not found`);
-  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--cached-only' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${(await import('node:os')).cpus().length} cores, shared).`;
+  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${(await import('node:os')).cpus().length} cores, shared).`;
   writeFileSync(doc, `${text.slice(0, i + begin.length)}\n${stamp}\n\n${markdown()}\n${text.slice(j)}`);
 }
