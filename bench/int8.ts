@@ -304,6 +304,7 @@ if (args.includes('--write-doc')) {
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`${doc}: markers ${begin} / ${end} not found`);
-  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${(await import('node:os')).cpus().length} cores, shared).`;
+  const os = await import('node:os');
+  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, shared; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} when written).`;
   writeFileSync(doc, `${text.slice(0, i + begin.length)}\n${stamp}\n\n${markdown()}\n${text.slice(j)}`);
 }
