@@ -9,7 +9,7 @@
  * then includes the 200 calibration images (the table says so).
  *
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
- *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)
+ *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)  --keep-fp32 a,b
  *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR  --write-doc [--doc-section NAME]  --json
  * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python if present, else
  * .venv-dev/bin/python after `bash scripts/setup-python.sh --bench`).
@@ -44,6 +44,8 @@ const longSides = list(opt('long-sides', '320,640')).map(Number);
 const methods = list(opt('methods', 'kl,aciq,minmax,percentile')) as CalibMethod[];
 const ortCalibrators = list(opt('ort', 'minmax,entropy,percentile'));
 const mixed = Number(opt('mixed', '0'));
+/** --keep-fp32 a,b: adds, per method, that method with these layers kept fp32 (e.g. the ones fdk parity --int8 names). */
+const keepFp32 = list(opt('keep-fp32', ''));
 const calibLimit = Number(opt('calib-limit', '0')) || undefined;
 const threadList = list(opt('threads', '1,2')).map(Number);
 const runs = Number(opt('runs', '20'));
@@ -165,6 +167,12 @@ for (const ls of longSides) {
         const f = await int8ModelFile(entry, ls, { method: 'kl', limit: calibLimit, autoKeep: mixed, cachedOnly });
         return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-kl-mp${mixed}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
+    if (keepFp32.length)
+      for (const method of methods)
+        await timed(`fdk ncnn-int8 ${method}, fp32: ${keepFp32.join(' ')}`, async () => {
+          const f = await int8ModelFile(entry, ls, { method, limit: calibLimit, keepFp32, cachedOnly });
+          return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}-keep-${keepFp32.join('+')}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
+        });
     const ortFiles: Record<string, string> = {};
     for (const cal of ortCalibrators)
       await timed(`onnxruntime int8 ${cal}`, async () => {
