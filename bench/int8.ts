@@ -3,14 +3,16 @@
  *  - WIDER AP (easy/medium/hard) of fp32 (ncnn), of fdk's ncnn int8 per calibration method, and of
  *    onnxruntime's static quantization (QDQ, per-channel, MinMax / Entropy / Percentile calibrators,
  *    bench/ort-quantize.py in the dev venv) on the same calibration images, each with its loss vs fp32;
- *  - latency (median of --runs, one real image at that long side) of ncnn fp32 / fp16 / int8 and
+ *  - latency (median and p10–p90 of --runs, one real image at that long side) of ncnn fp32 / fp16 / int8 and
  *    onnxruntime fp32 / int8 at 1 and 2 threads; model sizes.
  * AP is on val-mini (free of calibration images) unless --wider-dir gives the full val set, which
  * then includes the 200 calibration images (the table says so).
  *
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
  *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)  --keep-fp32 a,b
- *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR  --write-doc [--doc-section NAME]  --json
+ *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR | --full-val
+ *          --latency-only | --no-latency  --cached-only  --write-doc [--doc-section NAME]  --json
+ * Latency is measured interleaved (bench/int8-latency.ts) with the load average beside it.
  * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python if present, else
  * .venv-dev/bin/python after `bash scripts/setup-python.sh --bench`).
  */
