@@ -33,7 +33,7 @@ import type { LatencyStats } from '../src/bench/stats.js';
 import { INT8_GOAL } from '../src/report/verdict.js';
 import { interleavedLatency, type LatencyCase } from './int8-latency.js';
 import { PROJECT_ROOT, resolveDataDir, workDir } from '../src/util/data.js';
-import { writeFilesAtomic } from '../src/util/fs.js';
+import { sha256File, writeFilesAtomic } from '../src/util/fs.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -89,7 +89,8 @@ interface LatRow { model: string; longSide: number; runtime: string; ms: Record<
 async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
   const cacheDir = workDir('bench-int8', 'preds', setTag, `${entry.id}-${longSide}`, label);
   const st = statSync(file.path);
-  const key = JSON.stringify({ file: file.path, size: st.size, mtime: st.mtimeMs, runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
+  // content, not mtime: fdk re-writes an identical export when its stamp is checked again
+  const key = JSON.stringify({ file: file.path, size: st.size, sha256: sha256File(file.path), runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
   const cacheFile = `${cacheDir}.ap.json`;
   if (existsSync(cacheFile)) {
     const c = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; ap: Ap };
