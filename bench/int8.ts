@@ -3,14 +3,16 @@
  *  - WIDER AP (easy/medium/hard) of fp32 (ncnn), of fdk's ncnn int8 per calibration method, and of
  *    onnxruntime's static quantization (QDQ, per-channel, MinMax / Entropy / Percentile calibrators,
  *    bench/ort-quantize.py in the dev venv) on the same calibration images, each with its loss vs fp32;
- *  - latency (median of --runs, one real image at that long side) of ncnn fp32 / fp16 / int8 and
+ *  - latency (median and p10–p90 of --runs, one real image at that long side) of ncnn fp32 / fp16 / int8 and
  *    onnxruntime fp32 / int8 at 1 and 2 threads; model sizes.
  * AP is on val-mini (free of calibration images) unless --wider-dir gives the full val set, which
  * then includes the 200 calibration images (the table says so).
  *
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
- *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)
- *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR  --write-doc [--doc-section NAME]  --json
+ *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)  --keep-fp32 a,b
+ *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR | --full-val
+ *          --latency-only | --no-latency  --cached-only  --write-doc [--doc-section NAME]  --json
+ * Latency is measured interleaved (bench/int8-latency.ts) with the load average beside it.
  * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python if present, else
  * .venv-dev/bin/python after `bash scripts/setup-python.sh --bench`).
  */
@@ -23,13 +25,15 @@ import { modelFileFor, type ModelFileChoice } from '../src/accuracy/pipeline.js'
 import { loadImage } from '../src/accuracy/image.js';
 import { preprocess } from '../src/accuracy/preprocess.js';
 import { evaluateWider, groundTruth, readSubsetList } from '../src/accuracy/wider/index.js';
-import { getRuntime } from '../src/runtime/index.js';
 import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { int8ModelFile, DEFAULT_CALIB } from '../src/quantize/cached.js';
 import { prepareCalibSet } from '../src/quantize/calib-images.js';
-import type { CalibMethod } from '../src/quantize/thresholds.js';
+import { DEFAULT_METHOD, type CalibMethod } from '../src/quantize/thresholds.js';
+import type { LatencyStats } from '../src/bench/stats.js';
+import { INT8_GOAL } from '../src/report/verdict.js';
+import { interleavedLatency, type LatencyCase } from './int8-latency.js';
 import { PROJECT_ROOT, resolveDataDir, workDir } from '../src/util/data.js';
-import { writeFilesAtomic } from '../src/util/fs.js';
+import { sha256File, writeFilesAtomic } from '../src/util/fs.js';
 import { stampDoc } from '../scripts/doc-sections.js';
 
 const args = process.argv.slice(2);
@@ -43,14 +47,22 @@ const longSides = list(opt('long-sides', '320,640')).map(Number);
 const methods = list(opt('methods', 'kl,aciq,minmax,percentile')) as CalibMethod[];
 const ortCalibrators = list(opt('ort', 'minmax,entropy,percentile'));
 const mixed = Number(opt('mixed', '0'));
+/** --keep-fp32 a,b: adds, per method, that method with these layers kept fp32 (e.g. the ones fdk parity --int8 names). */
+const keepFp32 = list(opt('keep-fp32', ''));
 const calibLimit = Number(opt('calib-limit', '0')) || undefined;
 const threadList = list(opt('threads', '1,2')).map(Number);
 const runs = Number(opt('runs', '20'));
 const jobs = Number(opt('jobs', '2'));
-const widerDir = opt('wider-dir', '');
+/** --full-val: the full WIDER val set from $FDK_WIDER_FULL (default /work/wider-full/WIDER_val), as bench:accuracy. */
+const widerDir = opt('wider-dir', args.includes('--full-val') ? (process.env.FDK_WIDER_FULL ?? '/work/wider-full/WIDER_val') : '');
 const json = args.includes('--json');
 /** Only latency and sizes (no AP runs): the models are still made, from --calib-limit images. */
 const latencyOnly = args.includes('--latency-only');
+/** Only AP and sizes (e.g. a full-val run, whose latency would be the same as val-mini's). */
+const noLatency = args.includes('--no-latency');
+/** Tables from what earlier runs of the same command finished (AP caches, made models); the rest reads 'not measured'. */
+const cachedOnly = args.includes('--cached-only');
+const NOT_MEASURED = 'not measured in this round';
 const python =
   process.env.FDK_BENCH_PYTHON ?? (existsSync('/work/venv-bench/bin/python') ? '/work/venv-bench/bin/python' : join(PROJECT_ROOT, '.venv-dev', 'bin', 'python'));
 const log = (s: string) => !json && process.stderr.write(`${s}\n`);
@@ -63,23 +75,29 @@ const subset = opt('subset', '');
 const keys = subset ? readSubsetList(resolve(subset), gt) : widerDir ? gt.images.map((im) => im.key) : readSubsetList(miniList, gt);
 const imagesDir = widerDir ? (existsSync(join(widerDir, 'images')) ? join(widerDir, 'images') : widerDir) : join(data, 'wider', 'val-mini', 'images');
 const paths = keys.map((k) => join(imagesDir, `${k}.jpg`));
+/** Predictions and AP caches are kept per image set, so a val-mini and a full-val run never share them. */
+const setTag = subset ? `subset-${keys.length}-${keys[0]?.replace(/\W+/g, '_')}` : widerDir ? 'full' : 'mini';
 const setLabel = subset ? `subset ${subset} (${keys.length} images)` : widerDir ? `full WIDER val (${keys.length} images, includes the 200 calibration images)` : `val-mini (${keys.length} images, disjoint from the calibration set)`;
 
 interface Ap { easy: number; medium: number; hard: number }
-interface ApRow { model: string; longSide: number; variant: string; ap?: Ap; bytes?: number; error?: string; seconds?: number }
+/** fp32Bytes: the fp32 file the variant was made from (ncnn .bin for ncnn variants, the .onnx for onnxruntime's), for the size ratio. */
+interface ApRow { model: string; longSide: number; variant: string; ap?: Ap; bytes?: number; fp32Bytes?: number; error?: string; seconds?: number }
 const maybeAp = (fn: () => Promise<Ap>) => (latencyOnly ? Promise.resolve(undefined) : fn());
-interface LatRow { model: string; longSide: number; runtime: string; ms: Record<number, number | string> }
+/** Per thread count: the interleaved run's statistics (or error) and the 1-minute load average before/after. */
+interface LatRow { model: string; longSide: number; runtime: string; ms: Record<number, LatencyStats | string>; load: Record<number, [number, number]> }
 
 /** AP of one model file; cached beside its predictions by file size+mtime and image list (re-runs skip it). */
 async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
-  const cacheDir = workDir('bench-int8', 'preds', `${entry.id}-${longSide}`, label);
+  const cacheDir = workDir('bench-int8', 'preds', setTag, `${entry.id}-${longSide}`, label);
   const st = statSync(file.path);
-  const key = JSON.stringify({ file: file.path, size: st.size, mtime: st.mtimeMs, runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
+  // content, not mtime: fdk re-writes an identical export when its stamp is checked again
+  const key = JSON.stringify({ file: file.path, size: st.size, sha256: sha256File(file.path), runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
   const cacheFile = `${cacheDir}.ap.json`;
   if (existsSync(cacheFile)) {
     const c = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; ap: Ap };
     if (c.key === key) return c.ap;
   }
+  if (cachedOnly) throw new Error(NOT_MEASURED);
   const ap = await runAp(entry, runtime, longSide, file, label);
   writeFileSync(cacheFile, JSON.stringify({ key, ap }));
   return ap;
@@ -88,7 +106,7 @@ async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: 
 async function runAp(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
   const texts = new Array<string>(paths.length);
   await detectAll(entry, paths, { runtime, longSide, jobs, file, widerText: true }, (r) => (texts[r.i] = r.text!));
-  const dir = workDir('bench-int8', 'preds', `${entry.id}-${longSide}`, label);
+  const dir = workDir('bench-int8', 'preds', setTag, `${entry.id}-${longSide}`, label);
   writeFilesAtomic(keys.map((k, i) => ({ path: join(dir, `${k}.txt`), data: texts[i] })));
   const ev = evaluateWider(dir, { subset: keys });
   return { easy: ev.easy, medium: ev.medium, hard: ev.hard };
@@ -96,8 +114,9 @@ async function runAp(entry: ModelEntry, runtime: string, longSide: number, file:
 
 /** onnxruntime static quantization of the fp32 ONNX on the calibration tensors (cached). */
 async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number, calibrator: string): Promise<string> {
-  const out = workDir('bench-int8', 'ort', `${entry.id}-${longSide}-${calibrator}${calibLimit ? `-n${calibLimit}` : ''}-v2.onnx`);
+  const out = workDir('bench-int8', 'ort', `${entry.id}-${longSide}-${calibrator}${calibLimit ? `-n${calibLimit}` : ''}-v3.onnx`);
   if (existsSync(out)) return out;
+  if (cachedOnly) throw new Error(NOT_MEASURED);
   const set = await prepareCalibSet(calibList, entry, longSide, calibLimit);
   try {
     mkdirSync(workDir('bench-int8', 'ort'), { recursive: true });
@@ -113,21 +132,6 @@ async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number
   }
 }
 
-async function latency(runtime: 'ncnn' | 'ort', model: string, threads: number, input: { data: Float32Array; dims: number[] }, fp16 = false, shapes?: Record<string, number[]>): Promise<number> {
-  const rt = await getRuntime(runtime);
-  const m = await rt.load(model, { threads, ncnn: { fp16 }, inputShapes: shapes });
-  try {
-    const feed = { [m.inputNames[0]]: input };
-    for (let i = 0; i < 3; i++) await m.run(feed);
-    const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push((await m.run(feed)).ms);
-    ms.sort((a, b) => a - b);
-    return ms[Math.floor(ms.length / 2)];
-  } finally {
-    await m.release();
-  }
-}
-
 const apRows: ApRow[] = [];
 const latRows: LatRow[] = [];
 const sampleImage = join(data, 'images', 'seed-sample.jpg');
@@ -135,11 +139,14 @@ const sampleImage = join(data, 'images', 'seed-sample.jpg');
 for (const ls of longSides) {
   for (const id of models) {
     const entry = getModel(id, ls);
+    // a fixed-size model (ulfd-slim-320) has one size: measured once, under its own
+    if (entry.input.resize.mode === 'fixed' && entry.input.resize.width !== ls) continue;
     const src = await modelFileFor(entry);
     const shapes = entry.input.resize.mode === 'fixed' ? { [entry.input.name]: [1, 3, entry.input.resize.height!, entry.input.resize.width!] } : {};
     const fp32 = await convertOnnxForNcnn(src.path, shapes);
     const row = (variant: string, r: Partial<ApRow>) => {
-      apRows.push({ model: id, longSide: ls, variant, ...r });
+      const fp32Bytes = variant.startsWith('onnxruntime') ? statSync(src.path).size : variant.startsWith('fdk') ? statSync(fp32.bin).size : undefined;
+      apRows.push({ model: id, longSide: ls, variant, fp32Bytes, ...r });
       const a = r.ap;
       log(`${id}-${ls} ${variant}: ${a ? `${a.easy.toFixed(4)} / ${a.medium.toFixed(4)} / ${a.hard.toFixed(4)}` : r.error ?? `${r.bytes} bytes`} (${r.seconds?.toFixed(0)} s)`);
     };
@@ -148,21 +155,28 @@ for (const ls of longSides) {
       try {
         row(variant, { ...(await fn()), seconds: (performance.now() - t0) / 1000 });
       } catch (e) {
-        row(variant, { error: String((e as Error).message).split('\n')[0], seconds: (performance.now() - t0) / 1000 });
+        const msg = String((e as Error).message).split('\n')[0];
+        row(variant, { error: /not made in this round|not measured in this round/.test(msg) ? NOT_MEASURED : msg, seconds: (performance.now() - t0) / 1000 });
       }
     };
     await timed('fp32 (ncnn)', async () => ({ ap: await maybeAp(() => apOf(entry, 'ncnn', ls, src, 'fp32')), bytes: statSync(fp32.bin).size }));
     const int8Files: Record<string, ModelFileChoice> = {};
     for (const method of methods)
       await timed(`fdk ncnn-int8 ${method}`, async () => {
-        const f = (int8Files[method] = await int8ModelFile(entry, ls, { method, limit: calibLimit }));
+        const f = (int8Files[method] = await int8ModelFile(entry, ls, { method, limit: calibLimit, cachedOnly }));
         return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
     if (mixed > 0)
       await timed(`fdk ncnn-int8 kl, ${mixed} layers fp32`, async () => {
-        const f = await int8ModelFile(entry, ls, { method: 'kl', limit: calibLimit, autoKeep: mixed });
+        const f = await int8ModelFile(entry, ls, { method: 'kl', limit: calibLimit, autoKeep: mixed, cachedOnly });
         return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-kl-mp${mixed}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
+    if (keepFp32.length)
+      for (const method of methods)
+        await timed(`fdk ncnn-int8 ${method}, fp32: ${keepFp32.join(' ')}`, async () => {
+          const f = await int8ModelFile(entry, ls, { method, limit: calibLimit, keepFp32, cachedOnly });
+          return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}-keep-${keepFp32.join('+')}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
+        });
     const ortFiles: Record<string, string> = {};
     for (const cal of ortCalibrators)
       await timed(`onnxruntime int8 ${cal}`, async () => {
@@ -170,44 +184,74 @@ for (const ls of longSides) {
         return { ap: await maybeAp(() => apOf(entry, 'ort', ls, { ...src, path: p, origin: 'ort int8' }, `ort-${cal}`)), bytes: statSync(p).size };
       });
 
+    if (noLatency) continue;
     // latency on one real image at this long side
     const pre = preprocess(await loadImage(sampleImage, { keepRgb: true }), entry, { longSide: ls });
     const input = { data: pre.tensor, dims: [...pre.dims] };
-    const bestInt8 = int8Files.kl ?? Object.values(int8Files)[0];
-    const bestOrt = ortFiles.entropy ?? Object.values(ortFiles)[0];
-    const cases: [string, () => (t: number) => Promise<number>][] = [
-      ['ncnn fp32', () => (t) => latency('ncnn', fp32.param, t, input)],
-      ['ncnn fp16', () => (t) => latency('ncnn', fp32.param, t, input, true)],
-      ...(bestInt8 ? [['ncnn int8', () => (t: number) => latency('ncnn', bestInt8.path, t, input)] as [string, () => (t: number) => Promise<number>]] : []),
-      ['onnxruntime fp32', () => (t) => latency('ort', src.path, t, input, false, shapes)],
-      ...(bestOrt ? [['onnxruntime int8', () => (t: number) => latency('ort', bestOrt, t, input, false, shapes)] as [string, () => (t: number) => Promise<number>]] : []),
+    // speed does not depend on the calibration: the default method's file, else the first one made
+    const int8File = int8Files[DEFAULT_METHOD] ?? Object.values(int8Files)[0];
+    const ortFile = Object.values(ortFiles)[0];
+    const cases: LatencyCase[] = [
+      { name: 'ncnn fp32', runtime: 'ncnn', model: fp32.param },
+      { name: 'ncnn fp16', runtime: 'ncnn', model: fp32.param, fp16: true },
+      ...(int8File ? [{ name: 'ncnn int8', runtime: 'ncnn' as const, model: int8File.path }] : []),
+      { name: 'onnxruntime fp32', runtime: 'ort', model: src.path, inputShapes: shapes },
+      ...(ortFile ? [{ name: 'onnxruntime int8', runtime: 'ort' as const, model: ortFile, inputShapes: shapes }] : []),
     ];
-    for (const [name, mk] of cases) {
-      const ms: Record<number, number | string> = {};
-      for (const t of threadList) {
-        try {
-          ms[t] = await mk()(t);
-        } catch (e) {
-          ms[t] = `error: ${String((e as Error).message).split('\n')[0]}`;
-        }
-      }
-      latRows.push({ model: id, longSide: ls, runtime: name, ms });
-      log(`${id}-${ls} latency ${name}: ${threadList.map((t) => `${t}T ${typeof ms[t] === 'number' ? (ms[t] as number).toFixed(2) : ms[t]}`).join(', ')}`);
+    const rows = cases.map((c): LatRow => ({ model: id, longSide: ls, runtime: c.name, ms: {}, load: {} }));
+    for (const t of threadList) {
+      const r = await interleavedLatency(cases, t, runs, input);
+      cases.forEach((c, k) => {
+        rows[k].ms[t] = r.stats[c.name];
+        rows[k].load[t] = r.load;
+      });
+      log(`${id}-${ls} latency ${t}T (load ${r.load.map((x) => x.toFixed(1)).join(' -> ')}): ${cases.map((c) => `${c.name} ${cell(r.stats[c.name])}`).join(', ')}`);
     }
+    latRows.push(...rows);
   }
 }
 
 const f4 = (v: number) => v.toFixed(4);
 const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
 const kb = (b?: number) => (b === undefined ? '' : `${(b / 1024).toFixed(0)} KB`);
+const size = (r: ApRow) => (r.bytes !== undefined && r.fp32Bytes ? `${kb(r.bytes)} (${((100 * r.bytes) / r.fp32Bytes).toFixed(0)}%)` : kb(r.bytes));
+
+/** Issue #14's accuracy goal (the report's verdict checks the same numbers). */
+const GOAL: Ap = INT8_GOAL;
+const SETS = ['easy', 'medium', 'hard'] as const;
+const lossOf = (r: ApRow, base: Ap): Ap => ({ easy: base.easy - r.ap!.easy, medium: base.medium - r.ap!.medium, hard: base.hard - r.ap!.hard });
+/** The largest share of its goal a loss uses (≤ 1 = within the goal): how variants are ranked. */
+const goalShare = (l: Ap) => Math.max(...SETS.map((k) => l[k] / GOAL[k]));
+
+/** Per model and long side: fdk's best variant against the goal, and against onnxruntime's best calibrator. */
+function goalTable(): string[] {
+  const out = ['', `Goal (issue #14): loss ≤ ${GOAL.easy} easy and medium, ≤ ${GOAL.hard} hard with fdk's best variant, and no more than onnxruntime's best calibrator loses (compared per set). Best = the least share of the goal used.`, ''];
+  out.push('| model | long side | fdk best | Δ easy / medium / hard | within goal | onnxruntime best | Δ easy / medium / hard | fdk loses ≤ onnxruntime |', '|---|---|---|---|---|---|---|---|');
+  const groups = [...new Set(apRows.map((r) => `${r.model}\t${r.longSide}`))];
+  for (const g of groups) {
+    const rows = apRows.filter((r) => `${r.model}\t${r.longSide}` === g && r.ap);
+    const base = rows.find((r) => r.variant.startsWith('fp32'))?.ap;
+    if (!base) continue;
+    const best = (prefix: string) =>
+      rows.filter((r) => r.variant.startsWith(prefix)).map((r) => ({ r, l: lossOf(r, base) })).sort((a, b) => goalShare(a.l) - goalShare(b.l))[0];
+    const f = best('fdk');
+    const o = best('onnxruntime');
+    const fmt = (l: Ap) => SETS.map((k) => (-l[k]).toFixed(4)).join(' / ');
+    const [model, ls] = g.split('\t');
+    const within = f ? (goalShare(f.l) <= 1 ? 'yes' : `no (${SETS.filter((k) => f.l[k] > GOAL[k]).join(', ')})`) : '';
+    const worse = f && o ? SETS.filter((k) => f.l[k] > o.l[k] + 1e-9) : [];
+    out.push(`| ${model} | ${ls} | ${f ? f.r.variant.replace('fdk ncnn-int8 ', '') : '—'} | ${f ? fmt(f.l) : ''} | ${within} | ${o ? o.r.variant.replace('onnxruntime int8 ', '') : '—'} | ${o ? fmt(o.l) : ''} | ${f && o ? (worse.length ? `no (${worse.join(', ')})` : 'yes') : ''} |`);
+  }
+  return out;
+}
 function markdown(): string {
   const out: string[] = [];
   if (latencyOnly) {
     out.push('| model | long side | variant | size |', '|---|---|---|---|');
-    for (const r of apRows) out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${r.error ?? kb(r.bytes)} |`);
+    for (const r of apRows) out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${r.error ?? size(r)} |`);
     return latencyTable(out);
   }
-  out.push(`AP on ${setLabel}; calibration: ${calibLimit ?? 200} images of wider/calib-200. Loss = int8 − fp32 (negative = worse). Sizes: ncnn .bin, onnxruntime .onnx.`, '');
+  out.push(`AP on ${setLabel}; calibration: ${calibLimit ?? 200} images of wider/calib-200. Loss = int8 − fp32 (negative = worse). Sizes: ncnn .bin, onnxruntime .onnx, in % of the fp32 file it was made from (goal for ncnn int8: ≤ 30%).`, '');
   out.push('| model | long side | variant | easy | medium | hard | Δ easy | Δ medium | Δ hard | size |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const r of apRows) {
     const base = apRows.find((x) => x.model === r.model && x.longSide === r.longSide && x.variant.startsWith('fp32'))?.ap;
@@ -216,14 +260,43 @@ function markdown(): string {
       continue;
     }
     const d = base && r !== apRows.find((x) => x.ap === base) ? [signed(r.ap.easy - base.easy), signed(r.ap.medium - base.medium), signed(r.ap.hard - base.hard)] : ['', '', ''];
-    out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${f4(r.ap.easy)} | ${f4(r.ap.medium)} | ${f4(r.ap.hard)} | ${d.join(' | ')} | ${kb(r.bytes)} |`);
+    out.push(`| ${r.model} | ${r.longSide} | ${r.variant} | ${f4(r.ap.easy)} | ${f4(r.ap.medium)} | ${f4(r.ap.hard)} | ${d.join(' | ')} | ${size(r)} |`);
   }
+  out.push(...goalTable());
   return latencyTable(out);
 }
+function cell(v: LatencyStats | string | undefined): string {
+  return v === undefined ? '' : typeof v === 'string' ? v : v.median.toFixed(2);
+}
+/** Median of this runtime family's fp32 variant in the same interleaved run (ncnn int8 vs ncnn fp32, ort int8 vs ort fp32). */
+function ratio(r: LatRow, t: number): string {
+  const fp32 = latRows.find((x) => x.model === r.model && x.longSide === r.longSide && x.runtime === `${r.runtime.split(' ')[0]} fp32`);
+  const a = r.ms[t];
+  const b = fp32?.ms[t];
+  return typeof a === 'object' && typeof b === 'object' && fp32 !== r ? `×${(a.median / b.median).toFixed(2)}` : '';
+}
 function latencyTable(out: string[]): string {
-  out.push('', `Latency: median of ${runs} runs on images/seed-sample.jpg at that long side, ms, measured inside each runtime.`, '');
-  out.push(`| model | long side | runtime | ${threadList.map((t) => `${t} thread${t > 1 ? 's' : ''}`).join(' | ')} |`, `|---|---|---|${threadList.map(() => '---').join('|')}|`);
-  for (const r of latRows) out.push(`| ${r.model} | ${r.longSide} | ${r.runtime} | ${threadList.map((t) => (typeof r.ms[t] === 'number' ? (r.ms[t] as number).toFixed(2) : r.ms[t])).join(' | ')} |`);
+  if (!latRows.length) return out.join('\n');
+  const th = (t: number) => `${t} thread${t > 1 ? 's' : ''}`;
+  out.push(
+    '',
+    `Latency: median [p10–p90] of ${runs} runs on images/seed-sample.jpg at that long side, ms, measured inside each runtime. ` +
+      'All five variants of a row group are loaded together and run interleaved (round-robin), so the ratio to the same runtime\'s fp32 (×) compares runs that saw the same machine load; ' +
+      'load = 1-minute load average before → after those runs.',
+    '',
+  );
+  out.push(
+    `| model | long side | runtime | ${threadList.map((t) => `${th(t)} | vs fp32`).join(' | ')} | load (${threadList.map(th).join(', ')}) |`,
+    `|---|---|---|${threadList.map(() => '---|---').join('|')}|---|`,
+  );
+  for (const r of latRows) {
+    const cells = threadList.map((t) => {
+      const v = r.ms[t];
+      return `${typeof v === 'object' ? `${v.median.toFixed(2)} [${v.p10.toFixed(1)}–${v.p90.toFixed(1)}]` : (v ?? '')} | ${ratio(r, t)}`;
+    });
+    const load = threadList.map((t) => (r.load[t] ? r.load[t].map((x) => x.toFixed(1)).join(' → ') : '')).join(', ');
+    out.push(`| ${r.model} | ${r.longSide} | ${r.runtime} | ${cells.join(' | ')} | ${load} |`);
+  }
   return out.join('\n');
 }
 
@@ -243,7 +316,8 @@ if (args.includes('--write-doc')) {
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`${doc}: markers ${begin} / ${end} not found`);
-  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${(await import('node:os')).cpus().length} cores, shared).`;
+  const os = await import('node:os');
+  const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, shared; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} when written).`;
   writeFileSync(doc, `${text.slice(0, i + begin.length)}\n${stamp}\n\n${markdown()}\n${text.slice(j)}`);
   stampDoc(doc); // content hash, checked by npm run docs:check
 }

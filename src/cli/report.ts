@@ -33,6 +33,7 @@ interface Opts {
   runtimes: string;
   accuracyRuntimes: string;
   accuracyAllRuntimesFor: string;
+  int8For: string;
   threads: string;
   longSide: string;
   warmup: string;
@@ -133,6 +134,7 @@ export function register(program: Command): void {
     .option('--runtimes <list>', 'runtimes for parity and bench', 'ort,ort-wasm,ncnn')
     .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion, ncnn-int8 = fdk quantize on calib-200)', 'ort,ort-wasm,ncnn,ncnn-fp16,ncnn-int8')
     .option('--accuracy-all-runtimes-for <ids>', `run the non-ort accuracy rows only for these models, or 'all' (keeps the report within the CI budget)`, DEFAULT_ALL_RUNTIME_MODELS.join(','))
+    .option('--int8-for <ids>', `run the ncnn-int8 accuracy row only for these models, or 'all' (each costs a calibration run too)`, DEFAULT_ALL_RUNTIME_MODELS.join(','))
     .option('--threads <list>', 'bench thread counts', '1,2')
     .option('--long-side <list>', 'long sides for bench and accuracy', '320,640')
     .option('--warmup <n>', 'bench warm-up runs', '2')
@@ -181,6 +183,7 @@ export function register(program: Command): void {
           runtimes: parseRuntimeList(o.runtimes),
           accuracyRuntimes: accuracyRuntimeList(o.accuracyRuntimes),
           accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor).map((id) => getModel(id).id),
+          int8Models: o.int8For === 'all' ? undefined : list(o.int8For).map((id) => getModel(id).id),
           threads: ints(o.threads, '--threads'),
           longSides: ints(o.longSide, '--long-side'),
           benchWarmup: warmup,

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import type { ModelEntry } from '../models/manifest.js';
 import type { ModelFileChoice } from '../accuracy/pipeline.js';
 import { resolveDataDir, workDir } from '../util/data.js';
+import { FdkError } from '../util/errors.js';
 import { isFile, readFileOrThrow, sha256File } from '../util/fs.js';
 import { DEFAULT_METHOD, type CalibMethod } from './thresholds.js';
 
@@ -21,6 +22,8 @@ export interface Int8Choice {
   autoKeep?: number;
   keepFp32?: string[];
   limit?: number;
+  /** Only an int8 model made before (bench:int8 --cached-only): a missing one is an error, not a calibration run. */
+  cachedOnly?: boolean;
 }
 
 /** Calibration runs at the row's long side: activation ranges depend on the input scale. */
@@ -37,6 +40,7 @@ export async function int8ModelFile(entry: ModelEntry, longSide: number, o: Int8
     .slice(0, 12);
   const prefix = workDir('int8', `${entry.id}-${ls}-${method}${o.autoKeep ? `-mp${o.autoKeep}` : ''}-${key}`);
   if (!existsSync(`${prefix}.param`) || !existsSync(`${prefix}.bin`)) {
+    if (o.cachedOnly) throw new FdkError('not made in this round (no cached int8 model)', { file: `${prefix}.param` });
     const { quantizeModel } = await import('./quantize.js');
     await quantizeModel({ model: src.path, entry, calib, method, longSide: ls, autoKeep: o.autoKeep, keepFp32: o.keepFp32, limit: o.limit, out: prefix });
   }

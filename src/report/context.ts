@@ -17,6 +17,8 @@ export interface ReportRunOptions {
   accuracyRuntimes: ReportRuntime[];
   /** Accuracy on non-ort runtimes only for these models (undefined = all): keeps the CI budget. */
   accuracyModelsAllRuntimes?: string[];
+  /** The ncnn-int8 row only for these models (undefined = all; `--int8-for`): it costs a calibration run besides the AP run. */
+  int8Models?: string[];
   threads: number[];
   benchWarmup: number;
   benchRuns: number;

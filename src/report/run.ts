@@ -80,8 +80,11 @@ export async function runReport(opts: ReportRunOptions): Promise<Report> {
   const tr = performance.now();
   const runtimes = await runtimeInfos(opts.runtimes);
   times.push({ stage: 'runtimes', ms: Math.round(performance.now() - tr), status: runtimes.every((r) => r.status === 'ok') ? 'ok' : 'failed' });
-  if (opts.accuracyModelsAllRuntimes && opts.accuracyRuntimes.some((r) => r !== 'ort'))
-    notes.push(`Accuracy rows on ${opts.accuracyRuntimes.filter((r) => r !== 'ort').join(', ')} only for ${opts.accuracyModelsAllRuntimes.join(', ') || 'no model'} (CI time budget); ort rows for every model.`);
+  const others = opts.accuracyRuntimes.filter((r) => r !== 'ort' && r !== 'ncnn-int8');
+  if (opts.accuracyModelsAllRuntimes && others.length)
+    notes.push(`Accuracy rows on ${others.join(', ')} only for ${opts.accuracyModelsAllRuntimes.join(', ') || 'no model'} (CI time budget); ort rows for every model.`);
+  if (opts.int8Models && opts.accuracyRuntimes.includes('ncnn-int8'))
+    notes.push(`ncnn-int8 accuracy rows only for ${opts.int8Models.join(', ') || 'no model'} (CI time budget; --int8-for all runs every model).`);
 
   const models: ModelReport[] = [];
   for (const entry of entries) {

@@ -79,11 +79,17 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
   const jobs = opts.jobs ?? 2;
 
   const restricted = opts.accuracyModelsAllRuntimes && !opts.accuracyModelsAllRuntimes.includes(entry.id);
-  const runtimes: ReportRuntime[] = opts.accuracyRuntimes.filter((r) => r === 'ort' || !restricted);
+  // the int8 row has its own model list (--int8-for): it is chosen apart from the other non-ort rows
+  const int8Here = !opts.int8Models || opts.int8Models.includes(entry.id);
+  const runs = (r: ReportRuntime) => r === 'ort' || (r === 'ncnn-int8' ? int8Here : !restricted);
+  const runtimes: ReportRuntime[] = opts.accuracyRuntimes.filter(runs);
   const rows: AccuracyRow[] = [];
   const missing: AccuracyInfo['missing'] = [];
   const errors: string[] = [];
-  for (const r of opts.accuracyRuntimes) if (!runtimes.includes(r)) for (const ls of longSidesFor(entry, opts.longSides)) missing.push({ runtime: r, longSide: ls, reason: 'not run (CI time budget: --accuracy-all-runtimes-for)' });
+  for (const r of opts.accuracyRuntimes)
+    if (!runtimes.includes(r))
+      for (const ls of longSidesFor(entry, opts.longSides))
+        missing.push({ runtime: r, longSide: ls, reason: `not run (CI time budget: ${r === 'ncnn-int8' ? '--int8-for' : '--accuracy-all-runtimes-for'})` });
 
   // The model file fdk accuracy uses (or the override), and its fp16 ncnn conversion when asked for.
   const file = await modelFileFor(entry, override);
