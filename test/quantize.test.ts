@@ -220,7 +220,35 @@ describe('fdk quantize on an Ultra-Light original (fixed 320x240, PyTorch 1.2 ON
     } finally {
       await m.release();
     }
-  }, 180_000);
+    // parity by id compares with the same fp32 file quantize used (the ONNX without the decoding
+    // tail): before, it compared against the decoded ONNX and matched 0 faces
+    const pr = await runCliAsync(['parity', 'ulfd-slim-320', '--int8', q.param, '--max-images', '1', '--json']);
+    expect(pr.code, pr.stderr).toBe(0);
+    const agree = JSON.parse(pr.stdout).agreement[0];
+    expect(agree.reference).toBeGreaterThan(10);
+    expect(agree.share).toBeGreaterThanOrEqual(0.95);
+    // the decoded ONNX file is another model: one clear error, not a silent 0% match
+    const other = await runCliAsync(['parity', shared('models/ultra-light-1mb/onnx/version-slim-320.onnx'), '--int8', q.param, '--max-images', '1']);
+    expectOneLineError(other, /does not come from this model: its ncnn conversion has layer/);
+  }, 300_000);
+
+  it('writes to ./fdk-out by default; a different model there needs --force, the same bytes are re-used', async () => {
+    const cwd = join(dir, 'cwd');
+    mkdirSync(cwd, { recursive: true });
+    const q = (limit: string, ...more: string[]) => runCliAsync(['quantize', 'ulfd-slim-320', '--to', 'ncnn-int8', '--calib', CALIB, '--limit', limit, ...more, '--json'], { cwd });
+    const a = await q('3');
+    expect(a.code, a.stderr).toBe(0);
+    const first = JSON.parse(a.stdout);
+    expect(first.param).toBe(join(cwd, 'fdk-out', 'ulfd-slim-320-320-int8-percentile.param'));
+    expect(first.outcome).toBe('written');
+    expect(JSON.parse((await q('3')).stdout).outcome).toBe('unchanged');
+    const before = readFileSync(first.table, 'utf8');
+    expectOneLineError(await q('2'), /exists and holds a different model; pass --force/);
+    expect(readFileSync(first.table, 'utf8')).toBe(before);
+    expect(readdirSync(join(cwd, 'fdk-out')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const forced = await q('2', '--force');
+    expect(JSON.parse(forced.stdout).outcome).toBe('replaced');
+  }, 300_000);
 });
 
 describe('int8 weights and their layout', () => {

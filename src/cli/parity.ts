@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { extname, join } from 'node:path';
 import { resolveDataDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
+import { existsSync } from 'node:fs';
 import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { parityCases } from '../parity/cases.js';
@@ -92,10 +93,13 @@ export function register(program: Command): void {
         // int8 vs fp32: detection-level agreement, not a 1e-4 tensor check (src/quantize/int8-parity.ts)
         if (!entry) throw new FdkError('--int8 compares detections: MODEL needs a description (a model id, a described file, or --spec)', { file: src.path });
         const { int8Parity, int8ParityText } = await import('../quantize/int8-parity.js');
-        const { boxesDecodedFor } = await import('../accuracy/pipeline.js');
+        const { boxesDecodedFor, modelFileFor } = await import('../accuracy/pipeline.js');
         const { listImages } = await import('../parity/images.js');
         const dir = o.images ?? join(resolveDataDir()!, 'images');
-        const file = { path: src.path, boxesDecoded: boxesDecodedFor(entry, src.path), origin: 'fp32' };
+        // a model id: the same fp32 file that `fdk quantize ID` quantizes (for the Ultra-Light ids the
+        // ONNX without its decoding tail), so both sides have the same outputs
+        const byId = !existsSync(model) && src.entry !== undefined;
+        const file = byId ? await modelFileFor(entry) : { path: src.path, boxesDecoded: boxesDecodedFor(entry, src.path), origin: 'fp32' };
         const r = await int8Parity(entry, file, o.int8, listImages(dir, o.maxImages ? num(o.maxImages, '--max-images', 0) : undefined), o.longSide.split(',').map((s) => num(s, '--long-side', 320)));
         if (o.json) printJson(r);
         else printFitted(int8ParityText(r));

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { getModel, loadManifest } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
-import { printJson } from './output.js';
+import { outcomeNote, printJson } from './output.js';
 import type { CalibMethod } from '../quantize/thresholds.js';
 import { fitTable, printFitted } from './table.js';
 
@@ -23,6 +23,8 @@ interface Opts {
   keepFp32?: string;
   autoKeep?: string;
   output?: string;
+  out: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -48,7 +50,9 @@ export function register(program: Command): void {
     .option('--limit <n>', 'use only the first N calibration images')
     .option('--keep-fp32 <layers>', 'comma-separated layers to keep in fp32 (mixed precision)')
     .option('--auto-keep <n>', 'also keep the N layers adding the most drift against fp32 in fp32', '0')
-    .option('-o, --output <prefix>', 'writes PREFIX.param, PREFIX.bin, PREFIX.table (default .fdk/quantized/<model>-int8-<method>)')
+    .option('-o, --output <prefix>', 'writes PREFIX.param, PREFIX.bin, PREFIX.table (default <out>/<model>-int8-<method>)')
+    .option('--out <dir>', 'output folder for the default names', 'fdk-out')
+    .option('--force', 'replace an existing output that holds a different model')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: Opts) => {
       if (o.to !== 'ncnn-int8') throw new FdkError(`unknown --to '${o.to}' (expected ncnn-int8)`);
@@ -78,7 +82,8 @@ export function register(program: Command): void {
         limit: posInt(o.limit, '--limit') || undefined,
         keepFp32: o.keepFp32?.split(',').map((s) => s.trim()).filter(Boolean),
         autoKeep: posInt(o.autoKeep, '--auto-keep'),
-        out: o.output ?? defaultPrefix(isId ? `${entry.id}-${longSide}` : model, o.method),
+        out: o.output ?? defaultPrefix(isId ? `${entry.id}-${longSide}` : model, o.method, o.out),
+        force: !!o.force,
         log: (s) => !o.json && process.stderr.isTTY && process.stderr.write(`${s}\n`),
       });
       if (o.json) return printJson(r);
@@ -88,7 +93,7 @@ export function register(program: Command): void {
       printFitted(fitTable(['layer', 'type', 'precision', 'absmax', 'threshold', 'scale', 'cosine', 'adds'], rows, [{}, {}, {}, R, R, R, R, R]));
       const n8 = r.layers.filter((l) => l.precision === 'int8').length;
       printFitted(
-        `${r.param}\n${r.bin}\n${r.table}\n${n8} of ${r.layers.length} layers int8 (method ${r.method}, ${r.calibImages} calibration images${r.skippedImages ? `, ${r.skippedImages} unreadable skipped` : ''}); ` +
+        `${r.param}${outcomeNote(r.outcome)}\n${r.bin}\n${r.table}\n${n8} of ${r.layers.length} layers int8 (method ${r.method}, ${r.calibImages} calibration images${r.skippedImages ? `, ${r.skippedImages} unreadable skipped` : ''}); ` +
           `.bin ${r.bytes.int8Bin} bytes = ${(100 * r.bytes.ratio).toFixed(1)}% of fp32 (${r.bytes.fp32Bin})${r.keptFp32.length ? `; fp32: ${r.keptFp32.join(', ')}` : ''}`,
       );
     });

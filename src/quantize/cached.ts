@@ -42,7 +42,7 @@ export async function int8ModelFile(entry: ModelEntry, longSide: number, o: Int8
   if (!existsSync(`${prefix}.param`) || !existsSync(`${prefix}.bin`)) {
     if (o.cachedOnly) throw new FdkError('not made in this round (no cached int8 model)', { file: `${prefix}.param` });
     const { quantizeModel } = await import('./quantize.js');
-    await quantizeModel({ model: src.path, entry, calib, method, longSide: ls, autoKeep: o.autoKeep, keepFp32: o.keepFp32, limit: o.limit, out: prefix });
+    await quantizeModel({ model: src.path, entry, calib, method, longSide: ls, autoKeep: o.autoKeep, keepFp32: o.keepFp32, limit: o.limit, out: prefix, force: true });
   }
   return { path: `${prefix}.param`, boxesDecoded: src.boxesDecoded, origin: `fdk quantize (${method}, ${basename(calib)}) of ${basename(src.path)}` };
 }

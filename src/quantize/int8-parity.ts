@@ -9,7 +9,7 @@ import { basename, extname, join } from 'node:path';
 import type { ModelEntry } from '../models/manifest.js';
 import type { ModelFileChoice } from '../accuracy/pipeline.js';
 import { parseParam } from '../convert/ncnn/format/index.js';
-import { FdkError } from '../util/errors.js';
+import { FdkError, escapeName } from '../util/errors.js';
 import { readFileOrThrow } from '../util/fs.js';
 import { detectionAgreement, AGREE_IOU, AGREE_SCORE, type Agreement } from './agreement.js';
 import { prepareCalibSet } from './calib-images.js';
@@ -56,6 +56,10 @@ export async function int8Parity(entry: ModelEntry, model: ModelFileChoice, int8
   const fpNames = new Set(f.layers.map((l) => `${l.type} ${l.name}`));
   const stranger = q.layers.find((l) => !fpNames.has(`${l.type} ${l.name}`));
   if (stranger) throw new FdkError(`the int8 model does not come from this model: layer '${stranger.name}' (${stranger.type}) is not in its ncnn conversion`, { file: int8Param });
+  // quantizing keeps every layer: an fp32 layer missing from the int8 model (say a decoding tail) means another source
+  const qNames = new Set(q.layers.map((l) => `${l.type} ${l.name}`));
+  const missing = f.layers.find((l) => !qNames.has(`${l.type} ${l.name}`));
+  if (missing) throw new FdkError(`the int8 model does not come from this model: its ncnn conversion has layer '${escapeName(missing.name)}' (${missing.type}), the int8 model does not`, { file: int8Param });
 
   const int8File: ModelFileChoice = { path: int8Param, boxesDecoded: model.boxesDecoded, origin: 'int8' };
   const fp32File: ModelFileChoice = { path: fp32.param, boxesDecoded: model.boxesDecoded, origin: 'fp32' };

@@ -15,9 +15,8 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseParam, readNcnnModel, type NcnnLayer } from '../convert/ncnn/format/index.js';
 import type { ModelEntry } from '../models/manifest.js';
-import { workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
-import { readFileOrThrow, writeFilesAtomic } from '../util/fs.js';
+import { outputDir, readFileOrThrow, writeFilesAtomic, writeOutputs, type OutputOutcome } from '../util/fs.js';
 import { prepareCalibSet, type CalibSet } from './calib-images.js';
 import { checkTableMatches, writeInt8Model } from './int8-writer.js';
 import { isInt8Layer, isQuantizable, weightScales } from './layers.js';
@@ -49,6 +48,8 @@ export interface QuantizeOptions {
   driftImages?: number;
   /** Output prefix: PREFIX.param, PREFIX.bin, PREFIX.table. */
   out: string;
+  /** Replace an existing output that holds a different model (otherwise refused; the same bytes are re-used). */
+  force?: boolean;
   log?: (s: string) => void;
 }
 
@@ -69,6 +70,8 @@ export interface QuantizeResult {
   param: string;
   bin: string;
   table: string;
+  /** written, replaced (--force), or unchanged (the same bytes were already there) */
+  outcome: OutputOutcome;
   source: { model: string; param: string; bin: string };
   method: CalibMethod | 'table';
   perChannel: boolean;
@@ -178,11 +181,13 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
     }
     const model = writeInt8Model(net, table);
     const out = { param: `${o.out}.param`, bin: `${o.out}.bin`, table: `${o.out}.table` };
-    writeFilesAtomic([{ path: out.param, data: model.param }, { path: out.bin, data: model.bin }, { path: out.table, data: writeTable(table) }]);
+    const data = [model.param, model.bin, writeTable(table)];
+    const { outcome } = await writeOutputs([out.param, out.bin, out.table], (tmps) => writeFilesAtomic(tmps.map((path, i) => ({ path, data: data[i] }))), { force: o.force, option: '-o' });
     const fp32Bin = statSync(src.bin).size;
     const int8Bin = model.bin.reduce((s, c) => s + c.byteLength, 0);
     return {
       ...out,
+      outcome,
       source: { model: o.model, ...src },
       method: o.table ? 'table' : method,
       perChannel,
@@ -198,7 +203,7 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
   }
 }
 
-/** Default output prefix: .fdk/quantized/<model stem>-int8-<method>. */
-export function defaultPrefix(model: string, method: string): string {
-  return workDir('quantized', `${basename(model).replace(/\.(onnx|param)$/i, '')}-int8-${method}`);
+/** Where the CLI writes by default: the user's output folder (`--out`, default ./fdk-out), never the checkout. */
+export function defaultPrefix(model: string, method: string, out?: string): string {
+  return join(outputDir(out), `${basename(model).replace(/\.(onnx|param)$/i, '')}-int8-${method}`);
 }
