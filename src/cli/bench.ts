@@ -5,7 +5,7 @@ import { FdkError } from '../util/errors.js';
 import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { runBench } from '../bench/run-bench.js';
-import { benchHeader, benchTable } from '../bench/format.js';
+import { benchHeader, benchSideBySide, benchTable } from '../bench/format.js';
 import { compareWithBaseline, readBaseline } from '../bench/baseline.js';
 import { interactive, parseDims, printJson } from './output.js';
 
@@ -84,6 +84,8 @@ export function register(program: Command): void {
       else {
         console.log(benchHeader(report));
         console.log(benchTable(report, deltas));
+        const side = benchSideBySide(report);
+        if (side) console.log(side);
         for (const n of new Set(report.cases.flatMap((c) => c.notes))) console.log(n);
         if (deltas) {
           const flagged = deltas.filter((d) => d.flag);

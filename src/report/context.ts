@@ -18,6 +18,11 @@ export interface ReportRunOptions {
   /** Accuracy on non-ort runtimes only for these models (undefined = all): keeps the CI budget. */
   accuracyModelsAllRuntimes?: string[];
   threads: number[];
+  /**
+   * `--browser chromium`: the bench stage also times the browser runtimes of `runtimes` inside this
+   * browser (rows `ncnn-wasm@chromium`, ...). Latency only: parity in the browser is `fdk parity --browser`.
+   */
+  browser?: string;
   benchWarmup: number;
   benchRuns: number;
   /** Image list (WIDER `event/name.jpg` lines), absolute or relative to the data folder. */
