@@ -26,6 +26,11 @@ export interface NcnnOptions {
   optimize?: boolean;
   /** ncnn's packed layouts (default on); ncnn-wasm only, for finding where time goes. */
   packing?: boolean;
+  /**
+   * ncnn-wasm in Node: which build to load. Default: the pthreads build whenever it is built, at
+   * any thread count (faster at 1 thread too, docs/wasm.md); 'simd' forces the single-thread build.
+   */
+  wasmBuild?: 'simd' | 'simd-threads';
 }
 
 export interface RunResult {
