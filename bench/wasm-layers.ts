@@ -12,7 +12,8 @@
  * Prints Markdown and writes it into docs/wasm.md between `<!-- bench:wasm-layers:start -->` and
  * `<!-- bench:wasm-layers:end -->`.
  * env: LAYERS_MODELS (ids, default slim,rfb), LAYERS_SIZE (WxH, default 640x480), LAYERS_RUNS
- * (default 7, after 2 warm-up runs), LAYERS_NO_DOC=1 (print only).
+ * (default 7, after 2 warm-up runs), LAYERS_BUILD=simd (the single-thread build instead of the one
+ * ncnn-wasm loads by default), LAYERS_NO_DOC=1 (print only).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { resolveModelSource } from '../src/runtime/model-source.js';
 import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { venvPython } from '../src/runtime/ncnn-venv.js';
 import { loadNcnnWasm } from '../src/runtime/ncnn-wasm/node-module.js';
+import { nodeVariantFor } from '../src/runtime/ncnn-wasm/locate.js';
 import { NcnnWasmNet } from '../src/runtime/ncnn-wasm/net.js';
 import { syntheticInputs } from '../src/bench/case.js';
 import { median } from '../src/bench/stats.js';
@@ -33,6 +35,8 @@ const models = (process.env.LAYERS_MODELS ?? 'slim,rfb').split(',');
 const [W, H] = (process.env.LAYERS_SIZE ?? '640x480').split('x').map(Number);
 const runs = Number(process.env.LAYERS_RUNS ?? 7);
 const WARMUP = 2;
+/** The build `fdk bench --runtimes ncnn-wasm` loads at 1 thread; LAYERS_BUILD=simd profiles the single-thread build. */
+const variant = process.env.LAYERS_BUILD === 'simd' ? 'simd' : nodeVariantFor(1);
 const DOC = join(PROJECT_ROOT, 'docs', 'wasm.md');
 const START = '<!-- bench:wasm-layers:start -->';
 const END = '<!-- bench:wasm-layers:end -->';
@@ -94,7 +98,7 @@ async function profileModel(id: string): Promise<string[]> {
   const layers = parseLayers(paramText);
   const blobs = layers.flatMap((l) => l.tops);
 
-  const { module } = await loadNcnnWasm('simd');
+  const { module } = await loadNcnnWasm(variant);
   const net = new NcnnWasmNet(module, paramText, readFileSync(conv.bin), { threads: 1 });
   const feeds = syntheticInputs({ [input]: dims });
   const wasmTimes: Record<string, number[]> = {};
@@ -137,7 +141,7 @@ const rows: string[] = [];
 for (const id of models) rows.push(...(await profileModel(id)));
 const text = [
   `Measured ${started.slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:wasm-layers\` on ${host.cpu} (${host.cores} cores), Node ${host.node}; ` +
-    `input ${W}x${H}, 1 thread, fp32, packed layouts on; median of ${runs} runs after ${WARMUP} warm-up runs; layer groups under 1% of ncnn-wasm's time left out; ` +
+    `input ${W}x${H}, 1 thread, fp32, packed layouts on, ncnn-wasm's ${variant} build; median of ${runs} runs after ${WARMUP} warm-up runs; layer groups under 1% of ncnn-wasm's time left out; ` +
     `load average at start ${load0.toFixed(2)}.`,
   '',
   '| model | layer group | layers | native ncnn ms | ncnn-wasm ms | wasm / native | share of ncnn-wasm |',
