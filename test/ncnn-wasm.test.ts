@@ -131,6 +131,17 @@ describe('fdk parity with ncnn-wasm on every manifest model, at 320 and 640', ()
   });
 });
 
+describe('a command that ran the pthreads build exits', () => {
+  it('fdk parity with ncnn-wasm at 1 and 2 threads ends by itself (its pool of workers does not keep Node alive)', async () => {
+    for (const t of ['1', '2']) {
+      // a process that hangs after its output is killed after 2 minutes and fails here with code -1
+      const r = await runCliAsync(['parity', 'ulfd-slim-320', '--runtimes', 'ncnn,ncnn-wasm', '--threads', t, '--max-images', '1', '--json'], { timeout: 120_000 });
+      expect(r.code, `threads ${t}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout).ok).toBe(true);
+    }
+  }, 300_000);
+});
+
 describe('fdk accuracy on ncnn-wasm', () => {
   it('Ultra-Light slim-320 on val-mini: the AP of native ncnn, and within ±0.002 of the original pipeline', async () => {
     const rows: Record<string, { ap: Record<string, number>; diff: Record<string, number> }> = {};
