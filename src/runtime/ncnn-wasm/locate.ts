@@ -41,7 +41,7 @@ export function variantFor(threads: number): NcnnWasmVariant {
 /**
  * The build the Node runtime loads for a thread count: the pthreads build whenever it is built,
  * also for 1 thread. At 1 thread it ran 1.7-2.5x faster than the single-thread build in Node
- * (docs/wasm.md, "The build that runs"): the two differ in compiler features, not in ncnn's kernels
+ * (docs/wasm.md, "What was found, and what was fixed"): the two differ in compiler features, not in ncnn's kernels
  * (-pthread brings bulk memory, so memcpy/memset become memory.copy/fill, and OpenMP outlines the
  * parallel loops). The browser pages keep variantFor: there the pthreads build needs a
  * cross-origin isolated page.
