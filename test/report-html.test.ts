@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runCli, shared } from './helpers/index.js';
+import { ROOT, shared } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 import { CHROMIUM, renderReport, type RenderedPage } from './report-browser.js';
 import { STAGE_NAMES, type Report } from '../src/report/schema.js';
 import { reportWorkDir } from '../src/report/run.js';
@@ -28,7 +29,8 @@ beforeAll(async () => {
   const lines = readFileSync(shared('wider/val-mini/list.txt'), 'utf8').split('\n').filter(Boolean);
   writeFileSync(list, lines.filter((_, i) => i % 8 === 0).join('\n') + '\n');
   const out = join(tmp, 'out');
-  const r = runCli(['report', '--models', MODEL, '--threads', '1', '--warmup', '1', '--runs', '3', '--long-side', '320',
+  // async: a blocking spawnSync of this long run starves vitest's RPC on a loaded machine
+  const r = await runCliAsync(['report', '--models', MODEL, '--threads', '1', '--warmup', '1', '--runs', '3', '--long-side', '320',
     '--accuracy-runtimes', 'ort,ncnn-fp16', '--subset', list, '--out', out, '--browser', 'chromium']);
   stderr = r.stderr;
   if (r.code !== 0) throw new Error(`fdk report failed (${r.code}): ${r.stderr}`);
