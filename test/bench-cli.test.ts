@@ -60,6 +60,23 @@ describe('fdk bench', () => {
     expect(r.stdout).toMatch(/│ ncnn\s+│ 1\s+│ 1x3x240x320/);
   });
 
+  it('prints the medians side by side under its table, runtimes as columns, with the ncnn-wasm / ort-wasm ratio', async () => {
+    const r = await runCliAsync(['bench', 'ulfd-slim-320', '--runtimes', 'ncnn-wasm,ort-wasm', '--warmup', '0', '--runs', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    const cells = (line: string) => line.split('│').slice(1, -1).map((c) => c.trim());
+    const lines = r.stdout.split('\n');
+    // the full table's median column, per runtime
+    const head = cells(lines.find((l) => l.includes('│ runtime'))!);
+    const median = (rt: string) => Number(cells(lines.find((l) => l.startsWith(`│ ${rt} `))!)[head.indexOf('median')]);
+    const side = lines.slice(lines.indexOf('median ms side by side:'));
+    expect(side.length).toBeGreaterThan(1);
+    expect(cells(side.find((l) => l.includes('│ input'))!)).toEqual(['input', 'threads', 'ncnn-wasm', 'ort-wasm', 'ncnn-wasm / ort-wasm']);
+    const row = cells(side.find((l) => l.includes('1x3x240x320'))!);
+    expect(row.slice(0, 2)).toEqual(['1x3x240x320', '1']);
+    for (const [i, rt] of [[2, 'ncnn-wasm'], [3, 'ort-wasm']] as const) expect(Number(row[i])).toBeCloseTo(median(rt), median(rt) >= 100 ? -1 : 0);
+    expect(Number(row[4])).toBeCloseTo(median('ncnn-wasm') / median('ort-wasm'), 1);
+  });
+
   it('--baseline flags a case slower than an earlier run beyond the threshold', async () => {
     const base = JSON.parse(baselineJson);
     base.cases[0].latency.median /= 10; // pretend ort/1 used to be 10x faster

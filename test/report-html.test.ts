@@ -8,10 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runCli, shared } from './helpers/index.js';
+import { ROOT, shared } from './helpers/index.js';
+import { runCliAsync } from './helpers/cli-async.js';
 import { CHROMIUM, renderReport, type RenderedPage } from './report-browser.js';
 import { STAGE_NAMES, type Report } from '../src/report/schema.js';
 import { reportWorkDir } from '../src/report/run.js';
+import { buildTables } from '../src/report/tables.js';
 
 const MODEL = 'ulfd-slim-320';
 let tmp: string;
@@ -27,8 +29,9 @@ beforeAll(async () => {
   const lines = readFileSync(shared('wider/val-mini/list.txt'), 'utf8').split('\n').filter(Boolean);
   writeFileSync(list, lines.filter((_, i) => i % 8 === 0).join('\n') + '\n');
   const out = join(tmp, 'out');
-  const r = runCli(['report', '--models', MODEL, '--threads', '1', '--warmup', '1', '--runs', '3', '--long-side', '320',
-    '--accuracy-runtimes', 'ort,ncnn-fp16', '--subset', list, '--out', out]);
+  // async: a blocking spawnSync of this long run starves vitest's RPC on a loaded machine
+  const r = await runCliAsync(['report', '--models', MODEL, '--threads', '1', '--warmup', '1', '--runs', '3', '--long-side', '320',
+    '--accuracy-runtimes', 'ort,ncnn-fp16', '--subset', list, '--out', out, '--browser', 'chromium']);
   stderr = r.stderr;
   if (r.code !== 0) throw new Error(`fdk report failed (${r.code}): ${r.stderr}`);
   report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
@@ -48,12 +51,14 @@ describe('fdk report HTML', () => {
       expect(stderr).toMatch(new RegExp(`report: ${MODEL}\\s+${s}\\s+ok\\s+\\d+\\.\\d s`));
     }
     expect(m.accuracy.data!.rows.map((r) => r.runtime).sort()).toEqual(['ncnn-fp16', 'ort']);
-    expect(m.bench.data!.rows.map((r) => r.runtime).sort()).toEqual(['ncnn', 'ort', 'ort-wasm']);
+    // ncnn-wasm by default; --browser chromium adds both WebAssembly engines inside Chromium
+    expect(m.bench.data!.rows.map((r) => r.runtime).sort()).toEqual(['ncnn', 'ncnn-wasm', 'ncnn-wasm@chromium', 'ort', 'ort-wasm', 'ort-wasm@chromium']);
+    expect(report.options.browser).toBe('chromium');
   });
 
   it('renders every table with rows', () => {
     const ids = page.tables.map((t) => t.id);
-    for (const id of ['verdict', 'glance', 'stages', 'models', 'optypes', 'ncnn', 'parity', 'bench', 'accuracy', 'runtimes']) {
+    for (const id of ['verdict', 'glance', 'stages', 'models', 'optypes', 'ncnn', 'parity', 'lanes', 'bench', 'accuracy', 'runtimes']) {
       const t = page.tables.find((x) => x.id === `table-${id}`);
       expect(t, `table ${id} in ${ids.join(',')}`).toBeDefined();
       expect(t!.visible).toBe(true);
@@ -62,6 +67,20 @@ describe('fdk report HTML', () => {
     // no duplicated subject: one table per id, and stage timings live in the stages table
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).not.toContain('table-timings');
+  });
+
+  it('shows the latency of every lane side by side: the bench rows\' medians, browser lanes beside their Node runtime, and the ncnn-wasm / ort-wasm ratio', () => {
+    const t = buildTables(report).find((x) => x.id === 'lanes')!;
+    expect(t.head).toEqual(['model', 'input (w×h)', 'threads', 'ort', 'ort-wasm', 'ort-wasm@chromium', 'ncnn', 'ncnn-wasm', 'ncnn-wasm@chromium',
+      'ncnn-wasm / ort-wasm', 'ncnn-wasm / ort-wasm @chromium']);
+    const rows = report.models[0].bench.data!.rows;
+    expect(t.rows).toHaveLength(1); // one input, one thread count
+    const median = (rt: string) => rows.find((b) => b.runtime === rt)!.medianMs;
+    const cell = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+    expect(t.rows[0]).toEqual([MODEL, '320×240', '1', ...['ort', 'ort-wasm', 'ort-wasm@chromium', 'ncnn', 'ncnn-wasm', 'ncnn-wasm@chromium'].map((rt) => cell(median(rt))),
+      (median('ncnn-wasm') / median('ort-wasm')).toFixed(2), (median('ncnn-wasm@chromium') / median('ort-wasm@chromium')).toFixed(2)]);
+    // parity also checks ncnn-wasm (Node) against the other runtimes by default
+    expect(report.models[0].parity.data!.pairs.some((p) => p.a === 'ncnn-wasm' || p.b === 'ncnn-wasm')).toBe(true);
   });
 
   it('opens with a verdict box whose checks match the report numbers', () => {
@@ -101,7 +120,7 @@ describe('fdk report HTML', () => {
     expect(by('plots-scatter')).toHaveLength(1);
     expect(by('plots-scatter')[0].marks).toBe(1);
     expect(by('plots-latency')).toHaveLength(1);
-    expect(by('plots-latency')[0].marks).toBe(3);
+    expect(by('plots-latency')[0].marks).toBe(report.models[0].bench.data!.rows.length);
     expect(by('models')).toHaveLength(1);
     expect(by('models')[0].marks).toBe(report.models[0].analyze.data!.perOpType.filter((o) => o.macs > 0).length);
     expect(page.plots).toHaveLength(same ? 6 : 7);

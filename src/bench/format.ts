@@ -2,6 +2,7 @@
 import { fitTable, type Column } from '../cli/table.js';
 import type { BenchReport } from './run-bench.js';
 import type { BaselineDelta } from './baseline.js';
+import { sideBySide } from './side-by-side.js';
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 
@@ -27,6 +28,15 @@ export function benchTable(r: BenchReport, deltas?: BaselineDelta[]): string {
     rows.push(row);
   }
   return fitTable(head, rows, columns);
+}
+
+/** Median ms with the runtimes as columns (src/bench/side-by-side.ts); empty for one runtime. */
+export function benchSideBySide(r: BenchReport): string {
+  const { head, rows } = sideBySide(r.cases.map((c) => ({ runtime: c.runtime, threads: c.threads, input: c.input, medianMs: c.error ? undefined : c.latency.median })));
+  if (head.length <= 3) return '';
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const row of rows) t.push(row);
+  return `median ms side by side:\n${t.toString()}`;
 }
 
 export function benchHeader(r: BenchReport): string {

@@ -5,7 +5,7 @@ import { FdkError } from '../util/errors.js';
 import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { runBench } from '../bench/run-bench.js';
-import { benchHeader, benchTable } from '../bench/format.js';
+import { benchHeader, benchSideBySide, benchTable } from '../bench/format.js';
 import { compareWithBaseline, readBaseline } from '../bench/baseline.js';
 import { parseDims, printJson } from './output.js';
 import { progressBar } from './progress.js';
@@ -88,6 +88,8 @@ export function register(program: Command): void {
       else {
         printFitted(benchHeader(report));
         printFitted(benchTable(report, deltas));
+        const side = benchSideBySide(report);
+        if (side) printFitted(side);
         for (const n of new Set(report.cases.flatMap((c) => c.notes))) printFitted(n);
         if (deltas) {
           const flagged = deltas.filter((d) => d.flag);

@@ -16,7 +16,7 @@ import { compareReports, formatCompare, DEFAULT_LATENCY_THRESHOLD } from '../rep
 import { runReport, writeReport } from '../report/run.js';
 import { DEFAULT_SUBSET } from '../report/stage-accuracy.js';
 import type { ReportRuntime } from '../report/context.js';
-import { parseRuntimeList } from '../runtime/index.js';
+import { parseRuntimeList, withBrowserLanes } from '../runtime/index.js';
 import { secs } from '../report/tables.js';
 import { progressBar } from './progress.js';
 import { printFitted } from './table.js';
@@ -31,6 +31,7 @@ interface Opts {
   from?: string;
   stages: string;
   runtimes: string;
+  browser?: string;
   accuracyRuntimes: string;
   accuracyAllRuntimesFor: string;
   int8For: string;
@@ -131,7 +132,8 @@ export function register(program: Command): void {
     .option('--update-baseline', 'write this run as the new baseline (numbers only)')
     .option('--from <report.json>', 'use an existing report.json instead of running the stages (re-render / check it)')
     .option('--stages <list>', `stages to run (${STAGE_NAMES.join(',')})`, STAGE_NAMES.join(','))
-    .option('--runtimes <list>', 'runtimes for parity and bench', 'ort,ort-wasm,ncnn')
+    .option('--runtimes <list>', 'runtimes for parity and bench', 'ort,ort-wasm,ncnn,ncnn-wasm')
+    .option('--browser <name>', 'bench also times ort-wasm / ncnn-wasm inside headless chromium (latency columns ort-wasm@chromium, ncnn-wasm@chromium)')
     .option('--accuracy-runtimes <list>', 'runtimes for accuracy rows (ncnn-fp16 = fp16 conversion, ncnn-int8 = fdk quantize on calib-200)', 'ort,ort-wasm,ncnn,ncnn-fp16,ncnn-int8')
     .option('--accuracy-all-runtimes-for <ids>', `run the non-ort accuracy rows only for these models, or 'all' (keeps the report within the CI budget)`, DEFAULT_ALL_RUNTIME_MODELS.join(','))
     .option('--int8-for <ids>', `run the ncnn-int8 accuracy row only for these models, or 'all' (each costs a calibration run too)`, DEFAULT_ALL_RUNTIME_MODELS.join(','))
@@ -171,6 +173,9 @@ export function register(program: Command): void {
       }
       const warmup = Number(o.warmup);
       if (!Number.isInteger(warmup) || warmup < 0) throw new FdkError(`bad --warmup '${o.warmup}': expected a non-negative integer`);
+      const runtimes = parseRuntimeList(o.runtimes);
+      // an unknown or missing browser, or no browser runtime in --runtimes, fails before the long run
+      if (o.browser !== undefined) await withBrowserLanes(runtimes, o.browser);
       let report: Report;
       if (o.from) report = readReportFile(resolve(o.from), 'report');
       else {
@@ -180,11 +185,12 @@ export function register(program: Command): void {
           models: o.models ? list(o.models) : modelFiles.added.length ? modelFiles.added : undefined,
           out: outDir,
           stages: oneOf<StageName>(o.stages, STAGE_NAMES, '--stages'),
-          runtimes: parseRuntimeList(o.runtimes),
+          runtimes,
           accuracyRuntimes: accuracyRuntimeList(o.accuracyRuntimes),
           accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor).map((id) => getModel(id).id),
           int8Models: o.int8For === 'all' ? undefined : list(o.int8For).map((id) => getModel(id).id),
           threads: ints(o.threads, '--threads'),
+          browser: o.browser,
           longSides: ints(o.longSide, '--long-side'),
           benchWarmup: warmup,
           benchRuns: ints(o.runs, '--runs')[0],

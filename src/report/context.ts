@@ -20,6 +20,11 @@ export interface ReportRunOptions {
   /** The ncnn-int8 row only for these models (undefined = all; `--int8-for`): it costs a calibration run besides the AP run. */
   int8Models?: string[];
   threads: number[];
+  /**
+   * `--browser chromium`: the bench stage also times the browser runtimes of `runtimes` inside this
+   * browser (rows `ncnn-wasm@chromium`, ...). Latency only: parity in the browser is `fdk parity --browser`.
+   */
+  browser?: string;
   benchWarmup: number;
   benchRuns: number;
   /** Image list (WIDER `event/name.jpg` lines), absolute or relative to the data folder. */

@@ -159,7 +159,7 @@ export function renderHtml(r: Report): string {
   sections.push({ id: 'plots-pr', title: 'PR curves', html: `<h2>PR curves, models compared</h2><div class="plots">${pr.svgs.join('')}</div>${pr.notes.map((n) => `<p class="note runtime-curves">${esc(n)}</p>`).join('')}${pr.svgs.length ? '' : '<p class="empty">no PR curves (accuracy not run)</p>'}` });
   if (multiples.length) sections.push({ id: 'plots-pr-runtimes', title: 'PR per runtime', html: `<h2>PR curves where runtimes differ</h2><div class="plots">${multiples.join('')}</div>` });
   sections.push({ id: 'plots-scatter', title: 'Speed vs accuracy', html: `<h2>Speed against accuracy</h2><p class="note">Hard AP against median latency at 1 thread, on the bench input of the same long side; one point per model × size × runtime.</p>${points.length ? `<div class="plots">${scatterChart('hard AP vs median latency (1 thread)', points, { xLabel: 'median latency, ms (log scale)', yLabel: 'hard AP' })}</div>` : '<p class="empty">no point: needs both bench and accuracy rows for the same runtime and size</p>'}` });
-  sections.push({ id: 'plots-latency', title: 'Latency', html: `${tableBlock('bench')}<div class="plots">${latency.join('')}</div>` });
+  sections.push({ id: 'plots-latency', title: 'Latency', html: `${tableBlock('lanes')}${tableBlock('bench')}<div class="plots">${latency.join('')}</div>` });
   sections.push({ id: 'runtimes', title: 'Runtimes', html: tableBlock('runtimes') });
   const toc = sections.map((s) => `<a href="#${s.id}">${esc(s.title)}</a>`).join(' · ');
   const notes = r.options.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('');

@@ -117,6 +117,7 @@ export async function runReport(opts: ReportRunOptions): Promise<Report> {
       ...(opts.widerDir ? { fullVal: true } : {}),
       longSides: opts.longSides,
       runtimes: opts.runtimes,
+      ...(opts.browser ? { browser: opts.browser } : {}),
       threads: opts.threads,
       benchWarmup: opts.benchWarmup,
       benchRuns: opts.benchRuns,

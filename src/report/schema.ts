@@ -40,6 +40,8 @@ export interface ReportOptions {
   fullVal?: boolean;
   longSides: number[];
   runtimes: string[];
+  /** The browser whose lanes the bench stage added (`fdk report --browser chromium`). */
+  browser?: string;
   threads: number[];
   benchWarmup: number;
   benchRuns: number;

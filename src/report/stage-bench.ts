@@ -12,11 +12,12 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
 export async function benchStage(ctx: ModelContext): Promise<BenchInfo> {
   const { runBench } = await import('../bench/run-bench.js');
   const { resolveModelSource } = await import('../runtime/model-source.js');
+  const { withBrowserLanes } = await import('../runtime/index.js');
   const src = await resolveModelSource(ctx.onnxPath!);
   const shapes = benchShapesFor(ctx.entry, ctx.opts.longSides);
   const loadBefore = loadavg()[0];
   const rep = await runBench(src, {
-    runtimes: ctx.opts.runtimes,
+    runtimes: await withBrowserLanes(ctx.opts.runtimes, ctx.opts.browser),
     threads: ctx.opts.threads,
     shapes,
     warmup: ctx.opts.benchWarmup,

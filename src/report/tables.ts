@@ -6,6 +6,7 @@ import { PUBLISHED, PUBLISHED_ULTRA_LIGHT_NOW, type Ap3 } from '../accuracy/targ
 import type { BenchRow, ModelReport, Report, Stage, StageName } from './schema.js';
 import { STAGE_NAMES } from './schema.js';
 import { buildVerdict, isFullVal, rowId } from './verdict.js';
+import { sideBySide } from '../bench/side-by-side.js';
 
 export interface Table {
   id: string;
@@ -160,6 +161,18 @@ export function buildTables(r: Report): Table[] {
   const loadNote = loads.length
     ? ` Load average (1 min) around bench: ${Math.min(...loads.map((l) => Math.min(l.before, l.after))).toFixed(2)}–${Math.max(...loads.map((l) => Math.max(l.before, l.after))).toFixed(2)} on ${loads[0].cores} cores${loads.some((l) => Math.max(l.before, l.after) > l.cores) ? ' — WARNING: above the core count, latencies are inflated' : ''}.`
     : '';
+  // one call over every model, so that all rows share the same runtime columns
+  const lanes = sideBySide(r.models.flatMap((m) => (m.bench.data?.rows ?? []).map((b) => ({
+    runtime: b.runtime, threads: b.threads, input: `${m.id}\t${b.shape.slice(2).reverse().join('×')}`, medianMs: b.medianMs,
+  }))));
+  t.push({
+    id: 'lanes',
+    title: 'Latency side by side (median ms)',
+    head: ['model', 'input (w×h)', ...lanes.head.slice(1)],
+    rows: lanes.rows.map(([input, ...rest]) => [...input.split('\t'), ...rest]),
+    note: 'Columns "…@chromium" run inside headless Chromium (`fdk report --browser chromium`). The ratio columns are ncnn-wasm / ort-wasm in the same place (below 1: ncnn-wasm is faster).',
+  });
+
   t.push({
     id: 'bench',
     title: 'Latency (ms)',

@@ -28,6 +28,11 @@ export interface NcnnOptions {
   packing?: boolean;
   /** Native ncnn only: how tensors reach the Python worker, shared memory (default) or the stdio pipe. */
   transport?: 'shm' | 'stdio';
+  /**
+   * ncnn-wasm in Node: which build to load. Default: the pthreads build whenever it is built, at
+   * any thread count (faster at 1 thread too, docs/wasm.md); 'simd' forces the single-thread build.
+   */
+  wasmBuild?: 'simd' | 'simd-threads';
 }
 
 export interface RunResult {

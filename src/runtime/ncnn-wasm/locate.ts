@@ -38,6 +38,23 @@ export function variantFor(threads: number): NcnnWasmVariant {
   return threads > 1 ? 'simd-threads' : 'simd';
 }
 
+/**
+ * The build the Node runtime loads for a thread count: the pthreads build whenever it is built,
+ * also for 1 thread. At 1 thread it ran 1.7-2.5x faster than the single-thread build in Node
+ * (docs/wasm.md, "What was found, and what was fixed"): the two differ in compiler features, not in ncnn's kernels
+ * (-pthread brings bulk memory, so memcpy/memset become memory.copy/fill, and OpenMP outlines the
+ * parallel loops). The browser pages keep variantFor: there the pthreads build needs a
+ * cross-origin isolated page.
+ */
+export function nodeVariantFor(threads: number, forced?: NcnnWasmVariant): NcnnWasmVariant {
+  const v = variantFor(threads);
+  if (forced) {
+    if (forced === 'simd' && v !== 'simd') throw new FdkError(`the ncnn-wasm simd build runs 1 thread, not ${threads}`);
+    return forced;
+  }
+  return v === 'simd' && findNcnnWasm('simd-threads') ? 'simd-threads' : v;
+}
+
 export function findNcnnWasm(variant: NcnnWasmVariant): NcnnWasmBuild | undefined {
   const root = ncnnWasmRoot();
   const pointer = join(root, `${variant}.json`);

@@ -121,23 +121,51 @@ export class NcnnWasmNet {
    * ncnn's input to the last extract, copying the outputs out of the heap included.
    */
   run(inputs: Record<string, NcnnTensor>, outputNames: string[] = this.outputNames, now: () => number = () => performance.now()): { outputs: Record<string, NcnnTensor>; ms: number } {
+    const outputs: Record<string, NcnnTensor> = {};
+    const ms = this.withExtractor(inputs, now, () => {
+      for (const name of outputNames) outputs[name] = this.extract(name);
+    });
+    return { outputs, ms };
+  }
+
+  /**
+   * A per-blob time profile (bench/wasm-layers.ts): in one extractor, extracts each blob of `blobs`
+   * (in the .param's layer order) twice. ncnn computes a blob on its first extract, running only the
+   * layers not yet run, and only copies it out on the second, so first minus second is the time of
+   * the layers that produced it, without the copy-out this profile adds.
+   */
+  profile(inputs: Record<string, NcnnTensor>, blobs: string[], now: () => number = () => performance.now()): { blob: string; ms: number }[] {
+    const out: { blob: string; ms: number }[] = [];
+    this.withExtractor(inputs, now, () => {
+      for (const blob of blobs) {
+        const t0 = now();
+        this.extract(blob);
+        const t1 = now();
+        this.extract(blob);
+        out.push({ blob, ms: Math.max(0, t1 - t0 - (now() - t1)) });
+      }
+    });
+    return out;
+  }
+
+  /** Stages the inputs in the heap, then times `body` from the extractor's creation to its end. */
+  private withExtractor(inputs: Record<string, NcnnTensor>, now: () => number, body: () => void): number {
     if (!this.handle) throw new Error('ncnn-wasm net was released');
     const m = this.m;
     const staged: { name: number; data: number; shape: number[] }[] = [];
-    for (const [name, t] of Object.entries(inputs)) {
-      if (!this.inputNames.includes(name)) throw new Error(`ncnn-wasm model has no input '${name}' (inputs: ${this.inputNames.join(', ')})`);
-      let shape = [...t.dims];
-      if (shape.length >= 2) {
-        if (shape[0] !== 1) throw new Error(`input '${name}': ncnn has no batch axis, batch must be 1 (got [${t.dims.join(',')}])`);
-        shape = shape.slice(1);
-      }
-      if (shape.length > 4) throw new Error(`input '${name}': rank ${t.dims.length} is more than ncnn supports`);
-      const data = m._malloc(t.data.length * 4);
-      m.HEAPF32.set(t.data, data >> 2);
-      staged.push({ name: cString(m, name), data, shape });
-    }
-    const outputs: Record<string, NcnnTensor> = {};
     try {
+      for (const [name, t] of Object.entries(inputs)) {
+        if (!this.inputNames.includes(name)) throw new Error(`ncnn-wasm model has no input '${name}' (inputs: ${this.inputNames.join(', ')})`);
+        let shape = [...t.dims];
+        if (shape.length >= 2) {
+          if (shape[0] !== 1) throw new Error(`input '${name}': ncnn has no batch axis, batch must be 1 (got [${t.dims.join(',')}])`);
+          shape = shape.slice(1);
+        }
+        if (shape.length > 4) throw new Error(`input '${name}': rank ${t.dims.length} is more than ncnn supports`);
+        const data = m._malloc(t.data.length * 4);
+        m.HEAPF32.set(t.data, data >> 2);
+        staged.push({ name: cString(m, name), data, shape });
+      }
       const t0 = now();
       m._fdk_ex_begin(this.handle);
       for (const s of staged) {
@@ -148,18 +176,8 @@ export class NcnnWasmNet {
         const rc = m._fdk_ex_input(this.handle, s.name, s.data, s.shape.length, w, h, d, c);
         if (rc !== 0) throw new Error(`ncnn-wasm input '${m.UTF8ToString(s.name)}' failed with code ${rc}`);
       }
-      for (const name of outputNames) {
-        const rc = withCString(m, name, (p) => m._fdk_ex_extract(this.handle, p));
-        if (rc !== 0) throw new Error(`ncnn-wasm extract('${name}') failed with code ${rc}`);
-        const dp = m._fdk_out_dims(this.handle) >> 2;
-        const [dims, w, h, d, c] = Array.from(m.HEAP32.subarray(dp, dp + 5));
-        const shape = dims === 1 ? [w] : dims === 2 ? [h, w] : dims === 3 ? [c, h, w] : [c, d, h, w];
-        const n = shape.reduce((a, b) => a * b, 1);
-        const op = m._fdk_out_data(this.handle) >> 2;
-        outputs[name] = { data: m.HEAPF32.slice(op, op + n), dims: [1, ...shape] };
-      }
-      const ms = now() - t0;
-      return { outputs, ms };
+      body();
+      return now() - t0;
     } finally {
       m._fdk_ex_end(this.handle);
       for (const s of staged) {
@@ -167,6 +185,19 @@ export class NcnnWasmNet {
         m._free(s.data);
       }
     }
+  }
+
+  /** Extracts one blob (fp32, elempack 1) and copies it out of the heap, with a leading batch 1. */
+  private extract(name: string): NcnnTensor {
+    const m = this.m;
+    const rc = withCString(m, name, (p) => m._fdk_ex_extract(this.handle, p));
+    if (rc !== 0) throw new Error(`ncnn-wasm extract('${name}') failed with code ${rc}`);
+    const dp = m._fdk_out_dims(this.handle) >> 2;
+    const [dims, w, h, d, c] = Array.from(m.HEAP32.subarray(dp, dp + 5));
+    const shape = dims === 1 ? [w] : dims === 2 ? [h, w] : dims === 3 ? [c, h, w] : [c, d, h, w];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const op = m._fdk_out_data(this.handle) >> 2;
+    return { data: m.HEAPF32.slice(op, op + n), dims: [1, ...shape] };
   }
 
   release(): void {

@@ -20,6 +20,23 @@ export interface LoadedNcnnWasm {
 
 type Factory = (overrides: Record<string, unknown>) => Promise<NcnnWasmModule>;
 
+/** The part of emscripten's pthread pool (exported as Module.PThread by the pthreads build) fdk touches. */
+interface PThreadPool {
+  unusedWorkers?: { unref?: () => void }[];
+  runningWorkers?: { unref?: () => void }[];
+}
+
+/**
+ * The pthreads build starts its pool of worker_threads at start-up, and Node waits for live
+ * workers before it exits: a CLI command that ran ncnn-wasm would then never end. Unreferenced,
+ * the workers still run ncnn's threads but no longer keep the process alive. (The pool is fixed:
+ * -sPTHREAD_POOL_SIZE covers every thread ncnn-wasm allows, so no worker is created later.)
+ */
+function unrefPool(module: NcnnWasmModule): void {
+  const pool = (module as unknown as { PThread?: PThreadPool }).PThread;
+  for (const w of [...(pool?.unusedWorkers ?? []), ...(pool?.runningWorkers ?? [])]) w.unref?.();
+}
+
 async function instantiate(build: NcnnWasmBuild): Promise<LoadedNcnnWasm> {
   const errors: string[] = [];
   const factory = createRequire(import.meta.url)(build.js) as Factory;
@@ -33,6 +50,7 @@ async function instantiate(build: NcnnWasmBuild): Promise<LoadedNcnnWasm> {
       mainScriptUrlOrBlob: build.js,
       locateFile: (f: string) => `${build.dir}/${f}`,
     });
+    unrefPool(module);
   } catch (e) {
     throw new FdkError(`the ncnn-wasm module does not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { file: build.wasm });
   }

@@ -10,7 +10,7 @@ import { FdkError } from '../../util/errors.js';
 import { readFileOrThrow } from '../../util/fs.js';
 import { convertOnnxForNcnn, type NcnnConversion } from '../ncnn-convert.js';
 import type { LoadedModel, LoadOptions, Runtime, RuntimeInfo, TensorMap } from '../types.js';
-import { findNcnnWasm, variantFor, type NcnnWasmVariant } from './locate.js';
+import { findNcnnWasm, nodeVariantFor, type NcnnWasmVariant } from './locate.js';
 import { NcnnWasmNet } from './net.js';
 import { loadNcnnWasm } from './node-module.js';
 
@@ -72,7 +72,7 @@ export const ncnnWasmRuntime: Runtime = {
       throw new FdkError(`the weights file ${basename(bin)} is missing next to the .param`, { file: bin });
     }
     const threads = opts.threads ?? 1;
-    const variant = variantFor(threads);
+    const variant = nodeVariantFor(threads, opts.ncnn?.wasmBuild);
     const { module, build, takeErrors } = await loadNcnnWasm(variant);
     takeErrors();
     try {
