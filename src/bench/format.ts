@@ -34,9 +34,7 @@ export function benchTable(r: BenchReport, deltas?: BaselineDelta[]): string {
 export function benchSideBySide(r: BenchReport): string {
   const { head, rows } = sideBySide(r.cases.map((c) => ({ runtime: c.runtime, threads: c.threads, input: c.input, medianMs: c.error ? undefined : c.latency.median })));
   if (head.length <= 3) return '';
-  const t = new Table({ head, style: { head: [], border: [] } });
-  for (const row of rows) t.push(row);
-  return `median ms side by side:\n${t.toString()}`;
+  return `median ms side by side:\n${fitTable(head, rows, head.map((_, i) => ({ align: i < 2 ? 'left' : 'right' })))}`;
 }
 
 export function benchHeader(r: BenchReport): string {
