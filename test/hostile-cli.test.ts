@@ -61,6 +61,49 @@ describe('names are escaped before printing', () => {
   });
 });
 
+describe('every printer of model-derived names escapes them', () => {
+  // eslint-disable-next-line no-control-regex
+  const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  /** Conv -> Relu -> Sigmoid; every node, tensor, input and output name carries `tag`. */
+  function hostile(file: string, tag: (s: string) => string): string {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput(tag('in'), 'float32', [1, 3, 16, 16]);
+    const w = b.constFloat(tag('w'), [4, 3, 3, 3], new Float32Array(108).map((_, i) => Math.sin(i) / 4));
+    const y = b.op('Conv', [x, w], { kernel_shape: A.ints([3, 3]), pads: A.ints([1, 1, 1, 1]) }, tag('conv'));
+    const z = b.op('Relu', [y], {}, tag('relu'));
+    b.addOutput(b.op('Sigmoid', [z], {}, tag('sig')), tag('out'), 'float32');
+    const p = join(dir, file);
+    saveOnnx(b.build(), p);
+    return p;
+  }
+  /** stdout and stderr carry no raw control character (a newline ends a line and is allowed). */
+  const expectClean = (r: { code: number; stdout: string; stderr: string }, escaped: string) => {
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(RAW);
+    expect(r.stdout).toContain(escaped);
+  };
+
+  it('analyze, bench and parity (ort vs ort-wasm): ESC, OSC, \\r and \\n in names', () => {
+    const p = hostile('names-all.onnx', (s) => `${s}${OSC}${CLEAR}\r\n`);
+    const esc = '\\x1b]0;pwned\\x07\\x1b[2J\\x0d\\x0a';
+    expectClean(runCli(['analyze', p]), `conv${esc}`);
+    const parity = runCli(['parity', p, '--runtimes', 'ort,ort-wasm']);
+    expectClean(parity, `out${esc}`);
+    expect(parity.stdout).toMatch(/parity: ok/);
+    const bench = runCli(['bench', p, '--runtimes', 'ort', '--runs', '2', '--warmup', '0']);
+    expect(bench.code, bench.stderr).toBe(0);
+    expect(bench.stdout + bench.stderr).not.toMatch(RAW);
+  });
+
+  it('parity --per-layer --all against real ncnn: node and tensor names escaped', () => {
+    // ncnn names may not hold whitespace (convert refuses them), so ESC and OSC only here
+    const p = hostile('names-ncnn.onnx', (s) => `${s}${OSC}`);
+    const r = runCli(['parity', p, '--per-layer', '--all']);
+    expectClean(r, 'conv\\x1b]0;pwned\\x07');
+    expect(r.stdout).toMatch(/relu\\x1b\]0;pwned\\x07|sig\\x1b\]0;pwned\\x07/);
+  });
+});
+
 describe('usage errors carry the fdk: prefix', () => {
   it('an unknown command and a missing --to', () => {
     expectOneLineError(runCli(['frobnicate']), /^fdk: error: unknown command 'frobnicate'/);

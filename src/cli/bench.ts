@@ -1,7 +1,7 @@
 /** `fdk bench MODEL`: latency, load time and peak memory per runtime x threads x input shape. */
 import { checkModelInference, checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
-import { FdkError } from '../util/errors.js';
+import { FdkError, escapeName } from '../util/errors.js';
 import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { runBench } from '../bench/run-bench.js';
@@ -84,7 +84,7 @@ export function register(program: Command): void {
       else {
         console.log(benchHeader(report));
         console.log(benchTable(report, deltas));
-        for (const n of new Set(report.cases.flatMap((c) => c.notes))) console.log(n);
+        for (const n of new Set(report.cases.flatMap((c) => c.notes))) console.log(escapeName(n)); // notes quote runtime messages and names from the model
         if (deltas) {
           const flagged = deltas.filter((d) => d.flag);
           console.log(flagged.length ? `${flagged.length} case(s) changed beyond ${threshold}% vs ${o.baseline}` : `no change beyond ${threshold}% vs ${o.baseline}`);

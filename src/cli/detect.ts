@@ -10,7 +10,7 @@ import { getModel } from '../models/manifest.js';
 import { descriptionForModelFile, type ModelDescription } from '../models/description.js';
 import { annotate } from '../accuracy/annotate.js';
 import { Detector, modelFileChoice, type Detection } from '../accuracy/pipeline.js';
-import { FdkError } from '../util/errors.js';
+import { FdkError, escapeName } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
 import { printJson } from './output.js';
 
@@ -84,13 +84,13 @@ export function register(program: Command): void {
       const meta = { model: name, runtime: o.runtime ?? 'ort', longSide: desc.input.resize.mode === 'fixed' ? desc.input.resize.width : longSide, threshold };
       if (o.json) return printJson({ ...meta, images: results });
       for (const r of results) {
-        console.log(`${r.image}: ${r.detections.length} face(s) with score >= ${threshold} (${r.width}x${r.height}, ${r.ms.toFixed(0)} ms)`);
+        console.log(`${escapeName(r.image)}: ${r.detections.length} face(s) with score >= ${threshold} (${r.width}x${r.height}, ${r.ms.toFixed(0)} ms)`);
         for (const d of r.detections) {
           const box = d.box.map((v) => v.toFixed(1)).join(' ');
           const lm = d.landmarks ? `  landmarks ${d.landmarks.map(([x, y]) => `(${x.toFixed(1)},${y.toFixed(1)})`).join(' ')}` : '';
           console.log(`  ${d.score.toFixed(4)}  box ${box}${lm}`);
         }
-        if (r.annotated) console.log(`  annotated: ${r.annotated}`);
+        if (r.annotated) console.log(`  annotated: ${escapeName(r.annotated)}`); // file names from a folder listing
       }
     });
 }
