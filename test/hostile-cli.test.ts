@@ -62,7 +62,6 @@ describe('names are escaped before printing', () => {
 });
 
 describe('every printer of model-derived names escapes them', () => {
-  // eslint-disable-next-line no-control-regex
   const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
   /** Conv -> Relu -> Sigmoid; every node, tensor, input and output name carries `tag`. */
   function hostile(file: string, tag: (s: string) => string): string {
