@@ -148,6 +148,23 @@ describe('resource limits', () => {
     expectOneLineError(r, /mem\.onnx input 1x3x2000x2000: one inference needs about \d+ MiB .* over the limit of 64 MiB/);
   });
 
+  it('--max-pixels and --max-memory MB: one option definition on bench, detect, parity and accuracy; flags win over the environment', () => {
+    const p = named('flags', 'conv', false);
+    const img = shared('images/seed-sample.jpg');
+    expectOneLineError(runCli(['bench', p, '--input', '1x3x16x16', '--runtimes', 'ort', '--max-pixels', '100']), /1x3x16x16: 16x16 = 256 pixels is over the limit of 100 \(raise it with --max-pixels/);
+    expectOneLineError(runCli(['detect', img, '--model', 'slim', '--no-annotate', '--max-pixels', '10000']), /--long-side: 320x320 = 102400 pixels is over the limit of 10000/);
+    expectOneLineError(runCli(['parity', p, '--input', '1x3x20000x20000', '--runtimes', 'ort']), /flags\.onnx input 1x3x20000x20000: 20000x20000 = 400000000 pixels is over the limit of 67108864/);
+    expectOneLineError(runCli(['parity', p, '--input', '1x3x2000x2000', '--runtimes', 'ort', '--max-memory', '64']), /flags\.onnx input 1x3x2000x2000: one inference needs about \d+ MiB .* over the limit of 64 MiB \(raise it with --max-memory MB/);
+    expectOneLineError(runCli(['accuracy', '--model', 'slim', '--long-side', '20000']), /--long-side: 20000x20000 = 400000000 pixels/);
+    expectOneLineError(runCli(['bench', p, '--max-pixels', 'lots']), "bad --max-pixels 'lots': expected a positive number");
+    // the flag raises a limit the environment set: the estimate passes and the model runs
+    const env = { ...process.env, CI: 'true', FDK_MAX_MEMORY_MB: '64' };
+    expectOneLineError(runCli(['bench', p, '--input', '1x3x2000x2000', '--runtimes', 'ort'], { env }), /over the limit of 64 MiB/);
+    const r = runCli(['bench', p, '--input', '1x3x2000x2000', '--runtimes', 'ort', '--runs', '1', '--warmup', '0', '--max-memory', '4096', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).cases[0].input).toMatch(/2000x2000/);
+  });
+
   it('a 1x5000 image at long side 320 resizes to width 0: an error naming the image', async () => {
     const f = join(dir, 'thin.png');
     await sharp({ create: { width: 1, height: 5000, channels: 3, background: '#808080' } }).png().toFile(f);

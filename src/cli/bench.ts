@@ -1,4 +1,5 @@
 /** `fdk bench MODEL`: latency, load time and peak memory per runtime x threads x input shape. */
+import { withLimitOptions } from './limit-options.js';
 import { checkModelInference, checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
 import { FdkError, escapeName } from '../util/errors.js';
@@ -48,8 +49,7 @@ export function parseBenchInputs(spec: string | undefined): { shapes: number[][]
 }
 
 export function register(program: Command): void {
-  program
-    .command('bench <model>')
+  withLimitOptions(program.command('bench <model>')) // --max-pixels, --max-memory
     .description('benchmark a model (.onnx, ncnn .param, or model id) on the runtimes of src/runtime/registry.ts')
     .option('--runtimes <list>', `comma-separated runtimes (${RUNTIME_NAMES.join(', ')})`, 'ort,ort-wasm,ncnn')
     .option('--threads <list>', 'comma-separated thread counts', '1')

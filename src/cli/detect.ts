@@ -2,8 +2,9 @@
  * `fdk detect IMAGE... --model ID`: the accuracy pipeline on the user's own photos. Prints boxes,
  * scores and landmarks above --threshold and writes annotated copies (like the seed's detect.py).
  */
+import { withLimitOptions } from './limit-options.js';
 import { RUNTIME_NAMES } from '../runtime/index.js';
-import { checkPixels } from '../util/limits.js';
+import { checkModelInference, checkPixels } from '../util/limits.js';
 import type { Command } from 'commander';
 import { basename, extname, join, resolve } from 'node:path';
 import { getModel } from '../models/manifest.js';
@@ -27,8 +28,7 @@ interface Opts {
 }
 
 export function register(program: Command): void {
-  program
-    .command('detect <images...>')
+  withLimitOptions(program.command('detect <images...>')) // --max-pixels, --max-memory
     .description('detect faces in images: boxes, scores, 5 landmarks; writes annotated copies')
     .option('--model <id>', 'model id (slim, rfb, mnet0.25, ulfd-slim-320, ulfd-rfb-640, ...)')
     .option('--model-file <file>', 'run this model file (.onnx; .param with --runtime ncnn) with its description')
@@ -54,7 +54,9 @@ export function register(program: Command): void {
       if (o.modelFile) {
         desc = (await descriptionForModelFile(o.modelFile, { spec: o.spec, required: true }))!.description;
         name = o.modelFile;
-        det = await Detector.create(desc, { ...create, file: modelFileChoice(o.modelFile, desc) });
+        const file = modelFileChoice(o.modelFile, desc);
+        await checkModelInference(file.path, [[1, 3, longSide, longSide]]); // memory before the runtime starts (util/limits.ts)
+        det = await Detector.create(desc, { ...create, file });
       } else {
         const entry = getModel(o.model!, longSide);
         [desc, name] = [entry, entry.id];
