@@ -284,6 +284,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   const stats: Stats[] = [];
+  console.log(`fuzz: ${targets.map((t) => t.name).join(', ')} ${o.parallel ? 'at once' : 'one after another'}, ${o.seconds} s, seed ${o.seed}`);
   const report = (s: Stats) =>
     console.log(`${s.target}: ${s.inputs} inputs in ${s.seconds.toFixed(0)} s, ${OUTCOMES.map((c) => `${c} ${s.counts[c]}`).join(', ')}; CLI ${s.cliRuns} runs, ${OUTCOMES.map((c) => `${c} ${s.cliCounts[c]}`).join(', ')}`);
   if (o.parallel) {
