@@ -3,19 +3,21 @@
  * and crafted ground truths for tests (event names such as `../../tmp/x`). Writes only what the
  * reader needs: cells, 1xN char arrays, double matrices, uncompressed, little-endian.
  */
-const MI = { INT8: 1, UINT16: 4, INT32: 5, UINT32: 6, DOUBLE: 9, MATRIX: 14 };
-const MX = { CELL: 1, CHAR: 4, DOUBLE: 6 };
+import { deflateSync } from 'node:zlib';
+
+export const MI = { INT8: 1, UINT8: 2, UINT16: 4, INT32: 5, UINT32: 6, DOUBLE: 9, MATRIX: 14, COMPRESSED: 15 };
+export const MX = { CELL: 1, STRUCT: 2, CHAR: 4, DOUBLE: 6, UINT8: 9 };
 
 function u32(v: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(v >>> 0);
   return b;
 }
-function element(type: number, body: Buffer): Buffer {
+export function element(type: number, body: Buffer): Buffer {
   const pad = (8 - (body.length % 8)) % 8;
   return Buffer.concat([u32(type), u32(body.length), body, Buffer.alloc(pad)]);
 }
-function matrix(name: string, cls: number, dims: number[], parts: Buffer[]): Buffer {
+export function matrix(name: string, cls: number, dims: number[], parts: Buffer[]): Buffer {
   const dimBuf = Buffer.alloc(dims.length * 4);
   dims.forEach((d, i) => dimBuf.writeInt32LE(d, i * 4));
   return element(MI.MATRIX, Buffer.concat([
@@ -25,6 +27,17 @@ function matrix(name: string, cls: number, dims: number[], parts: Buffer[]): Buf
     ...parts,
   ]));
 }
+/** `el` (a whole data element) wrapped in a miCOMPRESSED element. */
+export function compressed(el: Buffer): Buffer {
+  const z = deflateSync(el);
+  return Buffer.concat([u32(MI.COMPRESSED), u32(z.length), z]);
+}
+
+/** A MAT-file of raw top-level elements (for crafted, possibly malformed files). */
+export function rawMat(...elements: Buffer[]): Buffer {
+  return Buffer.concat([writeMat({}), ...elements]);
+}
+
 export type MatSpec = string | number[][] | MatSpec[];
 /** A string -> 1xN char, a number[][] (rows) -> double matrix, an array of specs -> Nx1 cell. */
 function value(name: string, v: MatSpec): Buffer {

@@ -10,12 +10,18 @@
  *   --cli-every N    run the CLI on every Nth input (default 100; 0 = never)
  *   --hang-ms N      an input running longer than this is a hang (default 10000)
  *   --out DIR        failing inputs (default test-artifacts/fuzz)
+ *   --parallel       run all targets at once (each with the whole time budget) instead of one
+ *                    after another: a long run stopped early still has counts for every parser
  *   --write-docs     write the result table into docs/robustness.md (between its fuzz markers)
  *   --replay PATH    re-run saved inputs (a file or a folder of them) and print their outcome
  *
  * Outcomes: success, clean (one `fdk: error:` line naming the file), unnamed (an FdkError that
  * does not name the file), crash (any other exception, a signal, a non-fdk message) and hang.
  * Exit status 1 when any input crashed, hung or gave an unnamed error.
+ *
+ * SIGINT / SIGTERM stop the run early: the workers are stopped (the inputs they were on are not
+ * counted), and the table of what ran so far is printed, and written with --write-docs, as a
+ * partial run with the real counts.
  */
 import { fork } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -39,11 +45,12 @@ interface Options {
   cliTimeoutMs: number;
   out: string;
   writeDocs: boolean;
+  parallel: boolean;
   replay?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 120, inputs: Number.MAX_SAFE_INTEGER, seed: 1, targets: TARGETS.map((t) => t.name), cliEvery: 100, hangMs: 10_000, cliTimeoutMs: 180_000, out: join(ROOT, 'test-artifacts', 'fuzz'), writeDocs: false };
+  const o: Options = { seconds: 120, inputs: Number.MAX_SAFE_INTEGER, seed: 1, targets: TARGETS.map((t) => t.name), cliEvery: 100, hangMs: 10_000, cliTimeoutMs: 180_000, out: join(ROOT, 'test-artifacts', 'fuzz'), writeDocs: false, parallel: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -64,6 +71,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--hang-ms') o.hangMs = n();
     else if (a === '--out') o.out = resolve(v());
     else if (a === '--write-docs') o.writeDocs = true;
+    else if (a === '--parallel') o.parallel = true;
     else if (a === '--replay') o.replay = resolve(v());
     else throw new Error(`unknown option ${a}`);
   }
@@ -84,6 +92,25 @@ interface Stats {
 
 const zero = (): Record<Outcome, number> => ({ success: 0, clean: 0, unnamed: 0, crash: 0, hang: 0 });
 
+/** Set by SIGINT/SIGTERM: no new workers start, running ones are stopped, the partial table is written. */
+let stopping: string | undefined;
+const running = new Set<ReturnType<typeof fork>>();
+
+/**
+ * CPU seconds a process has used (user + system, from /proc), or undefined where /proc is absent.
+ * The hang bound is CPU time, not wall time: on a shared machine at load 30 a worker can wait
+ * longer than the bound for the CPU without hanging (the 40-minute run's one "hang" re-ran in 0.3 s).
+ */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one target in worker processes until its budget is used, restarting after a crash or hang. */
 async function fuzzTarget(t: Target, o: Options, budgetMs: number): Promise<Stats> {
   const s: Stats = { target: t.name, inputs: 0, counts: zero(), cliRuns: 0, cliCounts: zero(), peakRssKiB: 0, cliPeakRssKiB: 0, seconds: 0 };
@@ -92,28 +119,40 @@ async function fuzzTarget(t: Target, o: Options, budgetMs: number): Promise<Stat
   const work = mkdtempSync(join(tmpdir(), `fdk-fuzz-${t.name}-`));
   let next = 0;
   try {
-    while (next < o.inputs && Date.now() < deadline) {
+    while (next < o.inputs && Date.now() < deadline && !stopping) {
       const start = next;
       const end = await new Promise<number>((done) => {
         const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [JSON.stringify({ target: t.name, seed: o.seed, start, end: o.inputs, deadline, cliEvery: o.cliEvery, cliTimeoutMs: o.cliTimeoutMs, outDir: o.out, work })], {
           execArgv: ['--import', 'tsx', '--max-old-space-size=3072'],
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         });
+        running.add(child);
         let current = start;
         let finished = false;
         let hung = false;
         let stderr = '';
         child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-        // A beat starts the clock; CLI samples get their own (longer) bound inside the worker.
+        // A beat starts the clock; CLI samples get their own (longer) bound inside the worker. The
+        // bound is on CPU time where /proc tells it (see cpuSeconds), with 10x the bound in wall time as a backstop.
         let timer: NodeJS.Timeout | undefined;
         const arm = (ms: number) => {
           clearTimeout(timer);
-          timer = setTimeout(() => {
+          const cpu0 = cpuSeconds(child.pid);
+          const wall0 = Date.now();
+          const check = () => {
+            const cpu = cpuSeconds(child.pid);
+            const starved = cpu !== undefined && cpu0 !== undefined && (cpu - cpu0) * 1000 < ms && Date.now() - wall0 < 10 * ms;
+            if (starved) {
+              timer = setTimeout(check, Math.max(1000, ms - (cpu - cpu0!) * 1000));
+              return;
+            }
             hung = true;
             child.kill('SIGKILL');
-          }, ms);
+          };
+          timer = setTimeout(check, ms);
         };
         child.on('message', (m: { t: string; i: number; c: Outcome; cli?: { c: Outcome; rss: number }; rss?: number }) => {
+          if (m.rss) s.peakRssKiB = Math.max(s.peakRssKiB, m.rss);
           if (m.t === 'beat') {
             current = m.i;
             arm(o.hangMs + (o.cliEvery > 0 && m.i % o.cliEvery === 0 ? o.cliTimeoutMs : 0));
@@ -133,7 +172,9 @@ async function fuzzTarget(t: Target, o: Options, budgetMs: number): Promise<Stat
         });
         child.on('exit', (code, signal) => {
           clearTimeout(timer);
+          running.delete(child);
           if (finished) return done(o.inputs); // the worker ran out of time or inputs
+          if (stopping && !hung) return done(o.inputs); // stopped by the user: the input it was on is not counted
           // Died or was killed on input `current`: keep it, count it, and go on after it.
           const input = join(work, `input.${t.ext}`);
           const kind: Outcome = hung ? 'hang' : 'crash';
@@ -189,7 +230,7 @@ function writeDocs(stats: Stats[], o: Options, argv: string[]): void {
     MARK_START,
     '',
     ...keptRuns,
-    `Run \`npm run fuzz -- ${argv.join(' ')}\` (seed ${o.seed}) on ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}: ${[...ran].join(', ')}`,
+    `Run \`npm run fuzz -- ${argv.join(' ')}\` (seed ${o.seed}) on ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}: ${[...ran].join(', ')}${stopping ? ` (partial: stopped by ${stopping}; the counts are what ran)` : ''}`,
     '',
     fresh[0],
     fresh[1],
@@ -236,16 +277,33 @@ async function main(): Promise<number> {
   if (o.replay) return replay(o.replay, o);
   mkdirSync(o.out, { recursive: true });
   const targets = TARGETS.filter((t) => o.targets.includes(t.name));
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = sig;
+    console.log(`fuzz: ${sig}: stopping the workers; the table of what ran so far follows`);
+    for (const c of running) c.kill('SIGTERM');
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   const stats: Stats[] = [];
-  for (const [k, t] of targets.entries()) {
-    // Split what is left of the budget over the targets still to run.
-    const used = stats.reduce((a, s) => a + s.seconds, 0);
-    const budgetMs = Math.max(1000, ((o.seconds - used) * 1000) / (targets.length - k));
-    const s = await fuzzTarget(t, o, budgetMs);
-    stats.push(s);
-    console.log(`${t.name}: ${s.inputs} inputs in ${s.seconds.toFixed(0)} s, ${OUTCOMES.map((c) => `${c} ${s.counts[c]}`).join(', ')}; CLI ${s.cliRuns} runs, ${OUTCOMES.map((c) => `${c} ${s.cliCounts[c]}`).join(', ')}`);
+  console.log(`fuzz: ${targets.map((t) => t.name).join(', ')} ${o.parallel ? 'at once' : 'one after another'}, ${o.seconds} s, seed ${o.seed}`);
+  const report = (s: Stats) =>
+    console.log(`${s.target}: ${s.inputs} inputs in ${s.seconds.toFixed(0)} s, ${OUTCOMES.map((c) => `${c} ${s.counts[c]}`).join(', ')}; CLI ${s.cliRuns} runs, ${OUTCOMES.map((c) => `${c} ${s.cliCounts[c]}`).join(', ')}`);
+  if (o.parallel) {
+    stats.push(...(await Promise.all(targets.map((t) => fuzzTarget(t, o, o.seconds * 1000).then((s) => (report(s), s))))));
+  } else {
+    for (const [k, t] of targets.entries()) {
+      if (stopping) break;
+      // Split what is left of the budget over the targets still to run.
+      const used = stats.reduce((a, s) => a + s.seconds, 0);
+      const budgetMs = Math.max(1000, ((o.seconds - used) * 1000) / (targets.length - k));
+      const s = await fuzzTarget(t, o, budgetMs);
+      stats.push(s);
+      report(s);
+    }
   }
   console.log(`\n${table(stats)}\n`);
+  if (stopping) console.log(`partial run: stopped by ${stopping}`);
   if (o.writeDocs) writeDocs(stats, o, argv.filter((a) => a !== '--write-docs'));
   const bad = stats.reduce((a, s) => a + s.counts.crash + s.counts.hang + s.counts.unnamed + s.cliCounts.crash + s.cliCounts.hang + s.cliCounts.unnamed, 0);
   if (bad) console.log(`${bad} failing input(s) saved under ${o.out} (replay: npm run fuzz -- --replay ${o.out})`);

@@ -87,6 +87,7 @@ export function saveFailure(outDir: string, t: Target, i: number, c: Outcome, by
 
 async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0)); // the harness is gone: do not run on as an orphan
+  process.on('SIGINT', () => {}); // Ctrl-C reaches the whole process group: the harness decides when workers stop (SIGTERM)
   const o = JSON.parse(process.argv[2]) as { target: string; seed: number; start: number; end: number; deadline: number; cliEvery: number; cliTimeoutMs: number; outDir: string; work: string };
   const t = TARGETS.find((x) => x.name === o.target)!;
   const seeds = await t.seeds();
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
       cli = { c: cr.c, rss: r.rssKiB };
     }
     rmSync(scratch, { recursive: true, force: true });
-    send({ t: 'res', i, c: res.c, cli });
+    send({ t: 'res', i, c: res.c, cli, rss: process.resourceUsage().maxRSS }); // peak so far: kept if the run is stopped early
   }
   send({ t: 'done', rss: process.resourceUsage().maxRSS });
 }

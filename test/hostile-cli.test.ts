@@ -61,6 +61,48 @@ describe('names are escaped before printing', () => {
   });
 });
 
+describe('every printer of model-derived names escapes them', () => {
+  const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  /** Conv -> Relu -> Sigmoid; every node, tensor, input and output name carries `tag`. */
+  function hostile(file: string, tag: (s: string) => string): string {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput(tag('in'), 'float32', [1, 3, 16, 16]);
+    const w = b.constFloat(tag('w'), [4, 3, 3, 3], new Float32Array(108).map((_, i) => Math.sin(i) / 4));
+    const y = b.op('Conv', [x, w], { kernel_shape: A.ints([3, 3]), pads: A.ints([1, 1, 1, 1]) }, tag('conv'));
+    const z = b.op('Relu', [y], {}, tag('relu'));
+    b.addOutput(b.op('Sigmoid', [z], {}, tag('sig')), tag('out'), 'float32');
+    const p = join(dir, file);
+    saveOnnx(b.build(), p);
+    return p;
+  }
+  /** stdout and stderr carry no raw control character (a newline ends a line and is allowed). */
+  const expectClean = (r: { code: number; stdout: string; stderr: string }, escaped: string) => {
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(RAW);
+    expect(r.stdout).toContain(escaped);
+  };
+
+  it('analyze, bench and parity (ort vs ort-wasm): ESC, OSC, \\r and \\n in names', () => {
+    const p = hostile('names-all.onnx', (s) => `${s}${OSC}${CLEAR}\r\n`);
+    const esc = '\\x1b]0;pwned\\x07\\x1b[2J\\x0d\\x0a';
+    expectClean(runCli(['analyze', p]), `conv${esc}`);
+    const parity = runCli(['parity', p, '--runtimes', 'ort,ort-wasm']);
+    expectClean(parity, `out${esc}`);
+    expect(parity.stdout).toMatch(/parity: ok/);
+    const bench = runCli(['bench', p, '--runtimes', 'ort', '--runs', '2', '--warmup', '0']);
+    expect(bench.code, bench.stderr).toBe(0);
+    expect(bench.stdout + bench.stderr).not.toMatch(RAW);
+  });
+
+  it('parity --per-layer --all against real ncnn: node and tensor names escaped', () => {
+    // ncnn names may not hold whitespace (convert refuses them), so ESC and OSC only here
+    const p = hostile('names-ncnn.onnx', (s) => `${s}${OSC}`);
+    const r = runCli(['parity', p, '--per-layer', '--all']);
+    expectClean(r, 'conv\\x1b]0;pwned\\x07');
+    expect(r.stdout).toMatch(/relu\\x1b\]0;pwned\\x07|sig\\x1b\]0;pwned\\x07/);
+  });
+});
+
 describe('usage errors carry the fdk: prefix', () => {
   it('an unknown command and a missing --to', () => {
     expectOneLineError(runCli(['frobnicate']), /^fdk: error: unknown command 'frobnicate'/);
@@ -104,6 +146,23 @@ describe('resource limits', () => {
     expect(estimateInferenceBytes(t)).toBe(t.weightBytes + 2 * t.peakActivationBytes);
     const r = runCli(['bench', p, '--input', '1x3x2000x2000', '--runtimes', 'ort'], { env: { ...process.env, CI: 'true', FDK_MAX_MEMORY_MB: '64' } });
     expectOneLineError(r, /mem\.onnx input 1x3x2000x2000: one inference needs about \d+ MiB .* over the limit of 64 MiB/);
+  });
+
+  it('--max-pixels and --max-memory MB: one option definition on bench, detect, parity and accuracy; flags win over the environment', () => {
+    const p = named('flags', 'conv', false);
+    const img = shared('images/seed-sample.jpg');
+    expectOneLineError(runCli(['bench', p, '--input', '1x3x16x16', '--runtimes', 'ort', '--max-pixels', '100']), /1x3x16x16: 16x16 = 256 pixels is over the limit of 100 \(raise it with --max-pixels/);
+    expectOneLineError(runCli(['detect', img, '--model', 'slim', '--no-annotate', '--max-pixels', '10000']), /--long-side: 320x320 = 102400 pixels is over the limit of 10000/);
+    expectOneLineError(runCli(['parity', p, '--input', '1x3x20000x20000', '--runtimes', 'ort']), /flags\.onnx input 1x3x20000x20000: 20000x20000 = 400000000 pixels is over the limit of 67108864/);
+    expectOneLineError(runCli(['parity', p, '--input', '1x3x2000x2000', '--runtimes', 'ort', '--max-memory', '64']), /flags\.onnx input 1x3x2000x2000: one inference needs about \d+ MiB .* over the limit of 64 MiB \(raise it with --max-memory MB/);
+    expectOneLineError(runCli(['accuracy', '--model', 'slim', '--long-side', '20000']), /--long-side: 20000x20000 = 400000000 pixels/);
+    expectOneLineError(runCli(['bench', p, '--max-pixels', 'lots']), "bad --max-pixels 'lots': expected a positive number");
+    // the flag raises a limit the environment set: the estimate passes and the model runs
+    const env = { ...process.env, CI: 'true', FDK_MAX_MEMORY_MB: '64' };
+    expectOneLineError(runCli(['bench', p, '--input', '1x3x2000x2000', '--runtimes', 'ort'], { env }), /over the limit of 64 MiB/);
+    const r = runCli(['bench', p, '--input', '1x3x2000x2000', '--runtimes', 'ort', '--runs', '1', '--warmup', '0', '--max-memory', '4096', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).cases[0].input).toMatch(/2000x2000/);
   });
 
   it('a 1x5000 image at long side 320 resizes to width 0: an error naming the image', async () => {

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, expectOneLineError } from './helpers/index.js';
-import { widerGroundTruth, SMALL_GT, type GtEvent } from '../fuzz/gen-mat.js';
+import { widerGroundTruth, SMALL_GT, type GtEvent, rawMat, matrix, element, compressed, writeMat, MI, MX } from '../fuzz/gen-mat.js';
+import { decodeMat } from '../src/accuracy/wider/mat.js';
 import { loadGroundTruth, evaluateWider } from '../src/accuracy/wider/index.js';
 import { parsePredictionText } from '../src/accuracy/wider/predictions.js';
 import { confinedPath } from '../src/util/paths.js';
@@ -87,5 +88,31 @@ describe('prediction values the evaluator cannot give a meaningful answer for', 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^fdk: warning: 1 prediction file\(s\) for images not in the ground truth/m);
     expect(r.stderr).toMatch(/^fdk: warning: 1 score\(s\) outside \[0, 1\]/m);
+  });
+});
+
+describe('a .mat whose sizes do not match its bytes is refused before allocating (fuzz: mat peaked at 2.9 GB)', () => {
+  const int32 = (v: number) => Buffer.from(Int32Array.of(v).buffer);
+
+  it('a char array of 10^7 empty rows, from 64 bytes, is refused by its dimensions', () => {
+    const rows = rawMat(matrix('c', MX.CHAR, [10_000_000, 0], []));
+    expect(() => decodeMat(rows, 'rows.mat')).toThrow(/^rows\.mat: corrupt MATLAB v5 file: array 'c' has dimension 10000000, more than its \d+ bytes can hold$/);
+  });
+
+  it('a struct with no fields and 2^30 elements, negative and fractional dimensions are refused', () => {
+    const noFields = rawMat(matrix('s', MX.STRUCT, [2 ** 30, 1], [element(MI.INT32, int32(0)), element(MI.INT8, Buffer.alloc(0))]));
+    expect(() => decodeMat(noFields, 'struct.mat')).toThrow(/struct\.mat: .*array 's' has dimension 1073741824, more than/);
+    expect(() => decodeMat(rawMat(matrix('n', MX.DOUBLE, [-1, -1], [element(MI.DOUBLE, Buffer.alloc(8))])), 'neg.mat')).toThrow(/neg\.mat: .*dimension -1, expected a non-negative integer/);
+  });
+
+  it('a compressed element that inflates past 64x the file (a zlib bomb) is refused; the WIDER files stay far below', () => {
+    const zeros = matrix('z', MX.UINT8, [1, 32 * 2 ** 20], [element(MI.UINT8, Buffer.alloc(32 * 2 ** 20))]);
+    const bomb = rawMat(compressed(zeros));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expect(() => decodeMat(bomb, 'bomb.mat')).toThrow(/^bomb\.mat: corrupt MATLAB v5 file: compressed element at byte 128 inflates beyond 16777216 bytes/);
+    // the same data uncompressed is accepted: the budget is about expansion, not size
+    const small = rawMat(compressed(matrix('z', MX.UINT8, [1, 4096], [element(MI.UINT8, Buffer.alloc(4096, 7))])));
+    expect((decodeMat(small, 'small.mat').get('z') as { data: Float64Array }).data[4095]).toBe(7);
+    expect(writeMat({ ok: 'x' }).length).toBeGreaterThan(128);
   });
 });

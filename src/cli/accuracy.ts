@@ -3,6 +3,8 @@
  * checkpoints on any runtime, printed in the seed README's layout beside the published numbers and
  * the re-run of the original pipelines.
  */
+import { checkPixels } from '../util/limits.js';
+import { withLimitOptions } from './limit-options.js';
 import { RUNTIME_NAMES } from '../runtime/index.js';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -33,8 +35,7 @@ interface Opts {
 const list = (s: string | undefined, def: readonly string[]) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [...def]);
 
 export function register(program: Command): void {
-  program
-    .command('accuracy')
+  withLimitOptions(program.command('accuracy')) // --max-pixels, --max-memory
     .description('reproduce the WIDER FACE val table (Easy/Medium/Hard AP) from the checkpoints; default: the val-mini subset')
     .option('--model <ids>', `comma-separated models (${ACCURACY_MODELS.join(',')})`, ACCURACY_MODELS.join(','))
     .option('--model-file <file>', 'evaluate this model file (.onnx; .param with --runtime ncnn) with its description instead of manifest models')
@@ -56,6 +57,7 @@ export function register(program: Command): void {
       const longSides = list(o.longSide, ACCURACY_LONG_SIDES.map(String)).map((s) => {
         const n = Number(s);
         if (!Number.isInteger(n) || n <= 0) throw new FdkError(`bad --long-side '${s}': expected e.g. 320,640`);
+        checkPixels(n, n, '--long-side'); // bounded input size (util/limits.ts)
         return n;
       });
       const bar = progressBar({ json: o.json, unit: 'images' });

@@ -1,7 +1,8 @@
 /** `fdk bench MODEL`: latency, load time and peak memory per runtime x threads x input shape. */
+import { withLimitOptions } from './limit-options.js';
 import { checkModelInference, checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
-import { FdkError } from '../util/errors.js';
+import { FdkError, escapeName } from '../util/errors.js';
 import { parseRuntimeList, RUNTIME_NAMES, withBrowserLanes } from '../runtime/index.js';
 import { resolveModelSource } from '../runtime/model-source.js';
 import { runBench } from '../bench/run-bench.js';
@@ -50,8 +51,7 @@ export function parseBenchInputs(spec: string | undefined): { shapes: number[][]
 }
 
 export function register(program: Command): void {
-  program
-    .command('bench <model>')
+  withLimitOptions(program.command('bench <model>')) // --max-pixels, --max-memory
     .description('benchmark a model (.onnx, ncnn .param, or model id) on the runtimes of src/runtime/registry.ts')
     .option('--runtimes <list>', `comma-separated runtimes (${RUNTIME_NAMES.join(', ')})`, 'ort,ort-wasm,ncnn')
     .option('--threads <list>', 'comma-separated thread counts', '1')
@@ -90,7 +90,7 @@ export function register(program: Command): void {
         printFitted(benchTable(report, deltas));
         const side = benchSideBySide(report);
         if (side) printFitted(side);
-        for (const n of new Set(report.cases.flatMap((c) => c.notes))) printFitted(n);
+        for (const n of new Set(report.cases.flatMap((c) => c.notes))) printFitted(escapeName(n)); // notes quote runtime messages and names from the model
         if (deltas) {
           const flagged = deltas.filter((d) => d.flag);
           printFitted(flagged.length ? `${flagged.length} case(s) changed beyond ${threshold}% vs ${o.baseline}` : `no change beyond ${threshold}% vs ${o.baseline}`);

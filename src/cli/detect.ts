@@ -2,15 +2,16 @@
  * `fdk detect IMAGE... --model ID`: the accuracy pipeline on the user's own photos. Prints boxes,
  * scores and landmarks above --threshold and writes annotated copies (like the seed's detect.py).
  */
+import { withLimitOptions } from './limit-options.js';
 import { RUNTIME_NAMES } from '../runtime/index.js';
-import { checkPixels } from '../util/limits.js';
+import { checkModelInference, checkPixels } from '../util/limits.js';
 import type { Command } from 'commander';
 import { basename, extname, join, resolve } from 'node:path';
 import { getModel } from '../models/manifest.js';
 import { descriptionForModelFile, type ModelDescription } from '../models/description.js';
 import { annotate } from '../accuracy/annotate.js';
 import { Detector, modelFileChoice, type Detection } from '../accuracy/pipeline.js';
-import { FdkError } from '../util/errors.js';
+import { FdkError, escapeName } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
 import { printJson } from './output.js';
 import { printFitted } from './table.js';
@@ -28,8 +29,7 @@ interface Opts {
 }
 
 export function register(program: Command): void {
-  program
-    .command('detect <images...>')
+  withLimitOptions(program.command('detect <images...>')) // --max-pixels, --max-memory
     .description('detect faces in images: boxes, scores, 5 landmarks; writes annotated copies')
     .option('--model <id>', 'model id (slim, rfb, mnet0.25, ulfd-slim-320, ulfd-rfb-640, ...)')
     .option('--model-file <file>', 'run this model file (.onnx; .param with --runtime ncnn) with its description')
@@ -55,7 +55,9 @@ export function register(program: Command): void {
       if (o.modelFile) {
         desc = (await descriptionForModelFile(o.modelFile, { spec: o.spec, required: true }))!.description;
         name = o.modelFile;
-        det = await Detector.create(desc, { ...create, file: modelFileChoice(o.modelFile, desc) });
+        const file = modelFileChoice(o.modelFile, desc);
+        await checkModelInference(file.path, [[1, 3, longSide, longSide]]); // memory before the runtime starts (util/limits.ts)
+        det = await Detector.create(desc, { ...create, file });
       } else {
         const entry = getModel(o.model!, longSide);
         [desc, name] = [entry, entry.id];
@@ -85,13 +87,13 @@ export function register(program: Command): void {
       const meta = { model: name, runtime: o.runtime ?? 'ort', longSide: desc.input.resize.mode === 'fixed' ? desc.input.resize.width : longSide, threshold };
       if (o.json) return printJson({ ...meta, images: results });
       for (const r of results) {
-        printFitted(`${r.image}: ${r.detections.length} face(s) with score >= ${threshold} (${r.width}x${r.height}, ${r.ms.toFixed(0)} ms)`);
+        printFitted(`${escapeName(r.image)}: ${r.detections.length} face(s) with score >= ${threshold} (${r.width}x${r.height}, ${r.ms.toFixed(0)} ms)`);
         for (const d of r.detections) {
           const box = d.box.map((v) => v.toFixed(1)).join(' ');
           const lm = d.landmarks ? `  landmarks ${d.landmarks.map(([x, y]) => `(${x.toFixed(1)},${y.toFixed(1)})`).join(' ')}` : '';
           printFitted(`  ${d.score.toFixed(4)}  box ${box}${lm}`);
         }
-        if (r.annotated) printFitted(`  annotated: ${r.annotated}`);
+        if (r.annotated) printFitted(`  annotated: ${escapeName(r.annotated)}`);
       }
     });
 }

@@ -4,7 +4,8 @@
  * (manifest ids, files the manifest lists, `--spec ID`), the user's arrays or images (`--inputs`),
  * else seeded synthetic tensors, so any .onnx / .param runs.
  */
-import { checkThreads } from '../util/limits.js';
+import { withLimitOptions } from './limit-options.js';
+import { checkModelInference, checkPixels, checkThreads } from '../util/limits.js';
 import type { Command } from 'commander';
 import { extname, join } from 'node:path';
 import { resolveDataDir } from '../util/data.js';
@@ -48,8 +49,7 @@ function num(v: string | undefined, what: string, def: number): number {
 }
 
 export function register(program: Command): void {
-  program
-    .command('parity <model>')
+  withLimitOptions(program.command('parity <model>')) // --max-pixels, --max-memory
     .description('compare the outputs of the runtimes on the same inputs (any .onnx or .param, or a model id)')
     .option('--runtimes <list>', `comma-separated runtimes (${RUNTIME_NAMES.join(', ')})`, 'ort,ort-wasm,ncnn')
     .option('--inputs <files>', 'comma-separated .npy/.npz arrays (named after the inputs), or images with --spec')
@@ -75,6 +75,8 @@ export function register(program: Command): void {
       const map = parseNameMap(o.map);
       const runtimes = parseRuntimeList(o.runtimes);
       const src = await resolveModelSource(model);
+      for (const ls of o.longSide.split(',')) if (Number(ls) > 0) checkPixels(Number(ls), Number(ls), '--long-side');
+      await checkModelInference(src.path, Object.values(parseInputShapes(o.input))); // pixels and memory before any runtime starts (util/limits.ts)
       if (o.ncnnParam && extname(o.ncnnParam).toLowerCase() !== '.param') throw new FdkError('--ncnn-param: expected an ncnn .param file', { file: o.ncnnParam });
       const { cases, entry } = await parityCases(src, {
         inputs: o.inputs?.split(',').filter(Boolean),

@@ -3,11 +3,11 @@
  * models, write reports/latest/report.{json,md,html}, and with --check gate against the baseline.
  */
 import type { Command } from 'commander';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { FdkError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/data.js';
-import { fsError, writeFileAtomic } from '../util/fs.js';
+import { fsError, makeDir, writeFileAtomic } from '../util/fs.js';
 import { printJson } from './output.js';
 import { getModel, loadManifest, registerDescribedModel } from '../models/manifest.js';
 import { descriptionForModelFile } from '../models/description.js';
@@ -166,7 +166,7 @@ export function register(program: Command): void {
         if (!existsSync(widerDir) || !statSync(widerDir).isDirectory()) throw new FdkError('WIDER val folder does not exist (from --wider-dir)', { file: widerDir });
       }
       try {
-        mkdirSync(outDir, { recursive: true });
+        makeDir(outDir);
         accessSync(outDir, constants.W_OK);
       } catch (e) {
         throw fsError(e, outDir);

@@ -7,12 +7,12 @@
  * sharp, ...). A stage that needs an earlier result that is missing is 'skipped' with the reason;
  * errors are 'failed' with one line.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadManifest, getModel, modelFile, type ModelEntry } from '../models/manifest.js';
 import { PROJECT_ROOT, workDir } from '../util/data.js';
-import { writeFilesAtomic } from '../util/fs.js';
+import { makeDir, writeFilesAtomic } from '../util/fs.js';
 import { machineInfo } from './machine.js';
 import { REPORT_FORMAT, type ModelReport, type Report, type Stage, type StageName, type StageTiming } from './schema.js';
 import type { ModelContext, ReportRunOptions } from './context.js';
@@ -89,7 +89,7 @@ export async function runReport(opts: ReportRunOptions): Promise<Report> {
   const models: ModelReport[] = [];
   for (const entry of entries) {
     const ctx: ModelContext = { entry, opts, dir: join(reportWorkDir(opts.out), entry.id), ncnn: {} };
-    mkdirSync(ctx.dir, { recursive: true });
+    makeDir(ctx.dir);
     const exp = await runStage('export', ctx, times, () => exportStage(ctx));
     if (!ctx.onnxPath && entry.files.onnx && !opts.modelFiles[entry.id]) {
       // Without an export, later stages can still run on the manifest's own ONNX (Ultra-Light 320).

@@ -13,17 +13,102 @@ export function readFileOrThrow(path: string): Buffer {
   }
 }
 
-export function fsError(e: unknown, path: string): FdkError {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  const what =
-    code === 'ENOENT' ? 'no such file' :
-    code === 'EISDIR' ? 'is a directory, expected a file' :
-    code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
-    code === 'ENOTDIR' ? 'a parent path is not a directory' :
-    code === 'EROFS' ? 'read-only file system' :
-    (e as Error)?.message ?? String(e);
-  return new FdkError(what, { file: path, cause: e });
+/**
+ * The temp name an output is written under before its rename (same folder, so the rename is
+ * atomic): `.NAME.PID.TIME.tmp`. userPathOf() maps it back, so no message ever names it.
+ */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
 }
+
+const TEMP_NAME = /^\.(.+)\.\d+\.\d+\.tmp$/;
+
+/** The output path a temp name stands for (itself when it is not a temp name). */
+export function userPathOf(path: string): string {
+  const m = TEMP_NAME.exec(basename(path));
+  return m ? userPathOf(join(dirname(path), m[1])) : path;
+}
+
+/** What an OS error code means, in words; `writing` picks the wording for an output path. */
+const OS_PROBLEMS: Record<string, [read: string, write: string]> = {
+  ENOENT: ['no such file', 'cannot be created: its folder does not exist or does not accept new files'],
+  EISDIR: ['is a directory, expected a file', 'is a directory; outputs go to a regular file or a new name'],
+  EACCES: ['permission denied', 'permission denied: the folder is not writable'],
+  EPERM: ['permission denied', 'operation not permitted here'],
+  ENOTDIR: ['a parent path is not a directory', 'a parent path is not a directory'],
+  EROFS: ['read-only file system', 'read-only file system'],
+  ENOSPC: ['no space left on device', 'no space left on device'],
+  EDQUOT: ['disk quota exceeded', 'disk quota exceeded'],
+  EFBIG: ['file too large', 'file too large for this file system'],
+  ENAMETOOLONG: ['name too long', 'name too long'],
+  ELOOP: ['too many symbolic links in the path', 'too many symbolic links in the path'],
+  EEXIST: ['already exists', 'exists and is not a folder'],
+  EBUSY: ['resource busy', 'resource busy'],
+  ETXTBSY: ['file is busy (a running program)', 'file is busy (a running program)'],
+  EMFILE: ['too many open files', 'too many open files'],
+  ENFILE: ['too many open files in the system', 'too many open files in the system'],
+  EIO: ['input/output error', 'input/output error'],
+  ENXIO: ['no such device', 'no such device'],
+};
+
+/**
+ * The one place OS errors become messages: an FdkError naming `path`, with the code in words. A
+ * temp name (or an error about one) is reported as the output path it stands for; an FdkError
+ * passes through (also re-pointed at the user's path when it named a temp file).
+ */
+export function fsError(e: unknown, path: string, mode: 'read' | 'write' = 'read'): FdkError {
+  if (e instanceof FdkError) {
+    if (e.file && userPathOf(e.file) !== e.file) {
+      const cause = (e as { cause?: unknown }).cause;
+      return cause !== undefined && (cause as NodeJS.ErrnoException).code ? fsError(cause, userPathOf(e.file), mode) : new FdkError(e.message.slice(e.file.length + 2), { file: userPathOf(e.file), exitCode: e.exitCode, cause });
+    }
+    return e;
+  }
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const words = code ? OS_PROBLEMS[code] : undefined;
+  const msg = words ? words[mode === 'write' ? 1 : 0] : String((e as Error)?.message ?? e).replace(/(\S*\/)?\.[^/\s']+\.\d+\.\d+\.tmp/g, (t) => userPathOf(t));
+  return new FdkError(msg, { file: userPathOf(path), cause: e });
+}
+
+/**
+ * `mkdir -p` for an output folder, as an FdkError naming it when it cannot be made. Node's own
+ * recursive mkdirSync spins forever (100% CPU, deaf to SIGINT) when a folder that exists refuses
+ * a new entry with ENOENT, as /proc does (`-o /proc/x/out.param` hung); creating one level at a
+ * time from the nearest existing folder ends with the error instead.
+ */
+export function makeDir(dir: string): void {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  for (;;) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw fsError(e, dir, 'write');
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new FdkError(missing.length ? 'a parent path is not a directory' : 'exists and is not a folder', { file: dir });
+      break;
+    }
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    try {
+      mkdirSync(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, dir, 'write'); // EEXIST: made meanwhile by a concurrent run
+    }
+  }
+}
+
+/** For a catch around writing `path`: the error as an FdkError naming `path` (see fsError). */
+export const writeError = (path: string) => (e: unknown): never => {
+  throw fsError(e, path, 'write');
+};
 
 /**
  * Writes files all-or-nothing: each goes to a temp name in the same folder, and only when every
@@ -34,18 +119,13 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
   const temps: { tmp: string; path: string }[] = [];
   try {
     for (const f of files) {
-      const dir = dirname(f.path);
-      try {
-        mkdirSync(dir, { recursive: true });
-      } catch (e) {
-        throw fsError(e, dir);
-      }
-      const tmp = join(dir, `.${basename(f.path)}.${process.pid}.${Date.now()}.tmp`);
+      makeDir(dirname(f.path));
+      const tmp = tempPathFor(f.path);
       let fd: number;
       try {
         fd = openSync(tmp, 'w');
       } catch (e) {
-        throw fsError(e, f.path);
+        throw fsError(e, f.path, 'write');
       }
       temps.push({ tmp, path: f.path });
       tempFiles.add(tmp); // removed by the SIGINT/SIGTERM handler if interrupted (util/signals.ts)
@@ -57,12 +137,12 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
         }
         fsyncSync(fd);
       } catch (e) {
-        throw fsError(e, f.path);
+        throw fsError(e, f.path, 'write');
       } finally {
         closeSync(fd);
       }
     }
-    for (const t of temps) renameSync(t.tmp, t.path);
+    for (const t of temps) rename(t.tmp, t.path);
   } catch (e) {
     for (const t of temps) rmSync(t.tmp, { force: true });
     throw e;
@@ -81,6 +161,15 @@ export function writeChunksSync(path: string, chunks: Uint8Array[]): void {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** renameSync, an error naming the destination (e.g. it became a directory meanwhile). */
+function rename(tmp: string, path: string): void {
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    throw fsError(e, path, 'write');
   }
 }
 
@@ -169,16 +258,30 @@ export async function writeOutputs<T>(
 ): Promise<{ result: T; outcome: OutputOutcome }> {
   for (const p of paths) checkOutputTarget(p, opts.option);
   const dirs = [...new Set(paths.map((p) => dirname(p)))];
-  for (const d of dirs)
-    try {
-      mkdirSync(d, { recursive: true });
-    } catch (e) {
-      throw fsError(e, d);
-    }
-  const temps = paths.map((p) => join(dirname(p), `.${basename(p)}.${process.pid}.${Date.now()}.tmp`));
+  for (const d of dirs) makeDir(d);
+  const temps = paths.map(tempPathFor);
   const cleanup = () => temps.forEach((t) => rmSync(t, { force: true }));
   try {
-    const result = await produce(temps);
+    // Each temp is created first, so an unwritable folder is reported before any work, naming the output.
+    temps.forEach((t, i) => {
+      tempFiles.add(t);
+      try {
+        closeSync(openSync(t, 'w'));
+      } catch (e) {
+        throw fsError(e, paths[i], 'write');
+      }
+    });
+    let result: T;
+    try {
+      result = await produce(temps);
+    } catch (e) {
+      // produce() writes the temps: an OS error (or an FdkError about a temp) is about the output path.
+      if (e instanceof FdkError) throw fsError(e, e.file ?? '', 'write');
+      const err = e as NodeJS.ErrnoException;
+      if (typeof err?.code !== 'string' || !/^E[A-Z0-9]+$/.test(err.code)) throw e; // a bug, not the file system
+      const about = err.path ? userPathOf(err.path) : undefined;
+      throw fsError(e, about && paths.includes(about) ? about : paths[0], 'write');
+    }
     const existing = paths.filter((p) => existsSync(p));
     if (existing.length === paths.length && paths.every((p, i) => sameBytes(temps[i], p))) {
       cleanup();
@@ -186,10 +289,12 @@ export async function writeOutputs<T>(
     }
     const differs = existing.find((p) => !sameBytes(temps[paths.indexOf(p)], p));
     if (differs && !opts.force) throw new FdkError('exists and holds a different model; pass --force to replace it, or choose another name', { file: differs });
-    paths.forEach((p, i) => renameSync(temps[i], p));
+    paths.forEach((p, i) => rename(temps[i], p));
     return { result, outcome: existing.length ? 'replaced' : 'written' };
   } catch (e) {
     cleanup();
     throw e;
+  } finally {
+    temps.forEach((t) => tempFiles.delete(t));
   }
 }

@@ -6,7 +6,8 @@
  *   - the memory one inference needs, estimated from `fdk analyze`'s figures before any runtime
  *     is started;
  *   - a resized image with a zero side (a 1x5000 image at a small long side).
- * Every limit can be raised: FDK_MAX_PIXELS (pixels), FDK_MAX_MEMORY_MB (MiB per inference).
+ * Every limit can be raised: the options --max-pixels and --max-memory MB (src/cli/limit-options.ts,
+ * on bench, detect, parity and accuracy), else the variables FDK_MAX_PIXELS and FDK_MAX_MEMORY_MB.
  */
 import { totalmem } from 'node:os';
 import { FdkError } from './errors.js';
@@ -23,13 +24,28 @@ const envNumber = (name: string): number | undefined => {
   return n;
 };
 
+/** Limits given as options for this run; they win over the environment. */
+const given: { pixels?: number; memoryMb?: number } = {};
+
+const positive = (v: string | number, option: string): number => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new FdkError(`bad ${option} '${v}': expected a positive number`);
+  return n;
+};
+
+/** Applies --max-pixels / --max-memory (undefined = keep the environment's or the default). */
+export function setLimits(o: { maxPixels?: string | number; maxMemory?: string | number }): void {
+  given.pixels = o.maxPixels === undefined ? undefined : positive(o.maxPixels, '--max-pixels');
+  given.memoryMb = o.maxMemory === undefined ? undefined : positive(o.maxMemory, '--max-memory');
+}
+
 export function maxPixels(): number {
-  return envNumber('FDK_MAX_PIXELS') ?? DEFAULT_MAX_PIXELS;
+  return given.pixels ?? envNumber('FDK_MAX_PIXELS') ?? DEFAULT_MAX_PIXELS;
 }
 
 /** Half the machine's memory by default: the runtime needs headroom beyond the estimate. */
 export function maxInferenceBytes(): number {
-  const mb = envNumber('FDK_MAX_MEMORY_MB');
+  const mb = given.memoryMb ?? envNumber('FDK_MAX_MEMORY_MB');
   return mb !== undefined ? mb * 1024 * 1024 : Math.floor(totalmem() / 2);
 }
 
@@ -44,7 +60,7 @@ export function checkThreads(value: string | number, option = '--threads'): numb
 export function checkPixels(width: number, height: number, what: string): void {
   const limit = maxPixels();
   if (width * height > limit)
-    throw new FdkError(`${what}: ${width}x${height} = ${width * height} pixels is over the limit of ${limit} (set FDK_MAX_PIXELS to raise it)`);
+    throw new FdkError(`${what}: ${width}x${height} = ${width * height} pixels is over the limit of ${limit} (raise it with --max-pixels or FDK_MAX_PIXELS)`);
 }
 
 /** An NCHW (or any ...xHxW) input shape against the pixel limit. */
@@ -66,7 +82,7 @@ export function checkInferenceBytes(bytes: number, what: string): void {
   const limit = maxInferenceBytes();
   if (bytes > limit) {
     const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
-    throw new FdkError(`${what}: one inference needs about ${mib(bytes)} (weights + 2 x peak activations), over the limit of ${mib(limit)} (set FDK_MAX_MEMORY_MB to raise it)`);
+    throw new FdkError(`${what}: one inference needs about ${mib(bytes)} (weights + 2 x peak activations), over the limit of ${mib(limit)} (raise it with --max-memory MB or FDK_MAX_MEMORY_MB)`);
   }
 }
 

@@ -56,8 +56,19 @@ interface Element {
   body: Uint8Array;
 }
 
+/**
+ * Inflated bytes one file may expand to: 64 x its own size, at least 16 MiB. The WIDER files
+ * inflate about 7x in total (16x for the largest element); zlib itself allows ~1000x, so without a
+ * budget a crafted 400 kB file could become ~400 MB of payload and 8x that as float64 values.
+ */
+export const inflateBudget = (fileBytes: number) => Math.max(16 * 2 ** 20, 64 * fileBytes);
+
 class Reader {
-  constructor(private readonly le: boolean) {}
+  /** Inflated bytes still allowed for this file (see inflateBudget). */
+  private budget: number;
+  constructor(private readonly le: boolean, fileBytes: number) {
+    this.budget = inflateBudget(fileBytes);
+  }
 
   /** Reads one data element at `pos` of `buf`; returns it and the position after it (with padding). */
   element(buf: Uint8Array, pos: number): { el: Element; next: number } {
@@ -79,10 +90,13 @@ class Reader {
     if (type === mi.COMPRESSED) {
       let inflated: Uint8Array;
       try {
-        inflated = inflateSync(raw);
+        inflated = inflateSync(raw, { maxOutputLength: Math.max(1, this.budget) });
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+          throw new MatFormatError(`compressed element at byte ${pos} inflates beyond ${this.budget} bytes (a file may expand to 64x its size)`);
         throw new MatFormatError(`corrupt compressed element at byte ${pos}: ${(e as Error).message}`);
       }
+      this.budget -= inflated.length;
       const inner = this.element(inflated, 0);
       // Compressed elements are not padded to 8 bytes.
       return { el: inner.el, next: start + n };
@@ -191,7 +205,7 @@ class Reader {
     const name = this.text(next());
     // Top-level variables nobody asked for are skipped before their (possibly large) body is decoded.
     if (wanted && !wanted(name)) return { name, value: undefined };
-    const count = dims.reduce((a, b) => a * b, 1);
+    const count = checkedCount(dims, body.length, name);
 
     if (cls === MX_CELL) {
       const cells: MatValue[] = [];
@@ -246,6 +260,24 @@ class Reader {
   }
 }
 
+/**
+ * The element count of `dims`, checked against the bytes of the matrix element that holds it: every
+ * element of any class takes at least one byte, so neither a dimension nor the count can exceed the
+ * body length. Without this, a crafted 5 x 0 char array of 2^31 rows, or a field-less struct of
+ * 2^31 elements, would allocate per element from a few bytes of file.
+ */
+function checkedCount(dims: number[], bodyBytes: number, name: string): number {
+  const what = name ? `array '${name}'` : 'an array';
+  if (dims.length < 2) throw new MatFormatError(`${what} has ${dims.length} dimension(s), expected at least 2`);
+  for (const d of dims) {
+    if (!Number.isInteger(d) || d < 0) throw new MatFormatError(`${what} has dimension ${d}, expected a non-negative integer`);
+    if (d > bodyBytes) throw new MatFormatError(`${what} has dimension ${d}, more than its ${bodyBytes} bytes can hold`);
+  }
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > bodyBytes) throw new MatFormatError(`${what} has ${dims.join('x')} = ${count} elements, more than its ${bodyBytes} bytes can hold`);
+  return count;
+}
+
 /** Parses the bytes of a Level 5 MAT-file into its named top-level variables. */
 export function decodeMat(bytes: Uint8Array, file: string, opts: { only?: string[] } = {}): Map<string, MatValue> {
   const only = opts.only ? new Set(opts.only) : undefined;
@@ -259,7 +291,7 @@ export function decodeMat(bytes: Uint8Array, file: string, opts: { only?: string
     throw new FdkError(`not a MATLAB v5 file${hint}`, { file });
   }
   const le = endian === 'IM';
-  const reader = new Reader(le);
+  const reader = new Reader(le, bytes.length);
   const vars = new Map<string, MatValue>();
   let pos = 128;
   try {
