@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIRS = ['src', 'test', 'bench', 'scripts', 'fuzz', 'examples'];
+const DIRS = ['src', 'test', 'perf', 'scripts', 'fuzz', 'examples'];
 const EXT = /\.(ts|mts|mjs|js|html)$/;
 
 function walk(dir) {

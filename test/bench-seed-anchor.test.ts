@@ -1,5 +1,5 @@
 /**
- * The live anchor of `npm run bench:accuracy` (bench/seed-anchor.ts): the folder comparison on real
+ * The live anchor of `npm run bench:accuracy` (perf/seed-anchor.ts): the folder comparison on real
  * prediction folders, the one-line errors, and — where the seed mirror and the bench venv (torch,
  * opencv) exist — the seed's own test_widerface.py run on a few val-mini images, compared with fdk's
  * predictions for the same images.
@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { comparePredFolders, DEFAULT_SEED_PYTHON, DEFAULT_SEED_REPO, prepareSeed, runSeed } from '../bench/seed-anchor.js';
+import { comparePredFolders, DEFAULT_SEED_PYTHON, DEFAULT_SEED_REPO, prepareSeed, runSeed } from '../perf/seed-anchor.js';
 import { runAccuracy } from '../src/accuracy/run.js';
 import { expectOneLineError, ROOT, shared, TSX, type CliResult } from './helpers/index.js';
 
@@ -19,7 +19,7 @@ const refSlim = shared('reference/pytorch/val-mini-preds/slim-320');
 
 function runBench(args: string[]): Promise<CliResult> {
   return new Promise((done) => {
-    const p = spawn(process.execPath, ['--import', TSX, resolve(ROOT, 'bench/accuracy.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', TSX, resolve(ROOT, 'perf/accuracy.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectOneLineError, runCli, shared } from './helpers/index.js';
 import { tmp } from './ncnn-helpers.js';
-import { interleavedLatency } from '../bench/int8-latency.js';
+import { interleavedLatency } from '../perf/int8-latency.js';
 import { getModel } from '../src/models/manifest.js';
 import { inputFor } from './ncnn-helpers.js';
 

@@ -4,7 +4,7 @@
  * shrink from the widest down; a shrunk cell is cut in the middle with an ellipsis (names keep
  * their distinctive start and end) or wrapped onto more lines (free text), as its column says.
  *
- * One pass over the cells (linear): analyze prints 50k-layer models through this (bench/analyze.mjs).
+ * One pass over the cells (linear): analyze prints 50k-layer models through this (perf/analyze.mjs).
  */
 import { colourWanted } from './output.js';
 

@@ -105,11 +105,6 @@ export function makeDir(dir: string): void {
   }
 }
 
-/** For a catch around writing `path`: the error as an FdkError naming `path` (see fsError). */
-export const writeError = (path: string) => (e: unknown): never => {
-  throw fsError(e, path, 'write');
-};
-
 /**
  * Writes files all-or-nothing: each goes to a temp name in the same folder, and only when every
  * write succeeded are they renamed into place. On failure the temp files are removed, so a

@@ -129,7 +129,7 @@ export class NcnnWasmNet {
   }
 
   /**
-   * A per-blob time profile (bench/wasm-layers.ts): in one extractor, extracts each blob of `blobs`
+   * A per-blob time profile (perf/wasm-layers.ts): in one extractor, extracts each blob of `blobs`
    * (in the .param's layer order) twice. ncnn computes a blob on its first extract, running only the
    * layers not yet run, and only copies it out on the second, so first minus second is the time of
    * the layers that produced it, without the copy-out this profile adds.

@@ -3,11 +3,11 @@
  *  1. images/s of mnet0.25 at long side 640 over val-mini (488 images), per runtime, end to end
  *     (JPEG decode, resize, inference, decode, NMS, WIDER text), with --jobs workers;
  *  2. the live anchor: for slim-320 and mnet0.25-640, the seed's own test_widerface.py (PyTorch of
- *     the bench venv, bench/seed-anchor.ts) and `fdk accuracy` (ort) one after the other on the same
+ *     the bench venv, perf/seed-anchor.ts) and `fdk accuracy` (ort) one after the other on the same
  *     images, both as whole processes: wall times, the ratio, fdk's split per stage, and a
  *     file-by-file comparison of the two prediction folders; the load average around each run;
- *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (benchEval in bench/eval.ts);
- *  4. the CPU cost of the exact JPEG decode, fdk's (sharp) next to cv2.imread (bench/decode-cost.ts).
+ *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (benchEval in perf/eval.ts);
+ *  4. the CPU cost of the exact JPEG decode, fdk's (sharp) next to cv2.imread (perf/decode-cost.ts).
  *
  * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval  --skip-decode
  *          --wider-dir DIR (FDK_WIDER_DIR / FDK_WIDER_FULL; default /work/wider-full/WIDER_val; val-mini if absent)

@@ -2,7 +2,7 @@
  * `npm run bench:int8`: what int8 costs, per seed model and long side, in one table.
  *  - WIDER AP (easy/medium/hard) of fp32 (ncnn), of fdk's ncnn int8 per calibration method, and of
  *    onnxruntime's static quantization (QDQ, per-channel, MinMax / Entropy / Percentile calibrators,
- *    bench/ort-quantize.py in the dev venv) on the same calibration images, each with its loss vs fp32;
+ *    perf/ort-quantize.py in the dev venv) on the same calibration images, each with its loss vs fp32;
  *  - latency (median and p10–p90 of --runs, one real image at that long side) of ncnn fp32 / fp16 / int8 and
  *    onnxruntime fp32 / int8 at 1 and 2 threads; model sizes.
  * AP is on val-mini (free of calibration images) unless --wider-dir gives the full val set, which
@@ -12,7 +12,7 @@
  *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)  --keep-fp32 a,b
  *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR | --full-val
  *          --latency-only | --no-latency  --cached-only  --write-doc [--doc-section NAME]  --json
- * Latency is measured interleaved (bench/int8-latency.ts) with the load average beside it.
+ * Latency is measured interleaved (perf/int8-latency.ts) with the load average beside it.
  * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python if present, else
  * .venv-dev/bin/python after `bash scripts/setup-python.sh --bench`).
  */
@@ -122,7 +122,7 @@ async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number
     mkdirSync(workDir('bench-int8', 'ort'), { recursive: true });
     const jobFile = join(set.dir, 'job.json');
     writeFileSync(jobFile, JSON.stringify({ model: src.path, out: `${out}.tmp.onnx`, calibrator, input: entry.input.name, tensors: set.tensors }));
-    const r = spawnSync(python, [join(PROJECT_ROOT, 'bench', 'ort-quantize.py'), jobFile], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(python, [join(PROJECT_ROOT, 'perf', 'ort-quantize.py'), jobFile], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`ort quantization failed: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}`);
     const { renameSync } = await import('node:fs');
     renameSync(`${out}.tmp.onnx`, out);
