@@ -69,6 +69,7 @@ describe('fitted tables (unit)', () => {
     const rows = [320, 640].flatMap((longSide) => titles.map((title, i) => ({
       model: ['ulfd-slim', 'ulfd-rfb', 'slim', 'rfb', 'mnet0.25'][i], row: `r${i}-${longSide}`, title, longSide, ap, rerun: ap, published: { easy: 0.811, medium: 0.697, hard: 0.376 },
       diff: { easy: 1e-5, medium: -3e-4, hard: 0 }, withinTolerance: true, seconds: 123.4, imagesPerSecond: 4, predDir: '/tmp/preds/x',
+      split: { decodeMs: 8.25, preprocessMs: 1.5, inferenceMs: 11.25, postprocessMs: 0.75, formatMs: 0.1 }, writeSeconds: 0.4, evalSeconds: 2.5,
     })));
     const text = formatAccuracy({ set: 'val-mini', images: 488, runtime: 'ort', jobs: 2, tolerance: 0.002, rows } as unknown as AccuracyResult);
     expect(widest(text)).toBeLessThanOrEqual(LIMIT);
