@@ -4,7 +4,8 @@
  *
  * ncnn LayerNorm (src/layer/layernorm.cpp) normalises each row (affine_size = w) or each channel
  * plane (affine_size = w*h of a 3-D/4-D Mat) and loads gamma and beta raw (type 1): an ONNX
- * LayerNormalization over the last one or two axes maps onto it.
+ * LayerNormalization over the last one or two axes maps onto it; other axes and the Mean /
+ * InvStdDev outputs go through a rows view (layerNormRows).
  */
 import { attrFloat, attrInt, attrString } from '../../../onnx/model.js';
 import { float, int, ints, type ParamValue } from '../format/param.js';
@@ -113,7 +114,7 @@ function logSoftmax(c: LowerContext): LowerResult {
 }
 
 export const ACTIVATION_OPS: Record<string, OpEntry> = {
-  LayerNormalization: { ncnn: 'LayerNorm', lower: layerNorm },
+  LayerNormalization: { ncnn: 'LayerNorm / Reshape + Reduction', lower: layerNorm },
   Gelu: { ncnn: 'GELU', lower: gelu },
   Erf: { ncnn: 'Erf', lower: (c) => single('Erf', c, P(), c.rank(0)) },
   LogSoftmax: { ncnn: 'Softmax / UnaryOp', lower: logSoftmax },
