@@ -40,6 +40,28 @@ describe('transformer ops -> ncnn', () => {
     expectWithinTolerance(p);
   });
 
+  it('LayerNormalization over several axes (2 of rank 3, 3 of rank 4) -> rows view + one LayerNorm', async () => {
+    for (const [dims, axis] of [[[1, 5, 6], 1], [[1, 2, 3, 4], 1]] as [number[], number][]) {
+      const norm = dims.slice(axis);
+      const p = await unaryGraph(`layernorm-axes${dims.length}`, dims, (b, x) => b.op('LayerNormalization', [x, f(b, 'g', norm, 1), f(b, 'beta', norm, 2)], { axis: A.int(axis) }), 17);
+      expect(p.layerTypes).toMatchObject({ LayerNorm: 1, Reshape: 2 });
+      expectWithinTolerance(p);
+    }
+  });
+
+  it('LayerNormalization with its Mean and InvStdDev outputs -> LayerNorm + Reduction / BinaryOp / UnaryOp statistics', async () => {
+    for (const axis of [-1, 2]) {
+      const b = new GraphBuilder({ opset: 17 });
+      const x = b.addInput('x', 'float32', [1, 3, 4, 5]);
+      const norm = [1, 3, 4, 5].slice(axis < 0 ? 4 + axis : axis);
+      const [y, mean, inv] = b.node('LayerNormalization', [b.op('Mul', [x, scalar(b, 's', 3)]), f(b, 'g', norm, 1), f(b, 'beta', norm, 2)], { attrs: { axis: A.int(axis), epsilon: A.float(1e-3) }, outputs: ['y', 'mean', 'inv'] });
+      for (const o of [y, mean, inv]) b.addOutput(o, o, 'float32');
+      const p = await ortVsNcnn(b, `layernorm-stats${axis}`, { x: [1, 3, 4, 5] });
+      expect(p.layerTypes).toMatchObject({ LayerNorm: 1, Reduction: 2, UnaryOp: 2 });
+      expectWithinTolerance(p);
+    }
+  });
+
   it('decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add, as torch exports it below opset 17) fuses into one LayerNorm', async () => {
     const p = await unaryGraph('layernorm-decomposed', [1, 7, 12], (b, x) => {
       const mean = b.op('ReduceMean', [x], { axes: A.ints([-1]) });
@@ -262,6 +284,9 @@ describe('new ops: failures are one line naming op, node and reason, nothing wri
   });
   it('Einsum with three operands', () => {
     expectOneLineError(bad('einsum3', (b, x) => b.op('Einsum', [x, x, x], { equation: A.string('bij,bij,bij->bij') }, 'my_einsum')), /node 'my_einsum' \(Einsum\): equation 'bij,bij,bij->bij' with 3 operands/);
+  });
+  it('LayerNormalization over the batch axis', () => {
+    expectOneLineError(bad('layernorm0', (b, x) => b.op('LayerNormalization', [x, f(b, 'g', [1, 4, 6], 1)], { axis: A.int(0) }, 'my_ln'), [1, 4, 6], 17), /node 'my_ln' \(LayerNormalization\): LayerNormalization over the batch axis/);
   });
   it('Gather along the batch axis', () => {
     expectOneLineError(bad('gather0', (b, x) => b.op('Gather', [x, b.constInt64('i', [], [0])], { axis: A.int(0) }, 'my_gather')), /node 'my_gather' \(Gather\): axis 0 is the batch axis/);
