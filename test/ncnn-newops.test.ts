@@ -184,6 +184,13 @@ describe('Gather / Expand / Tile / Where / logic -> ncnn', () => {
     expectWithinTolerance(await unaryGraph('gather-scatter', [1, 4, 6], (b, x) => b.op('Gather', [x, b.constInt64('i', [4], [5, 0, 1, 3])], { axis: A.int(2) })));
   });
 
+  it('Gather with 2-D constant indices -> Crop (+ Concat) + Reshape', async () => {
+    const p = await unaryGraph('gather-2d', [1, 4, 6], (b, x) => b.op('Gather', [x, b.constInt64('i', [2, 2], [3, 0, -1, 2])], { axis: A.int(1) }));
+    expect(p.layerTypes).toMatchObject({ Concat: 1, Reshape: 1 });
+    expectWithinTolerance(p);
+    expectWithinTolerance(await unaryGraph('gather-2d-run', [1, 4, 6], (b, x) => b.op('Gather', [x, b.constInt64('i', [1, 2], [1, 2])], { axis: A.int(2) })));
+  });
+
   it('Expand of a run-time tensor to a constant shape', async () => {
     const p = await unaryGraph('expand', [1, 3, 1, 5], (b, x) => b.op('Expand', [x, b.constInt64('s', [4], [1, 3, 4, 5])]));
     expectWithinTolerance(p);
