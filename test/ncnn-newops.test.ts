@@ -286,6 +286,10 @@ describe('new ops: failures are one line naming op, node and reason, nothing wri
     const r = bad('lstm-seq-input', (b, x) => b.node('LSTM', [x, f(b, 'W', [1, 12, 6], 1), f(b, 'R', [1, 12, 3], 2)], { name: 'my_lstm', attrs: { hidden_size: A.int(3) } })[0], [5, 1, 6]);
     expectOneLineError(r, /node 'my_lstm' \(LSTM\): sequence-major input 'x' \[5,1,6\] is a graph input/);
   });
+  it('RNN with an X that is not rank 3', () => {
+    const r = bad('rnn-rank4', (b, x) => b.node('RNN', [x, f(b, 'W', [1, 4, 2], 1), f(b, 'R', [1, 4, 4], 2)], { name: 'my_rnn', attrs: { hidden_size: A.int(4), layout: A.int(1) } })[0], [1, 3, 1, 2]);
+    expectOneLineError(r, /node 'my_rnn' \(RNN\): X of rank 4/);
+  });
   it('Less on run-time data', () => {
     expectOneLineError(bad('less', (b, x) => b.op('Less', [x, scalar(b, 'z', 0)], {}, 'my_less')), /node 'my_less' \(Less\): Less of run-time data/);
   });
