@@ -114,7 +114,7 @@ function logSoftmax(c: LowerContext): LowerResult {
 }
 
 export const ACTIVATION_OPS: Record<string, OpEntry> = {
-  LayerNormalization: { ncnn: 'LayerNorm / Reshape + Reduction', lower: layerNorm },
+  LayerNormalization: { ncnn: 'LayerNorm / Reshape / Reduction / BinaryOp / UnaryOp', lower: layerNorm },
   Gelu: { ncnn: 'GELU', lower: gelu },
   Erf: { ncnn: 'Erf', lower: (c) => single('Erf', c, P(), c.rank(0)) },
   LogSoftmax: { ncnn: 'Softmax / UnaryOp', lower: logSoftmax },
