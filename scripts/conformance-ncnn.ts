@@ -69,8 +69,11 @@ function close(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-/** Ops that read axis 1 as channels: a unit batch axis cannot be added in front of their input. */
-const CHANNEL_OPS = new Set(['Conv', 'ConvTranspose', 'BatchNormalization', 'InstanceNormalization', 'MaxPool', 'AveragePool', 'GlobalMaxPool', 'GlobalAveragePool', 'LRN', 'DepthToSpace', 'Gemm', 'Resize', 'Upsample', 'PRelu']);
+/**
+ * Ops that read axis 1 as channels, or (recurrent ops) take a rank-3 X whose batch axis is their own:
+ * a unit batch axis cannot be added in front of their input.
+ */
+const CHANNEL_OPS = new Set(['Conv', 'ConvTranspose', 'BatchNormalization', 'InstanceNormalization', 'MaxPool', 'AveragePool', 'GlobalMaxPool', 'GlobalAveragePool', 'LRN', 'DepthToSpace', 'SpaceToDepth', 'Gemm', 'Resize', 'Upsample', 'PRelu', 'RNN', 'LSTM', 'GRU']);
 
 /** Rewrites a test to carry a unit batch axis: data input [d...] -> [1, d...], axis attributes shifted. */
 function addBatchAxis(model: ReturnType<typeof decodeOnnx>, inT: Tensor[]): void {
@@ -92,7 +95,8 @@ function addBatchAxis(model: ReturnType<typeof decodeOnnx>, inT: Tensor[]): void
     inT[j] = Tensor.int64(t.name, [v.length], v);
   };
   const op = node.opType;
-  if (op === 'Reshape') setInt64(1, (v) => [1, ...v]);
+  // Reshape's target shape and Tile's repeats name every axis: the new unit axis keeps 1
+  if (op === 'Reshape' || op === 'Tile') setInt64(1, (v) => [1, ...v]);
   if (op === 'Slice') {
     if (!node.inputs[3]) {
       // default axes are 0..n-1 of the original rank: state them, shifted

@@ -40,6 +40,28 @@ describe('transformer ops -> ncnn', () => {
     expectWithinTolerance(p);
   });
 
+  it('LayerNormalization over several axes (2 of rank 3, 3 of rank 4) -> rows view + one LayerNorm', async () => {
+    for (const [dims, axis] of [[[1, 5, 6], 1], [[1, 2, 3, 4], 1]] as [number[], number][]) {
+      const norm = dims.slice(axis);
+      const p = await unaryGraph(`layernorm-axes${dims.length}`, dims, (b, x) => b.op('LayerNormalization', [x, f(b, 'g', norm, 1), f(b, 'beta', norm, 2)], { axis: A.int(axis) }), 17);
+      expect(p.layerTypes).toMatchObject({ LayerNorm: 1, Reshape: 2 });
+      expectWithinTolerance(p);
+    }
+  });
+
+  it('LayerNormalization with its Mean and InvStdDev outputs -> LayerNorm + Reduction / BinaryOp / UnaryOp statistics', async () => {
+    for (const axis of [-1, 2]) {
+      const b = new GraphBuilder({ opset: 17 });
+      const x = b.addInput('x', 'float32', [1, 3, 4, 5]);
+      const norm = [1, 3, 4, 5].slice(axis < 0 ? 4 + axis : axis);
+      const [y, mean, inv] = b.node('LayerNormalization', [b.op('Mul', [x, scalar(b, 's', 3)]), f(b, 'g', norm, 1), f(b, 'beta', norm, 2)], { attrs: { axis: A.int(axis), epsilon: A.float(1e-3) }, outputs: ['y', 'mean', 'inv'] });
+      for (const o of [y, mean, inv]) b.addOutput(o, o, 'float32');
+      const p = await ortVsNcnn(b, `layernorm-stats${axis}`, { x: [1, 3, 4, 5] });
+      expect(p.layerTypes).toMatchObject({ LayerNorm: 1, Reduction: 2, UnaryOp: 2 });
+      expectWithinTolerance(p);
+    }
+  });
+
   it('decomposed LayerNorm (ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add, as torch exports it below opset 17) fuses into one LayerNorm', async () => {
     const p = await unaryGraph('layernorm-decomposed', [1, 7, 12], (b, x) => {
       const mean = b.op('ReduceMean', [x], { axes: A.ints([-1]) });
@@ -162,6 +184,13 @@ describe('Gather / Expand / Tile / Where / logic -> ncnn', () => {
     expectWithinTolerance(await unaryGraph('gather-scatter', [1, 4, 6], (b, x) => b.op('Gather', [x, b.constInt64('i', [4], [5, 0, 1, 3])], { axis: A.int(2) })));
   });
 
+  it('Gather with 2-D constant indices -> Crop (+ Concat) + Reshape', async () => {
+    const p = await unaryGraph('gather-2d', [1, 4, 6], (b, x) => b.op('Gather', [x, b.constInt64('i', [2, 2], [3, 0, -1, 2])], { axis: A.int(1) }));
+    expect(p.layerTypes).toMatchObject({ Concat: 1, Reshape: 1 });
+    expectWithinTolerance(p);
+    expectWithinTolerance(await unaryGraph('gather-2d-run', [1, 4, 6], (b, x) => b.op('Gather', [x, b.constInt64('i', [1, 2], [1, 2])], { axis: A.int(2) })));
+  });
+
   it('Expand of a run-time tensor to a constant shape', async () => {
     const p = await unaryGraph('expand', [1, 3, 1, 5], (b, x) => b.op('Expand', [x, b.constInt64('s', [4], [1, 3, 4, 5])]));
     expectWithinTolerance(p);
@@ -257,11 +286,18 @@ describe('new ops: failures are one line naming op, node and reason, nothing wri
     const r = bad('lstm-seq-input', (b, x) => b.node('LSTM', [x, f(b, 'W', [1, 12, 6], 1), f(b, 'R', [1, 12, 3], 2)], { name: 'my_lstm', attrs: { hidden_size: A.int(3) } })[0], [5, 1, 6]);
     expectOneLineError(r, /node 'my_lstm' \(LSTM\): sequence-major input 'x' \[5,1,6\] is a graph input/);
   });
+  it('RNN with an X that is not rank 3', () => {
+    const r = bad('rnn-rank4', (b, x) => b.node('RNN', [x, f(b, 'W', [1, 4, 2], 1), f(b, 'R', [1, 4, 4], 2)], { name: 'my_rnn', attrs: { hidden_size: A.int(4), layout: A.int(1) } })[0], [1, 3, 1, 2]);
+    expectOneLineError(r, /node 'my_rnn' \(RNN\): X of rank 4/);
+  });
   it('Less on run-time data', () => {
     expectOneLineError(bad('less', (b, x) => b.op('Less', [x, scalar(b, 'z', 0)], {}, 'my_less')), /node 'my_less' \(Less\): Less of run-time data/);
   });
   it('Einsum with three operands', () => {
     expectOneLineError(bad('einsum3', (b, x) => b.op('Einsum', [x, x, x], { equation: A.string('bij,bij,bij->bij') }, 'my_einsum')), /node 'my_einsum' \(Einsum\): equation 'bij,bij,bij->bij' with 3 operands/);
+  });
+  it('LayerNormalization over the batch axis', () => {
+    expectOneLineError(bad('layernorm0', (b, x) => b.op('LayerNormalization', [x, f(b, 'g', [1, 4, 6], 1)], { axis: A.int(0) }, 'my_ln'), [1, 4, 6], 17), /node 'my_ln' \(LayerNormalization\): LayerNormalization over the batch axis/);
   });
   it('Gather along the batch axis', () => {
     expectOneLineError(bad('gather0', (b, x) => b.op('Gather', [x, b.constInt64('i', [], [0])], { axis: A.int(0) }, 'my_gather')), /node 'my_gather' \(Gather\): axis 0 is the batch axis/);

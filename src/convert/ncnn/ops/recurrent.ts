@@ -86,6 +86,7 @@ function lowerRecurrent(c: LowerContext): LowerResult {
   const direction = DIRECTIONS[attrString(n, 'direction', 'forward')];
   if (direction === undefined) c.fail(`direction '${attrString(n, 'direction', '')}'`);
   const dirs = direction === 2 ? 2 : 1;
+  if (c.rank(0) !== 3) c.fail(`X of rank ${c.rank(0)} (ONNX ${op} takes a rank-3 [batch, seq, input] or [seq, batch, input] X)`);
   if (attrInt(n, 'layout', 0) !== 1)
     c.fail('sequence-major input (layout 0) that fdk could not re-lay batch-major: the tensors around it go through ops the re-layout does not know');
   const acts = attrStrings(n, 'activations');

@@ -1,6 +1,7 @@
 /**
  * Indexing, broadcasting and selection ops on run-time tensors, where they map to ncnn layers:
- *   Gather (constant indices) -> Crop (+ Squeeze for a scalar index, Concat for scattered ones)
+ *   Gather (constant indices) -> Crop (+ Squeeze for a scalar index, Concat for scattered ones,
+ *     Reshape for indices of rank > 1)
  *   Expand -> BinaryOp add of a zero MemoryData of the target shape (ncnn broadcasts)
  *   Tile -> Tile (repeats outer-first, batch entry dropped)
  *   Where (constant condition) -> x * mask + y * (1 - mask)
@@ -10,7 +11,7 @@
  */
 import { attrInt } from '../../../onnx/model.js';
 import { int, ints, type ParamValue } from '../format/param.js';
-import { BatchAxisError, constantNcnnShape, memoryDataParams } from '../passes/batch-axis.js';
+import { BatchAxisError, constantNcnnShape, memoryDataParams, reshapeParams } from '../passes/batch-axis.js';
 import type { EmittedLayer, LowerContext } from '../lower.js';
 import type { LowerResult, OpEntry } from '../op-table.js';
 import { P, axisOf, single } from './emit.js';
@@ -40,7 +41,6 @@ function gather(c: LowerContext): LowerResult {
   const ax = axisOf(c, a, r);
   const idxDims = c.constDims(1);
   let idx = c.constNumbers(1, 'indices');
-  if (idxDims.length > 1) c.fail(`indices of rank ${idxDims.length} (constant scalar or 1-D indices only)`);
   if (idx.some((i) => i < 0)) {
     const d = staticDims(c, 0)?.[a];
     if (d === undefined) c.fail('negative indices on an axis of run-time size');
@@ -60,9 +60,17 @@ function gather(c: LowerContext): LowerResult {
     if (last && i === last[1]) last[1]++;
     else runs.push([i, i + 1]);
   }
-  if (runs.length === 1) return single('Crop', c, P([9, ints([runs[0][0]])], [10, ints([runs[0][1]])], [11, ints([ax])]), r);
-  const parts = runs.map(([s, e], k) => crop(s, e, `${base}_run${k}`, `run${k}`));
-  return { layers: [...parts, { type: 'Concat', params: P([0, int(ax)]), inputs: parts.map((p) => p.outputs![0]) }], ranks: [r] };
+  // indices of rank k > 1 pick along the flattened indices, then a Reshape splits that axis into k
+  const flat = idxDims.length > 1 ? `${base}_flat` : undefined;
+  const parts = runs.length === 1 ? [crop(runs[0][0], runs[0][1], flat, flat && 'flat')] : runs.map(([s, e], k) => crop(s, e, `${base}_run${k}`, `run${k}`));
+  const layers = runs.length === 1 ? parts : [...parts, { type: 'Concat', params: P([0, int(ax)]), inputs: parts.map((p) => p.outputs![0]), outputs: flat ? [flat] : undefined, suffix: flat && 'flat' }];
+  if (!flat) return { layers, ranks: [r] };
+  const dims = staticDims(c, 0) ?? c.fail(`indices of rank ${idxDims.length} on a tensor of run-time size`);
+  const outDims = [...dims.slice(0, a), ...idxDims, ...dims.slice(a + 1)];
+  if (outDims.length > 5) c.fail(`indices of rank ${idxDims.length} make a rank-${outDims.length} output, beyond ncnn's 4-D Mats`);
+  const pm = reshapeParams(outDims, r);
+  layers.push({ type: 'Reshape', params: P(...[...pm.entries()].sort((x, y) => x[0] - y[0]).map(([k, v]) => [k, int(v)] as [number, ParamValue])), inputs: [flat] });
+  return { layers, ranks: [outDims.length] };
 }
 
 function expand(c: LowerContext): LowerResult {
@@ -118,7 +126,7 @@ const noRuntimeCompare = (c: LowerContext): LowerResult =>
   c.fail(`${c.node.opType} of run-time data: ncnn has no comparison or logic layer (only comparisons of constants and tensor sizes fold)`);
 
 export const TENSOR_OPS: Record<string, OpEntry> = {
-  Gather: { ncnn: 'Crop / Squeeze / Concat', lower: gather },
+  Gather: { ncnn: 'Crop / Squeeze / Concat / Reshape', lower: gather },
   Expand: { ncnn: 'BinaryOp / MemoryData', lower: expand },
   Tile: { ncnn: 'Tile', lower: tile },
   Where: { ncnn: 'BinaryOp / MemoryData', lower: where },
