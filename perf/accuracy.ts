@@ -16,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { stampDoc } from '../scripts/doc-sections.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getModel } from '../src/models/manifest.js';
@@ -108,8 +108,8 @@ async function main() {
   }
   if (json) console.log(JSON.stringify(out, null, 2));
   if (flag('write-docs')) {
-    if (out.anchor) writeSection('bench:accuracy', anchorMarkdown(out.anchor as Anchor));
-    if (out.decode) writeSection('bench:accuracy:decode', decodeMarkdown(out.decode as DecodeCost));
+    if (out.anchor) log(`wrote the anchor table into ${writeDocSection('bench:accuracy', anchorMarkdown(out.anchor as Anchor))}`);
+    if (out.decode) log(`wrote the decode table into ${writeDocSection('bench:accuracy:decode', decodeMarkdown(out.decode as DecodeCost))}`);
   }
 }
 
@@ -233,17 +233,6 @@ function decodeMarkdown(d: DecodeCost): string {
     `| fdk: sharp (libvips + mozjpeg) | ${d.fdkCpuMs.toFixed(2)} | ${d.fdkWallMs.toFixed(2)} |`,
     d.cv2CpuMs !== undefined ? `| cv2.imread (OpenCV ${d.cv2}, libjpeg-turbo) | ${d.cv2CpuMs.toFixed(2)} | ${d.cv2WallMs!.toFixed(2)} |` : '| cv2.imread | not run (no bench venv) | |',
   ].join('\n') + '\n';
-}
-
-/** Rewrites the text between `<!-- NAME:start ... -->` and `<!-- NAME:end -->` in docs/accuracy.md. */
-function writeSection(name: string, body: string): void {
-  const doc = join(PROJECT_ROOT, 'docs', 'accuracy.md');
-  const text = readFileSync(doc, 'utf8');
-  const re = new RegExp(`(<!-- ${name}:start[^>]*-->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
-  if (!re.test(text)) throw new FdkError(`no <!-- ${name}:start --> section`, { file: doc });
-  writeFileSync(doc, text.replace(re, (_m, b: string, e: string) => `${b}${body}${e}`));
-  stampDoc(doc); // content hash, checked by npm run docs:check
-  log(`wrote the ${name} table into ${doc}`);
 }
 
 try {

@@ -32,7 +32,7 @@ import { ncnnRuntime } from '../src/runtime/ncnn.js';
 import type { NcnnTransport } from '../src/runtime/ncnn-client.js';
 import { cpuModel } from '../src/bench/host.js';
 import { median } from '../src/bench/stats.js';
-import { writeDocSection } from './doc-section.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modelId = process.env.OVERHEAD_MODEL ?? 'ulfd-slim-320';
@@ -148,7 +148,5 @@ console.log(table);
 const shmWall = min(res['ncnn shm'].fdk.map((x) => x.wall)) / min(res['ncnn shm'].alone.map((x) => x.ms));
 console.log(`ncnn wall per call (shared memory): ${shmWall.toFixed(3)}x the standalone loop; goal <= 1.10x: ${shmWall <= 1.1 ? 'met' : 'NOT met'}`);
 if (process.argv.includes('--doc')) {
-  const doc = join(here, '..', 'docs', 'runtimes.md');
-  writeDocSection(doc, 'bench:overhead', table);
-  console.log(`wrote the table into ${doc}`);
+  console.log(`wrote the table into ${writeDocSection('bench:overhead', table)}`);
 }

@@ -23,7 +23,7 @@ import { saveOnnx } from '../src/onnx/io.js';
 import { convertOnnxFileToNcnn } from '../src/convert/ncnn/index.js';
 import { ensureNcnnVenv } from '../src/runtime/ncnn-venv.js';
 import { median } from '../src/bench/stats.js';
-import { writeDocSection } from './doc-section.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -115,9 +115,7 @@ async function main(): Promise<void> {
     'ort (load + run) overlaps with the ncnn worker starting and loading; compare overlaps with the ncnn extraction');
   // --doc: the measured table replaces the marked section of docs/commands.md (never pasted by hand)
   if (process.argv.includes('--doc')) {
-    const doc = join(root, 'docs', 'commands.md');
-    writeDocSection(doc, 'bench:per-layer', table);
-    console.log(`wrote the table into ${doc}`);
+    console.log(`wrote the table into ${writeDocSection('bench:per-layer', table)}`);
   }
 }
 

@@ -18,7 +18,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { resolveModelSource } from '../src/runtime/model-source.js';
 import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { venvPython } from '../src/runtime/ncnn-venv.js';
@@ -28,9 +27,7 @@ import { NcnnWasmNet } from '../src/runtime/ncnn-wasm/net.js';
 import { syntheticInputs } from '../src/bench/case.js';
 import { median } from '../src/bench/stats.js';
 import { hostInfo } from '../src/bench/host.js';
-import { PROJECT_ROOT } from '../src/util/data.js';
-import { writeFileAtomic } from '../src/util/fs.js';
-import { stampDoc } from '../scripts/doc-sections.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 
 const models = (process.env.LAYERS_MODELS ?? 'slim,rfb').split(',');
 const [W, H] = (process.env.LAYERS_SIZE ?? '640x480').split('x').map(Number);
@@ -38,9 +35,6 @@ const runs = Number(process.env.LAYERS_RUNS ?? 7);
 const WARMUP = 2;
 /** The build `fdk bench --runtimes ncnn-wasm` loads at 1 thread; LAYERS_BUILD=simd profiles the single-thread build. */
 const variant = process.env.LAYERS_BUILD === 'simd' ? 'simd' : nodeVariantFor(1);
-const DOC = join(PROJECT_ROOT, 'docs', 'wasm.md');
-const START = '<!-- bench:wasm-layers:start -->';
-const END = '<!-- bench:wasm-layers:end -->';
 
 /** The same profile loop as NcnnWasmNet.profile, for the native ncnn wheel. */
 const PY = `
@@ -150,12 +144,4 @@ const text = [
   ...rows,
 ].join('\n');
 console.log(text);
-if (!process.env.LAYERS_NO_DOC) {
-  const doc = readFileSync(DOC, 'utf8');
-  const a = doc.indexOf(START);
-  const b = doc.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`${DOC}: markers ${START} / ${END} not found`);
-  writeFileAtomic(DOC, doc.slice(0, a + START.length) + '\n' + text + '\n' + doc.slice(b));
-  stampDoc(DOC); // content hash, checked by npm run docs:check
-  process.stderr.write(`wrote the table into ${DOC}\n`);
-}
+if (!process.env.LAYERS_NO_DOC) process.stderr.write(`wrote the table into ${writeDocSection('bench:wasm-layers', text)}\n`);

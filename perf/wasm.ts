@@ -20,9 +20,7 @@
  * chromium; `none` skips the lanes table), WASM_NO_DOC=1 (print only).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadManifest } from '../src/models/manifest.js';
 import { resolveModelSource } from '../src/runtime/model-source.js';
@@ -30,10 +28,8 @@ import { getRuntime } from '../src/runtime/index.js';
 import { syntheticInputs } from '../src/bench/case.js';
 import { latencyStats } from '../src/bench/stats.js';
 import { hostInfo } from '../src/bench/host.js';
-import { PROJECT_ROOT } from '../src/util/data.js';
-import { writeFileAtomic } from '../src/util/fs.js';
 import type { LoadedModel, LoadOptions, RuntimeName } from '../src/runtime/types.js';
-import { stampDoc } from '../scripts/doc-sections.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 import { withBrowserLanes } from '../src/runtime/index.js';
 import { runBench } from '../src/bench/run-bench.js';
 import { sideBySide } from '../src/bench/side-by-side.js';
@@ -43,7 +39,6 @@ const threadList = (process.env.WASM_THREADS ?? '1,2').split(',').map(Number);
 const lanesModels = (process.env.WASM_LANES_MODELS ?? 'slim,ulfd-rfb-320').split(',');
 const browser = process.env.WASM_BROWSER ?? 'chromium';
 const only = process.env.WASM_MODELS?.split(',');
-const DOC = join(PROJECT_ROOT, 'docs', 'wasm.md');
 const HEADER = [
   '| model | input | threads | ort-wasm ms | ncnn-wasm ms | ncnn-wasm / ort-wasm | ncnn-wasm, packing off ms | ncnn-wasm, simd build ms | simd build / ort-wasm |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -102,18 +97,6 @@ async function rowsFor(threads: number): Promise<string[]> {
   return lines;
 }
 
-/** Writes `text` into docs/wasm.md between the markers of `name`. */
-function writeDocSection(name: string, text: string): void {
-  const [start, end] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
-  const doc = readFileSync(DOC, 'utf8');
-  const a = doc.indexOf(start);
-  const b = doc.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`${DOC}: markers ${start} / ${end} not found`);
-  writeFileAtomic(DOC, doc.slice(0, a + start.length) + '\n' + text + '\n' + doc.slice(b));
-  stampDoc(DOC); // content hash, checked by npm run docs:check
-  process.stderr.write(`wrote the ${name} table into ${DOC}\n`);
-}
-
 /** Native ncnn and both WebAssembly engines in Node and in the browser, runtimes as columns. */
 async function lanesTable(): Promise<string> {
   const load0 = loadavg()[0];
@@ -168,10 +151,10 @@ if (process.env.WASM_CHILD) {
     ...rows,
   ].join('\n');
   console.log(text);
-  if (!process.env.WASM_NO_DOC) writeDocSection('bench:wasm', text);
+  if (!process.env.WASM_NO_DOC) process.stderr.write(`wrote the table into ${writeDocSection('bench:wasm', text)}\n`);
   if (browser !== 'none') {
     const lanes = await lanesTable();
     console.log('\n' + lanes);
-    if (!process.env.WASM_NO_DOC) writeDocSection('bench:wasm-lanes', lanes);
+    if (!process.env.WASM_NO_DOC) process.stderr.write(`wrote the lanes table into ${writeDocSection('bench:wasm-lanes', lanes)}\n`);
   }
 }

@@ -5,12 +5,13 @@
  * recomputes the hash, so a hand edit of a generated table is caught, and recomputes the
  * deterministic tables outright.
  *
- * Adding a generated table: one entry here, and `stampDoc(page)` after the script writes the page.
+ * Adding a generated table: one entry here, and the script calls `writeDocSection(id, body)`.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/util/data.js';
+import { writeFileAtomic } from '../src/util/fs.js';
 
 export interface DocSection {
   /** Short name, used in the stamp and in docs:check messages. */
@@ -112,4 +113,21 @@ export function stampDoc(doc: string): void {
     text = text.slice(0, a) + stamped + text.slice(a + found.inner.length);
   }
   writeFileSync(path, text);
+}
+
+/**
+ * Writes `body` as the whole content of section `id` (between its markers, found by the list above),
+ * stamped with its command and content hash: the one way a measuring script puts a table in the docs.
+ */
+export function writeDocSection(id: string, body: string): string {
+  const s = DOC_SECTIONS.find((x) => x.id === id);
+  if (!s) throw new Error(`no generated doc section '${id}' in scripts/doc-sections.ts`);
+  const path = join(PROJECT_ROOT, s.doc);
+  const text = readFileSync(path, 'utf8');
+  const found = readSection(text, s);
+  if (found.problem) throw new Error(`${s.doc}: section ${id}: ${found.problem}`);
+  const inner = `\n${stampFor(id, body)}\n${body.replace(/^\n+|\n+$/g, '')}\n`;
+  const a = text.indexOf(s.begin) + s.begin.length;
+  writeFileAtomic(path, text.slice(0, a) + inner + text.slice(a + found.inner.length));
+  return path;
 }

@@ -5,11 +5,11 @@
  * `# until Ctrl-C` (fdk serve) must still be running after a few seconds and have printed its URL.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SHARED } from './helpers/index.js';
+import { runBashAsync } from './helpers/cli-async.js';
 import { COMMANDS } from '../src/cli/commands.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'fdk-docs-'));
@@ -35,15 +35,7 @@ function runnable(line: string): string {
   return `{ timeout 8 ${cmd.replace(/^fdk /, 'node "$FDK_BIN" ')} > "$OUT/serve.log" 2>&1 || [ $? = 124 ]; } && grep -q 'http://127.0.0.1' "$OUT/serve.log"`;
 }
 
-function bash(script: string): Promise<{ code: number; out: string }> {
-  return new Promise((done) => {
-    const child = spawn('bash', ['-c', script], { cwd, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => out.push(c));
-    child.on('close', (code) => done({ code: code ?? -1, out: Buffer.concat(out).toString('utf8') }));
-  });
-}
+const bash = (script: string) => runBashAsync(script, cwd);
 
 describe('docs/commands: a page per command, every example runs', () => {
   it('every command has a page with a set-up line and examples of that command', () => {

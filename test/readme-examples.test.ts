@@ -5,11 +5,11 @@
  * breaks a command (a renamed option, a moved file) fails here.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SHARED } from './helpers/index.js';
+import { runBashAsync } from './helpers/cli-async.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const block = readme.split('<!-- readme-examples:begin')[1]?.split('<!-- readme-examples:end -->')[0] ?? '';
@@ -21,15 +21,7 @@ afterAll(() => {
   rmSync('/tmp/fdk-demo', { recursive: true, force: true });
 });
 
-function bash(script: string): Promise<{ code: number; out: string }> {
-  return new Promise((done) => {
-    const child = spawn('bash', ['-c', script], { cwd, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => out.push(c));
-    child.on('close', (code) => done({ code: code ?? -1, out: Buffer.concat(out).toString('utf8') }));
-  });
-}
+const bash = (script: string) => runBashAsync(script, cwd);
 
 describe('README examples, pasted from another directory', () => {
   it('has the set-up line and one example per command', () => {

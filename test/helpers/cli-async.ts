@@ -23,3 +23,14 @@ export function runCliAsync(args: string[], opts: SpawnOptions = {}): Promise<Cl
     child.on('close', (code) => done({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
   });
 }
+
+/** A bash script as a user would paste it, run in `cwd` without blocking; stdout and stderr together. */
+export function runBashAsync(script: string, cwd: string): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    const child = spawn('bash', ['-c', script], { cwd, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    child.stderr!.on('data', (c: Buffer) => out.push(c));
+    child.on('close', (code) => done({ code: code ?? -1, out: Buffer.concat(out).toString('utf8') }));
+  });
+}
