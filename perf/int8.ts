@@ -34,7 +34,7 @@ import { INT8_GOAL } from '../src/report/verdict.js';
 import { interleavedLatency, type LatencyCase } from './int8-latency.js';
 import { PROJECT_ROOT, resolveDataDir, workDir } from '../src/util/data.js';
 import { sha256File, writeFilesAtomic } from '../src/util/fs.js';
-import { stampDoc } from '../scripts/doc-sections.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -307,17 +307,9 @@ if (json) console.log(JSON.stringify(result, null, 2));
 else console.log(markdown());
 
 if (args.includes('--write-doc')) {
-  const doc = resolve(PROJECT_ROOT, 'docs', 'int8.md');
-  const text = readFileSync(doc, 'utf8');
-  // --doc-section NAME writes between <!-- bench:int8 begin NAME --> and <!-- bench:int8 end NAME -->
+  // --doc-section NAME writes between <!-- bench:int8 begin NAME --> and <!-- bench:int8 end NAME --> (scripts/doc-sections.ts)
   const section = opt('doc-section', '');
-  const begin = `<!-- bench:int8 begin${section ? ` ${section}` : ''} -->`;
-  const end = `<!-- bench:int8 end${section ? ` ${section}` : ''} -->`;
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`${doc}: markers ${begin} / ${end} not found`);
   const os = await import('node:os');
   const stamp = `Measured by \`npm run bench:int8 -- ${args.filter((a, i) => a !== '--write-doc' && a !== '--doc-section' && args[i - 1] !== '--doc-section').join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, shared; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} when written).`;
-  writeFileSync(doc, `${text.slice(0, i + begin.length)}\n${stamp}\n\n${markdown()}\n${text.slice(j)}`);
-  stampDoc(doc); // content hash, checked by npm run docs:check
+  writeDocSection(`bench:int8${section ? ` ${section}` : ''}`, `${stamp}\n\n${markdown()}`);
 }
