@@ -163,13 +163,11 @@ export function float32Repr(x: number): string {
   // (the p-digit decimal padded with a zero is a candidate no farther from v), so any search that
   // finds the smallest such p gives the same digits. Detector scores (float32 in (0.02, 1]) mostly
   // need 8 digits, some 7, few 9: start at 8 and step down, ~2 toPrecision calls instead of ~4.
-  let p = 8;
   let s = v.toPrecision(8);
   if (f(Number(s)) !== v) {
-    p = 9; // 9 digits always round-trip a float32
-    s = v.toPrecision(9);
+    s = v.toPrecision(9); // 9 digits always round-trip a float32
   } else {
-    while (p > 1) {
+    for (let p = 8; p > 1; ) {
       const t = v.toPrecision(p - 1);
       if (f(Number(t)) !== v) break;
       p--;

@@ -12,6 +12,7 @@ import { resolveDataDir, workDir } from '../util/data.js';
 import { confinedPath } from '../util/paths.js';
 import { FdkError } from '../util/errors.js';
 import { writeFilesAtomic } from '../util/fs.js';
+import { nativeJpegAvailable } from './jpeg-native.js';
 import { detectAll } from './pool.js';
 import { modelFileChoice, type ModelFileChoice } from './pipeline.js';
 import { PUBLISHED, PUBLISHED_ULTRA_LIGHT_NOW, rerunTargets, type Ap3 } from './targets.js';
@@ -93,6 +94,8 @@ export interface AccuracyResult {
   images: number;
   runtime: string;
   jobs: number;
+  /** The JPEG decoder of the workers: fdk's libjpeg-turbo addon when built, else sharp (same pixels). */
+  decoder: 'libjpeg-turbo' | 'sharp';
   tolerance: number;
   rows: AccuracyRow[];
 }
@@ -266,5 +269,5 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
       missingPredictions: ev.missing,
     });
   }
-  return { set: images.set, imagesDir: images.imagesDir, subset: images.subset, images: paths.length, runtime, jobs, tolerance: TOLERANCE, rows: result };
+  return { set: images.set, imagesDir: images.imagesDir, subset: images.subset, images: paths.length, runtime, jobs, decoder: nativeJpegAvailable() ? 'libjpeg-turbo' : 'sharp', tolerance: TOLERANCE, rows: result };
 }
