@@ -6,23 +6,25 @@
  * CPU time is what the pool's workers compete for on a loaded machine, so it is the robust number;
  * wall time is printed beside it.
  *
- *   npx tsx perf/pipeline-profile.ts --model slim --long-side 320 --limit 300 [--wider-dir DIR] [--json]
+ *   npx tsx perf/pipeline-profile.ts --rows slim-320,mnet0.25-640 --limit 300 [--wider-dir DIR] [--json] [--write-docs]
+ *
+ * --write-docs writes the table into docs/accuracy.md (section bench:accuracy:profile).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { getModel } from '../src/models/manifest.js';
 import { Detector, formatWider } from '../src/accuracy/pipeline.js';
 import { decodeImage, decodeImageNative, type BgrImage } from '../src/accuracy/image.js';
 import { readFileOrThrow } from '../src/util/fs.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const model = opt('model', 'slim');
-const longSide = Number(opt('long-side', '320'));
+const rows = opt('rows', 'slim-320,mnet0.25-640').split(',');
 const limit = Number(opt('limit', '300'));
 const wider = opt('wider-dir', process.env.FDK_WIDER_DIR ?? '/work/wider-full/WIDER_val');
 
@@ -34,50 +36,71 @@ function images(dir: string): string[] {
 const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
 const stages = ['read', 'decodeNative', 'decodeSharp', 'preprocess', 'inference', 'postprocess', 'text'] as const;
 type Stage = (typeof stages)[number];
-const cpuMs: Record<Stage, number> = Object.fromEntries(stages.map((s) => [s, 0])) as Record<Stage, number>;
-const wallMs: Record<Stage, number> = { ...cpuMs };
+const LABELS: Record<Stage, string> = {
+  read: 'read the file', decodeNative: 'JPEG decode, libjpeg-turbo addon', decodeSharp: 'JPEG decode, sharp (same pixels)',
+  preprocess: 'preprocess (resize, mean, CHW)', inference: 'inference (onnxruntime, 1 thread)', postprocess: 'postprocess (box decode, threshold, NMS)', text: 'WIDER text',
+};
 
-async function timed<T>(s: Stage, fn: () => T | Promise<T>): Promise<T> {
-  const c0 = cpu();
-  const t0 = performance.now();
-  const r = await fn();
-  cpuMs[s] += cpu() - c0;
-  wallMs[s] += performance.now() - t0;
-  return r;
+interface Profile { row: string; images: number; boxesPerImage: number; cpuMsPerImage: Record<Stage, number>; wallMsPerImage: Record<Stage, number>; load: [number, number] }
+
+async function profile(row: string, paths: string[]): Promise<Profile> {
+  const [, model, ls] = /^(.+)-(\d+)$/.exec(row)!;
+  const longSide = Number(ls);
+  const cpuMs = Object.fromEntries(stages.map((s) => [s, 0])) as Record<Stage, number>;
+  const wallMs: Record<Stage, number> = { ...cpuMs };
+  const timed = async <T>(s: Stage, fn: () => T | Promise<T>): Promise<T> => {
+    const c0 = cpu();
+    const t0 = performance.now();
+    const r = await fn();
+    cpuMs[s] += cpu() - c0;
+    wallMs[s] += performance.now() - t0;
+    return r;
+  };
+  const det = await Detector.create(getModel(model), { runtime: 'ort', longSide, threads: 1 });
+  await det.detect(await decodeImage(readFileOrThrow(paths[0]), paths[0], { keepRgb: true })); // warm-up
+  const scratch: { data?: Uint8Array } = {};
+  let boxes = 0;
+  const load0 = loadavg()[0];
+  for (const p of paths) {
+    const bytes = await timed('read', () => readFileOrThrow(p));
+    await timed('decodeSharp', () => decodeImage(bytes, p, { keepRgb: true, decoder: 'sharp' }));
+    const image: BgrImage = (await timed('decodeNative', () => decodeImageNative(bytes, { keepRgb: true, scratch }))) ?? (await decodeImage(bytes, p, { keepRgb: true }));
+    // detect() times its stages in wall time; on one thread CPU ≈ wall per stage, so its CPU is split in that proportion
+    const c0 = cpu();
+    const r = await det.detect(image);
+    const c = cpu() - c0;
+    const t = r.timings;
+    const wall = t.preprocessMs + t.inferenceMs + t.postprocessMs;
+    for (const [s, w] of [['preprocess', t.preprocessMs], ['inference', t.inferenceMs], ['postprocess', t.postprocessMs]] as const) {
+      cpuMs[s] += (c * w) / wall;
+      wallMs[s] += w;
+    }
+    await timed('text', () => formatWider(det.desc, p, r.detections));
+    boxes += r.detections.length;
+  }
+  await det.release();
+  const n = paths.length;
+  const per = (o: Record<Stage, number>) => Object.fromEntries(stages.map((s) => [s, o[s] / n])) as Record<Stage, number>;
+  return { row, images: n, boxesPerImage: boxes / n, cpuMsPerImage: per(cpuMs), wallMsPerImage: per(wallMs), load: [load0, loadavg()[0]] };
+}
+
+function markdown(ps: Profile[]): string {
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npx tsx perf/pipeline-profile.ts --write-docs\` on the first ${ps[0].images} full-val images, one thread (one worker's view), CPU ms per image (wall ms in brackets), load average ${ps.map((p) => `${p.load[0].toFixed(1)} → ${p.load[1].toFixed(1)}`).join(', ')} on ${availableParallelism()} cores.`,
+    '',
+    `| stage | ${ps.map((p) => `${p.row} (${p.boxesPerImage.toFixed(0)} boxes/image)`).join(' | ')} |`,
+    `|---|${ps.map(() => '---').join('|')}|`,
+  ];
+  for (const s of stages) lines.push(`| ${LABELS[s]} | ${ps.map((p) => `${p.cpuMsPerImage[s].toFixed(2)} (${p.wallMsPerImage[s].toFixed(2)})`).join(' | ')} |`);
+  const total = (p: Profile) => stages.filter((s) => s !== 'decodeSharp').reduce((a, s) => a + p.cpuMsPerImage[s], 0);
+  lines.push(`| **total per image** (with the addon) | ${ps.map((p) => `**${total(p).toFixed(2)}**`).join(' | ')} |`);
+  if (ps.some((p) => p.load[0] > availableParallelism())) lines.push('', `Load average above ${availableParallelism()}: CPU times are inflated by cache and frequency effects of the other processes; re-measure on a quiet machine.`);
+  return lines.join('\n') + '\n';
 }
 
 const paths = images(wider).slice(0, limit);
-const det = await Detector.create(getModel(model), { runtime: 'ort', longSide, threads: 1 });
-await det.detect(await decodeImage(readFileOrThrow(paths[0]), paths[0], { keepRgb: true })); // warm-up
-const scratch: { data?: Uint8Array } = {};
-let boxes = 0;
-const load0 = loadavg()[0];
-for (const p of paths) {
-  const bytes = await timed('read', () => readFileOrThrow(p));
-  await timed('decodeSharp', () => decodeImage(bytes, p, { keepRgb: true, decoder: 'sharp' }));
-  const image: BgrImage = (await timed('decodeNative', () => decodeImageNative(bytes, { keepRgb: true, scratch }))) ?? (await decodeImage(bytes, p, { keepRgb: true }));
-  // detect() times its own stages in wall time; CPU per stage needs the stages one by one
-  const c0 = cpu();
-  const r = await det.detect(image);
-  const c = cpu() - c0;
-  const t = r.timings;
-  const wall = t.preprocessMs + t.inferenceMs + t.postprocessMs;
-  // split the CPU of detect() in proportion to its wall split (one thread: CPU ≈ wall per stage)
-  for (const [s, w] of [['preprocess', t.preprocessMs], ['inference', t.inferenceMs], ['postprocess', t.postprocessMs]] as const) {
-    cpuMs[s] += (c * w) / wall;
-    wallMs[s] += w;
-  }
-  const text = await timed('text', () => formatWider(det.desc, p, r.detections));
-  boxes += r.detections.length;
-  void text;
-}
-await det.release();
-const n = paths.length;
-const per = (o: Record<Stage, number>) => Object.fromEntries(stages.map((s) => [s, o[s] / n]));
-const result = { model, longSide, images: n, boxesPerImage: boxes / n, cpuMsPerImage: per(cpuMs), wallMsPerImage: per(wallMs), load: [load0, loadavg()[0]] };
-if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
-else {
-  console.log(`${model}-${longSide}, ${n} images of ${wider}, one thread, ${result.boxesPerImage.toFixed(0)} boxes per image, load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
-  console.log('stage            CPU ms/image  wall ms/image');
-  for (const s of stages) console.log(`${s.padEnd(16)} ${(cpuMs[s] / n).toFixed(2).padStart(12)}  ${(wallMs[s] / n).toFixed(2).padStart(13)}`);
-}
+const results: Profile[] = [];
+for (const row of rows) results.push(await profile(row, paths));
+if (args.includes('--json')) console.log(JSON.stringify(results, null, 2));
+else console.log(markdown(results));
+if (args.includes('--write-docs')) console.log(`wrote the profile into ${writeDocSection('bench:accuracy:profile', markdown(results))}`);
