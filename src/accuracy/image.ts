@@ -62,7 +62,7 @@ export function decodeImageNative(bytes: Uint8Array, opts: DecodeOptions = {}): 
   if (opts.decoder === 'sharp') return null;
   const r = decodeJpegNative(bytes, { bgr: !opts.keepRgb, dst: opts.scratch?.data });
   if (!r) return null;
-  if (opts.scratch && r.data.buffer !== opts.scratch.data?.buffer) opts.scratch.data = new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.buffer.byteLength - r.data.byteOffset);
+  if (opts.scratch && r.data.buffer !== opts.scratch.data?.buffer) opts.scratch.data = r.data; // a fresh buffer: the next image may reuse it
   return opts.keepRgb ? { ...r, rgb: true } : r;
 }
 
