@@ -9,9 +9,11 @@
  *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (benchEval in perf/eval.ts);
  *  4. the CPU cost of the exact JPEG decode, fdk's (sharp, and the libjpeg-turbo addon when built) next to cv2.imread (perf/decode-cost.ts);
  *  5. workers × intra-op threads of the pool on the first --jobs-images (100) images of the anchor
- *     rows (perf/accuracy-jobs.ts): the measurement behind the default --jobs = cores, 1 thread each.
+ *     rows (perf/accuracy-jobs.ts): the measurement behind the default --jobs = cores, 1 thread each;
+ *  6. one worker's CPU per stage and image on the first --profile-images (300) images of the anchor
+ *     rows, both JPEG decoders side by side (perf/pipeline-profile.ts).
  *
- * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval  --skip-decode  --skip-jobs  --jobs-images N
+ * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval  --skip-decode  --skip-jobs  --jobs-images N  --skip-profile  --profile-images N
  *          --wider-dir DIR (FDK_WIDER_DIR / FDK_WIDER_FULL; default /work/wider-full/WIDER_val; val-mini if absent)
  *          --limit N (first N images only: a quick check)  --seed-repo DIR (FDK_SEED_REPO)  --skip-seed
  *          --skip-mini  --write-docs (the tables into docs/accuracy.md)  --json
@@ -30,6 +32,7 @@ import { groundTruth, readSubsetList } from '../src/accuracy/wider/index.js';
 import type { AccuracyResult } from '../src/accuracy/run.js';
 import { decodeCost, type DecodeCost } from './decode-cost.js';
 import { jobsMarkdown, measureJobs, type JobsTable } from './accuracy-jobs.js';
+import { profile, profileMarkdown, type Profile } from './pipeline-profile.js';
 import { comparePredFolders, DEFAULT_SEED_PYTHON, DEFAULT_SEED_REPO, prepareSeed, runSeed, type FolderComparison, type SeedRun } from './seed-anchor.js';
 
 /** History only: the original pipelines recorded earlier with PyTorch 1.13 CPU (2 threads) on this machine kind. */
@@ -117,8 +120,17 @@ async function main() {
     log(`\n5. workers x intra-op threads on the first ${n} images (best of ${t.rounds} interleaved rounds; load ${t.load.before.toFixed(2)} -> ${t.load.after.toFixed(2)}):`);
     for (const r of t.rows) log(`   ${r.row.padEnd(13)} ${r.jobs} worker(s) x ${r.threads} thread(s): ${r.imagesPerSecond.toFixed(1)} images/s, ${r.cpuMsPerImage.toFixed(1)} CPU ms/image`);
   }
+  if (!flag('skip-profile')) {
+    const imgs = anchorImages();
+    const n = Math.min(imgs.keys.length, Number(opt('profile-images') ?? 300));
+    const ps: Profile[] = [];
+    for (const row of fullRows) ps.push(await profile(row, imgs.keys.slice(0, n).map((k) => join(imgs.imagesDir, `${k}.jpg`))));
+    out.profile = ps;
+    log(`\n6. one worker's CPU per stage and image (first ${n} images):\n${profileMarkdown(ps)}`);
+  }
   if (json) console.log(JSON.stringify(out, null, 2));
   if (flag('write-docs')) {
+    if (out.profile) log(`wrote the profile into ${writeDocSection('bench:accuracy:profile', profileMarkdown(out.profile as Profile[]))}`);
     if (out.jobsTable) log(`wrote the workers table into ${writeDocSection('bench:accuracy:jobs', jobsMarkdown(out.jobsTable as JobsTable))}`);
     if (out.anchor) log(`wrote the anchor table into ${writeDocSection('bench:accuracy', anchorMarkdown(out.anchor as Anchor))}`);
     if (out.decode) log(`wrote the decode table into ${writeDocSection('bench:accuracy:decode', decodeMarkdown(out.decode as DecodeCost))}`);

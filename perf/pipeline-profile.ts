@@ -8,25 +8,18 @@
  *
  *   npx tsx perf/pipeline-profile.ts --rows slim-320,mnet0.25-640 --limit 300 [--wider-dir DIR] [--json] [--write-docs]
  *
- * --write-docs writes the table into docs/accuracy.md (section bench:accuracy:profile).
+ * --write-docs writes the table into docs/accuracy.md (section bench:accuracy:profile); `npm run
+ * bench:accuracy` runs the same profile as its step 6.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { availableParallelism, loadavg } from 'node:os';
 import { getModel } from '../src/models/manifest.js';
 import { Detector, formatWider } from '../src/accuracy/pipeline.js';
 import { decodeImage, decodeImageNative, type BgrImage } from '../src/accuracy/image.js';
 import { readFileOrThrow } from '../src/util/fs.js';
 import { writeDocSection } from '../scripts/doc-sections.js';
-
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const rows = opt('rows', 'slim-320,mnet0.25-640').split(',');
-const limit = Number(opt('limit', '300'));
-const wider = opt('wider-dir', process.env.FDK_WIDER_DIR ?? '/work/wider-full/WIDER_val');
 
 function images(dir: string): string[] {
   const root = join(dir, 'images');
@@ -41,9 +34,9 @@ const LABELS: Record<Stage, string> = {
   preprocess: 'preprocess (resize, mean, CHW)', inference: 'inference (onnxruntime, 1 thread)', postprocess: 'postprocess (box decode, threshold, NMS)', text: 'WIDER text',
 };
 
-interface Profile { row: string; images: number; boxesPerImage: number; cpuMsPerImage: Record<Stage, number>; wallMsPerImage: Record<Stage, number>; load: [number, number] }
+export interface Profile { row: string; images: number; boxesPerImage: number; cpuMsPerImage: Record<Stage, number>; wallMsPerImage: Record<Stage, number>; load: [number, number] }
 
-async function profile(row: string, paths: string[]): Promise<Profile> {
+export async function profile(row: string, paths: string[]): Promise<Profile> {
   const [, model, ls] = /^(.+)-(\d+)$/.exec(row)!;
   const longSide = Number(ls);
   const cpuMs = Object.fromEntries(stages.map((s) => [s, 0])) as Record<Stage, number>;
@@ -84,9 +77,9 @@ async function profile(row: string, paths: string[]): Promise<Profile> {
   return { row, images: n, boxesPerImage: boxes / n, cpuMsPerImage: per(cpuMs), wallMsPerImage: per(wallMs), load: [load0, loadavg()[0]] };
 }
 
-function markdown(ps: Profile[]): string {
+export function profileMarkdown(ps: Profile[]): string {
   const lines = [
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npx tsx perf/pipeline-profile.ts --write-docs\` on the first ${ps[0].images} full-val images, one thread (one worker's view), CPU ms per image (wall ms in brackets), load average ${ps.map((p) => `${p.load[0].toFixed(1)} → ${p.load[1].toFixed(1)}`).join(', ')} on ${availableParallelism()} cores.`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:accuracy -- --write-docs\` (or perf/pipeline-profile.ts) on the first ${ps[0].images} full-val images, one thread (one worker's view), CPU ms per image (wall ms in brackets), load average ${ps.map((p) => `${p.load[0].toFixed(1)} → ${p.load[1].toFixed(1)}`).join(', ')} on ${availableParallelism()} cores.`,
     '',
     `| stage | ${ps.map((p) => `${p.row} (${p.boxesPerImage.toFixed(0)} boxes/image)`).join(' | ')} |`,
     `|---|${ps.map(() => '---').join('|')}|`,
@@ -98,9 +91,20 @@ function markdown(ps: Profile[]): string {
   return lines.join('\n') + '\n';
 }
 
-const paths = images(wider).slice(0, limit);
-const results: Profile[] = [];
-for (const row of rows) results.push(await profile(row, paths));
-if (args.includes('--json')) console.log(JSON.stringify(results, null, 2));
-else console.log(markdown(results));
-if (args.includes('--write-docs')) console.log(`wrote the profile into ${writeDocSection('bench:accuracy:profile', markdown(results))}`);
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string, def: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : def;
+  };
+  const rows = opt('rows', 'slim-320,mnet0.25-640').split(',');
+  const wider = opt('wider-dir', process.env.FDK_WIDER_DIR ?? '/work/wider-full/WIDER_val');
+  const paths = images(wider).slice(0, Number(opt('limit', '300')));
+  const results: Profile[] = [];
+  for (const row of rows) results.push(await profile(row, paths));
+  if (args.includes('--json')) console.log(JSON.stringify(results, null, 2));
+  else console.log(profileMarkdown(results));
+  if (args.includes('--write-docs')) console.log(`wrote the profile into ${writeDocSection('bench:accuracy:profile', profileMarkdown(results))}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
