@@ -7,9 +7,13 @@
  *     images, both as whole processes: wall times, the ratio, fdk's split per stage, and a
  *     file-by-file comparison of the two prediction folders; the load average around each run;
  *  3. `fdk eval` on the full known-preds folder next to the official Python evaluator (benchEval in perf/eval.ts);
- *  4. the CPU cost of the exact JPEG decode, fdk's (sharp) next to cv2.imread (perf/decode-cost.ts).
+ *  4. the CPU cost of the exact JPEG decode, fdk's (sharp, and the libjpeg-turbo addon when built) next to cv2.imread (perf/decode-cost.ts);
+ *  5. workers × intra-op threads of the pool on the first --jobs-images (100) images of the anchor
+ *     rows (perf/accuracy-jobs.ts): the measurement behind the default --jobs = cores, 1 thread each;
+ *  6. one worker's CPU per stage and image on the first --profile-images (300) images of the anchor
+ *     rows, both JPEG decoders side by side (perf/pipeline-profile.ts).
  *
- * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval  --skip-decode
+ * Options: --runtimes ort,wasm,ncnn  --jobs N  --full-rows slim-320,mnet0.25-640  --skip-full  --skip-eval  --skip-decode  --skip-jobs  --jobs-images N  --skip-profile  --profile-images N
  *          --wider-dir DIR (FDK_WIDER_DIR / FDK_WIDER_FULL; default /work/wider-full/WIDER_val; val-mini if absent)
  *          --limit N (first N images only: a quick check)  --seed-repo DIR (FDK_SEED_REPO)  --skip-seed
  *          --skip-mini  --write-docs (the tables into docs/accuracy.md)  --json
@@ -27,6 +31,8 @@ import { errorLine, FdkError } from '../src/util/errors.js';
 import { groundTruth, readSubsetList } from '../src/accuracy/wider/index.js';
 import type { AccuracyResult } from '../src/accuracy/run.js';
 import { decodeCost, type DecodeCost } from './decode-cost.js';
+import { jobsMarkdown, measureJobs, type JobsTable } from './accuracy-jobs.js';
+import { profile, profileMarkdown, type Profile } from './pipeline-profile.js';
 import { comparePredFolders, DEFAULT_SEED_PYTHON, DEFAULT_SEED_REPO, prepareSeed, runSeed, type FolderComparison, type SeedRun } from './seed-anchor.js';
 
 /** History only: the original pipelines recorded earlier with PyTorch 1.13 CPU (2 threads) on this machine kind. */
@@ -104,10 +110,28 @@ async function main() {
     const paths = readFileSync(join(mini, 'list.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 100).map((l) => join(mini, 'images', l));
     const d = await decodeCost(paths, process.env.FDK_SEED_PYTHON ?? DEFAULT_SEED_PYTHON);
     out.decode = d;
-    log(`\n4. exact JPEG decode, CPU per image (first ${d.images} val-mini images, one thread, best of 3): fdk (sharp) ${d.fdkCpuMs.toFixed(2)} ms` + (d.cv2CpuMs ? `, cv2.imread ${d.cv2CpuMs.toFixed(2)} ms (OpenCV ${d.cv2})` : ', cv2 unavailable') + `; load average ${d.load.toFixed(2)}`);
+    log(`\n4. exact JPEG decode, CPU per image (first ${d.images} val-mini images, one thread, best of 3): fdk sharp ${d.fdkCpuMs.toFixed(2)} ms` + (d.nativeCpuMs !== undefined ? `, fdk libjpeg-turbo addon ${d.nativeCpuMs.toFixed(2)} ms` : ', addon not built') + (d.cv2CpuMs ? `, cv2.imread ${d.cv2CpuMs.toFixed(2)} ms (OpenCV ${d.cv2})` : ', cv2 unavailable') + `; load average ${d.load.toFixed(2)}`);
+  }
+  if (!flag('skip-jobs')) {
+    const imgs = anchorImages();
+    const n = Math.min(imgs.keys.length, Number(opt('jobs-images') ?? 100));
+    const t = await measureJobs(fullRows, imgs.keys.slice(0, n).map((k) => join(imgs.imagesDir, `${k}.jpg`)));
+    out.jobsTable = t;
+    log(`\n5. workers x intra-op threads on the first ${n} images (best of ${t.rounds} interleaved rounds; load ${t.load.before.toFixed(2)} -> ${t.load.after.toFixed(2)}):`);
+    for (const r of t.rows) log(`   ${r.row.padEnd(13)} ${r.jobs} worker(s) x ${r.threads} thread(s): ${r.imagesPerSecond.toFixed(1)} images/s, ${r.cpuMsPerImage.toFixed(1)} CPU ms/image`);
+  }
+  if (!flag('skip-profile')) {
+    const imgs = anchorImages();
+    const n = Math.min(imgs.keys.length, Number(opt('profile-images') ?? 300));
+    const ps: Profile[] = [];
+    for (const row of fullRows) ps.push(await profile(row, imgs.keys.slice(0, n).map((k) => join(imgs.imagesDir, `${k}.jpg`))));
+    out.profile = ps;
+    log(`\n6. one worker's CPU per stage and image (first ${n} images):\n${profileMarkdown(ps)}`);
   }
   if (json) console.log(JSON.stringify(out, null, 2));
   if (flag('write-docs')) {
+    if (out.profile) log(`wrote the profile into ${writeDocSection('bench:accuracy:profile', profileMarkdown(out.profile as Profile[]))}`);
+    if (out.jobsTable) log(`wrote the workers table into ${writeDocSection('bench:accuracy:jobs', jobsMarkdown(out.jobsTable as JobsTable))}`);
     if (out.anchor) log(`wrote the anchor table into ${writeDocSection('bench:accuracy', anchorMarkdown(out.anchor as Anchor))}`);
     if (out.decode) log(`wrote the decode table into ${writeDocSection('bench:accuracy:decode', decodeMarkdown(out.decode as DecodeCost))}`);
   }
@@ -122,6 +146,8 @@ interface AnchorRow {
   ratio?: number;
   comparison?: FolderComparison;
   load: { before: number; after: number };
+  /** fdk's JPEG decoder in this run. */
+  decoder: AccuracyResult['decoder'];
 }
 
 interface Anchor {
@@ -187,12 +213,12 @@ async function liveAnchor(): Promise<Anchor> {
     const fdk = runFdk(m[1], Number(m[2]), imgs.widerArgs, join(base, 'fdk'));
     const x = fdk.result.rows[0];
     const comparison = seedRun ? comparePredFolders(seedRun.predDir, x.predDir, imgs.keys) : undefined;
-    const r: AnchorRow = { row, seed: seedRun, fdkSeconds: fdk.seconds, fdk: x, ratio: seedRun ? seedRun.seconds / fdk.seconds : undefined, comparison, load: { before, after: loadavg()[0] } };
+    const r: AnchorRow = { row, seed: seedRun, fdkSeconds: fdk.seconds, fdk: x, ratio: seedRun ? seedRun.seconds / fdk.seconds : undefined, comparison, load: { before, after: loadavg()[0] }, decoder: fdk.result.decoder };
     anchor.rows.push(r);
     const s = x.split;
     log(`   ${row.padEnd(13)} original ${seedRun ? `${seedRun.seconds.toFixed(1)} s (torch ${seedRun.torch}, ${seedRun.threads} threads; forward ${seedRun.forwardMs?.toFixed(1)} ms + misc ${seedRun.miscMs?.toFixed(1)} ms per image)` : 'skipped'}`);
     log(`   ${''.padEnd(13)} fdk      ${fdk.seconds.toFixed(1)} s (detection + writing ${x.seconds.toFixed(1)} s, ${x.imagesPerSecond.toFixed(1)} images/s; evaluation ${x.evalSeconds.toFixed(1)} s)` + (r.ratio ? `  -> ${r.ratio.toFixed(1)}x (goal ${GOAL}x)` : ''));
-    log(`   ${''.padEnd(13)} fdk per image per worker: decode ${s.decodeMs.toFixed(1)} (overlapped) / preprocess ${s.preprocessMs.toFixed(1)} / inference ${s.inferenceMs.toFixed(1)} / postprocess ${s.postprocessMs.toFixed(1)} / text ${s.formatMs.toFixed(2)} ms; writing ${x.writeSeconds.toFixed(2)} s`);
+    log(`   ${''.padEnd(13)} fdk per image per worker: decode ${s.decodeMs.toFixed(1)} (${fdk.result.decoder}) / preprocess ${s.preprocessMs.toFixed(1)} / inference ${s.inferenceMs.toFixed(1)} / postprocess ${s.postprocessMs.toFixed(1)} / text ${s.formatMs.toFixed(2)} ms; writing ${x.writeSeconds.toFixed(2)} s`);
     if (comparison) log(`   ${''.padEnd(13)} predictions: ${describeComparison(comparison)}`);
     log(`   ${''.padEnd(13)} AP ${x.ap.easy.toFixed(6)} / ${x.ap.medium.toFixed(6)} / ${x.ap.hard.toFixed(6)}; load average ${before.toFixed(2)} -> ${r.load.after.toFixed(2)} on ${anchor.cores} cores; history: torch 1.13 took ${TORCH_113_SECONDS[row] ?? '?'} s on the full val set`);
   }
@@ -210,9 +236,9 @@ function describeComparison(c: FolderComparison): string {
 /** The anchor table, written between the markers of docs/accuracy.md (never edited by hand). */
 function anchorMarkdown(a: Anchor): string {
   const lines = [
-    `Measured ${a.date.slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:accuracy -- --write-docs\` on ${a.set} (${a.images} images), ${a.cores} cores (${a.cpu}), fdk with ${a.jobs} jobs, runtime ort. Both columns are whole-process wall times; fdk's includes its WIDER evaluation.`,
+    `Measured ${a.date.slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:accuracy -- --write-docs\` on ${a.set} (${a.images} images), ${a.cores} cores (${a.cpu}), fdk with ${a.jobs} jobs, runtime ort, JPEG decoder ${a.rows[0]?.decoder ?? '?'}. Both columns are whole-process wall times; fdk's includes its WIDER evaluation.`,
     '',
-    '| row | original (torch, threads) | fdk | ratio (goal 8×) | fdk images/s | fdk ms per image per worker: decode (overlapped) / preprocess / inference / postprocess / text | prediction folders | load average (1 min) before → after |',
+    '| row | original (torch, threads) | fdk | ratio (goal 8×) | fdk images/s | fdk ms per image per worker: decode / preprocess / inference / postprocess / text | prediction folders | load average (1 min) before → after |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of a.rows) {
@@ -231,6 +257,7 @@ function decodeMarkdown(d: DecodeCost): string {
     '| exact JPEG decode (same pixels) | CPU ms/image | wall ms/image |',
     '|---|---|---|',
     `| fdk: sharp (libvips + mozjpeg) | ${d.fdkCpuMs.toFixed(2)} | ${d.fdkWallMs.toFixed(2)} |`,
+    d.nativeCpuMs !== undefined ? `| fdk: libjpeg-turbo addon (native/jpeg-decode.c) | ${d.nativeCpuMs.toFixed(2)} | ${d.nativeWallMs!.toFixed(2)} |` : '| fdk: libjpeg-turbo addon | not built (bash scripts/build-native.sh) | |',
     d.cv2CpuMs !== undefined ? `| cv2.imread (OpenCV ${d.cv2}, libjpeg-turbo) | ${d.cv2CpuMs.toFixed(2)} | ${d.cv2WallMs!.toFixed(2)} |` : '| cv2.imread | not run (no bench venv) | |',
   ].join('\n') + '\n';
 }

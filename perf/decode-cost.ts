@@ -1,19 +1,26 @@
 /**
  * CPU cost of the exact JPEG decode, the largest stage of the WIDER pipeline at long side 320:
- * fdk's decoder (sharp/libvips, src/accuracy/image.ts, byte-identical to cv2.imread) next to
- * cv2.imread itself (OpenCV's libjpeg-turbo, the bench venv's Python), on the same images, one
- * thread each, CPU time of the process per image (less sensitive to the machine's load than wall time).
+ * fdk's two decoders (sharp/libvips, and the libjpeg-turbo addon when it is built; both
+ * byte-identical to cv2.imread, src/accuracy/image.ts) next to cv2.imread itself (OpenCV's
+ * libjpeg-turbo, the bench venv's Python), on the same images, one thread each, CPU time of the
+ * process per image (less sensitive to the machine's load than wall time). The fdk decoders read
+ * each file and decode it, as the workers do.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { loadImage } from '../src/accuracy/image.js';
+import { decodeImageNative, loadImage } from '../src/accuracy/image.js';
+import { nativeJpegAvailable } from '../src/accuracy/jpeg-native.js';
+import { readFileOrThrow } from '../src/util/fs.js';
 
 export interface DecodeCost {
   images: number;
-  /** fdk's decode (sharp): CPU ms and wall ms per image, best of the repeats. */
+  /** fdk's decode with sharp: CPU ms and wall ms per image, best of the repeats. */
   fdkCpuMs: number;
   fdkWallMs: number;
+  /** fdk's libjpeg-turbo addon (into a reused buffer, as the workers do), when built. */
+  nativeCpuMs?: number;
+  nativeWallMs?: number;
   /** cv2.imread in the bench venv, when it runs. */
   cv2CpuMs?: number;
   cv2WallMs?: number;
@@ -37,16 +44,25 @@ print(cv2.__version__, best[0], best[1])
 
 export async function decodeCost(paths: string[], python: string): Promise<DecodeCost> {
   const load = loadavg()[0];
-  let best = { cpu: Infinity, wall: Infinity };
-  for (let rep = 0; rep < 3; rep++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (const p of paths) await loadImage(p, { keepRgb: true });
-    const c = process.cpuUsage(c0);
-    const cpu = (c.user + c.system) / 1000 / paths.length;
-    if (cpu < best.cpu) best = { cpu, wall: (performance.now() - t0) / paths.length };
+  const best = async (decode: (p: string) => unknown) => {
+    let b = { cpu: Infinity, wall: Infinity };
+    for (let rep = 0; rep < 3; rep++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (const p of paths) await decode(p);
+      const c = process.cpuUsage(c0);
+      const cpu = (c.user + c.system) / 1000 / paths.length;
+      if (cpu < b.cpu) b = { cpu, wall: (performance.now() - t0) / paths.length };
+    }
+    return b;
+  };
+  const sharp = await best((p) => loadImage(p, { keepRgb: true, decoder: 'sharp' }));
+  const out: DecodeCost = { images: paths.length, fdkCpuMs: sharp.cpu, fdkWallMs: sharp.wall, load };
+  if (nativeJpegAvailable()) {
+    const scratch: { data?: Uint8Array } = {};
+    const native = await best((p) => decodeImageNative(readFileOrThrow(p), { keepRgb: true, scratch }));
+    Object.assign(out, { nativeCpuMs: native.cpu, nativeWallMs: native.wall });
   }
-  const out: DecodeCost = { images: paths.length, fdkCpuMs: best.cpu, fdkWallMs: best.wall, load };
   if (existsSync(python)) {
     const r = spawnSync(python, ['-c', CV2_SCRIPT], { input: paths.join('\n'), encoding: 'utf8' });
     const m = /^(\S+) ([\d.]+) ([\d.]+)/.exec(r.stdout.trim());

@@ -43,6 +43,8 @@ describe('fdk accuracy on val-mini', () => {
     const j = JSON.parse(r.stdout) as { set: string; images: number; rows: { row: string; ap: Record<string, number>; rerun: Record<string, number>; withinTolerance: boolean; predDir: string }[] };
     expect(j.set).toBe('val-mini');
     expect(j.images).toBe(488);
+    // the workers decode with the libjpeg-turbo addon when it is built (scripts/build-native.sh)
+    expect((j as unknown as AccuracyResult).decoder).toBe(process.env.FDK_JPEG_ADDON === 'off' ? 'sharp' : 'libjpeg-turbo');
     expect(j.rows.map((x) => x.row).sort()).toEqual(['mnet0.25-320', 'ulfd-rfb-320']);
     for (const row of j.rows) {
       const want = expected.rows[row.row].val_mini;

@@ -5,14 +5,19 @@
  * keeps that formatting work off the main thread). Errors travel back as messages (FdkError text),
  * never as uncaught exceptions.
  *
- * The pool keeps up to two images queued per worker: the JPEG decode of the next image starts as
- * soon as its path arrives and runs on libuv's thread pool (sharp) while this thread resizes, runs
- * the model and does NMS for the current one. Results still go back in request order.
+ * The pool keeps up to two images queued per worker. With the native JPEG decoder
+ * (src/accuracy/jpeg-native.ts) each image is decoded on this thread right before its model run,
+ * into one reused buffer: the pool's workers already keep every core busy, and the synchronous
+ * decode costs half of sharp's CPU. Without it (or for images it declines), the decode of the next
+ * image starts as soon as its path arrives and runs on libuv's thread pool (sharp) while this
+ * thread resizes, runs the model and does NMS for the current one. Results go back in request order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelDescription } from '../models/description.js';
 import { FdkError } from '../util/errors.js';
-import { loadImage, type BgrImage } from './image.js';
+import { decodeImage, decodeImageNative, loadImage, type BgrImage } from './image.js';
+import { nativeJpegAvailable } from './jpeg-native.js';
+import { readFileOrThrow } from '../util/fs.js';
 import { Detector, formatWider, type ModelFileChoice, type StageTimings } from './pipeline.js';
 
 export interface WorkerInit {
@@ -35,9 +40,20 @@ interface Job {
   i: number;
   path: string;
   t0: number;
-  image: Promise<BgrImage>;
-  /** Wall time of the JPEG decode (it runs on libuv's pool, overlapping the model of the previous image). */
+  /** sharp's decode, started on arrival (libuv's pool); undefined = decode natively when its turn comes. */
+  image?: Promise<BgrImage>;
+  /** Wall time of the JPEG decode (sharp's overlaps the model of the previous image; the native one does not). */
   decodeMs: number;
+}
+
+/** The image of a job: the native decoder into the worker's reused buffer, else sharp (which also reports errors). */
+async function imageOf(job: Job, scratch: { data?: Uint8Array }): Promise<BgrImage> {
+  if (job.image) return job.image;
+  const t0 = performance.now();
+  const bytes = readFileOrThrow(job.path);
+  const image = decodeImageNative(bytes, { keepRgb: true, scratch }) ?? (await decodeImage(bytes, job.path, { keepRgb: true, decoder: 'sharp' }));
+  job.decodeMs = performance.now() - t0;
+  return image;
 }
 
 async function main(): Promise<void> {
@@ -51,6 +67,8 @@ async function main(): Promise<void> {
     return;
   }
   const queue: Job[] = [];
+  const native = nativeJpegAvailable();
+  const scratch: { data?: Uint8Array } = {};
   let busy = false;
   // one image at a time through the model, in arrival order; decodes already run ahead
   const drain = async () => {
@@ -59,7 +77,7 @@ async function main(): Promise<void> {
     while (queue.length) {
       const job = queue.shift()!;
       try {
-        const image = await job.image;
+        const image = await imageOf(job, scratch);
         const r = await det.detect(image);
         const t1 = performance.now();
         const text = init.widerText ? formatWider(det.desc, job.path, r.detections) : undefined;
@@ -87,8 +105,11 @@ async function main(): Promise<void> {
       return;
     }
     const t0 = performance.now();
-    const job: Job = { i: m.i, path: m.path, t0, decodeMs: 0, image: loadImage(m.path, { keepRgb: true }) };
-    job.image.then(() => (job.decodeMs = performance.now() - t0)).catch(() => {}); // errors are awaited (and reported) in drain
+    const job: Job = { i: m.i, path: m.path, t0, decodeMs: 0 };
+    if (!native) {
+      job.image = loadImage(m.path, { keepRgb: true, decoder: 'sharp' });
+      job.image.then(() => (job.decodeMs = performance.now() - t0)).catch(() => {}); // errors are awaited (and reported) in drain
+    }
     queue.push(job);
     void drain();
   });

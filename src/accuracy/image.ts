@@ -8,8 +8,13 @@
  * JPEGs and PNGs with alpha included (checked once against cv2 outside the project; the tests
  * check seed-sample.jpg against the reference tensors). jpeg-js differs by up to ±23 per pixel,
  * which is why it is not used for decoding.
+ *
+ * When the optional native decoder is built (src/accuracy/jpeg-native.ts, scripts/build-native.sh)
+ * plain JPEGs go through it instead: the same pixels as sharp on all 3226 WIDER val images
+ * (perf/jpeg-exact.ts checks that), at about half the CPU. Everything else still goes to sharp.
  */
 import sharp from 'sharp';
+import { decodeJpegNative } from './jpeg-native.js';
 import { readFileOrThrow } from '../util/fs.js';
 import { FdkError } from '../util/errors.js';
 
@@ -29,14 +34,42 @@ export interface BgrImage {
 sharp.concurrency(1);
 sharp.cache(false);
 
+export interface DecodeOptions {
+  /** Keep the decoded R, G, B order (`rgb: true`) instead of swapping to B, G, R. */
+  keepRgb?: boolean;
+  /** 'sharp' skips the native decoder (for measurements and the exactness check). */
+  decoder?: 'auto' | 'sharp';
+  /**
+   * A buffer the caller reuses from image to image: the native decoder writes into it when it is
+   * large enough (the image's `data` is then a view of it, valid until the next decode with the
+   * same scratch), and stores the larger buffer it had to allocate otherwise. Saves page-faulting
+   * a fresh ~2 MB buffer per WIDER image.
+   */
+  scratch?: { data?: Uint8Array };
+}
+
 /** Decodes an image file (JPEG, PNG, ...) into BGR HWC bytes, throwing one-line FdkErrors naming the file. */
-export async function loadImage(path: string, opts: { keepRgb?: boolean } = {}): Promise<BgrImage> {
+export async function loadImage(path: string, opts: DecodeOptions = {}): Promise<BgrImage> {
   const bytes = readFileOrThrow(path);
   return decodeImage(bytes, path, opts);
 }
 
-export async function decodeImage(bytes: Uint8Array, file = '<image>', opts: { keepRgb?: boolean } = {}): Promise<BgrImage> {
+/**
+ * The native decoder alone, synchronously (null when it is not built or not for this file):
+ * the pool's workers call it on their own thread.
+ */
+export function decodeImageNative(bytes: Uint8Array, opts: DecodeOptions = {}): BgrImage | null {
+  if (opts.decoder === 'sharp') return null;
+  const r = decodeJpegNative(bytes, { bgr: !opts.keepRgb, dst: opts.scratch?.data });
+  if (!r) return null;
+  if (opts.scratch && r.data.buffer !== opts.scratch.data?.buffer) opts.scratch.data = r.data; // a fresh buffer: the next image may reuse it
+  return opts.keepRgb ? { ...r, rgb: true } : r;
+}
+
+export async function decodeImage(bytes: Uint8Array, file = '<image>', opts: DecodeOptions = {}): Promise<BgrImage> {
   if (bytes.byteLength === 0) throw new FdkError('empty file, expected an image', { file });
+  const native = decodeImageNative(bytes, opts);
+  if (native) return native;
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     // sequentialRead: libvips streams the decode top to bottom (same pixels, a little less work)

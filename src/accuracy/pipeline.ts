@@ -160,17 +160,25 @@ export class Detector {
 export function float32Repr(x: number): string {
   const v = f(x);
   // The fewest significant digits (1..9) that read back as v. If p digits read back, so do p + 1
-  // (the p-digit decimal padded with a zero is a candidate no farther from v), so binary search
-  // finds the same p as trying 1, 2, ... in turn, with ~3 toPrecision calls instead of up to 9.
-  let lo = 1;
-  let hi = 9; // 9 digits always round-trip a float32
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (f(Number(v.toPrecision(mid))) === v) hi = mid;
-    else lo = mid + 1;
+  // (the p-digit decimal padded with a zero is a candidate no farther from v), so any search that
+  // finds the smallest such p gives the same digits. Detector scores (float32 in (0.02, 1]) mostly
+  // need 8 digits, some 7, few 9: start at 8 and step down, ~2 toPrecision calls instead of ~4.
+  let s = v.toPrecision(8);
+  if (f(Number(s)) !== v) {
+    s = v.toPrecision(9); // 9 digits always round-trip a float32
+  } else {
+    for (let p = 8; p > 1; ) {
+      const t = v.toPrecision(p - 1);
+      if (f(Number(t)) !== v) break;
+      p--;
+      s = t;
+    }
   }
-  let s = v.toPrecision(lo);
-  s = String(Number(s)); // positional, no trailing zeros
+  // toPrecision of the fewest digits has no trailing zeros, and is positional for 1e-6 <= |v| < 1
+  // (and for larger v up to 10^p); otherwise Number/String gives Python's positional or e-form.
+  const a = Math.abs(v);
+  if (a >= 1e-6 && a < 1) return s;
+  s = String(Number(s));
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
@@ -194,17 +202,18 @@ export function pyFixed3(x: number): string {
  */
 export function formatWider(desc: ModelDescription, imageName: string, dets: Detection[]): string {
   const name = basename(imageName).replace(/\.[^.]*$/, '');
-  const lines = [name, String(dets.length)];
+  // one string built by appending (V8 ropes): no per-box arrays, ~4x faster than map/join
+  let out = `${name}\n${dets.length}\n`;
   if (desc.postprocess.widerFormat === 'int-truncate') {
     for (const d of dets) {
-      const [x1, y1, x2, y2] = d.box.map((v) => Math.trunc(v));
-      lines.push(`${x1} ${y1} ${x2 - x1} ${y2 - y1} ${float32Repr(d.score)} `);
+      const x1 = Math.trunc(d.box[0]), y1 = Math.trunc(d.box[1]);
+      out += `${x1} ${y1} ${Math.trunc(d.box[2]) - x1} ${Math.trunc(d.box[3]) - y1} ${float32Repr(d.score)} \n`;
     }
   } else {
     for (const d of dets) {
       const [x1, y1, x2, y2] = d.box;
-      lines.push(`${Math.floor(x1)} ${Math.floor(y1)} ${Math.ceil(f(x2 - x1))} ${Math.ceil(f(y2 - y1))} ${pyFixed3(d.score <= 1 ? d.score : 1)}`);
+      out += `${Math.floor(x1)} ${Math.floor(y1)} ${Math.ceil(f(x2 - x1))} ${Math.ceil(f(y2 - y1))} ${pyFixed3(d.score <= 1 ? d.score : 1)}\n`;
     }
   }
-  return lines.join('\n') + '\n';
+  return out;
 }

@@ -142,11 +142,12 @@ export function formatAccuracy(r: AccuracyResult): string {
   return out;
 }
 
-/** images/s per row and where a worker's time per image goes (decode overlaps the previous image's model). */
+/** images/s per row and where a worker's time per image goes (sharp's decode overlaps the previous image's model, the addon's runs in turn). */
 export function formatThroughput(r: AccuracyResult): string {
   if (!r.rows.length) return '';
   const ms = (v: number) => v.toFixed(2);
-  let out = `Throughput, ${r.jobs} job(s); mean ms per image in a worker: decode (overlapped) / preprocess / inference /\n  postprocess / WIDER text:\n`;
+  const decode = r.decoder === 'sharp' ? 'decode (sharp, overlapped)' : 'decode (libjpeg-turbo)';
+  let out = `Throughput, ${r.jobs} job(s); mean ms per image in a worker: ${decode} / preprocess / inference /\n  postprocess / WIDER text:\n`;
   for (const x of r.rows) {
     const s = x.split;
     out += `  ${x.row.padEnd(15)} ${x.imagesPerSecond.toFixed(1).padStart(6)} images/s  ${ms(s.decodeMs)} / ${ms(s.preprocessMs)} / ${ms(s.inferenceMs)} / ${ms(s.postprocessMs)} / ${ms(s.formatMs)}  (writing ${x.writeSeconds.toFixed(2)} s, eval ${x.evalSeconds.toFixed(2)} s)\n`;

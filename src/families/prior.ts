@@ -120,11 +120,18 @@ function detectRetina(pp: Pp, p: PriorParams, out: Record<string, Float32Array>,
     for (let c = 0; c < L; c++) lms[j * L + c] = f(f(lms[j * L + c] * (c % 2 ? H : W)) / (c % 2 ? ry : rx));
   }
   const keep = nmsKeep(pp, boxes, orderByScoreDesc(scores));
-  return keep.map((j) => {
+  const dets = new Array<Detection>(keep.length);
+  for (let q = 0; q < keep.length; q++) {
+    const j = keep[q];
     const d: Detection = { box: [boxes[j * 4], boxes[j * 4 + 1], boxes[j * 4 + 2], boxes[j * 4 + 3]], score: scores[j] };
-    if (L) d.landmarks = Array.from({ length: p.landmarks }, (_, k) => [lms[j * L + 2 * k], lms[j * L + 2 * k + 1]] as [number, number]);
-    return d;
-  });
+    if (L) {
+      const pts = new Array<[number, number]>(p.landmarks);
+      for (let k = 0; k < p.landmarks; k++) pts[k] = [lms[j * L + 2 * k], lms[j * L + 2 * k + 1]];
+      d.landmarks = pts;
+    }
+    dets[q] = d;
+  }
+  return dets;
 }
 
 /** Ultra-Light Predictor.predict for the face class, boxes scaled to the original image size. */
