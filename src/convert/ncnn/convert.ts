@@ -37,6 +37,8 @@ export interface ConvertSummary {
     batchNorm: { fused: number; detail: string[] };
     bias: { fused: number; detail: string[] };
     activation: { fused: number; detail: string[] };
+    /** Reshape + Permute + Reshape channel shuffles written as one ShuffleChannel. */
+    channelShuffle: { fused: number; detail: string[] };
     deadLayers: { removed: number };
     split: { inserted: number };
   };
@@ -135,6 +137,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       batchNorm: { fused: changes('batchNorm').length, detail: changes('batchNorm') },
       bias: { fused: changes('bias').length, detail: changes('bias') },
       activation: { fused: changes('activation').length, detail: changes('activation') },
+      channelShuffle: { fused: changes('channelShuffle').length, detail: changes('channelShuffle') },
       deadLayers: { removed: changes('deadLayers').length },
       split: { inserted: changes('split').length },
     },

@@ -1,0 +1,63 @@
+/**
+ * Patterns where fdk's ncnn model ran slower than pnnx's conversion of the same corpus model
+ * (docs/corpus.md, "ncnn run time"), each as a small graph built in TS, converted, run in real
+ * ncnn against onnxruntime on seeded inputs, and checked for the layer pnnx writes for it.
+ */
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
+import { GraphBuilder, A } from '../src/onnx/builder.js';
+import { saveOnnx } from '../src/onnx/io.js';
+import { convertOnnxFileToNcnn } from '../src/convert/ncnn/index.js';
+import { ortVsNcnn, seeded, expectWithinTolerance } from './newops-helpers.js';
+import { tmp } from './ncnn-helpers.js';
+
+const weight = (b: GraphBuilder, name: string, d: number[], seed: number) => b.constFloat(name, d, seeded(seed, d.reduce((p, q) => p * q, 1)));
+
+/** ShuffleNet v2's channel shuffle as torch exports it: Reshape [1, g, c/g, h, w], Transpose [0,2,1,3,4], Reshape [1, c, h, w]. */
+function shuffle(b: GraphBuilder, x: string, [c, h, w]: number[], g: number, tag: string): string {
+  const v = b.op('Reshape', [x, b.constInt64(`g5${tag}`, [5], [1, g, c / g, h, w])]);
+  const t = b.op('Transpose', [v], { perm: A.ints([0, 2, 1, 3, 4]) });
+  return b.op('Reshape', [t, b.constInt64(`back${tag}`, [4], [1, c, h, w])]);
+}
+
+/** conv -> shuffle (groups g) -> conv, so the shuffle sits between packed convolution outputs as in ShuffleNet. */
+function shuffleGraph(c: number, g: number): GraphBuilder {
+  const b = new GraphBuilder({ opset: 13 });
+  const x = b.addInput('x', 'float32', [1, 3, 6, 5]);
+  const a = b.op('Conv', [x, weight(b, 'w1', [c, 3, 1, 1], 1)]);
+  const s = shuffle(b, a, [c, 6, 5], g, '1');
+  b.addOutput(b.op('Conv', [s, weight(b, 'w2', [4, c, 1, 1], 2)]), 'y', 'float32');
+  return b;
+}
+
+describe('channel shuffle -> ShuffleChannel (passes/fuse-channel-shuffle.ts)', () => {
+  for (const [c, g] of [[116, 2], [24, 3], [16, 4]])
+    it(`Reshape [1,${g},${c / g},h,w] + Transpose + Reshape on ${c} channels -> one ShuffleChannel group ${g}`, async () => {
+      const p = await ortVsNcnn(shuffleGraph(c, g), `shuffle-${c}-${g}`, { x: [1, 3, 6, 5] });
+      expectWithinTolerance(p);
+      expect(p.layerTypes).toEqual({ Input: 1, Convolution: 2, ShuffleChannel: 1 });
+      expect(p.param).toMatch(new RegExp(`ShuffleChannel .* 0=${g} 1=0`));
+    });
+
+  it('--no-optimize keeps Reshape, Permute, Reshape (layer for layer)', () => {
+    const dir = tmp('fdk-shuffle-');
+    const onnx = join(dir, 's.onnx');
+    saveOnnx(shuffleGraph(116, 2).build(), onnx);
+    const r = convertOnnxFileToNcnn(onnx, { prefix: join(dir, 's'), optimize: false });
+    expect(r.summary.layerTypes).toMatchObject({ Reshape: 2, Permute: 1 });
+    expect(r.summary.layerTypes.ShuffleChannel).toBeUndefined();
+  });
+
+  it('the same swap of the outer axes on a view that mixes h and w into the groups stays Reshape + Permute + Reshape', async () => {
+    // [1,4,6,8] viewed as [1,2,6,4,4]: the "groups" cut across h and w, so this is no channel shuffle
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 4, 6, 8]);
+    const v = b.op('Reshape', [x, b.constInt64('v', [5], [1, 2, 6, 4, 4])]);
+    const t = b.op('Transpose', [v], { perm: A.ints([0, 2, 1, 3, 4]) });
+    b.addOutput(b.op('Reshape', [t, b.constInt64('bk', [4], [1, 12, 4, 4])]), 'y', 'float32');
+    const p = await ortVsNcnn(b, 'not-shuffle', { x: [1, 4, 6, 8] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Reshape: 2, Permute: 1 });
+    expect(p.layerTypes.ShuffleChannel).toBeUndefined();
+  });
+});
