@@ -61,3 +61,51 @@ describe('channel shuffle -> ShuffleChannel (passes/fuse-channel-shuffle.ts)', (
     expect(p.layerTypes.ShuffleChannel).toBeUndefined();
   });
 });
+
+describe('global pooling on the packed map (passes/global-pooling.ts)', () => {
+  /** MobileNetV3's squeeze-excitation: x * hardsigmoid(fc2(relu(fc1(avgpool(x))))), fc = 1x1 Conv. */
+  function seBlock(b: GraphBuilder, x: string, c: number, r: number): string {
+    const pooled = b.op('GlobalAveragePool', [x]);
+    const fc1 = b.op('Relu', [b.op('Conv', [pooled, weight(b, 'f1', [r, c, 1, 1], 21), weight(b, 'f1b', [r], 22)])]);
+    const fc2 = b.op('Conv', [fc1, weight(b, 'f2', [c, r, 1, 1], 23), weight(b, 'f2b', [c], 24)]);
+    return b.op('Mul', [b.op('HardSigmoid', [fc2], { alpha: A.float(1 / 6), beta: A.float(0.5) }), x]);
+  }
+
+  it('SE block: global Pooling (4=1) on the map, the two 1x1 Convs on the pooled vector as InnerProduct', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 3, 9, 7]);
+    const a = b.op('Conv', [x, weight(b, 'w1', [24, 3, 3, 3], 1)], { pads: A.ints([1, 1, 1, 1]) });
+    b.addOutput(seBlock(b, a, 24, 8), 'y', 'float32');
+    const p = await ortVsNcnn(b, 'se-block', { x: [1, 3, 9, 7] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Convolution: 1, Pooling: 1, InnerProduct: 2, BinaryOp: 1 });
+    expect(p.layerTypes.Reshape).toBeUndefined();
+    expect(p.param).toMatch(/Pooling .* 0=1 4=1\n/);
+    expect(p.param).toMatch(/InnerProduct .* 0=8 1=1 2=192 9=1\n/);
+  });
+
+  it('a pooled [C,1,1] that a Concat reads, or a graph output: global Pooling + Reshape back to [C,1,1]', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 12, 5, 6]);
+    const avg = b.op('GlobalAveragePool', [x]);
+    const max = b.op('GlobalMaxPool', [b.op('Relu', [x])]);
+    b.addOutput(b.op('Concat', [avg, max], { axis: A.int(1) }), 'y', 'float32');
+    b.addOutput(b.op('GlobalAveragePool', [b.op('Sigmoid', [x])]), 'z', 'float32');
+    const p = await ortVsNcnn(b, 'pool-keepdims', { x: [1, 12, 5, 6] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Pooling: 3, Reshape: 3, Concat: 1 });
+    expect(p.param).not.toMatch(/ 7=1/); // no adaptive pooling left
+  });
+
+  it('--no-optimize keeps the adaptive 1x1 Pooling and the Convolutions', () => {
+    const dir = tmp('fdk-gpool-');
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 16, 4, 4]);
+    b.addOutput(seBlock(b, x, 16, 4), 'y', 'float32');
+    const onnx = join(dir, 'se.onnx');
+    saveOnnx(b.build(), onnx);
+    const r = convertOnnxFileToNcnn(onnx, { prefix: join(dir, 'se'), optimize: false });
+    expect(r.summary.layerTypes).toMatchObject({ Pooling: 1, Convolution: 2 });
+    expect(r.summary.layerTypes.InnerProduct).toBeUndefined();
+  });
+});

@@ -39,6 +39,8 @@ export interface ConvertSummary {
     activation: { fused: number; detail: string[] };
     /** Reshape + Permute + Reshape channel shuffles written as one ShuffleChannel. */
     channelShuffle: { fused: number; detail: string[] };
+    /** Adaptive 1x1 poolings written as global pooling + Reshape (packed input). */
+    globalPooling: { rewritten: number; detail: string[] };
     deadLayers: { removed: number };
     split: { inserted: number };
   };
@@ -138,6 +140,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       bias: { fused: changes('bias').length, detail: changes('bias') },
       activation: { fused: changes('activation').length, detail: changes('activation') },
       channelShuffle: { fused: changes('channelShuffle').length, detail: changes('channelShuffle') },
+      globalPooling: { rewritten: changes('globalPooling').length, detail: changes('globalPooling') },
       deadLayers: { removed: changes('deadLayers').length },
       split: { inserted: changes('split').length },
     },

@@ -1,6 +1,6 @@
 /**
  * The ncnn-level passes, in the order the converter runs them (after lowering). Each has the one
- * `Pass` signature; `optimize` marks the ones `--no-optimize` skips (BatchNorm folding, bias and activation fusion, channel shuffle). Adding a pass = writing its
+ * `Pass` signature; `optimize` marks the ones `--no-optimize` skips (BatchNorm folding, bias and activation fusion, channel shuffle, global pooling). Adding a pass = writing its
  * module and listing it here; its report lands in the convert summary under `name`.
  */
 import type { Pass } from './graph-util.js';
@@ -10,9 +10,10 @@ import { fuseBias } from './fuse-bias.js';
 import { eliminateDead } from './eliminate-dead.js';
 import { insertSplits } from './insert-split.js';
 import { fuseChannelShuffle } from './fuse-channel-shuffle.js';
+import { globalPooling } from './global-pooling.js';
 
 export interface PassEntry {
-  name: 'batchNorm' | 'bias' | 'activation' | 'channelShuffle' | 'deadLayers' | 'split';
+  name: 'batchNorm' | 'bias' | 'activation' | 'channelShuffle' | 'globalPooling' | 'deadLayers' | 'split';
   run: Pass;
   /** Only with optimisation on (BatchNorm folding, activation fusion change the layer sequence onnx2ncnn would write). */
   optimize: boolean;
@@ -23,6 +24,7 @@ export const PASSES: readonly PassEntry[] = [
   { name: 'bias', run: fuseBias, optimize: true },
   { name: 'activation', run: fuseActivation, optimize: true },
   { name: 'channelShuffle', run: fuseChannelShuffle, optimize: true },
+  { name: 'globalPooling', run: globalPooling, optimize: true },
   { name: 'deadLayers', run: eliminateDead, optimize: false },
   { name: 'split', run: insertSplits, optimize: false },
 ];
