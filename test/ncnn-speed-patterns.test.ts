@@ -109,3 +109,41 @@ describe('global pooling on the packed map (passes/global-pooling.ts)', () => {
     expect(r.summary.layerTypes.InnerProduct).toBeUndefined();
   });
 });
+
+describe('Crops that cut one blob into consecutive pieces -> one Slice (passes/crops-to-slice.ts)', () => {
+  /** x -> conv -> chunk(parts on channels) as torch exports it (one ONNX Slice per part) -> convs -> Concat. */
+  function chunkGraph(cuts: number[][], c: number): GraphBuilder {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 3, 5, 6]);
+    const a = b.op('Conv', [x, weight(b, 'w1', [c, 3, 1, 1], 31)]);
+    const parts = cuts.map(([s, e], i) =>
+      b.op('Slice', [a, b.constInt64(`s${i}`, [1], [s]), b.constInt64(`e${i}`, [1], [e]), b.constInt64(`a${i}`, [1], [1])]));
+    const outs = parts.map((p, i) => b.op('Conv', [p, weight(b, `w${i + 2}`, [4, cuts[i][1] - cuts[i][0], 1, 1], 40 + i)]));
+    b.addOutput(b.op('Concat', outs, { axis: A.int(1) }), 'y', 'float32');
+    return b;
+  }
+
+  it("ShuffleNet's channel split (two halves of 116, the second read first) -> Slice [58,-233] on channels", async () => {
+    const p = await ortVsNcnn(chunkGraph([[58, 116], [0, 58]], 116), 'chunk-halves', { x: [1, 3, 5, 6] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes.Crop).toBeUndefined();
+    expect(p.layerTypes).toMatchObject({ Slice: 1 });
+    expect(p.param).toMatch(/Slice .* -23300=2,58,-233 1=0\n/);
+  });
+
+  it('three uneven pieces -> one Slice [3,5,-233]', async () => {
+    const p = await ortVsNcnn(chunkGraph([[0, 3], [3, 8], [8, 12]], 12), 'chunk-three', { x: [1, 3, 5, 6] });
+    expectWithinTolerance(p);
+    expect(p.param).toMatch(/Slice .* -23300=3,3,5,-233 1=0\n/);
+  });
+
+  it('pieces that overlap or leave a gap stay Crops', async () => {
+    const p = await ortVsNcnn(chunkGraph([[0, 6], [4, 12]], 12), 'chunk-overlap', { x: [1, 3, 5, 6] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Crop: 2 });
+    expect(p.layerTypes.Slice).toBeUndefined();
+    const q = await ortVsNcnn(chunkGraph([[0, 4], [6, 12]], 12), 'chunk-gap', { x: [1, 3, 5, 6] });
+    expectWithinTolerance(q);
+    expect(q.layerTypes).toMatchObject({ Crop: 2 });
+  });
+});

@@ -5,7 +5,8 @@
  *   2. lowering through the op table, evaluating the remaining shape glue symbolically and
  *      removing the batch axis
  *   3. the ncnn-level passes of passes/index.ts (PASSES): BatchNorm folding, bias and activation
- *      fusion (optimize only), dead-layer elimination, Split insertion
+ *      fusion, channel shuffle, global pooling, Crops to Slice (optimize only), dead-layer
+ *      elimination, Split insertion
  */
 import { runtimeInputs, type Model } from '../../onnx/model.js';
 import { foldConstants } from '../../onnx/fold.js';
@@ -41,6 +42,8 @@ export interface ConvertSummary {
     channelShuffle: { fused: number; detail: string[] };
     /** Adaptive 1x1 poolings written as global pooling + Reshape (packed input). */
     globalPooling: { rewritten: number; detail: string[] };
+    /** Crops that cut one blob into consecutive pieces written as one Slice. */
+    cropsToSlice: { fused: number; detail: string[] };
     deadLayers: { removed: number };
     split: { inserted: number };
   };
@@ -141,6 +144,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       activation: { fused: changes('activation').length, detail: changes('activation') },
       channelShuffle: { fused: changes('channelShuffle').length, detail: changes('channelShuffle') },
       globalPooling: { rewritten: changes('globalPooling').length, detail: changes('globalPooling') },
+      cropsToSlice: { fused: changes('cropsToSlice').length, detail: changes('cropsToSlice') },
       deadLayers: { removed: changes('deadLayers').length },
       split: { inserted: changes('split').length },
     },
