@@ -422,14 +422,14 @@ async function main(): Promise<void> {
   let control = '';
   const ctl = opt('--control');
   if (ctl) {
-    const r = rows.find((x) => x.name === ctl && x.fdk.loads);
-    const e = r && corpusEntries().find((x) => x.name === r.name && x.opset === r.opset && x.file);
+    // the first opset of that model whose fdk .param is on disk
+    const e = corpusEntries().find((x) => x.name === ctl && x.file && existsSync(join(CORPUS_DIR, 'out', 'fdk', `${basename(x.file, '.onnx')}.param`)));
     if (e) {
       const param = join(CORPUS_DIR, 'out', 'fdk', `${basename(e.file!, '.onnx')}.param`);
       const s = await pairSpeed(param, param, e.input, { rounds, runs });
       control = ` Noise floor: fdk's ${ctl}-op${e.opset} timed against itself the same way gave ${speedCell(s)} (load ${s.load.map((x) => x.toFixed(0)).join('-')}).`;
       console.error(`control ${ctl}: ${pairLine(s)}`);
-    }
+    } else throw new Error(`--control ${ctl}: no converted .param of that model in ${join(CORPUS_DIR, 'out', 'fdk')}`);
   }
   const table = corpusTable(rows) + control;
   console.log(table);
