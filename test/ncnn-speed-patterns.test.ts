@@ -97,6 +97,16 @@ describe('global pooling on the packed map (passes/global-pooling.ts)', () => {
     expect(p.param).not.toMatch(/ 7=1/); // no adaptive pooling left
   });
 
+  it('with a dynamic input (dims unknown when converting): global Pooling + Reshape to [C,1,1], the SE Convs stay', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 16, 'H', 'W']);
+    b.addOutput(seBlock(b, x, 16, 4), 'y', 'float32');
+    const p = await ortVsNcnn(b, 'se-dynamic', { x: [1, 16, 5, 7] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Pooling: 1, Reshape: 1, Convolution: 2 });
+    expect(p.param).toMatch(/Pooling .* 0=1 4=1\n/);
+  });
+
   it('--no-optimize keeps the adaptive 1x1 Pooling and the Convolutions', () => {
     const dir = tmp('fdk-gpool-');
     const b = new GraphBuilder({ opset: 13 });
