@@ -157,3 +157,18 @@ describe('Crops that cut one blob into consecutive pieces -> one Slice (passes/c
     expect(q.layerTypes).toMatchObject({ Crop: 2 });
   });
 });
+
+describe('one-input Concat (passes/eliminate-single-concat.ts)', () => {
+  it("DenseNet's torch.cat([x], 1): the Concat goes, its readers read x; a graph-output Concat stays", async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 3, 6, 5]);
+    const a = b.op('Conv', [x, weight(b, 'w1', [8, 3, 1, 1], 51)]);
+    const one = b.op('Concat', [a], { axis: A.int(1) });
+    const c = b.op('Conv', [one, weight(b, 'w2', [4, 8, 1, 1], 52)]);
+    b.addOutput(b.op('Concat', [one, c], { axis: A.int(1) }), 'y', 'float32');
+    b.addOutput(b.op('Concat', [b.op('Relu', [a])], { axis: A.int(1) }), 'z', 'float32');
+    const p = await ortVsNcnn(b, 'single-concat', { x: [1, 3, 6, 5] });
+    expectWithinTolerance(p);
+    expect(p.layerTypes).toMatchObject({ Concat: 2, Convolution: 2 });
+  });
+});
