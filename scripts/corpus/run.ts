@@ -3,10 +3,13 @@
  * is converted by fdk (`node bin/fdk.js convert`, whole process) and by pnnx (PyPI, the bench
  * venv; same .onnx, its input shape, fp16=0); each result is loaded in real ncnn and compared with
  * onnxruntime on a seeded input (max abs and max abs / max(1, max |ref|)); both .param files are
- * timed with `fdk bench --runtimes ncnn`. fdk writes over its earlier outputs there (--force). Prints a markdown table; `--write-doc` puts it into
+ * timed in real ncnn interleaved (./speed.ts: alternating rounds in two workers, 1 thread, median
+ * of each, fdk/pnnx ratio with its round-to-round spread); a file only fdk converts is timed
+ * alone (median). fdk writes over its earlier outputs there (--force). Prints a markdown table; `--write-doc` puts it into
  * docs/corpus.md between its markers, and the rows go to reports/latest/corpus.json.
  *
- *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--runs N] [--merge] [--reuse-pnnx] [--write-doc]
+ *   npx tsx scripts/corpus/run.ts [--only a,b] [--opsets 13] [--no-pnnx] [--no-speed] [--rounds R] [--runs N] [--merge] [--reuse-pnnx] [--write-doc]
+ *   npx tsx scripts/corpus/run.ts --speed-only [--only a,b] [--opsets 13] [--rounds R] [--runs N] [--write-doc]
  *   npx tsx scripts/corpus/run.ts --check [--only a,b] [--opsets 13]
  *
  * --check converts the built files with fdk again (no pnnx, no timing) and exits 1 when a row
@@ -16,7 +19,9 @@
  * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not);
  * --json PATH reads/writes another rows file; --report-only [--add-json a.json,b.json] only
  * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx] [--with-speed]
- * measures the conversions' wall and CPU time (and the ncnn run time) again for those rows.
+ * measures the conversions' wall and CPU time (and the ncnn run time) again for those rows;
+ * --speed-only times the .param files already in .fdk/corpus/out again (nothing converted) and keeps
+ * the other columns of the earlier rows.
  */
 import { seededUniform } from '../../src/util/rng.js';
 import { spawnSync } from 'node:child_process';
@@ -28,11 +33,18 @@ import { loadOnnx } from '../../src/onnx/io.js';
 import { runtimeInputs } from '../../src/onnx/model.js';
 import type { LoadedModel, TensorMap } from '../../src/runtime/types.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
-import { stampDoc } from '../doc-sections.js';
+import { writeDocSection } from '../doc-sections.js';
+import { pairSpeed, pairLine, type PairSpeed } from './speed.js';
 
 export interface CorpusEntry { name: string; family: string; opset: number; file: string | null; input: number[]; error?: string }
 export interface ToolResult { converts: boolean; ms: number | null; cpuMs?: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string }
-export interface CorpusRow { name: string; family: string; opset: number; maxRef: number; fdk: ToolResult; pnnx?: ToolResult }
+/** runMs in a ToolResult is the median wall ms of the worker's forward passes; speed is the interleaved comparison. */
+export interface CorpusRow {
+  name: string; family: string; opset: number; maxRef: number; fdk: ToolResult; pnnx?: ToolResult;
+  speed?: Pick<PairSpeed, 'ratio' | 'lo' | 'hi' | 'verdict'> & Partial<Omit<PairSpeed, 'ratio' | 'lo' | 'hi' | 'verdict'>>;
+  /** 'median' when runMs was measured as a median (earlier tables had the fastest run). */
+  runStat?: 'median';
+}
 
 export const CORPUS_DIR = join(PROJECT_ROOT, '.fdk', 'corpus');
 // pnnx from the bench setup (scripts/setup-python.sh --bench installs it into .venv-dev), or FDK_PNNX
@@ -104,16 +116,39 @@ function compare(ref: TensorMap, got: TensorMap, byName: boolean): { maxAbs: num
   return { maxAbs, rel: maxAbs / Math.max(1, maxRef) };
 }
 
+/** Median ms of `fdk bench --runtimes ncnn` (1 thread): a model only one tool converted. */
 function benchMs(param: string, shape: number[], runs: number): number | null {
   const r = timed(process.execPath, [...FDK, 'bench', param, '--runtimes', 'ncnn', '--input', shape.join('x'), '--runs', String(runs), '--warmup', '2', '--json'], PROJECT_ROOT);
   if (!r.ok) return null;
   try {
     const j = JSON.parse(r.out.slice(r.out.indexOf('{')));
-    // the minimum: on a machine shared with other work the median mostly measures the neighbours
-    return j.cases?.[0]?.latency?.min ?? null;
+    return j.cases?.[0]?.latency?.median ?? null;
   } catch {
     return null;
   }
+}
+
+const pnnxParamOf = (stem: string) => join(CORPUS_DIR, 'out', 'pnnx', stem, `${stem.replace(/[^A-Za-z0-9_]/g, '_')}.ncnn.param`);
+
+/**
+ * The run-time columns of a row: both .param files interleaved when both load (the ratio and its
+ * spread), else the one that loads on its own.
+ */
+async function measureSpeed(row: CorpusRow, stem: string, input: number[], o: { rounds?: number; runs?: number; log?: (s: string) => void }): Promise<void> {
+  const fdkParam = join(CORPUS_DIR, 'out', 'fdk', `${stem}.param`), pnnxParam = pnnxParamOf(stem);
+  const fdkOk = row.fdk.loads && existsSync(fdkParam), pnnxOk = !!row.pnnx?.loads && existsSync(pnnxParam);
+  row.runStat = 'median';
+  row.speed = undefined;
+  if (fdkOk && pnnxOk) {
+    const s = await pairSpeed(fdkParam, pnnxParam, input, { rounds: o.rounds ?? 5, runs: o.runs ?? 10 });
+    row.fdk.runMs = s.aMs;
+    row.pnnx!.runMs = s.bMs;
+    row.speed = s;
+    o.log?.(`${stem}: fdk/pnnx ${pairLine(s)}`);
+    return;
+  }
+  if (row.fdk.loads) row.fdk.runMs = fdkOk ? benchMs(fdkParam, input, o.runs ?? 10) : null;
+  if (row.pnnx?.loads) row.pnnx.runMs = pnnxOk ? benchMs(pnnxParam, input, o.runs ?? 10) : null;
 }
 
 async function checkInNcnn(res: ToolResult, onnx: string, param: string, e: CorpusEntry, ncnnInput: string, byName: boolean, ref: TensorMap): Promise<void> {
@@ -136,7 +171,7 @@ async function checkInNcnn(res: ToolResult, onnx: string, param: string, e: Corp
 }
 
 export interface RunOptions {
-  only?: string[]; opsets?: number[]; pnnx?: boolean; speed?: boolean; runs?: number; log?: (s: string) => void;
+  only?: string[]; opsets?: number[]; pnnx?: boolean; speed?: boolean; rounds?: number; runs?: number; log?: (s: string) => void;
   /** pnnx rows measured earlier (reports/latest/corpus.json), reused instead of running pnnx again */
   earlierPnnx?: Map<string, ToolResult>;
 }
@@ -164,16 +199,14 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
       row.fdk.ms = t.ms;
       row.fdk.cpuMs = t.cpuMs;
       await checkInNcnn(row.fdk, onnx, `${prefix}.param`, e, inputName, true, ref);
-      if (o.speed !== false && row.fdk.loads) row.fdk.runMs = benchMs(`${prefix}.param`, e.input, o.runs ?? 10);
     } else row.fdk.note = t.out.split('\n').pop()?.replace(/^fdk: error: \S+: /, '');
     // pnnx
     const earlier = o.earlierPnnx?.get(`${e.name}@${e.opset}`);
     const dir = join(out, 'pnnx', stem);
-    const pnnxParam = join(dir, `${stem.replace(/[^A-Za-z0-9_]/g, '_')}.ncnn.param`);
+    const pnnxParam = pnnxParamOf(stem);
     if (earlier) {
-      // conversion results as measured before; the speed is measured again beside fdk's
-      row.pnnx = { ...earlier };
-      if (o.speed !== false && earlier.loads && existsSync(pnnxParam)) row.pnnx.runMs = benchMs(pnnxParam, e.input, o.runs ?? 10);
+      // conversion results as measured before; the speed is measured again beside fdk's (below)
+      row.pnnx = { ...earlier, runMs: null };
     } else if (o.pnnx !== false && PNNX) {
       row.pnnx = empty();
       mkdirSync(dir, { recursive: true });
@@ -185,9 +218,9 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
         row.pnnx.ms = p.ms;
         row.pnnx.cpuMs = p.cpuMs;
         await checkInNcnn(row.pnnx, onnx, param, e, 'in0', false, ref);
-        if (o.speed !== false && row.pnnx.loads) row.pnnx.runMs = benchMs(param, e.input, o.runs ?? 10);
       } else row.pnnx.note = p.ok ? 'no .ncnn.param written' : p.out.split('\n').filter(Boolean).pop()?.slice(0, 120);
     }
+    if (o.speed !== false) await measureSpeed(row, stem, e.input, o);
     o.log?.(`${stem}: fdk ${row.fdk.converts ? `${row.fdk.ms!.toFixed(0)} ms, diff ${row.fdk.maxAbs?.toExponential(1)}` : `fails (${row.fdk.note})`}` + (row.pnnx ? `; pnnx ${row.pnnx.converts ? `${row.pnnx.ms!.toFixed(0)} ms, diff ${row.pnnx.maxAbs?.toExponential(1)}` : 'fails'}` : ''));
     rows.push(row);
   }
@@ -197,24 +230,35 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
 const TOL = 1e-4;
 const num = (v: number | null, d = 1) => (v === null ? '–' : v === Infinity ? 'NaN/shape' : v.toExponential(d));
 const ms = (v: number | null) => (v === null ? '–' : v.toFixed(0));
-const cell = (r: ToolResult) => [r.converts ? 'yes' : 'no', r.loads ? 'yes' : 'no', num(r.maxAbs), num(r.rel), r.rel === null ? '' : r.rel <= TOL ? 'ok' : 'OFF', ms(r.ms), r.cpuMs ? ms(r.cpuMs) : '–', r.runMs === null ? '–' : r.runMs.toFixed(1)];
+const cell = (r: ToolResult) => [r.converts ? 'yes' : 'no', r.loads ? 'yes' : 'no', num(r.maxAbs), num(r.rel), r.rel === null ? '' : r.rel <= TOL ? 'ok' : 'OFF', ms(r.ms), r.cpuMs ? ms(r.cpuMs) : '–', r.runMs === null || r.runMs === undefined ? '–' : r.runMs.toFixed(1)];
+/** "ratio (lowest-highest round)", e.g. "1.31 (1.12-1.60)"; its reader is speedOf. */
+const speedCell = (s: CorpusRow['speed']) => (s ? `${s.ratio.toFixed(2)} (${s.lo.toFixed(2)}-${s.hi.toFixed(2)})` : '');
+function speedOf(c: string): CorpusRow['speed'] {
+  const m = /^([\d.]+) \(([\d.]+)-([\d.]+)\)$/.exec(c);
+  if (!m) return undefined;
+  const [ratio, lo, hi] = [m[1], m[2], m[3]].map(Number);
+  return { ratio, lo, hi, verdict: lo > 1 ? 'slower' : hi < 1 ? 'faster' : 'level' };
+}
 
 export function corpusTable(rows: CorpusRow[]): string {
   const lines = [
-    '| model | opset | max \\|ref\\| | fdk converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (min) | pnnx converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (min) | pnnx/fdk CPU | note |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | opset | max \\|ref\\| | fdk converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (median) | pnnx converts | loads | max abs | rel | tol | convert ms | CPU ms | run ms (median) | pnnx/fdk CPU | run fdk/pnnx (rounds) | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const r of rows) {
+  for (const row of rows) {
+    // run times of earlier tables were the fastest run, not the median: not shown under this header
+    const r = row.runStat === 'median' ? row : { ...row, fdk: { ...row.fdk, runMs: null }, pnnx: row.pnnx && { ...row.pnnx, runMs: null } };
     const p = r.pnnx;
     const cpuRatio = p?.cpuMs && r.fdk.cpuMs ? `${(p.cpuMs / r.fdk.cpuMs).toFixed(1)}x` : '';
     const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/\|/g, '/').slice(0, 160);
-    lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${(p ? cell(p) : new Array(8).fill('')).join(' | ')} | ${cpuRatio} | ${note} |`);
+    lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${(p ? cell(p) : new Array(8).fill('')).join(' | ')} | ${cpuRatio} | ${speedCell(r.speed)} | ${note} |`);
   }
   const both = rows.filter((r) => r.pnnx?.converts);
   const fdkOk = rows.filter((r) => r.fdk.converts && r.fdk.rel !== null && r.fdk.rel <= TOL);
   const pnnxOk = rows.filter((r) => r.pnnx?.converts && r.pnnx.rel !== null && r.pnnx.rel <= TOL);
   const ratios = both.filter((r) => r.fdk.ms).map((r) => r.pnnx!.ms! / r.fdk.ms!).sort((a, b) => a - b);
-  const speed = rows.filter((r) => r.fdk.runMs && r.pnnx?.runMs).map((r) => r.fdk.runMs! / r.pnnx!.runMs!).sort((a, b) => a - b);
+  const paired = rows.filter((r) => r.speed);
+  const speed = paired.map((r) => r.speed!.ratio).sort((a, b) => a - b);
   const med = (a: number[]) => (a.length ? a[Math.floor(a.length / 2)] : NaN);
   lines.push('', `${rows.length} files; fdk converts ${rows.filter((r) => r.fdk.converts).length} and is within tolerance (max abs <= 1e-4 x max(1, max |ref|)) on ${fdkOk.length}; pnnx converts ${both.length}, within tolerance on ${pnnxOk.length}.`);
   const missed = rows.filter((r) => r.pnnx?.converts && !(r.fdk.converts && r.fdk.rel !== null && r.fdk.rel <= TOL)).map((r) => `${r.name}-op${r.opset}`);
@@ -226,20 +270,23 @@ export function corpusTable(rows: CorpusRow[]): string {
   // wall times of the two tools may come from different moments of a shared machine's load
   // (--timing-only, --reuse-pnnx): no ratio of them is printed, the CPU ratio above is the comparison
   void ratios;
-  if (speed.length) lines.push(`ncnn run time fdk/pnnx (fdk bench, 1 thread, fastest of the runs): median ${med(speed).toFixed(2)}, min ${speed[0].toFixed(2)}, max ${speed[speed.length - 1].toFixed(2)} (below 1 = fdk's model faster).`);
+  if (speed.length) {
+    const loads = paired.flatMap((r) => r.speed!.load ?? []);
+    const rr = paired.find((r) => r.speed!.rounds)?.speed;
+    const how = `interleaved in real ncnn, 1 thread, median CPU ms per forward${rr ? ` over ${rr.rounds} rounds x ${rr.runs} runs` : ''}${loads.length ? `, load average ${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : ''}`;
+    lines.push(`ncnn run time fdk/pnnx (${how}): median ${med(speed).toFixed(2)}, min ${speed[0].toFixed(2)}, max ${speed[speed.length - 1].toFixed(2)} over ${speed.length} models (below 1 = fdk's model faster).`);
+    const list = (v: string) => paired.filter((r) => r.speed!.verdict === v).map((r) => `${r.name}-op${r.opset} ${speedCell(r.speed)}`);
+    lines.push(`fdk's model slower in every round: ${list('slower').join(', ') || 'none'}; faster in every round: ${list('faster').length}; within the round-to-round spread: ${list('level').length}.`);
+  }
   return lines.join('\n');
 }
 
 const BEGIN = '<!-- corpus:begin (generated by scripts/corpus/run.ts --write-doc; do not edit) -->';
 const END = '<!-- corpus:end -->';
 
-export function writeDoc(table: string, header: string): void {
-  const doc = join(PROJECT_ROOT, 'docs', 'corpus.md');
-  const text = readFileSync(doc, 'utf8');
-  const a = text.indexOf(BEGIN), b = text.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`${doc}: markers missing`);
-  writeFileAtomic(doc, `${text.slice(0, a + BEGIN.length)}\n${header}\n\n${table}\n${text.slice(b)}`);
-  stampDoc(doc); // content hash, checked by npm run docs:check
+/** The table and its header line into docs/corpus.md, through the one writer of generated sections. */
+function writeDoc(table: string, header: string): void {
+  writeDocSection('corpus', `${header}\n\n${table}`);
 }
 
 /** The rows of the table in docs/corpus.md (what --write-doc wrote), for --check and as earlier rows. */
@@ -255,9 +302,14 @@ export function rowsFromDoc(text = readFileSync(join(PROJECT_ROOT, 'docs', 'corp
     if (!line.startsWith('| ') || line.startsWith('| model') ) continue;
     const c = line.slice(2, -2).split(' | ').map((x) => x.trim());
     if (c.length < 21 || !/^\d+$/.test(c[1])) continue;
+    const withSpeed = c.length >= 22; // the run fdk/pnnx column (tables before it had 21)
     const row: CorpusRow = { name: c[0], family: '?', opset: Number(c[1]), maxRef: c[2] === '' ? (undefined as unknown as number) : Number(c[2]), fdk: tool(c.slice(3, 11)) };
     if (c[11] !== '') row.pnnx = tool(c.slice(11, 19));
-    const notes = c[20].split('; ');
+    if (withSpeed) {
+      row.runStat = 'median';
+      row.speed = speedOf(c[20]);
+    }
+    const notes = c[c.length - 1].split('; ');
     const note = (who: string) => notes.find((n) => n.startsWith(`${who}: `))?.slice(who.length + 2);
     if (note('fdk')) row.fdk.note = note('fdk');
     if (row.pnnx && note('pnnx')) row.pnnx.note = note('pnnx');
@@ -311,6 +363,16 @@ async function main(): Promise<void> {
     console.log(`corpus check: ${fresh.length} files against docs/corpus.md, ${drift.length ? `${drift.length} differ` : 'no drift'} (times not compared; ${doc.length - fresh.length} table rows not built here were skipped)`);
     process.exit(drift.length ? 1 : 0);
   }
+  const rounds = Number(opt('--rounds') ?? 5), runs = Number(opt('--runs') ?? 10);
+  if (args.includes('--speed-only')) {
+    // the ncnn run times again, of the .param files already converted (no conversion, no accuracy)
+    const only = opt('--only')?.split(','), opsets = opt('--opsets')?.split(',').map(Number);
+    for (const r of earlierRows) {
+      if ((only && !only.includes(r.name)) || (opsets && !opsets.includes(r.opset))) continue;
+      const e = corpusEntries().find((x) => x.name === r.name && x.opset === r.opset && x.file);
+      if (e) await measureSpeed(r, basename(e.file!, '.onnx'), e.input, { rounds, runs, log: (m) => console.error(m) });
+    }
+  }
   if (args.includes('--timing-only')) {
     // conversion wall and CPU time again for rows measured before (same commands, nothing else)
     const only = opt('--only')?.split(','), opsets = opt('--opsets')?.split(',').map(Number);
@@ -329,17 +391,12 @@ async function main(): Promise<void> {
         const p = timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], join(CORPUS_DIR, 'out', 'pnnx', stem));
         if (p.ok) Object.assign(r.pnnx, { ms: p.ms, cpuMs: p.cpuMs });
       }
-      if (args.includes('--with-speed')) {
-        const fp = join(CORPUS_DIR, 'out', 'fdk', `${stem}.param`);
-        const pp = join(CORPUS_DIR, 'out', 'pnnx', stem, `${stem.replace(/[^A-Za-z0-9_]/g, '_')}.ncnn.param`);
-        if (r.fdk.loads && existsSync(fp)) r.fdk.runMs = benchMs(fp, e.input, Number(opt('--runs') ?? 10));
-        if (r.pnnx?.loads && existsSync(pp)) r.pnnx.runMs = benchMs(pp, e.input, Number(opt('--runs') ?? 10));
-      }
+      if (args.includes('--with-speed')) await measureSpeed(r, stem, e.input, { rounds, runs, log: (m) => console.error(m) });
       console.error(`${stem}: fdk ${r.fdk.cpuMs?.toFixed(0)} ms CPU` + (r.pnnx?.cpuMs ? `, pnnx ${r.pnnx.cpuMs.toFixed(0)} ms CPU` : ''));
     }
   }
   // --report-only: no measuring, the table from --json plus --add-json files (parts measured apart)
-  const rows = args.includes('--report-only') || args.includes('--timing-only')
+  const rows = args.includes('--report-only') || args.includes('--timing-only') || args.includes('--speed-only')
     ? [...new Map([...earlierRows.splice(0), ...(opt('--add-json')?.split(',').flatMap(read) ?? [])].map((r) => [`${r.name}@${r.opset}`, r] as const)).values()] // later files win
     : await runCorpus({
       earlierPnnx: args.includes('--reuse-pnnx') ? new Map(earlierRows.filter((r) => r.pnnx).map((r) => [`${r.name}@${r.opset}`, r.pnnx!])) : undefined,
@@ -347,7 +404,8 @@ async function main(): Promise<void> {
       opsets: opt('--opsets')?.split(',').map(Number),
       pnnx: !args.includes('--no-pnnx'),
       speed: !args.includes('--no-speed'),
-      runs: Number(opt('--runs') ?? 10),
+      rounds,
+      runs,
       log: (m) => console.error(m),
     });
   const key = (r: CorpusRow) => `${r.name}@${r.opset}`;
@@ -360,7 +418,20 @@ async function main(): Promise<void> {
   const order = new Map<string, number>();
   for (const k of [...earlierOrder, ...corpusEntries().map((e) => key(e as unknown as CorpusRow))]) if (!order.has(k)) order.set(k, order.size);
   rows.sort((a, b) => (order.get(key(a)) ?? 1e9) - (order.get(key(b)) ?? 1e9));
-  const table = corpusTable(rows);
+  // the noise floor: one .param against a copy of itself, the same way (--control NAME, e.g. mobilenet_v2)
+  let control = '';
+  const ctl = opt('--control');
+  if (ctl) {
+    // the first opset of that model whose fdk .param is on disk
+    const e = corpusEntries().find((x) => x.name === ctl && x.file && existsSync(join(CORPUS_DIR, 'out', 'fdk', `${basename(x.file, '.onnx')}.param`)));
+    if (e) {
+      const param = join(CORPUS_DIR, 'out', 'fdk', `${basename(e.file!, '.onnx')}.param`);
+      const s = await pairSpeed(param, param, e.input, { rounds, runs });
+      control = ` Noise floor: fdk's ${ctl}-op${e.opset} timed against itself the same way gave ${speedCell(s)} (load ${s.load.map((x) => x.toFixed(0)).join('-')}).`;
+      console.error(`control ${ctl}: ${pairLine(s)}`);
+    } else throw new Error(`--control ${ctl}: no converted .param of that model in ${join(CORPUS_DIR, 'out', 'fdk')}`);
+  }
+  const table = corpusTable(rows) + control;
   console.log(table);
   mkdirSync(reports, { recursive: true });
   writeFileAtomic(json, JSON.stringify(rows, null, 1));

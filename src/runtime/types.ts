@@ -39,6 +39,8 @@ export interface RunResult {
   outputs: TensorMap;
   /** Time of the inference call alone, measured inside the runtime (ms). */
   ms: number;
+  /** CPU time (all threads) of the same span, where the runtime measures it (ncnn's worker). */
+  cpuMs?: number;
 }
 
 export interface RuntimeInfo {

@@ -5,7 +5,8 @@
  *   2. lowering through the op table, evaluating the remaining shape glue symbolically and
  *      removing the batch axis
  *   3. the ncnn-level passes of passes/index.ts (PASSES): BatchNorm folding, bias and activation
- *      fusion (optimize only), dead-layer elimination, Split insertion
+ *      fusion, channel shuffle, global pooling, Crops to Slice, one-input Concat (optimize only), dead-layer
+ *      elimination, Split insertion
  */
 import { runtimeInputs, type Model } from '../../onnx/model.js';
 import { foldConstants } from '../../onnx/fold.js';
@@ -37,6 +38,14 @@ export interface ConvertSummary {
     batchNorm: { fused: number; detail: string[] };
     bias: { fused: number; detail: string[] };
     activation: { fused: number; detail: string[] };
+    /** Reshape + Permute + Reshape channel shuffles written as one ShuffleChannel. */
+    channelShuffle: { fused: number; detail: string[] };
+    /** Adaptive 1x1 poolings written as global pooling + Reshape (packed input). */
+    globalPooling: { rewritten: number; detail: string[] };
+    /** Crops that cut one blob into consecutive pieces written as one Slice. */
+    cropsToSlice: { fused: number; detail: string[] };
+    /** One-input Concats removed (their readers read the input). */
+    singleConcat: { removed: number };
     deadLayers: { removed: number };
     split: { inserted: number };
   };
@@ -135,6 +144,10 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       batchNorm: { fused: changes('batchNorm').length, detail: changes('batchNorm') },
       bias: { fused: changes('bias').length, detail: changes('bias') },
       activation: { fused: changes('activation').length, detail: changes('activation') },
+      channelShuffle: { fused: changes('channelShuffle').length, detail: changes('channelShuffle') },
+      globalPooling: { rewritten: changes('globalPooling').length, detail: changes('globalPooling') },
+      cropsToSlice: { fused: changes('cropsToSlice').length, detail: changes('cropsToSlice') },
+      singleConcat: { removed: changes('singleConcat').length },
       deadLayers: { removed: changes('deadLayers').length },
       split: { inserted: changes('split').length },
     },

@@ -34,7 +34,9 @@ dropped; batch > 1 is an error). Every returned blob gets a leading 1 in front o
 exports. The ncnn shape itself is returned as "ncnn_dims".
 
 Timing ("ms") is measured here, around extractor creation, input and extraction of all requested
-blobs, so the transfer to and from fdk is not counted.
+blobs, so the transfer to and from fdk is not counted. "cpu_ms" is the CPU time the worker process
+spent in the same span (all its threads): on a machine shared with other work the wall time measures
+the neighbours too, the CPU time mostly what ncnn did.
 """
 import json
 import mmap
@@ -260,6 +262,7 @@ class Worker:
             mats = self._mats(inputs)
         results = []
         t0 = time.perf_counter()
+        c0 = time.process_time()
         if not resume:
             ex = self.net.create_extractor()
             # lightmode frees intermediate blobs; turn it off when extracting several intermediates so
@@ -273,6 +276,7 @@ class Worker:
                 raise ValueError(f"ncnn extract('{name}') failed with code {rc}")
             results.append((name, m))
         ms = (time.perf_counter() - t0) * 1000.0
+        self._cpu_ms = (time.process_time() - c0) * 1000.0
         self._last = (ex, mats)
         out = []
         for name, m in results:
@@ -289,7 +293,7 @@ class Worker:
         # a blob other layers consume (an ONNX output that is also read further on) is recycled
         # in light mode once its consumers ran: keep intermediates when one is asked for
         ms, out = self._forward(tensors, names, any(n not in outputs for n in names))
-        return {"ms": ms}, out
+        return {"ms": ms, "cpu_ms": self._cpu_ms}, out
 
     def extract(self, req, tensors):
         self._need_net()

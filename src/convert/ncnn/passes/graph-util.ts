@@ -1,5 +1,6 @@
 /** What every ncnn-level pass shares: its signature, and who consumes which blob. */
 import type { NcnnLayer, NcnnNet } from '../format/param.js';
+import { propagateDims, type Dims } from '../shapes.js';
 
 export interface PassContext {
   /** Graph output blobs: never fused away or renamed. */
@@ -25,4 +26,16 @@ export function soleConsumer(layers: NcnnLayer[], blob: string, outputs: Set<str
         found = l;
       }
   return found;
+}
+
+/**
+ * Dims of every blob (outer-first, no batch), from the Input layers' declared dims; undefined when
+ * an input has no fixed shape or a layer's dims cannot be known (shape-dependent passes then skip).
+ */
+export function blobDims(layers: NcnnLayer[]): Map<string, Dims> | undefined {
+  try {
+    return propagateDims(layers, {}, '');
+  } catch {
+    return undefined;
+  }
 }

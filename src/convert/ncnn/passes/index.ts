@@ -1,6 +1,6 @@
 /**
  * The ncnn-level passes, in the order the converter runs them (after lowering). Each has the one
- * `Pass` signature; `optimize` marks the ones `--no-optimize` skips (BatchNorm folding, bias and activation fusion). Adding a pass = writing its
+ * `Pass` signature; `optimize` marks the ones `--no-optimize` skips (BatchNorm folding, bias and activation fusion, channel shuffle, global pooling, Crops to Slice, one-input Concat). Adding a pass = writing its
  * module and listing it here; its report lands in the convert summary under `name`.
  */
 import type { Pass } from './graph-util.js';
@@ -9,9 +9,13 @@ import { fuseActivation } from './fuse-activation.js';
 import { fuseBias } from './fuse-bias.js';
 import { eliminateDead } from './eliminate-dead.js';
 import { insertSplits } from './insert-split.js';
+import { fuseChannelShuffle } from './fuse-channel-shuffle.js';
+import { globalPooling } from './global-pooling.js';
+import { cropsToSlice } from './crops-to-slice.js';
+import { eliminateSingleConcat } from './eliminate-single-concat.js';
 
 export interface PassEntry {
-  name: 'batchNorm' | 'bias' | 'activation' | 'deadLayers' | 'split';
+  name: 'batchNorm' | 'bias' | 'activation' | 'channelShuffle' | 'globalPooling' | 'cropsToSlice' | 'singleConcat' | 'deadLayers' | 'split';
   run: Pass;
   /** Only with optimisation on (BatchNorm folding, activation fusion change the layer sequence onnx2ncnn would write). */
   optimize: boolean;
@@ -21,6 +25,10 @@ export const PASSES: readonly PassEntry[] = [
   { name: 'batchNorm', run: fuseBatchNorm, optimize: true },
   { name: 'bias', run: fuseBias, optimize: true },
   { name: 'activation', run: fuseActivation, optimize: true },
+  { name: 'channelShuffle', run: fuseChannelShuffle, optimize: true },
+  { name: 'globalPooling', run: globalPooling, optimize: true },
+  { name: 'cropsToSlice', run: cropsToSlice, optimize: true },
+  { name: 'singleConcat', run: eliminateSingleConcat, optimize: true },
   { name: 'deadLayers', run: eliminateDead, optimize: false },
   { name: 'split', run: insertSplits, optimize: false },
 ];
