@@ -120,17 +120,22 @@ describe('ncnn shared-memory transport', () => {
     expect(bytesOf(r.outputs.output.data).equals(bytesOf(ea.blobs.output.tensor.data))).toBe(true);
   });
 
-  it('an output that ncnn computes in place on the input (Relu-only model) comes back right through the region', async () => {
+  it('an output that ncnn computes in place on the input (Relu-only model) comes back right, request after request', async () => {
     const g = new GraphBuilder({ opset: 13 });
-    g.addOutput(g.op('Relu', [g.addInput('input', 'float32', [1, 4, 64, 64])]), 'output', 'float32');
+    g.addOutput(g.op('Relu', [g.addInput('input', 'float32', [1, 4, 'h', 'w'])]), 'output', 'float32');
     const onnx = join(tmp, 'relu.onnx');
     saveOnnx(g.build(), onnx);
     const [shm, stdio] = await bothTransports(onnx);
-    const x = Float32Array.from({ length: 4 * 64 * 64 }, (_, i) => Math.sin(i));
-    const want = x.map((v) => Math.max(v, 0));
-    for (const m of [shm, stdio]) {
-      const out = (await m.run({ input: { data: x, dims: [1, 4, 64, 64] } })).outputs.output;
-      expect(bytesOf(out.data).equals(bytesOf(want)), m.transport).toBe(true);
+    // the worker refills one input Mat per request (worker.py _mats): ncnn's in-place Relu must not
+    // leak one request's result into the next, whatever the values or the shape
+    for (const [k, h, w] of [[1, 64, 64], [-1, 64, 64], [3, 17, 5], [-2, 64, 64]]) {
+      const x = Float32Array.from({ length: 4 * h * w }, (_, i) => Math.sin(i * k + 0.25)); // no -0: ncnn keeps its sign
+      const want = x.map((v) => Math.max(v, 0));
+      for (const m of [shm, stdio]) {
+        const out = (await m.run({ input: { data: x, dims: [1, 4, h, w] } })).outputs.output;
+        expect(out.dims).toEqual([1, 4, h, w]);
+        expect(bytesOf(out.data).equals(bytesOf(want)), `${m.transport} ${k} ${h}x${w}`).toBe(true);
+      }
     }
   });
 

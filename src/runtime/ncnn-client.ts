@@ -41,8 +41,17 @@ export function defaultTransport(): NcnnTransport {
   return (v as NcnnTransport | undefined) ?? 'shm';
 }
 
+/**
+ * FDK_NCNN_PROFILE=1 (inherited by the worker too): each reply's header.prof gets fdk's own
+ * CLOCK_MONOTONIC marks (ns) next to the worker's: fdk_send (request handed over, before the input
+ * copy), fdk_sent (frame written to the pipe), fdk_data (reply bytes arrived), fdk_read (outputs
+ * read back). perf/ncnn-steps.ts prints the steps.
+ */
+const now = (): number => Number(process.hrtime.bigint());
+
 interface Pending {
   op: string;
+  marks?: Record<string, number>;
   transient: boolean;
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
@@ -59,6 +68,7 @@ export class NcnnWorker {
   private stderrTail = '';
   private exited?: string;
   private shm?: ShmRegion;
+  private profile = process.env.FDK_NCNN_PROFILE === '1';
 
   constructor(python: string, public label: string, readonly transport: NcnnTransport = defaultTransport()) {
     if (!existsSync(WORKER_SCRIPT)) throw new FdkError('ncnn worker script is missing (broken install)', { file: WORKER_SCRIPT });
@@ -75,6 +85,7 @@ export class NcnnWorker {
       });
     }
     this.child.stdout.on('data', (chunk: Buffer) => {
+      if (this.pending?.marks) this.pending.marks.fdk_data ??= now();
       let frames: Frame[];
       try {
         frames = this.reader.push(chunk);
@@ -135,11 +146,16 @@ export class NcnnWorker {
     }
     else if (f.header.shm && this.shm) {
       try {
-        p.resolve({ header: f.header, tensors: this.shm.read(f.header.tensors ?? [], p.transient) });
+        const tensors = this.shm.read(f.header.tensors ?? [], p.transient);
+        if (p.marks) f.header.prof = { ...(f.header.prof as object), ...p.marks, fdk_read: now() };
+        p.resolve({ header: f.header, tensors });
       } catch (e) {
         p.reject(new FdkError(`ncnn worker reply: ${(e as Error).message}`));
       }
-    } else p.resolve(f);
+    } else {
+      if (p.marks) f.header.prof = { ...(f.header.prof as object), ...p.marks, fdk_read: now() };
+      p.resolve(f);
+    }
   }
 
   private fail(e: Error): void {
@@ -175,7 +191,7 @@ export class NcnnWorker {
         this.fail(new FdkError(`ncnn worker did not answer '${op}' within ${(timeoutMs / 1000).toFixed(1)} s for ${this.label}; killed it`));
         this.child.kill('SIGKILL');
       }, timeoutMs);
-      this.pending = { op, transient, resolve, reject, timer };
+      this.pending = { op, transient, resolve, reject, timer, marks: this.profile ? { fdk_send: now() } : undefined };
       let frame: Buffer;
       try {
         frame = this.shm && tensors && Object.keys(tensors).length ? encodeHeaderFrame({ ...header, shm: true, tensors: this.shm.write(tensors) }) : encodeFrame(header, tensors);
@@ -185,6 +201,7 @@ export class NcnnWorker {
         return;
       }
       this.child.stdin.write(frame);
+      if (this.pending?.marks) this.pending.marks.fdk_sent = now();
     });
   }
 

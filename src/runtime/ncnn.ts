@@ -97,7 +97,8 @@ export class NcnnModel implements LoadedModel {
     const f = await this.worker.request({ op: 'run', outputs: outputNames ?? this.outputNames }, inputs);
     const outputs: TensorMap = {};
     for (const t of f.tensors) outputs[t.name] = t.tensor;
-    return { outputs, ms: Number(f.header.ms) };
+    // `steps`: the request's profiling marks (ns), with FDK_NCNN_PROFILE=1 only (ncnn-client.ts)
+    return { outputs, ms: Number(f.header.ms), steps: f.header.prof as Record<string, number> | undefined };
   }
 
   /** Extracts arbitrary blobs (intermediates included) for per-layer parity: one request, one forward pass. */

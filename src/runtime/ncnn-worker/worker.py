@@ -33,6 +33,12 @@ dropped; batch > 1 is an error). Every returned blob gets a leading 1 in front o
 (c,h,w) / (h,w) / (w), so ncnn [N,4] comes back as [1,N,4], matching the ONNX dims of batch-1
 exports. The ncnn shape itself is returned as "ncnn_dims".
 
+Profiling: with FDK_NCNN_PROFILE=1 in its environment the worker adds "prof" to each reply, the
+CLOCK_MONOTONIC time in ns (the clock Node's process.hrtime uses) at each step of the request:
+woke (the request's bytes were read), parsed (header and input views), mats (ncnn Mats filled),
+forward (ncnn done), written (outputs in the reply region), replied (just before the reply frame
+is written). perf/ncnn-steps.ts pairs them with fdk's own marks.
+
 Timing ("ms") is measured here, around extractor creation, input and extraction of all requested
 blobs, so the transfer to and from fdk is not counted.
 """
@@ -44,6 +50,15 @@ import struct
 import sys
 import time
 import traceback
+
+PROFILE = os.environ.get("FDK_NCNN_PROFILE") == "1"
+# marks of the current request (profiling only)
+MARKS = {}
+
+
+def mark(step):
+    if PROFILE:
+        MARKS[step] = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 # Keep stdout for frames only: ncnn (C++) and Python may print; send all of that to stderr.
 _OUT = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -111,6 +126,7 @@ class Shm:
             if m["bytes"]:
                 dst = np.frombuffer(self.mm, dtype="<f4", count=arr.size, offset=m["offset"]).reshape(arr.shape)
                 np.copyto(dst, arr, casting="unsafe")
+        mark("written")
         return metas
 
 
@@ -121,6 +137,7 @@ def read_frame():
     head = read_exact(4)
     if head is None:
         return None
+    mark("woke")
     (length,) = struct.unpack("<I", head)
     body = read_exact(length)
     if body is None:
@@ -153,19 +170,21 @@ def write_all(data):
 def write_frame(header, tensors=()):
     """tensors: list of (name, dims, ncnn_dims, float32 ndarray, possibly a view of an ncnn Mat)."""
     header = dict(header)
+    chunks = []
     if tensors and SHM is not None:
         header["shm"] = True
         header["tensors"] = SHM.write(tensors)
-        h = json.dumps(header).encode("utf-8")
-        write_all(struct.pack("<II", 4 + len(h), len(h)) + h)
-        return
-    metas, chunks = [], []
-    for name, dims, ncnn_dims, arr in tensors:
-        data = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-        metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": len(data)})
-        chunks.append(data)
-    if metas:
+    elif tensors:
+        metas = []
+        for name, dims, ncnn_dims, arr in tensors:
+            data = np.ascontiguousarray(arr, dtype="<f4").tobytes()
+            metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": len(data)})
+            chunks.append(data)
         header["tensors"] = metas
+    if PROFILE:
+        mark("replied")
+        header["prof"] = dict(MARKS)
+        MARKS.clear()
     h = json.dumps(header).encode("utf-8")
     body_len = 4 + len(h) + sum(len(c) for c in chunks)
     # one write per tensor: joining a per-layer reply (hundreds of MB) first would copy it again
@@ -188,6 +207,8 @@ class Worker:
         # (extractor, input mats) kept by 'extract' with "keep" for the next 'extract' with "resume"
         self.kept = None
         self._last = None
+        # input name -> (shape, ncnn.Mat) reused from request to request (see _mats)
+        self.input_mats = {}
 
     def info(self, _req, _t):
         return {"ncnn": getattr(ncnn, "__version__", "unknown"), "numpy": np.__version__,
@@ -239,12 +260,20 @@ class Worker:
                 a = a[0]
             if a.ndim > 4:
                 raise ValueError(f"input '{name}': rank {arr.ndim} is more than ncnn supports")
-            # ncnn.Mat(ndarray) wraps numpy's memory without a reference count; a first layer that
-            # works in place on the input then crashes ncnn (a Relu-only model segfaults in light
-            # mode even on writable memory that stays mapped, such as the shared region), or writes
-            # into freed memory. clone() gives ncnn a Mat it owns. Done before the timer starts, so
-            # timings are unaffected.
-            mats[name] = ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32)).clone()
+            # ncnn.Mat(ndarray) would wrap numpy's memory without a reference count; a first layer
+            # that works in place on the input then crashes ncnn (a Relu-only model segfaults in
+            # light mode even on writable memory that stays mapped, such as the shared region), or
+            # writes into freed memory. So ncnn gets a Mat it owns: one per input, allocated once
+            # and refilled by each request (a fresh clone per call cost a 1 MB allocation, page
+            # faults included). ncnn itself copies it before an in-place layer changes it (its
+            # reference count is > 1 while we hold it), so a refill is all a new request needs.
+            a = a.reshape(a.shape or (1,))
+            held = self.input_mats.get(name)
+            if held is None or held[0] != a.shape:
+                held = (a.shape, ncnn.Mat(*reversed(a.shape)))  # numpy's view of it has a's shape
+                self.input_mats[name] = held
+            np.copyto(np.array(held[1], copy=False), a, casting="unsafe")
+            mats[name] = held[1]
         return mats
 
     def _forward(self, inputs, names, keep_intermediates, resume=False):
@@ -259,6 +288,7 @@ class Worker:
             self.kept = None
             mats = self._mats(inputs)
         results = []
+        mark("mats")
         t0 = time.perf_counter()
         if not resume:
             ex = self.net.create_extractor()
@@ -273,6 +303,7 @@ class Worker:
                 raise ValueError(f"ncnn extract('{name}') failed with code {rc}")
             results.append((name, m))
         ms = (time.perf_counter() - t0) * 1000.0
+        mark("forward")
         self._last = (ex, mats)
         out = []
         for name, m in results:
@@ -331,6 +362,7 @@ def main():
         if frame is None:
             return  # fdk closed the pipe: exit quietly
         header, tensors = frame
+        mark("parsed")
         op = header.get("op")
         if _IMPORT_ERROR:
             write_frame({"ok": False, "error": _IMPORT_ERROR})
