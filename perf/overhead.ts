@@ -15,6 +15,11 @@
  * process): on a machine shared with other jobs wall times mostly measure the scheduler, CPU time
  * much less so.
  *
+ * Two more ncnn lanes, each labelled for what it is: "ncnn shm batched xN" sends N inputs per
+ * request (NcnnModel.runMany; per-image wall = the request's wall / N), and "ncnn in-process" runs
+ * ncnn built natively from the same PyPI source inside this process (src/runtime/ncnn-native.ts;
+ * only when scripts/build-ncnn-native.sh has built it), i.e. what ncnn costs without the worker.
+ *
  * env: OVERHEAD_MODEL (model id, default ulfd-slim-320), OVERHEAD_THREADS (1), OVERHEAD_RUNS (200),
  *      OVERHEAD_ROUNDS (5). `--doc` writes the table into docs/runtimes.md (section bench:overhead).
  */
@@ -33,6 +38,7 @@ import type { NcnnTransport } from '../src/runtime/ncnn-client.js';
 import { cpuModel } from '../src/bench/host.js';
 import { median } from '../src/bench/stats.js';
 import { writeDocSection } from '../scripts/doc-sections.js';
+import { findNcnnNative, NcnnNativeModel } from '../src/runtime/ncnn-native.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modelId = process.env.OVERHEAD_MODEL ?? 'ulfd-slim-320';
@@ -94,6 +100,28 @@ async function fdkNcnn(transport: NcnnTransport): Promise<Sample> {
   }
 }
 
+/** ncnn in this process (no worker): the same loop, CPU time of this process alone. */
+async function fdkNcnnNative(): Promise<Sample> {
+  const m = NcnnNativeModel.load(conv.param, { threads });
+  try {
+    const feeds = syntheticInputs({ [inputName]: dims });
+    for (let i = 0; i < warmup + 1; i++) await m.run(feeds);
+    const ms: number[] = [];
+    const wall: number[] = [];
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = await m.run(feeds);
+      wall.push(performance.now() - t0);
+      ms.push(r.ms);
+    }
+    const c = process.cpuUsage(c0);
+    return { ms: median(ms), wall: median(wall), cpu: (c.user + c.system) / 1000 / runs };
+  } finally {
+    await m.release();
+  }
+}
+
 const src = await resolveModelSource(modelId);
 const [inputName] = Object.keys(src.inputs);
 const declared = src.inputs[inputName];
@@ -102,8 +130,10 @@ const dimsLabel = dims.join('x');
 const conv = await convertOnnxForNcnn(src.path, { [inputName]: dims });
 const venv = await ensureNcnnVenv();
 
-type Lane = 'ort' | 'ncnn shm' | 'ncnn stdio';
-const lanes: Lane[] = ['ort', 'ncnn shm', 'ncnn stdio'];
+const native = findNcnnNative();
+if (!native) process.stderr.write('bench:overhead: ncnn in-process is not built (bash scripts/build-ncnn-native.sh): lane left out\n');
+type Lane = 'ort' | 'ncnn shm' | 'ncnn stdio' | 'ncnn in-process';
+const lanes: Lane[] = ['ort', 'ncnn shm', 'ncnn stdio', ...(native ? (['ncnn in-process'] as const) : [])];
 const res = Object.fromEntries(lanes.map((l) => [l, { alone: [] as Sample[], fdk: [] as Sample[] }])) as Record<Lane, { alone: Sample[]; fdk: Sample[] }>;
 const loads: number[] = [];
 for (let round = 0; round < rounds; round++) {
@@ -116,6 +146,10 @@ for (let round = 0; round < rounds; round++) {
   for (const t of round % 2 ? (['stdio', 'shm'] as const) : (['shm', 'stdio'] as const)) {
     res[`ncnn ${t}`].alone.push(alone);
     res[`ncnn ${t}`].fdk.push(await fdkNcnn(t));
+  }
+  if (native) {
+    res['ncnn in-process'].alone.push(alone);
+    res['ncnn in-process'].fdk.push(await fdkNcnnNative());
   }
   const show = (l: Lane) => `${l} ${res[l].alone.at(-1)!.ms.toFixed(3)} / ${res[l].fdk.at(-1)!.ms.toFixed(3)} (wall ${res[l].fdk.at(-1)!.wall.toFixed(3)})`;
   process.stderr.write(`round ${round + 1}/${rounds} (load ${loads.at(-1)!.toFixed(2)}), standalone / fdk ms: ${lanes.map(show).join('; ')}\n`);
@@ -147,6 +181,10 @@ console.log(`bench:overhead  ${modelId} (${src.path})`);
 console.log(table);
 const shmWall = min(res['ncnn shm'].fdk.map((x) => x.wall)) / min(res['ncnn shm'].alone.map((x) => x.ms));
 console.log(`ncnn wall per call (shared memory): ${shmWall.toFixed(3)}x the standalone loop; goal <= 1.10x: ${shmWall <= 1.1 ? 'met' : 'NOT met'}`);
+if (native) {
+  const w = min(res['ncnn in-process'].fdk.map((x) => x.wall)) / min(res['ncnn in-process'].alone.map((x) => x.ms));
+  console.log(`ncnn wall per call (in-process, ${native.build}): ${w.toFixed(3)}x the standalone loop; goal <= 1.10x: ${w <= 1.1 ? 'met' : 'NOT met'}`);
+}
 if (process.argv.includes('--doc')) {
   console.log(`wrote the table into ${writeDocSection('bench:overhead', table)}`);
 }

@@ -139,6 +139,36 @@ describe('ncnn shared-memory transport', () => {
     }
   });
 
+  it('runMany: several inputs of different shapes in one request = one run each, bit for bit, on both transports', async () => {
+    const g = new GraphBuilder({ opset: 13 });
+    const x = g.addInput('input', 'float32', [1, 4, 'h', 'w']);
+    const conv = g.op('Conv', [x, g.constFloat('w', [4, 4, 3, 3], Float32Array.from({ length: 144 }, (_, i) => Math.cos(i))), g.constFloat('b', [4], new Float32Array([0.1, -0.2, 0.3, 0]))], { kernel_shape: A.ints([3, 3]), pads: A.ints([1, 1, 1, 1]) });
+    g.addOutput(g.op('Relu', [conv]), 'output', 'float32');
+    g.addOutput(g.op('Relu', [x]), 'relu_in', 'float32');
+    const onnx = join(tmp, 'many.onnx');
+    saveOnnx(g.build(), onnx);
+    const [shm, stdio] = await bothTransports(onnx);
+    const items: TensorMap[] = [[64, 64], [64, 64], [17, 5], [3, 200], [3, 200]].map(([h, w], k) => ({
+      input: { data: Float32Array.from({ length: 4 * h * w }, (_, i) => Math.sin(i * (k + 1) + 0.25)), dims: [1, 4, h, w] },
+    }));
+    // the input blob itself among the outputs, then refilled for the next item of the same shape
+    const names = ['output', 'relu_in', 'input'];
+    for (const m of [shm, stdio]) {
+      const many = await m.runMany(items, names);
+      expect(many.length).toBe(items.length);
+      for (const [i, feeds] of items.entries()) {
+        const one = (await m.run(feeds, names)).outputs;
+        for (const n of names) {
+          expect(many[i].outputs[n].dims, `${m.transport} item ${i} ${n}`).toEqual(one[n].dims);
+          expect(bytesOf(many[i].outputs[n].data).equals(bytesOf(one[n].data)), `${m.transport} item ${i} ${n}`).toBe(true);
+        }
+        expect(bytesOf(many[i].outputs.input.data).equals(bytesOf(feeds.input.data))).toBe(true);
+        expect(many[i].ms).toBeGreaterThan(0);
+      }
+    }
+    await expect(shm.runMany([items[0], { other: items[1].input }])).rejects.toThrow(/no input 'other'/);
+  });
+
   it('the region has no name in /dev/shm while in use; a worker crash closes it and is one clear error', async () => {
     const m = await ncnnRuntime.load(shared('models/ultra-light-1mb/ncnn/slim-320.param'));
     loaded.push(m);

@@ -11,9 +11,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FdkError } from '../util/errors.js';
-import { encodeFrame, encodeHeaderFrame, FrameReader, type Frame } from './ncnn-protocol.js';
+import { encodeFrame, encodeHeaderFrame, FrameReader, wireEntries, type Frame, type WireTensors } from './ncnn-protocol.js';
 import { ShmRegion } from './ncnn-shm.js';
-import type { NamedTensor } from './types.js';
 
 /** The worker script, next to this module in src/ (tsx) or dist/ (copied by scripts/copy-assets.mjs). */
 export const WORKER_SCRIPT = fileURLToPath(new URL('./ncnn-worker/worker.py', import.meta.url));
@@ -171,7 +170,7 @@ export class NcnnWorker {
    * written at once (not in a later microtask), so a caller can hand the worker its next request
    * and then do synchronous work on the previous reply while the worker computes.
    */
-  request(header: Record<string, unknown>, tensors?: Record<string, NamedTensor>, timeoutMs = defaultTimeoutMs(), opts: RequestOptions = {}): Promise<Frame> {
+  request(header: Record<string, unknown>, tensors?: WireTensors, timeoutMs = defaultTimeoutMs(), opts: RequestOptions = {}): Promise<Frame> {
     const send = () => this.send(header, tensors, timeoutMs, opts.transient ?? false);
     const next = this.waiting === 0 ? send() : this.queue.then(send);
     this.waiting++;
@@ -183,7 +182,7 @@ export class NcnnWorker {
     return next;
   }
 
-  private send(header: Record<string, unknown>, tensors: Record<string, NamedTensor> | undefined, timeoutMs: number, transient: boolean): Promise<Frame> {
+  private send(header: Record<string, unknown>, tensors: WireTensors | undefined, timeoutMs: number, transient: boolean): Promise<Frame> {
     const op = String(header.op);
     if (this.exited) return Promise.reject(new FdkError(`ncnn worker for ${this.label} is gone (${this.exited})`));
     return new Promise<Frame>((resolve, reject) => {
@@ -194,7 +193,7 @@ export class NcnnWorker {
       this.pending = { op, transient, resolve, reject, timer, marks: this.profile ? { fdk_send: now() } : undefined };
       let frame: Buffer;
       try {
-        frame = this.shm && tensors && Object.keys(tensors).length ? encodeHeaderFrame({ ...header, shm: true, tensors: this.shm.write(tensors) }) : encodeFrame(header, tensors);
+        frame = this.shm && tensors && wireEntries(tensors).length ? encodeHeaderFrame({ ...header, shm: true, tensors: this.shm.write(tensors) }) : encodeFrame(header, tensors);
       } catch (e) {
         // e.g. /dev/shm full: the request never left, the worker is still fine
         this.fail(new FdkError(`cannot hand the tensors to the ncnn worker: ${(e as Error).message}`));

@@ -18,6 +18,8 @@ Requests ({"op": ...}):
     info                                  -> {ncnn, numpy, python}
     load   {param, bin, threads, fp16}    -> {inputs, outputs, blobs, layers}
     run    {outputs?} + input tensors     -> output tensors + {ms}
+    run_many {items, outputs?} + items x input tensors
+                                          -> items x output tensors + {ms: [per item]}
     extract{names, keep?, resume?} + input tensors
                                           -> the named blobs (any intermediate blob) + {ms}; "keep"
                                              keeps the extractor, and a next extract with "resume"
@@ -111,8 +113,8 @@ class Shm:
         """Zero-copy float32 views of the request's tensors (inputs are copied into ncnn Mats)."""
         self._sync()
         self.input_end = max([(t["offset"] + t["bytes"] + 63) // 64 * 64 for t in metas] or [0])
-        return {t["name"]: np.frombuffer(self.mm, dtype="<f4", count=t["bytes"] // 4, offset=t["offset"]).reshape(t["dims"])
-                for t in metas}
+        return [(t["name"], np.frombuffer(self.mm, dtype="<f4", count=t["bytes"] // 4, offset=t["offset"]).reshape(t["dims"]))
+                for t in metas]
 
     def write(self, tensors):
         """tensors: list of (name, dims, ncnn_dims, ndarray); returns their metas with offsets."""
@@ -149,12 +151,11 @@ def read_frame():
     if header.get("shm"):
         return header, SHM.read(header.get("tensors", []))
     payload = memoryview(body)[4 + hlen :]
-    tensors = {}
+    tensors = []
     off = 0
     for t in header.get("tensors", []):
         n = t["bytes"]
-        arr = np.frombuffer(payload[off : off + n], dtype="<f4").reshape(t["dims"])
-        tensors[t["name"]] = arr
+        tensors.append((t["name"], np.frombuffer(payload[off : off + n], dtype="<f4").reshape(t["dims"])))
         off += n
     return header, tensors
 
@@ -322,6 +323,26 @@ class Worker:
         ms, out = self._forward(tensors, names, any(n not in outputs for n in names))
         return {"ms": ms}, out
 
+    def run_many(self, req, tensors):
+        """Several inputs in one request (batching without a batch axis): the request carries
+        `items` groups of input tensors one after the other, each group one forward pass; the reply
+        carries each pass's outputs in the same order, and "ms" is the list of their timings."""
+        self._need_net()
+        items = int(req["items"])
+        if items < 1 or len(tensors) % items:
+            raise ValueError(f"run_many: {len(tensors)} input tensors do not split into {items} items")
+        per = len(tensors) // items
+        outputs = list(self.net.output_names())
+        names = req.get("outputs") or outputs
+        mss, outs = [], []
+        for i in range(items):
+            ms, out = self._forward(dict(tensors[i * per : (i + 1) * per]), names, any(n not in outputs for n in names))
+            # the outputs stay valid while the next item refills the input Mats: ncnn hands out an
+            # input blob as a copy (test/ncnn-transport.test.ts asks for one and checks)
+            mss.append(ms)
+            outs += out
+        return {"ms": mss}, outs
+
     def extract(self, req, tensors):
         self._need_net()
         known = {b.name for b in self.net.blobs()}
@@ -371,10 +392,10 @@ def main():
             if op == "release":
                 write_frame({"ok": True})
                 return
-            fn = getattr(w, op, None) if op in ("info", "load", "run", "extract", "blobs", "stats") else None
+            fn = getattr(w, op, None) if op in ("info", "load", "run", "run_many", "extract", "blobs", "stats") else None
             if fn is None:
                 raise ValueError(f"unknown op {op!r}")
-            reply, out = fn(header, tensors)
+            reply, out = fn(header, tensors if op == "run_many" else dict(tensors))
             write_frame({"ok": True, **reply}, out)
         except Exception as e:  # one line back to fdk; details on stderr for --debug
             traceback.print_exc(file=sys.stderr)
