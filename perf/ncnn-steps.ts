@@ -17,6 +17,7 @@
  * plus the wall time per call seen by the caller and what no mark covers (the caller's own loop,
  * promise resolution). The load average is printed with it: on a busy machine the two "pipe"
  * steps mostly measure the scheduler. env: OVERHEAD_MODEL, OVERHEAD_THREADS (1), OVERHEAD_RUNS (200).
+ * `--doc` writes the table into docs/ncnn-ipc.md (section bench:ncnn-steps).
  */
 import { loadavg } from 'node:os';
 import { resolveModelSource } from '../src/runtime/model-source.js';
@@ -24,6 +25,8 @@ import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { syntheticInputs } from '../src/bench/case.js';
 import { median } from '../src/bench/stats.js';
 import type { NcnnTransport } from '../src/runtime/ncnn-client.js';
+import { cpuModel } from '../src/bench/host.js';
+import { writeDocSection } from '../scripts/doc-sections.js';
 
 import { ncnnRuntime } from '../src/runtime/ncnn.js';
 
@@ -84,6 +87,14 @@ for (const transport of ['shm', 'stdio'] as const) {
     await m.release();
   }
 }
-console.log(`bench:ncnn-steps  ${modelId}, input ${dims.join('x')}, threads ${threads}, ${runs} runs; load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}; ms, median per step`);
-console.log('| step | shm | stdio |\n|---|---:|---:|');
-for (const [label, v] of Object.entries(rows)) console.log(`| ${label} | ${v.shm.toFixed(3)} | ${v.stdio.toFixed(3)} |`);
+const table = [
+  `${modelId}, input ${dims.join('x')}, threads ${threads}, ${runs} runs per transport; ${new Date().toISOString().slice(0, 10)}, ${cpuModel()}, ` +
+    `load average (1 min) ${load0.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end. ms, median of each step over the runs.`,
+  '',
+  '| step | shared memory | stdio |',
+  '|---|---:|---:|',
+  ...Object.entries(rows).map(([label, v]) => `| ${label} | ${v.shm.toFixed(3)} | ${v.stdio.toFixed(3)} |`),
+].join('\n');
+console.log(`bench:ncnn-steps  ${modelId}`);
+console.log(table);
+if (process.argv.includes('--doc')) console.log(`wrote the table into ${writeDocSection('bench:ncnn-steps', table)}`);

@@ -21,7 +21,7 @@
  * only when scripts/build-ncnn-native.sh has built it), i.e. what ncnn costs without the worker.
  *
  * env: OVERHEAD_MODEL (model id, default ulfd-slim-320), OVERHEAD_THREADS (1), OVERHEAD_RUNS (200),
- *      OVERHEAD_ROUNDS (5). `--doc` writes the table into docs/runtimes.md (section bench:overhead).
+ *      OVERHEAD_ROUNDS (5), OVERHEAD_BATCH (8, inputs per request in the batched lane). `--doc` writes the table into docs/runtimes.md (section bench:overhead).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,6 +46,8 @@ const threads = Number(process.env.OVERHEAD_THREADS ?? 1);
 const runs = Number(process.env.OVERHEAD_RUNS ?? 200);
 const rounds = Number(process.env.OVERHEAD_ROUNDS ?? 5);
 const warmup = 10;
+/** Inputs per request in the batched lane. */
+const batch = Number(process.env.OVERHEAD_BATCH ?? 8);
 
 interface Sample {
   /** Median per call: runtime-timed (fdk) or the loop's own timing (standalone). */
@@ -100,6 +102,30 @@ async function fdkNcnn(transport: NcnnTransport): Promise<Sample> {
   }
 }
 
+/** Requests of `batch` inputs each (NcnnModel.runMany): per image, the request's wall / batch. */
+async function fdkNcnnBatched(): Promise<Sample> {
+  const m = await ncnnRuntime.load(conv.param, { threads, ncnn: { transport: 'shm' } });
+  try {
+    const items = Array.from({ length: batch }, () => syntheticInputs({ [inputName]: dims }));
+    for (let i = 0; i < Math.ceil(warmup / batch) + 1; i++) await m.runMany(items);
+    const ms: number[] = [];
+    const wall: number[] = [];
+    const requests = Math.ceil(runs / batch);
+    const c0 = process.cpuUsage();
+    const w0 = procCpuMs(m.pid!);
+    for (let i = 0; i < requests; i++) {
+      const t0 = performance.now();
+      const r = await m.runMany(items);
+      wall.push((performance.now() - t0) / batch);
+      ms.push(...r.map((x) => x.ms));
+    }
+    const c = process.cpuUsage(c0);
+    return { ms: median(ms), wall: median(wall), cpu: ((c.user + c.system) / 1000 + procCpuMs(m.pid!) - w0) / (requests * batch) };
+  } finally {
+    await m.release();
+  }
+}
+
 /** ncnn in this process (no worker): the same loop, CPU time of this process alone. */
 async function fdkNcnnNative(): Promise<Sample> {
   const m = NcnnNativeModel.load(conv.param, { threads });
@@ -132,8 +158,9 @@ const venv = await ensureNcnnVenv();
 
 const native = findNcnnNative();
 if (!native) process.stderr.write('bench:overhead: ncnn in-process is not built (bash scripts/build-ncnn-native.sh): lane left out\n');
-type Lane = 'ort' | 'ncnn shm' | 'ncnn stdio' | 'ncnn in-process';
-const lanes: Lane[] = ['ort', 'ncnn shm', 'ncnn stdio', ...(native ? (['ncnn in-process'] as const) : [])];
+const batched = `ncnn shm batched x${batch}` as const;
+type Lane = 'ort' | 'ncnn shm' | 'ncnn stdio' | typeof batched | 'ncnn in-process';
+const lanes: Lane[] = ['ort', 'ncnn shm', 'ncnn stdio', batched, ...(native ? (['ncnn in-process'] as const) : [])];
 const res = Object.fromEntries(lanes.map((l) => [l, { alone: [] as Sample[], fdk: [] as Sample[] }])) as Record<Lane, { alone: Sample[]; fdk: Sample[] }>;
 const loads: number[] = [];
 for (let round = 0; round < rounds; round++) {
@@ -147,6 +174,8 @@ for (let round = 0; round < rounds; round++) {
     res[`ncnn ${t}`].alone.push(alone);
     res[`ncnn ${t}`].fdk.push(await fdkNcnn(t));
   }
+  res[batched].alone.push(alone);
+  res[batched].fdk.push(await fdkNcnnBatched());
   if (native) {
     res['ncnn in-process'].alone.push(alone);
     res['ncnn in-process'].fdk.push(await fdkNcnnNative());
@@ -176,11 +205,20 @@ for (const l of lanes) {
     : ['–', '–'];
   lines.push(`| ${l} | ${both(s)} | ${both(f.map((x) => x.ms))} | ${ratio(f.map((x) => x.ms), s)} | ${both(f.map((x) => x.wall))} | ${ratio(f.map((x) => x.wall), s)} | ${cpu[0]} | ${cpu[1]} |`);
 }
+lines.push(
+  '',
+  `*${batched}*: ${batch} inputs per request (\`NcnnModel.runMany\`), one forward each; its wall and CPU are per image, not per call.` +
+    (native
+      ? ` *ncnn in-process*: ${native.build}, ncnn built from the same PyPI source (\`scripts/build-ncnn-native.sh\`), run on fdk's own thread; CPU of fdk's process alone.`
+      : ' *ncnn in-process* not measured (not built).'),
+);
 const table = lines.join('\n');
 console.log(`bench:overhead  ${modelId} (${src.path})`);
 console.log(table);
 const shmWall = min(res['ncnn shm'].fdk.map((x) => x.wall)) / min(res['ncnn shm'].alone.map((x) => x.ms));
 console.log(`ncnn wall per call (shared memory): ${shmWall.toFixed(3)}x the standalone loop; goal <= 1.10x: ${shmWall <= 1.1 ? 'met' : 'NOT met'}`);
+const bw = min(res[batched].fdk.map((x) => x.wall)) / min(res[batched].alone.map((x) => x.ms));
+console.log(`ncnn wall per image, ${batch} images per request (batched, not per call): ${bw.toFixed(3)}x the standalone loop`);
 if (native) {
   const w = min(res['ncnn in-process'].fdk.map((x) => x.wall)) / min(res['ncnn in-process'].alone.map((x) => x.ms));
   console.log(`ncnn wall per call (in-process, ${native.build}): ${w.toFixed(3)}x the standalone loop; goal <= 1.10x: ${w <= 1.1 ? 'met' : 'NOT met'}`);

@@ -5,13 +5,19 @@
 # lane, which measures what the worker's process boundary costs; the `ncnn` runtime itself keeps
 # the PyPI wheel in its worker. Optional: nothing else needs it.
 #
-#   bash scripts/build-ncnn-native.sh        # ~25 min on 2 idle cores the first time, then cached
+#   bash scripts/build-ncnn-native.sh        # minutes the first time, then cached
 #
 # ncnn options: the wheel's (setup.py: no tools/examples/benchmark, RTTI and exceptions on) minus
-# Vulkan and Python, static and position-independent for the addon. The x86 ISA variants that only
-# AVX-512 / XOP / FMA4 / AVX-VNNI / AVX-NE-CONVERT CPUs dispatch to are off to halve the build; ncnn
-# picks its kernels at run time from the CPU, so on a CPU without those the same kernels run as in
-# the wheel (the build prints which ones this CPU has).
+# Vulkan and Python, static and position-independent for the addon. Cut to what a float model of
+# fdk needs, so that it builds in minutes rather than an hour on 2 shared cores:
+#   - ISA variants: only AVX-512 / XOP / FMA4 / AVX-VNNI / AVX-NE-CONVERT CPUs dispatch to the ones
+#     left out; ncnn picks kernels at run time from the CPU, so on a CPU without those (the build
+#     prints what this one has) the same kernels run as in the wheel;
+#   - no int8 / bf16 code (fp32 and fp16 only: int8 models are refused at load);
+#   - the layers of $KEEP_LAYERS only: every layer type in fdk's bundled and converted models
+#     (ultra-light, retinaface seeds) plus those ncnn creates inside them (packing, casts, padding,
+#     fused activations). A model with another layer fails to load with ncnn's own message.
+# A full build is the same command with those three lines of CMAKE_OPTS removed.
 #
 # Output: .fdk/ncnn-native/<key>/ncnn-native.node + build.json and .fdk/ncnn-native/current.json
 # pointing at it (read by src/runtime/ncnn-native.ts). The library build is kept in a per-user
@@ -33,11 +39,20 @@ NODE_INCLUDE=${NODE_INCLUDE:-$(dirname "$(dirname "$(command -v node)")")/includ
 
 NCNN_SDIST_CACHE=${FDK_NCNN_WASM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fdk-ncnn-wasm}; . scripts/ncnn-sdist.sh; ncnn_sdist
 
+KEEP_LAYERS="Input Convolution ConvolutionDepthWise Split Reshape Permute ReLU BinaryOp Concat BatchNorm Crop
+  MemoryData Softmax UnaryOp Interp Sigmoid Pooling Eltwise Slice Flatten InnerProduct Bias Scale Packing
+  Padding Cast Clip Mish HardSwish HardSigmoid Noop Dropout"
+LAYER_OPTS=()
+for l in $(grep -o '^ncnn_add_layer([A-Za-z0-9]*' "$SRC/src/CMakeLists.txt" | sed 's/ncnn_add_layer(//'); do
+  case " $(echo $KEEP_LAYERS) " in *" $l "*) ;; *) LAYER_OPTS+=("-DWITH_LAYER_$(echo "$l" | tr A-Z a-z)=OFF") ;; esac
+done
 CMAKE_OPTS=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DNCNN_SHARED_LIB=OFF
   -DNCNN_VULKAN=OFF -DNCNN_PYTHON=OFF -DNCNN_BUILD_TOOLS=OFF -DNCNN_BUILD_EXAMPLES=OFF
   -DNCNN_BUILD_BENCHMARK=OFF -DNCNN_BUILD_TESTS=OFF -DNCNN_INSTALL_SDK=OFF -DNCNN_DISABLE_RTTI=OFF
   -DNCNN_DISABLE_EXCEPTION=OFF -DNCNN_AVX512=OFF -DNCNN_XOP=OFF -DNCNN_FMA4=OFF -DNCNN_AVXVNNI=OFF
-  -DNCNN_AVXNECONVERT=OFF)
+  -DNCNN_AVXNECONVERT=OFF
+  -DNCNN_INT8=OFF -DNCNN_BF16=OFF -DNCNN_PIXEL=OFF -DNCNN_PIXEL_ROTATE=OFF -DNCNN_PIXEL_AFFINE=OFF -DNCNN_PIXEL_DRAWING=OFF
+  "${LAYER_OPTS[@]}")
 CXXVER=$(g++ --version | sed -n 1p)
 LIB=$CACHE/lib-$(echo "$NCNN_SDIST_SHA256 ${CMAKE_OPTS[*]} $CXXVER" | sha256sum | cut -c1-16)
 START=$(date +%s)
