@@ -67,7 +67,7 @@ KEY=$( { echo "$LIB"; cat "$ADDON"; echo "$CXXVER"; node -p process.versions.nap
 DEST=$OUT/$KEY
 if [ ! -f "$DEST/build.json" ]; then
   TMP=$DEST.tmp; rm -rf "$TMP"; mkdir -p "$TMP"
-  g++ -O2 -std=c++11 -shared -fPIC -fvisibility=hidden -fopenmp -I"$NODE_INCLUDE" -I"$LIB/src" -I"$SRC/src" \
+  g++ -O2 -std=c++11 -shared -fPIC -fvisibility=hidden -fopenmp "-DFDK_NCNN_RELEASE=\"$NCNN_VERSION\"" -I"$NODE_INCLUDE" -I"$LIB/src" -I"$SRC/src" \
     "$ADDON" "$LIB/src/libncnn.a" -o "$TMP/ncnn-native.node" || { rm -rf "$TMP"; die "compiling the addon failed"; }
   cat >"$TMP/build.json" <<JSON
 {"ncnn": "$NCNN_VERSION", "sdistSha256": "$NCNN_SDIST_SHA256", "key": "$KEY", "compiler": "$CXXVER",

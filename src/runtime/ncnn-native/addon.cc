@@ -150,23 +150,24 @@ napi_value Run(napi_env env, napi_callback_info info) {
     }
     uint32_t dims = 0;
     napi_get_array_length(env, shape, &dims);
-    int s[4] = {1, 1, 1, 1};  // w, h, d, c
+    int v[4] = {1, 1, 1, 1};  // ncnn order: (w), (w, h), (w, h, c) or (w, h, d, c)
     for (uint32_t k = 0; k < dims && k < 4; k++) {
       napi_value e;
       napi_get_element(env, shape, k, &e);
-      napi_get_value_int32(env, e, &s[k]);
+      napi_get_value_int32(env, e, &v[k]);
     }
+    const int w = v[0], h = dims >= 2 ? v[1] : 1, d = dims == 4 ? v[2] : 1, c = dims == 3 ? v[2] : dims == 4 ? v[3] : 1;
     ncnn::Mat m;
-    if (dims == 1) m.create(s[0]);
-    else if (dims == 2) m.create(s[0], s[1]);
-    else if (dims == 3) m.create(s[0], s[1], s[3]);
-    else m.create(s[0], s[1], s[2], s[3]);
-    const size_t plane = static_cast<size_t>(s[0]) * s[1] * s[2];
-    if (m.empty() || length != plane * s[3]) {
+    if (dims == 1) m.create(w);
+    else if (dims == 2) m.create(w, h);
+    else if (dims == 3) m.create(w, h, c);
+    else if (dims == 4) m.create(w, h, d, c);
+    const size_t plane = static_cast<size_t>(w) * h * d;
+    if (m.empty() || w < 1 || h < 1 || d < 1 || c < 1 || length != plane * c) {
       napi_throw_range_error(env, nullptr, ("ncnn-native: input '" + inNames[i] + "' does not match its shape").c_str());
       return nullptr;
     }
-    for (int q = 0; q < s[3]; q++) std::memcpy(m.channel(q), static_cast<float*>(p) + plane * q, plane * sizeof(float));
+    for (int q = 0; q < c; q++) std::memcpy(m.channel(q), static_cast<float*>(p) + plane * q, plane * sizeof(float));
     mats.push_back(m);
   }
   std::vector<ncnn::Mat> outs(outNames.size());
@@ -241,7 +242,8 @@ napi_value Init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   napi_value v;
-  napi_create_string_utf8(env, "ncnn " NCNN_VERSION_STRING " native (N-API, in-process)", NAPI_AUTO_LENGTH, &v);
+  // the sdist's CMake stamps the build date into NCNN_VERSION_STRING; the build script passes the release
+  napi_create_string_utf8(env, "ncnn " FDK_NCNN_RELEASE " native (N-API, in-process)", NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "build", v);
   return exports;
 }
