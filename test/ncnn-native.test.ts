@@ -6,6 +6,9 @@
  * Needs `bash scripts/build-ncnn-native.sh` (skipped, saying so, where it was not built).
  */
 import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ncnnRuntime } from '../src/runtime/ncnn.js';
 import { findNcnnNative, NcnnNativeModel } from '../src/runtime/ncnn-native.js';
 import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
@@ -13,14 +16,19 @@ import { ortRuntime } from '../src/runtime/ort.js';
 import { exportedOnnxPath } from '../src/convert/onnx-export.js';
 import { syntheticInputs } from '../src/bench/case.js';
 import { readNpyFloat32 } from '../src/util/npy.js';
+import { GraphBuilder } from '../src/onnx/builder.js';
+import { saveOnnx } from '../src/onnx/io.js';
 import type { LoadedModel, TensorMap } from '../src/runtime/types.js';
 import { shared, maxAbsDiff } from './helpers/index.js';
 
 const built = findNcnnNative();
 const loaded: LoadedModel[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'fdk-native-'));
 afterAll(async () => {
   for (const m of loaded) await m.release();
+  rmSync(tmp, { recursive: true, force: true });
 });
+const bytesOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.skipIf(!built)(`ncnn in-process (${built?.build ?? 'not built: bash scripts/build-ncnn-native.sh'})`, () => {
   it('official Ultra-Light slim-320: matches the PyTorch reference and the PyPI ncnn worker', async () => {
@@ -61,6 +69,27 @@ describe.skipIf(!built)(`ncnn in-process (${built?.build ?? 'not built: bash scr
       }
     });
   }
+
+  it('inputs used in place (unpadded) or copied (padded planes): an in-place ReLU leaves the caller\'s array alone, call after call', async () => {
+    const g = new GraphBuilder({ opset: 13 });
+    g.addOutput(g.op('Relu', [g.addInput('input', 'float32', [1, 3, 'h', 'w'])]), 'output', 'float32');
+    const onnx = join(tmp, 'relu.onnx');
+    saveOnnx(g.build(), onnx);
+    const { param } = await convertOnnxForNcnn(onnx, {}, { optimize: false });
+    const m = NcnnNativeModel.load(param);
+    loaded.push(m);
+    // 3 channels: no packed layout in between, ReLU runs in place on the input blob itself.
+    // 64x64 planes: no padding, the Float32Array itself is the input blob; 17x5 = 85 floats a
+    // plane: ncnn pads each to 16 bytes, so the input is copied into the kept Mat
+    for (const [k, h, w] of [[1, 64, 64], [-1, 64, 64], [3, 17, 5], [-2, 17, 5], [5, 64, 64]]) {
+      const x = Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * k + 0.25));
+      const before = Buffer.from(bytesOf(x));
+      const out = (await m.run({ input: { data: x, dims: [1, 3, h, w] } })).outputs.output;
+      expect(out.dims).toEqual([1, 3, h, w]);
+      expect(bytesOf(out.data).equals(bytesOf(x.map((v) => Math.max(v, 0)))), `${k} ${h}x${w}`).toBe(true);
+      expect(bytesOf(x).equals(before), `input changed ${k} ${h}x${w}`).toBe(true);
+    }
+  });
 
   it('bad input is one clear error, and a released model refuses to run', async () => {
     const param = shared('models/ultra-light-1mb/ncnn/slim-320.param');

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ namespace {
 
 struct Handle {
   ncnn::Net net;
+  // per input name: the Mat an input with padded channel planes is copied into (see Run)
+  std::map<std::string, ncnn::Mat> inputs;
   bool freed = false;
 };
 
@@ -134,8 +137,15 @@ napi_value Run(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "ncnn-native: names must be arrays of strings");
     return nullptr;
   }
-  // inputs are copied into Mats ncnn owns (channel planes padded as ncnn wants): ncnn may work in
-  // place on an input blob, and a Mat over JS memory would have no reference count for it to check
+  // Inputs are used where they are, in the Float32Array's memory (no copy, as the standalone
+  // Python loop does with ncnn.Mat(ndarray)), when ncnn's layout of the Mat is the array's: no
+  // padding between channel planes. Such a Mat gets a reference count that never drops to zero
+  // (`pinned`, declared before every Mat so it outlives them): ncnn then never frees the memory,
+  // and copies the blob before an in-place layer would write into it, as for any shared blob (a
+  // Mat over foreign memory without a count would make ncnn dereference a null count there).
+  // Otherwise the input is copied into a Mat kept per input and shape, refilled by each call
+  // (a fresh 1 MB Mat per call cost its page faults every time).
+  int pinned = 2;
   std::vector<ncnn::Mat> mats;
   for (uint32_t i = 0; i < inNames.size(); i++) {
     napi_value data, shape;
@@ -156,18 +166,30 @@ napi_value Run(napi_env env, napi_callback_info info) {
       napi_get_element(env, shape, k, &e);
       napi_get_value_int32(env, e, &v[k]);
     }
-    const int w = v[0], h = dims >= 2 ? v[1] : 1, d = dims == 4 ? v[2] : 1, c = dims == 3 ? v[2] : dims == 4 ? v[3] : 1;
-    ncnn::Mat m;
-    if (dims == 1) m.create(w);
-    else if (dims == 2) m.create(w, h);
-    else if (dims == 3) m.create(w, h, c);
-    else if (dims == 4) m.create(w, h, d, c);
-    const size_t plane = static_cast<size_t>(w) * h * d;
-    if (m.empty() || w < 1 || h < 1 || d < 1 || c < 1 || length != plane * c) {
+    const int W = v[0], H = dims >= 2 ? v[1] : 1, D = dims == 4 ? v[2] : 1, C = dims == 3 ? v[2] : dims == 4 ? v[3] : 1;
+    const size_t plane = static_cast<size_t>(W) * H * D;
+    if (dims < 1 || dims > 4 || W < 1 || H < 1 || D < 1 || C < 1 || length != plane * C) {
       napi_throw_range_error(env, nullptr, ("ncnn-native: input '" + inNames[i] + "' does not match its shape").c_str());
       return nullptr;
     }
-    for (int q = 0; q < c; q++) std::memcpy(m.channel(q), static_cast<float*>(p) + plane * q, plane * sizeof(float));
+    float* src = static_cast<float*>(p);
+    ncnn::Mat m = dims == 1 ? ncnn::Mat(W, src) : dims == 2 ? ncnn::Mat(W, H, src) : dims == 3 ? ncnn::Mat(W, H, C, src) : ncnn::Mat(W, H, D, C, src);
+    if (m.cstep == plane || C == 1) {
+      m.refcount = &pinned;
+    } else {
+      ncnn::Mat& kept = h->inputs[inNames[i]];
+      if (kept.dims != m.dims || kept.w != W || kept.h != H || kept.d != D || kept.c != C) {
+        kept.release();
+        if (dims == 3) kept.create(W, H, C);
+        else kept.create(W, H, D, C);
+      }
+      if (kept.empty()) {
+        napi_throw_error(env, nullptr, "ncnn-native: out of memory");
+        return nullptr;
+      }
+      for (int q = 0; q < C; q++) std::memcpy(kept.channel(q), src + plane * q, plane * sizeof(float));
+      m = kept;
+    }
     mats.push_back(m);
   }
   std::vector<ncnn::Mat> outs(outNames.size());
@@ -227,7 +249,10 @@ napi_value Free(napi_env env, napi_callback_info info) {
   void* p = nullptr;
   if (napi_get_value_external(env, argv[0], &p) == napi_ok && p) {
     Handle* h = static_cast<Handle*>(p);
-    if (!h->freed) h->net.clear();
+    if (!h->freed) {
+      h->inputs.clear();
+      h->net.clear();
+    }
     h->freed = true;  // the finalizer deletes it
   }
   return nullptr;
