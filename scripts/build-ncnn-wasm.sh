@@ -13,17 +13,11 @@
 # a machine without that cache builds everything. Nothing here is committed.
 #
 # Environment: FDK_NCNN_SDIST=/path/to/ncnn-<version>.tar.gz uses a tarball already downloaded
-# (its sha256 is still checked); FDK_NCNN_WASM_CACHE (default ~/.cache/fdk-ncnn-wasm); JOBS (default 2).
+# (its sha256 is still checked, scripts/ncnn-sdist.sh); FDK_NCNN_WASM_CACHE (default ~/.cache/fdk-ncnn-wasm); JOBS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-NCNN_VERSION=1.0.20261020
-# sha256 of ncnn-$NCNN_VERSION.tar.gz as PyPI serves it (pinned: a different file is refused).
-NCNN_SDIST_SHA256=ad8cdd63e9755cfa8e23b9b6d9ce46156077d80298a89e7c3ba325ffccfca200
-# The sdist's setup.py stamps today's date into the version, so pip refuses the file unless it
-# runs on the release date: faketime pins the clock for pip alone.
-NCNN_RELEASE_DATE='2026-10-20 12:00:00'
 JOBS=${JOBS:-2}
 OUT=$ROOT/.fdk/ncnn-wasm
 CACHE=${FDK_NCNN_WASM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fdk-ncnn-wasm}
@@ -36,31 +30,9 @@ for tool in emcmake emcc em++ cmake sha256sum; do command -v $tool >/dev/null ||
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 [ -d /usr/share/nodejs/acorn ] || die "node-acorn is not installed (apt-get install node-acorn)"
 
-# ---- 1. source: download once, check the pinned sha256, unpack once
-mkdir -p "$OUT" "$CACHE/src"
-SDIST=$CACHE/src/ncnn-$NCNN_VERSION.tar.gz
-if [ ! -f "$SDIST" ]; then
-  if [ -n "${FDK_NCNN_SDIST:-}" ]; then
-    cp "$FDK_NCNN_SDIST" "$SDIST.tmp"
-  else
-    command -v faketime >/dev/null || die "faketime not found (apt-get install faketime)"
-    PY=${PYTHON:-python3}
-    DL=$(mktemp -d)
-    echo "build-ncnn-wasm: downloading ncnn==$NCNN_VERSION source from PyPI"
-    faketime "$NCNN_RELEASE_DATE" "$PY" -m pip download --quiet --disable-pip-version-check \
-      --no-deps --no-binary :all: -d "$DL" "ncnn==$NCNN_VERSION"
-    mv "$DL/ncnn-$NCNN_VERSION.tar.gz" "$SDIST.tmp"; rm -rf "$DL"
-  fi
-  mv "$SDIST.tmp" "$SDIST"
-fi
-GOT=$(sha256sum "$SDIST" | cut -d' ' -f1)
-[ "$GOT" = "$NCNN_SDIST_SHA256" ] || { rm -f "$SDIST"; die "$SDIST: sha256 $GOT, expected $NCNN_SDIST_SHA256"; }
-SRC=$CACHE/src/ncnn-$NCNN_VERSION
-if [ ! -f "$SRC/CMakeLists.txt" ]; then
-  rm -rf "$SRC.tmp" && mkdir -p "$SRC.tmp"
-  tar xzf "$SDIST" -C "$SRC.tmp" --strip-components=1
-  rm -rf "$SRC" && mv "$SRC.tmp" "$SRC"
-fi
+# ---- 1. source: download once, check the pinned sha256, unpack once (shared with the native build)
+mkdir -p "$OUT"
+NCNN_SDIST_CACHE=$CACHE; . scripts/ncnn-sdist.sh; ncnn_sdist
 
 COMMON_CMAKE=(-DCMAKE_BUILD_TYPE=Release -DNCNN_SIMPLEOCV=ON -DNCNN_RUNTIME_CPU=OFF -DNCNN_SSE2=ON
   -DNCNN_AVX=OFF -DNCNN_AVX2=OFF -DNCNN_VULKAN=OFF -DNCNN_BUILD_TOOLS=OFF -DNCNN_BUILD_EXAMPLES=OFF

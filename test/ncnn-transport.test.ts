@@ -120,18 +120,53 @@ describe('ncnn shared-memory transport', () => {
     expect(bytesOf(r.outputs.output.data).equals(bytesOf(ea.blobs.output.tensor.data))).toBe(true);
   });
 
-  it('an output that ncnn computes in place on the input (Relu-only model) comes back right through the region', async () => {
+  it('an output that ncnn computes in place on the input (Relu-only model) comes back right, request after request', async () => {
     const g = new GraphBuilder({ opset: 13 });
-    g.addOutput(g.op('Relu', [g.addInput('input', 'float32', [1, 4, 64, 64])]), 'output', 'float32');
+    g.addOutput(g.op('Relu', [g.addInput('input', 'float32', [1, 4, 'h', 'w'])]), 'output', 'float32');
     const onnx = join(tmp, 'relu.onnx');
     saveOnnx(g.build(), onnx);
     const [shm, stdio] = await bothTransports(onnx);
-    const x = Float32Array.from({ length: 4 * 64 * 64 }, (_, i) => Math.sin(i));
-    const want = x.map((v) => Math.max(v, 0));
-    for (const m of [shm, stdio]) {
-      const out = (await m.run({ input: { data: x, dims: [1, 4, 64, 64] } })).outputs.output;
-      expect(bytesOf(out.data).equals(bytesOf(want)), m.transport).toBe(true);
+    // the worker refills one input Mat per request (worker.py _mats): ncnn's in-place Relu must not
+    // leak one request's result into the next, whatever the values or the shape
+    for (const [k, h, w] of [[1, 64, 64], [-1, 64, 64], [3, 17, 5], [-2, 64, 64]]) {
+      const x = Float32Array.from({ length: 4 * h * w }, (_, i) => Math.sin(i * k + 0.25)); // no -0: ncnn keeps its sign
+      const want = x.map((v) => Math.max(v, 0));
+      for (const m of [shm, stdio]) {
+        const out = (await m.run({ input: { data: x, dims: [1, 4, h, w] } })).outputs.output;
+        expect(out.dims).toEqual([1, 4, h, w]);
+        expect(bytesOf(out.data).equals(bytesOf(want)), `${m.transport} ${k} ${h}x${w}`).toBe(true);
+      }
     }
+  });
+
+  it('runMany: several inputs of different shapes in one request = one run each, bit for bit, on both transports', async () => {
+    const g = new GraphBuilder({ opset: 13 });
+    const x = g.addInput('input', 'float32', [1, 4, 'h', 'w']);
+    const conv = g.op('Conv', [x, g.constFloat('w', [4, 4, 3, 3], Float32Array.from({ length: 144 }, (_, i) => Math.cos(i))), g.constFloat('b', [4], new Float32Array([0.1, -0.2, 0.3, 0]))], { kernel_shape: A.ints([3, 3]), pads: A.ints([1, 1, 1, 1]) });
+    g.addOutput(g.op('Relu', [conv]), 'output', 'float32');
+    g.addOutput(g.op('Relu', [x]), 'relu_in', 'float32');
+    const onnx = join(tmp, 'many.onnx');
+    saveOnnx(g.build(), onnx);
+    const [shm, stdio] = await bothTransports(onnx);
+    const items: TensorMap[] = [[64, 64], [64, 64], [17, 5], [3, 200], [3, 200]].map(([h, w], k) => ({
+      input: { data: Float32Array.from({ length: 4 * h * w }, (_, i) => Math.sin(i * (k + 1) + 0.25)), dims: [1, 4, h, w] },
+    }));
+    // the input blob itself among the outputs, then refilled for the next item of the same shape
+    const names = ['output', 'relu_in', 'input'];
+    for (const m of [shm, stdio]) {
+      const many = await m.runMany(items, names);
+      expect(many.length).toBe(items.length);
+      for (const [i, feeds] of items.entries()) {
+        const one = (await m.run(feeds, names)).outputs;
+        for (const n of names) {
+          expect(many[i].outputs[n].dims, `${m.transport} item ${i} ${n}`).toEqual(one[n].dims);
+          expect(bytesOf(many[i].outputs[n].data).equals(bytesOf(one[n].data)), `${m.transport} item ${i} ${n}`).toBe(true);
+        }
+        expect(bytesOf(many[i].outputs.input.data).equals(bytesOf(feeds.input.data))).toBe(true);
+        expect(many[i].ms).toBeGreaterThan(0);
+      }
+    }
+    await expect(shm.runMany([items[0], { other: items[1].input }])).rejects.toThrow(/no input 'other'/);
   });
 
   it('the region has no name in /dev/shm while in use; a worker crash closes it and is one clear error', async () => {

@@ -11,9 +11,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FdkError } from '../util/errors.js';
-import { encodeFrame, encodeHeaderFrame, FrameReader, type Frame } from './ncnn-protocol.js';
+import { encodeFrame, encodeHeaderFrame, FrameReader, wireEntries, type Frame, type WireTensors } from './ncnn-protocol.js';
 import { ShmRegion } from './ncnn-shm.js';
-import type { NamedTensor } from './types.js';
 
 /** The worker script, next to this module in src/ (tsx) or dist/ (copied by scripts/copy-assets.mjs). */
 export const WORKER_SCRIPT = fileURLToPath(new URL('./ncnn-worker/worker.py', import.meta.url));
@@ -41,8 +40,17 @@ export function defaultTransport(): NcnnTransport {
   return (v as NcnnTransport | undefined) ?? 'shm';
 }
 
+/**
+ * FDK_NCNN_PROFILE=1 (inherited by the worker too): each reply's header.prof gets fdk's own
+ * CLOCK_MONOTONIC marks (ns) next to the worker's: fdk_send (request handed over, before the input
+ * copy), fdk_sent (frame written to the pipe), fdk_data (reply bytes arrived), fdk_read (outputs
+ * read back). perf/ncnn-steps.ts prints the steps.
+ */
+const now = (): number => Number(process.hrtime.bigint());
+
 interface Pending {
   op: string;
+  marks?: Record<string, number>;
   transient: boolean;
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
@@ -59,6 +67,7 @@ export class NcnnWorker {
   private stderrTail = '';
   private exited?: string;
   private shm?: ShmRegion;
+  private profile = process.env.FDK_NCNN_PROFILE === '1';
 
   constructor(python: string, public label: string, readonly transport: NcnnTransport = defaultTransport()) {
     if (!existsSync(WORKER_SCRIPT)) throw new FdkError('ncnn worker script is missing (broken install)', { file: WORKER_SCRIPT });
@@ -75,6 +84,7 @@ export class NcnnWorker {
       });
     }
     this.child.stdout.on('data', (chunk: Buffer) => {
+      if (this.pending?.marks) this.pending.marks.fdk_data ??= now();
       let frames: Frame[];
       try {
         frames = this.reader.push(chunk);
@@ -135,11 +145,16 @@ export class NcnnWorker {
     }
     else if (f.header.shm && this.shm) {
       try {
-        p.resolve({ header: f.header, tensors: this.shm.read(f.header.tensors ?? [], p.transient) });
+        const tensors = this.shm.read(f.header.tensors ?? [], p.transient);
+        if (p.marks) f.header.prof = { ...(f.header.prof as object), ...p.marks, fdk_read: now() };
+        p.resolve({ header: f.header, tensors });
       } catch (e) {
         p.reject(new FdkError(`ncnn worker reply: ${(e as Error).message}`));
       }
-    } else p.resolve(f);
+    } else {
+      if (p.marks) f.header.prof = { ...(f.header.prof as object), ...p.marks, fdk_read: now() };
+      p.resolve(f);
+    }
   }
 
   private fail(e: Error): void {
@@ -155,7 +170,7 @@ export class NcnnWorker {
    * written at once (not in a later microtask), so a caller can hand the worker its next request
    * and then do synchronous work on the previous reply while the worker computes.
    */
-  request(header: Record<string, unknown>, tensors?: Record<string, NamedTensor>, timeoutMs = defaultTimeoutMs(), opts: RequestOptions = {}): Promise<Frame> {
+  request(header: Record<string, unknown>, tensors?: WireTensors, timeoutMs = defaultTimeoutMs(), opts: RequestOptions = {}): Promise<Frame> {
     const send = () => this.send(header, tensors, timeoutMs, opts.transient ?? false);
     const next = this.waiting === 0 ? send() : this.queue.then(send);
     this.waiting++;
@@ -167,7 +182,7 @@ export class NcnnWorker {
     return next;
   }
 
-  private send(header: Record<string, unknown>, tensors: Record<string, NamedTensor> | undefined, timeoutMs: number, transient: boolean): Promise<Frame> {
+  private send(header: Record<string, unknown>, tensors: WireTensors | undefined, timeoutMs: number, transient: boolean): Promise<Frame> {
     const op = String(header.op);
     if (this.exited) return Promise.reject(new FdkError(`ncnn worker for ${this.label} is gone (${this.exited})`));
     return new Promise<Frame>((resolve, reject) => {
@@ -175,16 +190,17 @@ export class NcnnWorker {
         this.fail(new FdkError(`ncnn worker did not answer '${op}' within ${(timeoutMs / 1000).toFixed(1)} s for ${this.label}; killed it`));
         this.child.kill('SIGKILL');
       }, timeoutMs);
-      this.pending = { op, transient, resolve, reject, timer };
+      this.pending = { op, transient, resolve, reject, timer, marks: this.profile ? { fdk_send: now() } : undefined };
       let frame: Buffer;
       try {
-        frame = this.shm && tensors && Object.keys(tensors).length ? encodeHeaderFrame({ ...header, shm: true, tensors: this.shm.write(tensors) }) : encodeFrame(header, tensors);
+        frame = this.shm && tensors && wireEntries(tensors).length ? encodeHeaderFrame({ ...header, shm: true, tensors: this.shm.write(tensors) }) : encodeFrame(header, tensors);
       } catch (e) {
         // e.g. /dev/shm full: the request never left, the worker is still fine
         this.fail(new FdkError(`cannot hand the tensors to the ncnn worker: ${(e as Error).message}`));
         return;
       }
       this.child.stdin.write(frame);
+      if (this.pending?.marks) this.pending.marks.fdk_sent = now();
     });
   }
 

@@ -21,6 +21,10 @@ export interface Frame {
   tensors: { name: string; tensor: NamedTensor; ncnnDims?: number[] }[];
 }
 
+/** Tensors of a request: by name, or as a list where a name may repeat (NcnnModel.runMany). */
+export type WireTensors = Record<string, NamedTensor> | [string, NamedTensor][];
+export const wireEntries = (t: WireTensors): [string, NamedTensor][] => (Array.isArray(t) ? t : Object.entries(t));
+
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** A frame whose tensors are already in the shared region: the header only. */
@@ -32,10 +36,10 @@ export function encodeHeaderFrame(header: Record<string, unknown>): Buffer {
   return Buffer.concat([prefix, h]);
 }
 
-export function encodeFrame(header: Record<string, unknown>, tensors: Record<string, NamedTensor> = {}): Buffer {
+export function encodeFrame(header: Record<string, unknown>, tensors: WireTensors = {}): Buffer {
   const metas: WireTensorMeta[] = [];
   const chunks: Buffer[] = [];
-  for (const [name, t] of Object.entries(tensors)) {
+  for (const [name, t] of wireEntries(tensors)) {
     if (!littleEndian) throw new Error('big-endian hosts are not supported by the ncnn worker protocol');
     const b = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     metas.push({ name, dims: t.dims, bytes: b.byteLength });

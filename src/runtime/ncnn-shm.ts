@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FdkError } from '../util/errors.js';
-import type { WireTensorMeta } from './ncnn-protocol.js';
+import { wireEntries, type WireTensorMeta, type WireTensors } from './ncnn-protocol.js';
 import type { NamedTensor } from './types.js';
 
 const ALIGN = 64;
@@ -55,11 +55,14 @@ export class ShmRegion {
     throw new Error('unreachable');
   }
 
-  /** Writes the tensors (float32) at aligned offsets and returns their metas (offset included). */
-  write(tensors: Record<string, NamedTensor>): WireTensorMeta[] {
+  /**
+   * Writes the tensors (float32) at aligned offsets and returns their metas (offset included).
+   * A list may repeat a name (several inputs per request, NcnnModel.runMany).
+   */
+  write(tensors: WireTensors): WireTensorMeta[] {
     const metas: WireTensorMeta[] = [];
     let off = 0;
-    for (const [name, t] of Object.entries(tensors)) {
+    for (const [name, t] of wireEntries(tensors)) {
       const bytes = t.data.byteLength;
       const view = new Uint8Array(t.data.buffer, t.data.byteOffset, bytes);
       for (let done = 0; done < bytes; ) done += writeSync(this.fd, view, done, bytes - done, off + done);

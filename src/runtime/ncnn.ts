@@ -97,7 +97,31 @@ export class NcnnModel implements LoadedModel {
     const f = await this.worker.request({ op: 'run', outputs: outputNames ?? this.outputNames }, inputs);
     const outputs: TensorMap = {};
     for (const t of f.tensors) outputs[t.name] = t.tensor;
-    return { outputs, ms: Number(f.header.ms) };
+    // `steps`: the request's profiling marks (ns), with FDK_NCNN_PROFILE=1 only (ncnn-client.ts)
+    return { outputs, ms: Number(f.header.ms), steps: f.header.prof as Record<string, number> | undefined };
+  }
+
+  /**
+   * Several inputs in one request, one forward pass each (ncnn has no batch axis): the worker
+   * round trip is paid once for all of them. Results in the order of `inputs`; each `ms` is that
+   * pass's own time in the worker.
+   */
+  async runMany(inputs: TensorMap[], outputNames?: string[]): Promise<{ outputs: TensorMap; ms: number }[]> {
+    if (!inputs.length) return [];
+    const keys = Object.keys(inputs[0]).sort();
+    for (const feeds of inputs) {
+      this.checkInputs(feeds);
+      const k = Object.keys(feeds).sort();
+      if (k.join('\0') !== keys.join('\0')) throw new FdkError(`runMany: every item needs the same inputs (${keys.join(', ')}), got ${k.join(', ')}`);
+    }
+    const names = outputNames ?? this.outputNames;
+    const f = await this.worker.request({ op: 'run_many', items: inputs.length, outputs: names }, inputs.flatMap((feeds) => keys.map((k) => [k, feeds[k]] as [string, NamedTensor])));
+    const ms = f.header.ms as number[];
+    return inputs.map((_, i) => {
+      const outputs: TensorMap = {};
+      for (const t of f.tensors.slice(i * names.length, (i + 1) * names.length)) outputs[t.name] = t.tensor;
+      return { outputs, ms: ms[i] };
+    });
   }
 
   /** Extracts arbitrary blobs (intermediates included) for per-layer parity: one request, one forward pass. */

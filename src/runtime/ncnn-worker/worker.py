@@ -18,6 +18,8 @@ Requests ({"op": ...}):
     info                                  -> {ncnn, numpy, python}
     load   {param, bin, threads, fp16}    -> {inputs, outputs, blobs, layers}
     run    {outputs?} + input tensors     -> output tensors + {ms}
+    run_many {items, outputs?} + items x input tensors
+                                          -> items x output tensors + {ms: [per item]}
     extract{names, keep?, resume?} + input tensors
                                           -> the named blobs (any intermediate blob) + {ms}; "keep"
                                              keeps the extractor, and a next extract with "resume"
@@ -33,6 +35,12 @@ dropped; batch > 1 is an error). Every returned blob gets a leading 1 in front o
 (c,h,w) / (h,w) / (w), so ncnn [N,4] comes back as [1,N,4], matching the ONNX dims of batch-1
 exports. The ncnn shape itself is returned as "ncnn_dims".
 
+Profiling: with FDK_NCNN_PROFILE=1 in its environment the worker adds "prof" to each reply, the
+CLOCK_MONOTONIC time in ns (the clock Node's process.hrtime uses) at each step of the request:
+woke (the request's bytes were read), parsed (header and input views), mats (ncnn Mats filled),
+forward (ncnn done), written (outputs in the reply region), replied (just before the reply frame
+is written). perf/ncnn-steps.ts pairs them with fdk's own marks.
+
 Timing ("ms") is measured here, around extractor creation, input and extraction of all requested
 blobs, so the transfer to and from fdk is not counted. "cpu_ms" is the CPU time the worker process
 spent in the same span (all its threads): on a machine shared with other work the wall time measures
@@ -46,6 +54,15 @@ import struct
 import sys
 import time
 import traceback
+
+PROFILE = os.environ.get("FDK_NCNN_PROFILE") == "1"
+# marks of the current request (profiling only)
+MARKS = {}
+
+
+def mark(step):
+    if PROFILE:
+        MARKS[step] = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 # Keep stdout for frames only: ncnn (C++) and Python may print; send all of that to stderr.
 _OUT = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -98,8 +115,8 @@ class Shm:
         """Zero-copy float32 views of the request's tensors (inputs are copied into ncnn Mats)."""
         self._sync()
         self.input_end = max([(t["offset"] + t["bytes"] + 63) // 64 * 64 for t in metas] or [0])
-        return {t["name"]: np.frombuffer(self.mm, dtype="<f4", count=t["bytes"] // 4, offset=t["offset"]).reshape(t["dims"])
-                for t in metas}
+        return [(t["name"], np.frombuffer(self.mm, dtype="<f4", count=t["bytes"] // 4, offset=t["offset"]).reshape(t["dims"]))
+                for t in metas]
 
     def write(self, tensors):
         """tensors: list of (name, dims, ncnn_dims, ndarray); returns their metas with offsets."""
@@ -113,6 +130,7 @@ class Shm:
             if m["bytes"]:
                 dst = np.frombuffer(self.mm, dtype="<f4", count=arr.size, offset=m["offset"]).reshape(arr.shape)
                 np.copyto(dst, arr, casting="unsafe")
+        mark("written")
         return metas
 
 
@@ -123,6 +141,7 @@ def read_frame():
     head = read_exact(4)
     if head is None:
         return None
+    mark("woke")
     (length,) = struct.unpack("<I", head)
     body = read_exact(length)
     if body is None:
@@ -134,12 +153,11 @@ def read_frame():
     if header.get("shm"):
         return header, SHM.read(header.get("tensors", []))
     payload = memoryview(body)[4 + hlen :]
-    tensors = {}
+    tensors = []
     off = 0
     for t in header.get("tensors", []):
         n = t["bytes"]
-        arr = np.frombuffer(payload[off : off + n], dtype="<f4").reshape(t["dims"])
-        tensors[t["name"]] = arr
+        tensors.append((t["name"], np.frombuffer(payload[off : off + n], dtype="<f4").reshape(t["dims"])))
         off += n
     return header, tensors
 
@@ -155,19 +173,21 @@ def write_all(data):
 def write_frame(header, tensors=()):
     """tensors: list of (name, dims, ncnn_dims, float32 ndarray, possibly a view of an ncnn Mat)."""
     header = dict(header)
+    chunks = []
     if tensors and SHM is not None:
         header["shm"] = True
         header["tensors"] = SHM.write(tensors)
-        h = json.dumps(header).encode("utf-8")
-        write_all(struct.pack("<II", 4 + len(h), len(h)) + h)
-        return
-    metas, chunks = [], []
-    for name, dims, ncnn_dims, arr in tensors:
-        data = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-        metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": len(data)})
-        chunks.append(data)
-    if metas:
+    elif tensors:
+        metas = []
+        for name, dims, ncnn_dims, arr in tensors:
+            data = np.ascontiguousarray(arr, dtype="<f4").tobytes()
+            metas.append({"name": name, "dims": dims, "ncnn_dims": ncnn_dims, "bytes": len(data)})
+            chunks.append(data)
         header["tensors"] = metas
+    if PROFILE:
+        mark("replied")
+        header["prof"] = dict(MARKS)
+        MARKS.clear()
     h = json.dumps(header).encode("utf-8")
     body_len = 4 + len(h) + sum(len(c) for c in chunks)
     # one write per tensor: joining a per-layer reply (hundreds of MB) first would copy it again
@@ -190,6 +210,8 @@ class Worker:
         # (extractor, input mats) kept by 'extract' with "keep" for the next 'extract' with "resume"
         self.kept = None
         self._last = None
+        # input name -> (shape, ncnn.Mat) reused from request to request (see _mats)
+        self.input_mats = {}
 
     def info(self, _req, _t):
         return {"ncnn": getattr(ncnn, "__version__", "unknown"), "numpy": np.__version__,
@@ -241,12 +263,20 @@ class Worker:
                 a = a[0]
             if a.ndim > 4:
                 raise ValueError(f"input '{name}': rank {arr.ndim} is more than ncnn supports")
-            # ncnn.Mat(ndarray) wraps numpy's memory without a reference count; a first layer that
-            # works in place on the input then crashes ncnn (a Relu-only model segfaults in light
-            # mode even on writable memory that stays mapped, such as the shared region), or writes
-            # into freed memory. clone() gives ncnn a Mat it owns. Done before the timer starts, so
-            # timings are unaffected.
-            mats[name] = ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32)).clone()
+            # ncnn.Mat(ndarray) would wrap numpy's memory without a reference count; a first layer
+            # that works in place on the input then crashes ncnn (a Relu-only model segfaults in
+            # light mode even on writable memory that stays mapped, such as the shared region), or
+            # writes into freed memory. So ncnn gets a Mat it owns: one per input, allocated once
+            # and refilled by each request (a fresh clone per call cost a 1 MB allocation, page
+            # faults included). ncnn itself copies it before an in-place layer changes it (its
+            # reference count is > 1 while we hold it), so a refill is all a new request needs.
+            a = a.reshape(a.shape or (1,))
+            held = self.input_mats.get(name)
+            if held is None or held[0] != a.shape:
+                held = (a.shape, ncnn.Mat(*reversed(a.shape)))  # numpy's view of it has a's shape
+                self.input_mats[name] = held
+            np.copyto(np.array(held[1], copy=False), a, casting="unsafe")
+            mats[name] = held[1]
         return mats
 
     def _forward(self, inputs, names, keep_intermediates, resume=False):
@@ -261,6 +291,7 @@ class Worker:
             self.kept = None
             mats = self._mats(inputs)
         results = []
+        mark("mats")
         t0 = time.perf_counter()
         c0 = time.process_time()
         if not resume:
@@ -277,6 +308,7 @@ class Worker:
             results.append((name, m))
         ms = (time.perf_counter() - t0) * 1000.0
         self._cpu_ms = (time.process_time() - c0) * 1000.0
+        mark("forward")
         self._last = (ex, mats)
         out = []
         for name, m in results:
@@ -294,6 +326,26 @@ class Worker:
         # in light mode once its consumers ran: keep intermediates when one is asked for
         ms, out = self._forward(tensors, names, any(n not in outputs for n in names))
         return {"ms": ms, "cpu_ms": self._cpu_ms}, out
+
+    def run_many(self, req, tensors):
+        """Several inputs in one request (batching without a batch axis): the request carries
+        `items` groups of input tensors one after the other, each group one forward pass; the reply
+        carries each pass's outputs in the same order, and "ms" is the list of their timings."""
+        self._need_net()
+        items = int(req["items"])
+        if items < 1 or len(tensors) % items:
+            raise ValueError(f"run_many: {len(tensors)} input tensors do not split into {items} items")
+        per = len(tensors) // items
+        outputs = list(self.net.output_names())
+        names = req.get("outputs") or outputs
+        mss, outs = [], []
+        for i in range(items):
+            ms, out = self._forward(dict(tensors[i * per : (i + 1) * per]), names, any(n not in outputs for n in names))
+            # the outputs stay valid while the next item refills the input Mats: ncnn hands out an
+            # input blob as a copy (test/ncnn-transport.test.ts asks for one and checks)
+            mss.append(ms)
+            outs += out
+        return {"ms": mss}, outs
 
     def extract(self, req, tensors):
         self._need_net()
@@ -335,6 +387,7 @@ def main():
         if frame is None:
             return  # fdk closed the pipe: exit quietly
         header, tensors = frame
+        mark("parsed")
         op = header.get("op")
         if _IMPORT_ERROR:
             write_frame({"ok": False, "error": _IMPORT_ERROR})
@@ -343,10 +396,10 @@ def main():
             if op == "release":
                 write_frame({"ok": True})
                 return
-            fn = getattr(w, op, None) if op in ("info", "load", "run", "extract", "blobs", "stats") else None
+            fn = getattr(w, op, None) if op in ("info", "load", "run", "run_many", "extract", "blobs", "stats") else None
             if fn is None:
                 raise ValueError(f"unknown op {op!r}")
-            reply, out = fn(header, tensors)
+            reply, out = fn(header, tensors if op == "run_many" else dict(tensors))
             write_frame({"ok": True, **reply}, out)
         except Exception as e:  # one line back to fdk; details on stderr for --debug
             traceback.print_exc(file=sys.stderr)
