@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .requiredOption('--to <format>', 'ncnn-int8')
     .option('--calib <dir|list>', 'calibration images: a folder, or a list file (e.g. <data>/wider/calib-200/list.txt)')
     .option('--table <file>', 'use this calibration table (ncnn2table format) instead of calibrating')
-    .option('--method <m>', 'activation calibration: kl (ncnn2table) | aciq | minmax | percentile (default, measured best on average)', 'percentile')
+    .option('--method <m>', "activation calibration: kl (ncnn2table) | aciq | minmax | percentile (default, measured best on average) | eq (kl, then each layer's scale searched for the best int8-vs-fp32 cosine, as ncnn2table eq)", 'percentile')
     .option('--per-channel', 'weight scales per output channel (default)')
     .option('--no-per-channel', 'one weight scale per layer')
     .option('--model <id>', 'manifest model whose preprocessing the calibration images get (when MODEL is a path)')

@@ -18,6 +18,7 @@ import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import { outputDir, readFileOrThrow, writeFilesAtomic, writeOutputs, type OutputOutcome } from '../util/fs.js';
 import { prepareCalibSet, type CalibSet } from './calib-images.js';
+import { eqRefine } from './eq-search.js';
 import { checkTableMatches, writeInt8Model } from './int8-writer.js';
 import { isInt8Layer, isQuantizable, weightScales } from './layers.js';
 import { blobDrift, blobStats, type BlobDrift, type NcnnFiles } from './ncnn-calib.js';
@@ -64,6 +65,9 @@ export interface LayerReport {
   /** Drift measured for mixed precision: cosine of the output, and what this layer adds. */
   cosine?: number;
   addedDrift?: number;
+  /** Method eq: the factor of the kl scale the search chose, and the layer's int8-vs-fp32 output cosine with it. */
+  eqFactor?: number;
+  eqCosine?: number;
 }
 
 export interface QuantizeResult {
@@ -153,6 +157,15 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
         const a = activationScale(s, method);
         t.blobs.set(l.name, [a.scale]);
         Object.assign(layers.get(l.name)!, { absmax: s.absmax, threshold: a.threshold });
+      }
+      if (method === 'eq') {
+        const r = await eqRefine(src, qlayers, parseTable(writeTable(t), 'table'), inputName, calib!.tensors);
+        t.blobs = r.table.blobs;
+        for (const l of qlayers) {
+          const e = r.eq.layers.get(l.name)!;
+          Object.assign(layers.get(l.name)!, { threshold: 127 / t.blobs.get(l.name)![0], eqFactor: e.factor, eqCosine: e.cosine });
+        }
+        log(`eq: ${qlayers.filter((l) => r.eq.layers.get(l.name)!.factor !== 1).length} of ${qlayers.length} layer scales moved from kl`);
       }
       // the table as written is what gets quantized (ncnn2int8 would read the same numbers)
       table = parseTable(writeTable(t), 'table');
