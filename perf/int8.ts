@@ -9,7 +9,7 @@
  * then includes the 200 calibration images (the table says so).
  *
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
- *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)  --keep-fp32 a,b
+ *          --ort minmax,entropy,percentile (or none)  --mixed K (adds each method with K layers kept fp32, auto-chosen)  --keep-fp32 a,b
  *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR | --full-val
  *          --latency-only | --no-latency  --cached-only  --write-doc [--doc-section NAME]  --json
  * Latency is measured interleaved (perf/int8-latency.ts) with the load average beside it.
@@ -167,10 +167,11 @@ for (const ls of longSides) {
         return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
     if (mixed > 0)
-      await timed(`fdk ncnn-int8 kl, ${mixed} layers fp32`, async () => {
-        const f = await int8ModelFile(entry, ls, { method: 'kl', limit: calibLimit, autoKeep: mixed, cachedOnly });
-        return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-kl-mp${mixed}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
-      });
+      for (const method of methods)
+        await timed(`fdk ncnn-int8 ${method}, ${mixed} layers fp32`, async () => {
+          const f = await int8ModelFile(entry, ls, { method, limit: calibLimit, autoKeep: mixed, cachedOnly });
+          return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}-mp${mixed}-v2`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
+        });
     if (keepFp32.length)
       for (const method of methods)
         await timed(`fdk ncnn-int8 ${method}, fp32: ${keepFp32.join(' ')}`, async () => {

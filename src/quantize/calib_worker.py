@@ -9,6 +9,10 @@ Jobs:
   drift  {fp32: {param, bin}, int8: {param, bin}, input, tensors, blobs: [names]}
          every blob from both models on the same input (int8 with use_int8_inference) ->
          {blobs: {name: {cosine, rel_l2}}} averaged over the tensors
+  gain   {fp32: {param, bin}, variants: [{param, bin}], input, tensors}
+         end-to-end closeness of int8 variants (e.g. the all-int8 model and, for each layer, the
+         same model with that layer kept fp32) to fp32: cosine similarity of every model output,
+         averaged over outputs and tensors -> {cosine: [per variant]}
   eq     {fp32: {param, bin}, input, tensors, factors: [f], dir,
           layers: [{name, bottom, top, param, bin, scale}]}
          ncnn2table's `eq` search of each layer's bottom-blob scale: every layer alone (a one-layer
@@ -127,6 +131,29 @@ def drift(req):
     return {"blobs": {n: {"cosine": acc[n][0] / k, "rel_l2": acc[n][1] / k} for n in names}}
 
 
+def gain(req):
+    """Mean output cosine against fp32 of each int8 variant (what mixed precision ranks layers by)."""
+    import numpy as np
+    ref = load_net(req["fp32"]["param"], req["fp32"]["bin"], False)
+    outs = list(ref.output_names())
+    # the fp32 outputs of every tensor once (small: detection heads), then one variant at a time
+    refs = [{n: v.ravel().astype(np.float64) for n, v in run_blobs(ref, req["input"], read_tensor(t), outs).items()}
+            for t in req["tensors"]]
+    sims = []
+    for v in req["variants"]:
+        net = load_net(v["param"], v["bin"], True)
+        total = 0.0
+        for t, a in zip(req["tensors"], refs):
+            b = run_blobs(net, req["input"], read_tensor(t), outs)
+            for n in outs:
+                u, w = a[n], b[n].ravel().astype(np.float64)
+                nu, nw = np.linalg.norm(u), np.linalg.norm(w)
+                total += (float(u @ w / (nu * nw)) if nu > 0 and nw > 0 else (1.0 if nu == nw else 0.0)) / len(outs)
+        net.clear()
+        sims.append(total / max(1, len(refs)))
+    return {"cosine": sims}
+
+
 def eq(req):
     """Per layer, the bottom-blob scale factor whose int8 output is closest (cosine) to fp32."""
     import numpy as np
@@ -166,7 +193,7 @@ def eq(req):
 def main():
     try:
         req = json.loads(sys.stdin.read())
-        job = {"stats": stats, "drift": drift, "eq": eq}.get(req.get("job"))
+        job = {"stats": stats, "drift": drift, "gain": gain, "eq": eq}.get(req.get("job"))
         if job is None:
             raise ValueError(f"unknown job {req.get('job')!r}")
         reply({"ok": True, **job(req)})

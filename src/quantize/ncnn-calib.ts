@@ -72,3 +72,9 @@ export async function eqSearch(fp32: NcnnFiles, input: string, tensors: CalibTen
   const r = await runJob<{ layers: Record<string, { factor: number; cosine: number; base: number }> }>({ job: 'eq', fp32, input, tensors, layers, factors, dir });
   return new Map(Object.entries(r.layers));
 }
+
+/** Mean cosine of the model outputs against fp32 for each int8 variant (calib_worker.py `gain`). */
+export async function outputCosine(fp32: NcnnFiles, variants: NcnnFiles[], input: string, tensors: CalibTensor[]): Promise<number[]> {
+  const r = await runJob<{ cosine: number[] }>({ job: 'gain', fp32, variants, input, tensors });
+  return r.cosine;
+}

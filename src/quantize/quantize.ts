@@ -6,9 +6,9 @@
  *   statistics --method--> blob scales; weights --per channel--> weight scales   => .table
  *   .table (written, then parsed back: the file is the truth) --> int8 .param/.bin
  *
- * Mixed precision: layers named by the user, and the `autoKeep` layers that add the most drift
- * against fp32 on the calibration images (cosine of the layer's output minus that of its input,
- * measured with real ncnn running the all-int8 model), are left out of the table and stay fp32.
+ * Mixed precision: layers named by the user, and the `autoKeep` layers whose fp32 copy brings the
+ * model's outputs closest to fp32 on calibration images (mixed-precision.ts, measured with real
+ * ncnn), are left out of the table and stay fp32.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,8 @@ import { prepareCalibSet, type CalibSet } from './calib-images.js';
 import { eqRefine } from './eq-search.js';
 import { checkTableMatches, writeInt8Model } from './int8-writer.js';
 import { isInt8Layer, isQuantizable, weightScales } from './layers.js';
-import { blobDrift, blobStats, type BlobDrift, type NcnnFiles } from './ncnn-calib.js';
+import { blobStats, type NcnnFiles } from './ncnn-calib.js';
+import { chooseFp32Layers } from './mixed-precision.js';
 import { parseTable, writeTable, type Int8Table } from './table.js';
 import { activationScale, DEFAULT_METHOD, HISTOGRAM_BINS, type CalibMethod } from './thresholds.js';
 
@@ -43,10 +44,8 @@ export interface QuantizeOptions {
   limit?: number;
   /** Layers to keep in fp32. */
   keepFp32?: string[];
-  /** Also keep the N layers that add the most drift in fp32. */
+  /** Also keep in fp32 the N layers whose fp32 copy raises the output cosine against fp32 the most. */
   autoKeep?: number;
-  /** Images used to measure drift for autoKeep (default 20). */
-  driftImages?: number;
   /** Output prefix: PREFIX.param, PREFIX.bin, PREFIX.table. */
   out: string;
   /** Replace an existing output that holds a different model (otherwise refused; the same bytes are re-used). */
@@ -62,9 +61,8 @@ export interface LayerReport {
   absmax?: number;
   threshold?: number;
   scale?: number;
-  /** Drift measured for mixed precision: cosine of the output, and what this layer adds. */
-  cosine?: number;
-  addedDrift?: number;
+  /** Automatic mixed precision: how much keeping this layer alone in fp32 raises the mean output cosine against fp32. */
+  outputGain?: number;
   /** Method eq: the factor of the kl scale the search chose, and the layer's int8-vs-fp32 output cosine with it. */
   eqFactor?: number;
   eqCosine?: number;
@@ -107,13 +105,6 @@ async function fp32Files(model: string, entry: ModelEntry): Promise<NcnnFiles> {
   }
   if (ext === '.param') return { param: model, bin: model.replace(/\.param$/i, '.bin') };
   throw new FdkError('expected an .onnx model or an fp32 ncnn .param', { file: model });
-}
-
-/** What each layer adds: drop of cosine between its input blob and its output blob. */
-function addedDrift(l: NcnnLayer, drift: Map<string, BlobDrift>): number {
-  const out = drift.get(l.outputs[0])?.cosine ?? 1;
-  const inp = drift.get(l.inputs[0])?.cosine ?? 1;
-  return inp - out;
 }
 
 export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult> {
@@ -172,15 +163,11 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
     }
     const keep = new Set(o.keepFp32 ?? []);
     if (o.autoKeep && o.autoKeep > 0) {
-      const all = writeInt8Model(net, table);
-      const probe = { param: join(work, 'probe.param'), bin: join(work, 'probe.bin') };
-      writeFilesAtomic([{ path: probe.param, data: all.param }, { path: probe.bin, data: all.bin }]);
-      const blobs = [...new Set(qlayers.flatMap((l) => [l.inputs[0], l.outputs[0]]))].filter((b) => b !== inputName);
-      const drift = await blobDrift(src, probe, inputName, calib!.tensors.slice(0, o.driftImages ?? 20), blobs);
-      for (const l of qlayers) Object.assign(layers.get(l.name)!, { cosine: drift.get(l.outputs[0])?.cosine, addedDrift: addedDrift(l, drift) });
-      const ranked = qlayers.filter((l) => !keep.has(l.name)).sort((a, b) => addedDrift(b, drift) - addedDrift(a, drift));
-      for (const l of ranked.slice(0, o.autoKeep)) keep.add(l.name);
-      log(`mixed precision: keeping ${[...keep].join(', ')} in fp32`);
+      const candidates = qlayers.filter((l) => !keep.has(l.name) && table.blobs.has(l.name));
+      const c = await chooseFp32Layers(src, net, candidates, table, keep, o.autoKeep, inputName, calib!.tensors, work);
+      for (const l of candidates) layers.get(l.name)!.outputGain = c.withFp32.get(l.name)! - c.allInt8;
+      for (const n of c.chosen) keep.add(n);
+      log(`mixed precision: output cosine ${c.allInt8.toFixed(5)} all int8; keeping ${[...keep].join(', ')} in fp32`);
     }
     for (const n of keep) {
       table.blobs.delete(n);
