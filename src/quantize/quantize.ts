@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { parseParam, readNcnnModel, type NcnnLayer } from '../convert/ncnn/format/index.js';
+import { parseParam, readNcnnModel } from '../convert/ncnn/format/index.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import { outputDir, readFileOrThrow, writeFilesAtomic, writeOutputs, type OutputOutcome } from '../util/fs.js';
