@@ -25,9 +25,9 @@ import type { Int8Table } from './table.js';
  */
 export const EQ_FACTORS = Array.from({ length: 16 }, (_, i) => Math.round((0.5 + 0.1 * i) * 10) / 10);
 /** ncnn2table uses at most 50 images for eq; 8 keep a 640 search within minutes on 2 cores. */
-export const EQ_IMAGES = 8;
+const EQ_IMAGES = 8;
 
-export interface EqResult {
+interface EqResult {
   /** layer name -> chosen factor of the KL scale, the cosine it reaches, and the KL scale's cosine. */
   layers: Map<string, { factor: number; cosine: number; base: number }>;
 }

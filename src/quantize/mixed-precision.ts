@@ -19,9 +19,9 @@ import { outputCosine, type NcnnFiles } from './ncnn-calib.js';
 import type { Int8Table } from './table.js';
 
 /** Calibration images the gains are measured on (each candidate layer is one model run per image). */
-export const GAIN_IMAGES = 10;
+const GAIN_IMAGES = 10;
 
-export interface KeepChoice {
+interface KeepChoice {
   /** Mean output cosine against fp32 of the model with every candidate int8. */
   allInt8: number;
   /** layer -> mean output cosine with that layer alone kept fp32 (minus allInt8 = its gain). */
