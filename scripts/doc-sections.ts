@@ -60,7 +60,6 @@ export const DOC_SECTIONS: DocSection[] = [
   int8('full-val'),
   int8('full-val-kl'),
   int8('mnet-640-eq'),
-  int8('mnet-640-auto'),
   int8('mnet-640-stage1'),
 ];
 
