@@ -59,6 +59,10 @@ export const DOC_SECTIONS: DocSection[] = [
   int8('ort-calibrators'),
   int8('full-val'),
   int8('full-val-kl'),
+  int8('full-val-mnet-640'),
+  int8('full-val-mixed'),
+  int8('full-val-640'),
+  int8('mnet-640-auto'),
   int8('mnet-640-eq'),
   int8('mnet-640-stage1'),
 ];
