@@ -9,9 +9,9 @@
  * then includes the 200 calibration images (the table says so).
  *
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
- *          --ort minmax,entropy,percentile (or none)  --mixed K (adds kl with K layers kept fp32)  --keep-fp32 a,b
+ *          --ort minmax,entropy,percentile (or none)  --mixed K (adds each method with K layers kept fp32, auto-chosen)  --keep-fp32 a,b
  *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR | --full-val
- *          --latency-only | --no-latency  --cached-only  --write-doc [--doc-section NAME]  --json
+ *          --latency-only | --no-latency  --cached-only  --skip fp32,plain  --write-doc [--doc-section NAME]  --json
  * Latency is measured interleaved (perf/int8-latency.ts) with the load average beside it.
  * Env: FDK_BENCH_PYTHON = python with onnxruntime (default /work/venv-bench/bin/python if present, else
  * .venv-dev/bin/python after `bash scripts/setup-python.sh --bench`).
@@ -62,6 +62,12 @@ const latencyOnly = args.includes('--latency-only');
 const noLatency = args.includes('--no-latency');
 /** Tables from what earlier runs of the same command finished (AP caches, made models); the rest reads 'not measured'. */
 const cachedOnly = args.includes('--cached-only');
+/**
+ * --skip fp32,plain: leave these rows out of this run (fp32 = the fp32 AP, plain = the methods
+ * without --mixed/--keep-fp32), to split a long full-val run over processes that run at once; a
+ * later --cached-only run prints them all together.
+ */
+const skip = new Set(list(opt('skip', '')));
 const NOT_MEASURED = 'not measured in this round';
 const python =
   process.env.FDK_BENCH_PYTHON ?? (existsSync('/work/venv-bench/bin/python') ? '/work/venv-bench/bin/python' : join(PROJECT_ROOT, '.venv-dev', 'bin', 'python'));
@@ -159,18 +165,19 @@ for (const ls of longSides) {
         row(variant, { error: /not made in this round|not measured in this round/.test(msg) ? NOT_MEASURED : msg, seconds: (performance.now() - t0) / 1000 });
       }
     };
-    await timed('fp32 (ncnn)', async () => ({ ap: await maybeAp(() => apOf(entry, 'ncnn', ls, src, 'fp32')), bytes: statSync(fp32.bin).size }));
+    if (!skip.has('fp32')) await timed('fp32 (ncnn)', async () => ({ ap: await maybeAp(() => apOf(entry, 'ncnn', ls, src, 'fp32')), bytes: statSync(fp32.bin).size }));
     const int8Files: Record<string, ModelFileChoice> = {};
-    for (const method of methods)
+    for (const method of skip.has('plain') ? [] : methods)
       await timed(`fdk ncnn-int8 ${method}`, async () => {
         const f = (int8Files[method] = await int8ModelFile(entry, ls, { method, limit: calibLimit, cachedOnly }));
         return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
     if (mixed > 0)
-      await timed(`fdk ncnn-int8 kl, ${mixed} layers fp32`, async () => {
-        const f = await int8ModelFile(entry, ls, { method: 'kl', limit: calibLimit, autoKeep: mixed, cachedOnly });
-        return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-kl-mp${mixed}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
-      });
+      for (const method of methods)
+        await timed(`fdk ncnn-int8 ${method}, ${mixed} layers fp32`, async () => {
+          const f = await int8ModelFile(entry, ls, { method, limit: calibLimit, autoKeep: mixed, cachedOnly });
+          return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}-mp${mixed}-v2`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
+        });
     if (keepFp32.length)
       for (const method of methods)
         await timed(`fdk ncnn-int8 ${method}, fp32: ${keepFp32.join(' ')}`, async () => {

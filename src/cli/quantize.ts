@@ -42,14 +42,14 @@ export function register(program: Command): void {
     .requiredOption('--to <format>', 'ncnn-int8')
     .option('--calib <dir|list>', 'calibration images: a folder, or a list file (e.g. <data>/wider/calib-200/list.txt)')
     .option('--table <file>', 'use this calibration table (ncnn2table format) instead of calibrating')
-    .option('--method <m>', 'activation calibration: kl (ncnn2table) | aciq | minmax | percentile (default, measured best on average)', 'percentile')
+    .option('--method <m>', "activation calibration: kl (ncnn2table) | aciq | minmax | percentile (default, measured best on average) | eq (kl, then each layer's scale searched for the best int8-vs-fp32 cosine, as ncnn2table eq)", 'percentile')
     .option('--per-channel', 'weight scales per output channel (default)')
     .option('--no-per-channel', 'one weight scale per layer')
     .option('--model <id>', 'manifest model whose preprocessing the calibration images get (when MODEL is a path)')
     .option('--long-side <n>', 'long side of the calibration inputs (seed models)', '320')
     .option('--limit <n>', 'use only the first N calibration images')
     .option('--keep-fp32 <layers>', 'comma-separated layers to keep in fp32 (mixed precision)')
-    .option('--auto-keep <n>', 'also keep the N layers adding the most drift against fp32 in fp32', '0')
+    .option('--auto-keep <n>', 'also keep in fp32 the N layers whose fp32 copy brings the outputs closest to fp32 (measured one layer at a time)', '0')
     .option('-o, --output <prefix>', 'writes PREFIX.param, PREFIX.bin, PREFIX.table (default <out>/<model>-int8-<method>)')
     .option('--out <dir>', 'output folder for the default names', 'fdk-out')
     .option('--force', 'replace an existing output that holds a different model')
@@ -88,9 +88,9 @@ export function register(program: Command): void {
       });
       if (o.json) return printJson(r);
       const f = (v: number | undefined, d = 4) => (v === undefined ? '' : v.toFixed(d));
-      const rows = r.layers.map((l) => [l.name, l.type, l.precision, f(l.absmax), f(l.threshold), f(l.scale, 2), f(l.cosine, 5), f(l.addedDrift, 5)]);
+      const rows = r.layers.map((l) => [l.name, l.type, l.precision, f(l.absmax), f(l.threshold), f(l.scale, 2), f(l.outputGain, 5)]);
       const R = { align: 'right' } as const;
-      printFitted(fitTable(['layer', 'type', 'precision', 'absmax', 'threshold', 'scale', 'cosine', 'adds'], rows, [{}, {}, {}, R, R, R, R, R]));
+      printFitted(fitTable(['layer', 'type', 'precision', 'absmax', 'threshold', 'scale', 'fp32 gain'], rows, [{}, {}, {}, R, R, R, R]));
       const n8 = r.layers.filter((l) => l.precision === 'int8').length;
       printFitted(
         `${r.param}${outcomeNote(r.outcome)}\n${r.bin}\n${r.table}\n${n8} of ${r.layers.length} layers int8 (method ${r.method}, ${r.calibImages} calibration images${r.skippedImages ? `, ${r.skippedImages} unreadable skipped` : ''}); ` +

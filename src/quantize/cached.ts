@@ -19,6 +19,7 @@ export interface Int8Choice {
   method?: CalibMethod;
   /** Calibration list or folder (default <data>/wider/calib-200/list.txt). */
   calib?: string;
+  /** Keep the N layers with the largest end-to-end gain in fp32 (the key says so: an earlier ranking by own drift chose others). */
   autoKeep?: number;
   keepFp32?: string[];
   limit?: number;
@@ -35,7 +36,7 @@ export async function int8ModelFile(entry: ModelEntry, longSide: number, o: Int8
   const ls = entry.input.resize.mode === 'fixed' ? entry.input.resize.width! : longSide;
   const key = createHash('sha256')
     .update(readFileOrThrow(src.path))
-    .update(JSON.stringify({ v: 1, method, ls, calib, list: isFile(calib) ? sha256File(calib) : '', autoKeep: o.autoKeep ?? 0, keep: o.keepFp32 ?? [], limit: o.limit ?? 0 }))
+    .update(JSON.stringify({ v: 1, method, ls, calib, list: isFile(calib) ? sha256File(calib) : '', autoKeep: o.autoKeep ? `${o.autoKeep}-by-output` : 0, keep: o.keepFp32 ?? [], limit: o.limit ?? 0 }))
     .digest('hex')
     .slice(0, 12);
   const prefix = workDir('int8', `${entry.id}-${ls}-${method}${o.autoKeep ? `-mp${o.autoKeep}` : ''}-${key}`);

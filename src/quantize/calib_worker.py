@@ -9,6 +9,16 @@ Jobs:
   drift  {fp32: {param, bin}, int8: {param, bin}, input, tensors, blobs: [names]}
          every blob from both models on the same input (int8 with use_int8_inference) ->
          {blobs: {name: {cosine, rel_l2}}} averaged over the tensors
+  gain   {fp32: {param, bin}, variants: [{param, bin}], input, tensors}
+         end-to-end closeness of int8 variants (e.g. the all-int8 model and, for each layer, the
+         same model with that layer kept fp32) to fp32: cosine similarity of every model output,
+         averaged over outputs and tensors -> {cosine: [per variant]}
+  eq     {fp32: {param, bin}, input, tensors, factors: [f], dir,
+          layers: [{name, bottom, top, param, bin, scale}]}
+         ncnn2table's `eq` search of each layer's bottom-blob scale: every layer alone (a one-layer
+         int8 model, its bottom-blob scale the last float of its .bin) runs on the fp32 model's
+         input of that layer with scale * f for every f; the cosine similarity of its output with
+         the fp32 output, averaged over the tensors -> {layers: {name: {factor, cosine, base}}}
 
 Tensors are raw little-endian float32 files with dims [1, C, H, W] (written by fdk's TypeScript
 side, which preprocesses images by the model's own description).
@@ -121,10 +131,69 @@ def drift(req):
     return {"blobs": {n: {"cosine": acc[n][0] / k, "rel_l2": acc[n][1] / k} for n in names}}
 
 
+def gain(req):
+    """Mean output cosine against fp32 of each int8 variant (what mixed precision ranks layers by)."""
+    import numpy as np
+    ref = load_net(req["fp32"]["param"], req["fp32"]["bin"], False)
+    outs = list(ref.output_names())
+    # the fp32 outputs of every tensor once (small: detection heads), then one variant at a time
+    refs = [{n: v.ravel().astype(np.float64) for n, v in run_blobs(ref, req["input"], read_tensor(t), outs).items()}
+            for t in req["tensors"]]
+    sims = []
+    for v in req["variants"]:
+        net = load_net(v["param"], v["bin"], True)
+        total = 0.0
+        for t, a in zip(req["tensors"], refs):
+            b = run_blobs(net, req["input"], read_tensor(t), outs)
+            for n in outs:
+                u, w = a[n], b[n].ravel().astype(np.float64)
+                nu, nw = np.linalg.norm(u), np.linalg.norm(w)
+                total += (float(u @ w / (nu * nw)) if nu > 0 and nw > 0 else (1.0 if nu == nw else 0.0)) / len(outs)
+        net.clear()
+        sims.append(total / max(1, len(refs)))
+    return {"cosine": sims}
+
+
+def eq(req):
+    """Per layer, the bottom-blob scale factor whose int8 output is closest (cosine) to fp32."""
+    import numpy as np
+    ref = load_net(req["fp32"]["param"], req["fp32"]["bin"], False)
+    factors = [float(f) for f in req["factors"]]
+    nets = {}
+    for li, l in enumerate(req["layers"]):
+        raw = bytearray(open(l["bin"], "rb").read())
+        for fi, f in enumerate(factors):
+            # the bottom-blob scale is the last float32 of a one-layer int8 model's .bin
+            raw[-4:] = np.float32(l["scale"] * f).tobytes()
+            path = os.path.join(req["dir"], f"eq-{li}-{fi}.bin")
+            with open(path, "wb") as fh:
+                fh.write(raw)
+            nets[(li, fi)] = load_net(l["param"], path, True)
+    names = sorted({n for l in req["layers"] for n in (l["bottom"], l["top"])})
+    sims = np.zeros((len(req["layers"]), len(factors)))
+    for t in req["tensors"]:
+        blobs = run_blobs(ref, req["input"], read_tensor(t), names)
+        for li, l in enumerate(req["layers"]):
+            a = blobs[l["top"]].ravel().astype(np.float64)
+            na = np.linalg.norm(a)
+            for fi in range(len(factors)):
+                b = run_blobs(nets[(li, fi)], l["bottom"], blobs[l["bottom"]], [l["top"]])[l["top"]].ravel().astype(np.float64)
+                nb = np.linalg.norm(b)
+                sims[li, fi] += float(a @ b / (na * nb)) if na > 0 and nb > 0 else (1.0 if na == nb else 0.0)
+    sims /= max(1, len(req["tensors"]))
+    base = factors.index(1.0) if 1.0 in factors else None
+    out = {}
+    for li, l in enumerate(req["layers"]):
+        best = int(np.argmax(sims[li]))  # first maximum, as ncnn2table
+        out[l["name"]] = {"factor": factors[best], "cosine": float(sims[li, best]),
+                          "base": float(sims[li, base]) if base is not None else None}
+    return {"layers": out}
+
+
 def main():
     try:
         req = json.loads(sys.stdin.read())
-        job = {"stats": stats, "drift": drift}.get(req.get("job"))
+        job = {"stats": stats, "drift": drift, "gain": gain, "eq": eq}.get(req.get("job"))
         if job is None:
             raise ValueError(f"unknown job {req.get('job')!r}")
         reply({"ok": True, **job(req)})

@@ -56,3 +56,25 @@ export async function blobDrift(fp32: NcnnFiles, int8: NcnnFiles, input: string,
   const r = await runJob<{ blobs: Record<string, { cosine: number; rel_l2: number }> }>({ job: 'drift', fp32, int8, input, tensors, blobs });
   return new Map(Object.entries(r.blobs).map(([k, v]) => [k, { cosine: v.cosine, relL2: v.rel_l2 }]));
 }
+
+export interface EqLayerJob {
+  name: string;
+  bottom: string;
+  top: string;
+  /** The layer alone as an int8 model (Input 'in' -> layer); its bottom-blob scale is the .bin's last float. */
+  param: string;
+  bin: string;
+  scale: number;
+}
+
+/** ncnn2table's eq search (calib_worker.py `eq`): per layer, the factor of its scale with the best mean cosine. */
+export async function eqSearch(fp32: NcnnFiles, input: string, tensors: CalibTensor[], layers: EqLayerJob[], factors: number[], dir: string): Promise<Map<string, { factor: number; cosine: number; base: number }>> {
+  const r = await runJob<{ layers: Record<string, { factor: number; cosine: number; base: number }> }>({ job: 'eq', fp32, input, tensors, layers, factors, dir });
+  return new Map(Object.entries(r.layers));
+}
+
+/** Mean cosine of the model outputs against fp32 for each int8 variant (calib_worker.py `gain`). */
+export async function outputCosine(fp32: NcnnFiles, variants: NcnnFiles[], input: string, tensors: CalibTensor[]): Promise<number[]> {
+  const r = await runJob<{ cosine: number[] }>({ job: 'gain', fp32, variants, input, tensors });
+  return r.cosine;
+}

@@ -6,21 +6,23 @@
  *   statistics --method--> blob scales; weights --per channel--> weight scales   => .table
  *   .table (written, then parsed back: the file is the truth) --> int8 .param/.bin
  *
- * Mixed precision: layers named by the user, and the `autoKeep` layers that add the most drift
- * against fp32 on the calibration images (cosine of the layer's output minus that of its input,
- * measured with real ncnn running the all-int8 model), are left out of the table and stay fp32.
+ * Mixed precision: layers named by the user, and the `autoKeep` layers whose fp32 copy brings the
+ * model's outputs closest to fp32 on calibration images (mixed-precision.ts, measured with real
+ * ncnn), are left out of the table and stay fp32.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { parseParam, readNcnnModel, type NcnnLayer } from '../convert/ncnn/format/index.js';
+import { parseParam, readNcnnModel } from '../convert/ncnn/format/index.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import { outputDir, readFileOrThrow, writeFilesAtomic, writeOutputs, type OutputOutcome } from '../util/fs.js';
 import { prepareCalibSet, type CalibSet } from './calib-images.js';
+import { eqRefine } from './eq-search.js';
 import { checkTableMatches, writeInt8Model } from './int8-writer.js';
 import { isInt8Layer, isQuantizable, weightScales } from './layers.js';
-import { blobDrift, blobStats, type BlobDrift, type NcnnFiles } from './ncnn-calib.js';
+import { blobStats, type NcnnFiles } from './ncnn-calib.js';
+import { chooseFp32Layers } from './mixed-precision.js';
 import { parseTable, writeTable, type Int8Table } from './table.js';
 import { activationScale, DEFAULT_METHOD, HISTOGRAM_BINS, type CalibMethod } from './thresholds.js';
 
@@ -42,10 +44,8 @@ export interface QuantizeOptions {
   limit?: number;
   /** Layers to keep in fp32. */
   keepFp32?: string[];
-  /** Also keep the N layers that add the most drift in fp32. */
+  /** Also keep in fp32 the N layers whose fp32 copy raises the output cosine against fp32 the most. */
   autoKeep?: number;
-  /** Images used to measure drift for autoKeep (default 20). */
-  driftImages?: number;
   /** Output prefix: PREFIX.param, PREFIX.bin, PREFIX.table. */
   out: string;
   /** Replace an existing output that holds a different model (otherwise refused; the same bytes are re-used). */
@@ -61,9 +61,11 @@ export interface LayerReport {
   absmax?: number;
   threshold?: number;
   scale?: number;
-  /** Drift measured for mixed precision: cosine of the output, and what this layer adds. */
-  cosine?: number;
-  addedDrift?: number;
+  /** Automatic mixed precision: how much keeping this layer alone in fp32 raises the mean output cosine against fp32. */
+  outputGain?: number;
+  /** Method eq: the factor of the kl scale the search chose, and the layer's int8-vs-fp32 output cosine with it. */
+  eqFactor?: number;
+  eqCosine?: number;
 }
 
 export interface QuantizeResult {
@@ -103,13 +105,6 @@ async function fp32Files(model: string, entry: ModelEntry): Promise<NcnnFiles> {
   }
   if (ext === '.param') return { param: model, bin: model.replace(/\.param$/i, '.bin') };
   throw new FdkError('expected an .onnx model or an fp32 ncnn .param', { file: model });
-}
-
-/** What each layer adds: drop of cosine between its input blob and its output blob. */
-function addedDrift(l: NcnnLayer, drift: Map<string, BlobDrift>): number {
-  const out = drift.get(l.outputs[0])?.cosine ?? 1;
-  const inp = drift.get(l.inputs[0])?.cosine ?? 1;
-  return inp - out;
 }
 
 export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult> {
@@ -154,20 +149,25 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
         t.blobs.set(l.name, [a.scale]);
         Object.assign(layers.get(l.name)!, { absmax: s.absmax, threshold: a.threshold });
       }
+      if (method === 'eq') {
+        const r = await eqRefine(src, qlayers, parseTable(writeTable(t), 'table'), inputName, calib!.tensors);
+        t.blobs = r.table.blobs;
+        for (const l of qlayers) {
+          const e = r.eq.layers.get(l.name)!;
+          Object.assign(layers.get(l.name)!, { threshold: 127 / t.blobs.get(l.name)![0], eqFactor: e.factor, eqCosine: e.cosine });
+        }
+        log(`eq: ${qlayers.filter((l) => r.eq.layers.get(l.name)!.factor !== 1).length} of ${qlayers.length} layer scales moved from kl`);
+      }
       // the table as written is what gets quantized (ncnn2int8 would read the same numbers)
       table = parseTable(writeTable(t), 'table');
     }
     const keep = new Set(o.keepFp32 ?? []);
     if (o.autoKeep && o.autoKeep > 0) {
-      const all = writeInt8Model(net, table);
-      const probe = { param: join(work, 'probe.param'), bin: join(work, 'probe.bin') };
-      writeFilesAtomic([{ path: probe.param, data: all.param }, { path: probe.bin, data: all.bin }]);
-      const blobs = [...new Set(qlayers.flatMap((l) => [l.inputs[0], l.outputs[0]]))].filter((b) => b !== inputName);
-      const drift = await blobDrift(src, probe, inputName, calib!.tensors.slice(0, o.driftImages ?? 20), blobs);
-      for (const l of qlayers) Object.assign(layers.get(l.name)!, { cosine: drift.get(l.outputs[0])?.cosine, addedDrift: addedDrift(l, drift) });
-      const ranked = qlayers.filter((l) => !keep.has(l.name)).sort((a, b) => addedDrift(b, drift) - addedDrift(a, drift));
-      for (const l of ranked.slice(0, o.autoKeep)) keep.add(l.name);
-      log(`mixed precision: keeping ${[...keep].join(', ')} in fp32`);
+      const candidates = qlayers.filter((l) => !keep.has(l.name) && table.blobs.has(l.name));
+      const c = await chooseFp32Layers(src, net, candidates, table, keep, o.autoKeep, inputName, calib!.tensors, work);
+      for (const l of candidates) layers.get(l.name)!.outputGain = c.withFp32.get(l.name)! - c.allInt8;
+      for (const n of c.chosen) keep.add(n);
+      log(`mixed precision: output cosine ${c.allInt8.toFixed(5)} all int8; keeping ${[...keep].join(', ')} in fp32`);
     }
     for (const n of keep) {
       table.blobs.delete(n);

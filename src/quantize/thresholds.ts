@@ -10,12 +10,14 @@
  *  - aciq:       ncnn2table's ACIQ: the Gaussian clip for 8 bits from absmax and the element count.
  *  - minmax:     T = absmax (no clipping).
  *  - percentile: T = the 99.99th percentile of |x| (zeros not counted), read off the histogram.
+ *  - eq:         ncnn2table's eq: starts from kl's T here; quantize.ts then searches each layer's
+ *                scale on real ncnn (eq-search.ts), which needs the model, not only the statistics.
  */
 export const HISTOGRAM_BINS = 2048;
 export const KL_TARGET_BINS = 128;
 export const PERCENTILE = 99.99;
 
-export const CALIB_METHODS = ['kl', 'aciq', 'minmax', 'percentile'] as const;
+export const CALIB_METHODS = ['kl', 'aciq', 'minmax', 'percentile', 'eq'] as const;
 export type CalibMethod = (typeof CALIB_METHODS)[number];
 /**
  * fdk's default (ncnn2table's is kl): on val-mini at 320, percentile lost the least AP on average
@@ -103,6 +105,7 @@ export function percentileThreshold(histogram: number[], absmax: number, p = PER
 export function activationThreshold(s: BlobStats, method: CalibMethod): number {
   switch (method) {
     case 'kl':
+    case 'eq':
       return ((klThresholdBin(s.histogram) + 0.5) * s.absmax) / s.histogram.length;
     case 'aciq':
       return Math.min(s.absmax, aciqClip(s.absmax, Math.max(2, s.total)));
