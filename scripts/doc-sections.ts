@@ -63,6 +63,7 @@ export const DOC_SECTIONS: DocSection[] = [
   int8('full-val'),
   int8('full-val-kl'),
   int8('full-val-mnet-640'),
+  int8('full-val-rfb-640'),
   int8('full-val-mixed'),
   int8('full-val-640'),
   int8('mnet-640-auto'),
