@@ -44,3 +44,35 @@ export async function compareRuns(a: LoadedModel, b: LoadedModel, inputs: Tensor
 
 export const ort = () => getRuntime('ort');
 export const ncnn = () => getRuntime('ncnn');
+
+/**
+ * Mean cosine similarity of every output of an ncnn model against its fp32 model, on the first two
+ * sample photos (not calibration images): how close an int8 variant stays to fp32.
+ */
+export async function cosineToFp32(fp32: string, model: string, entry: ModelEntry, longSide = 320): Promise<number> {
+  const rt = await ncnn();
+  const fp = await rt.load(fp32);
+  const q = await rt.load(model);
+  let sum = 0;
+  let n = 0;
+  try {
+    for (const path of IMAGES.slice(0, 2)) {
+      const x = await inputFor(path, entry, longSide);
+      const a = (await fp.run({ [fp.inputNames[0]]: x })).outputs;
+      const b = (await q.run({ [q.inputNames[0]]: x })).outputs;
+      for (const name of Object.keys(a)) {
+        const u = a[name].data, v = b[name].data;
+        let dot = 0, nu = 0, nv = 0;
+        for (let i = 0; i < u.length; i++) {
+          dot += u[i] * v[i]; nu += u[i] * u[i]; nv += v[i] * v[i];
+        }
+        sum += dot / Math.sqrt(nu * nv);
+        n++;
+      }
+    }
+  } finally {
+    await fp.release();
+    await q.release();
+  }
+  return sum / n;
+}

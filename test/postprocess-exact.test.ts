@@ -10,20 +10,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { nmsPlusOne, orderByScoreDesc } from '../src/accuracy/nms.js';
 import { float32Repr } from '../src/accuracy/pipeline.js';
+import { mulberry32 as rng } from '../src/util/rng.js';
 
 const f = Math.fround;
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * py_cpu_nms as fdk has always computed it: every later candidate against every kept one. (A pair

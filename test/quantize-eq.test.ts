@@ -10,9 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shared } from './helpers/index.js';
 import { runCliAsync } from './helpers/cli-async.js';
-import { tmp, inputFor, IMAGES } from './ncnn-helpers.js';
+import { tmp, cosineToFp32 } from './ncnn-helpers.js';
 import { getModel } from '../src/models/manifest.js';
-import { ncnnRuntime } from '../src/runtime/ncnn.js';
 import { parseTable } from '../src/quantize/table.js';
 import { EQ_FACTORS } from '../src/quantize/eq-search.js';
 
@@ -25,35 +24,6 @@ async function quantize(method: string): Promise<Result> {
   const r = await runCliAsync(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '--limit', '4', '--method', method, '-o', join(dir, method), '--json']);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Result;
-}
-
-/** Mean cosine similarity of every output of `model` against fp32, on the sample photos (not calibration images). */
-async function cosineToFp32(fp32: string, model: string): Promise<number> {
-  const entry = getModel('slim');
-  const fp = await ncnnRuntime.load(fp32);
-  const q = await ncnnRuntime.load(model);
-  let sum = 0;
-  let n = 0;
-  try {
-    for (const path of IMAGES.slice(0, 2)) {
-      const x = await inputFor(path, entry, 320);
-      const a = (await fp.run({ [fp.inputNames[0]]: x })).outputs;
-      const b = (await q.run({ [q.inputNames[0]]: x })).outputs;
-      for (const name of Object.keys(a)) {
-        const u = a[name].data, v = b[name].data;
-        let dot = 0, nu = 0, nv = 0;
-        for (let i = 0; i < u.length; i++) {
-          dot += u[i] * v[i]; nu += u[i] * u[i]; nv += v[i] * v[i];
-        }
-        sum += dot / Math.sqrt(nu * nv);
-        n++;
-      }
-    }
-  } finally {
-    await fp.release();
-    await q.release();
-  }
-  return sum / n;
 }
 
 describe('fdk quantize --method eq (slim, 4 calibration images)', () => {
@@ -78,8 +48,8 @@ describe('fdk quantize --method eq (slim, 4 calibration images)', () => {
   });
 
   it('real ncnn runs it, and its outputs are closer to fp32 than minmax on images outside the calibration set', async () => {
-    const eq = await cosineToFp32(made.eq.source.param, made.eq.param);
-    const minmax = await cosineToFp32(made.minmax.source.param, made.minmax.param);
+    const eq = await cosineToFp32(made.eq.source.param, made.eq.param, getModel('slim'));
+    const minmax = await cosineToFp32(made.minmax.source.param, made.minmax.param, getModel('slim'));
     expect(eq).toBeLessThan(1); // int8 kernels ran
     expect(eq).toBeGreaterThan(minmax);
   }, 180_000);

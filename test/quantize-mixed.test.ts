@@ -8,9 +8,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { shared } from './helpers/index.js';
 import { runCliAsync } from './helpers/cli-async.js';
-import { tmp, inputFor, IMAGES } from './ncnn-helpers.js';
+import { tmp, cosineToFp32 } from './ncnn-helpers.js';
 import { getModel } from '../src/models/manifest.js';
-import { ncnnRuntime } from '../src/runtime/ncnn.js';
 
 const dir = tmp('fdk-quantize-mixed-');
 const CALIB = shared('wider/calib-200/list.txt');
@@ -20,35 +19,6 @@ async function quantize(name: string, ...more: string[]): Promise<Result> {
   const r = await runCliAsync(['quantize', 'slim', '--to', 'ncnn-int8', '--calib', CALIB, '--limit', '10', '-o', join(dir, name), '--json', ...more]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Result;
-}
-
-/** Mean cosine of all outputs against fp32 on the sample photos. */
-async function cosineToFp32(fp32: string, model: string): Promise<number> {
-  const entry = getModel('slim');
-  const fp = await ncnnRuntime.load(fp32);
-  const q = await ncnnRuntime.load(model);
-  let sum = 0;
-  let n = 0;
-  try {
-    for (const path of IMAGES.slice(0, 2)) {
-      const x = await inputFor(path, entry, 320);
-      const a = (await fp.run({ [fp.inputNames[0]]: x })).outputs;
-      const b = (await q.run({ [q.inputNames[0]]: x })).outputs;
-      for (const k of Object.keys(a)) {
-        const u = a[k].data, v = b[k].data;
-        let dot = 0, nu = 0, nv = 0;
-        for (let i = 0; i < u.length; i++) {
-          dot += u[i] * v[i]; nu += u[i] * u[i]; nv += v[i] * v[i];
-        }
-        sum += dot / Math.sqrt(nu * nv);
-        n++;
-      }
-    }
-  } finally {
-    await fp.release();
-    await q.release();
-  }
-  return sum / n;
 }
 
 describe('fdk quantize --auto-keep (slim, 10 calibration images)', () => {
@@ -70,8 +40,8 @@ describe('fdk quantize --auto-keep (slim, 10 calibration images)', () => {
   });
 
   it('on photos outside the calibration set the chosen pair is closer to fp32 than the pair with the least gain', async () => {
-    const chosen = await cosineToFp32(auto.source.param, auto.param);
-    const worst = await cosineToFp32(least.source.param, least.param);
+    const chosen = await cosineToFp32(auto.source.param, auto.param, getModel('slim'));
+    const worst = await cosineToFp32(least.source.param, least.param, getModel('slim'));
     expect(chosen).toBeLessThan(1); // int8 kernels ran
     expect(chosen).toBeGreaterThan(worst);
   }, 180_000);
