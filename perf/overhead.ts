@@ -34,6 +34,7 @@ import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
 import { ensureNcnnVenv } from '../src/runtime/ncnn-venv.js';
 import { runBench } from '../src/bench/run-bench.js';
 import { syntheticInputs } from '../src/bench/case.js';
+import type { TensorMap } from '../src/runtime/types.js';
 import { ncnnRuntime } from '../src/runtime/ncnn.js';
 import type { NcnnTransport } from '../src/runtime/ncnn-client.js';
 import { cpuModel } from '../src/bench/host.js';
@@ -89,23 +90,31 @@ function procCpuMs(pid: number): number {
 async function fdkNcnn(transport: NcnnTransport): Promise<Sample> {
   const m = await ncnnRuntime.load(conv.param, { threads, ncnn: { transport } });
   try {
-    const feeds = syntheticInputs({ [inputName]: dims });
-    for (let i = 0; i < warmup + 1; i++) await m.run(feeds);
-    const ms: number[] = [];
-    const wall: number[] = [];
-    const c0 = process.cpuUsage();
-    const w0 = procCpuMs(m.pid!);
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const r = await m.run(feeds);
-      wall.push(performance.now() - t0);
-      ms.push(r.ms);
-    }
-    const c = process.cpuUsage(c0);
-    return { ms: median(ms), wall: median(wall), cpu: ((c.user + c.system) / 1000 + procCpuMs(m.pid!) - w0) / runs, p10: p10(wall) };
+    return await timedRuns((feeds) => m.run(feeds), () => procCpuMs(m.pid!));
   } finally {
     await m.release();
   }
+}
+
+/**
+ * The per-call loop of the fdk lanes: warm-up, then `runs` calls timed by wall clock; CPU per call
+ * is this process's plus `otherCpuMs()` (the worker's, for a worker lane).
+ */
+async function timedRuns(run: (feeds: TensorMap) => Promise<{ ms: number }>, otherCpuMs: () => number): Promise<Sample> {
+  const feeds = syntheticInputs({ [inputName]: dims });
+  for (let i = 0; i < warmup + 1; i++) await run(feeds);
+  const ms: number[] = [];
+  const wall: number[] = [];
+  const c0 = process.cpuUsage();
+  const w0 = otherCpuMs();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = await run(feeds);
+    wall.push(performance.now() - t0);
+    ms.push(r.ms);
+  }
+  const c = process.cpuUsage(c0);
+  return { ms: median(ms), wall: median(wall), cpu: ((c.user + c.system) / 1000 + otherCpuMs() - w0) / runs, p10: p10(wall) };
 }
 
 /** Requests of `batch` inputs each (NcnnModel.runMany): per image, the request's wall / batch. */
@@ -136,19 +145,7 @@ async function fdkNcnnBatched(): Promise<Sample> {
 async function fdkNcnnNative(): Promise<Sample> {
   const m = NcnnNativeModel.load(conv.param, { threads });
   try {
-    const feeds = syntheticInputs({ [inputName]: dims });
-    for (let i = 0; i < warmup + 1; i++) await m.run(feeds);
-    const ms: number[] = [];
-    const wall: number[] = [];
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const r = await m.run(feeds);
-      wall.push(performance.now() - t0);
-      ms.push(r.ms);
-    }
-    const c = process.cpuUsage(c0);
-    return { ms: median(ms), wall: median(wall), cpu: (c.user + c.system) / 1000 / runs, p10: p10(wall) };
+    return await timedRuns((feeds) => m.run(feeds), () => 0);
   } finally {
     await m.release();
   }
