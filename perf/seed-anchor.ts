@@ -169,9 +169,9 @@ export interface FolderComparison {
   /** Files with different detections: count, a box integer, or a score. */
   different: number;
   missing: number;
-  /** Detection lines compared in files of equal count, and how many of them differ. */
+  /** Detection lines of the first folder in files that differ, paired with the second folder's by box. */
   lines: number;
-  /** Lines whose box integers differ. */
+  /** Lines with no line of the same box integers in the other file. */
   boxLines: number;
   /** Lines with the same box integers but another score. */
   scoreLines: number;
@@ -185,6 +185,37 @@ function parsePred(text: string): { name: string; boxes: number[][] } {
   const n = Number(lines[1]);
   const boxes = lines.slice(2, 2 + n).map((l) => l.trim().split(/\s+/).map(Number));
   return { name: lines[0].trim(), boxes };
+}
+
+/**
+ * Pairs the detections of one image by their integer box (each line of `x` with the unused line of
+ * `y` that has the same box and the nearest score). Pairing by box, not by line number, matters:
+ * two detections whose scores differ by float rounding can swap places in the score order, and
+ * comparing them by position would report the gap between two different faces as a score error.
+ */
+function matchDetections(x: number[][], y: number[][]): { unmatched: number; scoreLines: number; maxScoreDiff: number } {
+  const byBox = new Map<string, number[]>();
+  for (const v of y) {
+    const k = v.slice(0, 4).join(' ');
+    const list = byBox.get(k);
+    if (list) list.push(v[4]);
+    else byBox.set(k, [v[4]]);
+  }
+  let unmatched = 0, scoreLines = 0, maxScoreDiff = 0;
+  for (const u of x) {
+    const list = byBox.get(u.slice(0, 4).join(' '));
+    if (!list?.length) {
+      unmatched++;
+      continue;
+    }
+    let best = 0;
+    for (let j = 1; j < list.length; j++) if (Math.abs(list[j] - u[4]) < Math.abs(list[best] - u[4])) best = j;
+    const d = Math.abs(list[best] - u[4]);
+    list.splice(best, 1);
+    if (d !== 0) scoreLines++;
+    if (Number.isFinite(d)) maxScoreDiff = Math.max(maxScoreDiff, d);
+  }
+  return { unmatched, scoreLines, maxScoreDiff };
 }
 
 /**
@@ -209,20 +240,12 @@ export function comparePredFolders(a: string, b: string, keys: string[]): Folder
     }
     const x = parsePred(ta.toString());
     const y = parsePred(tb.toString());
-    let same = x.name === y.name && x.boxes.length === y.boxes.length;
-    if (x.boxes.length === y.boxes.length) {
-      for (let i = 0; i < x.boxes.length; i++) {
-        c.lines++;
-        const u = x.boxes[i];
-        const v = y.boxes[i];
-        const d = Math.abs(u[4] - v[4]);
-        if (Number.isFinite(d)) c.maxScoreDiff = Math.max(c.maxScoreDiff, d);
-        if (u.length !== v.length || u.slice(0, 4).some((t, j) => t !== v[j])) c.boxLines++;
-        else if (u[4] !== v[4]) c.scoreLines++;
-        else continue;
-        same = false;
-      }
-    }
+    const m = matchDetections(x.boxes, y.boxes);
+    c.lines += x.boxes.length;
+    c.boxLines += m.unmatched;
+    c.scoreLines += m.scoreLines;
+    c.maxScoreDiff = Math.max(c.maxScoreDiff, m.maxScoreDiff);
+    const same = x.name === y.name && x.boxes.length === y.boxes.length && m.unmatched === 0 && m.scoreLines === 0;
     if (same) c.sameValues++;
     else {
       c.different++;
