@@ -9,10 +9,11 @@
  * forever.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, expectOneLineError, shared, type CliResult } from './helpers/index.js';
+import { runCli, expectOneLineError, ROOT, shared, TSX, type CliResult } from './helpers/index.js';
 import { GraphBuilder, A } from '../src/onnx/builder.js';
 import { saveOnnx } from '../src/onnx/io.js';
 import { fsError, makeDir, tempPathFor, userPathOf, writeFilesAtomic, writeOutputs } from '../src/util/fs.js';
@@ -118,4 +119,20 @@ describe('fsError: the one mapping from OS errors to messages', () => {
     expect(readdirSync(join(root, 'made', 'deep'))).toEqual(['x']);
     rmSync(join(root, 'made'), { recursive: true });
   });
+});
+
+describe("onnxruntime-node's telemetry SDK file", () => {
+  // onnxruntime-node 1.30 creates an empty /tmp/mat-debug-<pid>.log with the process's first session
+  // (src/runtime/ort-debug-log.ts); a command must not leave it behind, neither with a session on
+  // the main thread (bench) nor only in the accuracy pool's worker threads (accuracy --jobs 2).
+  const leftBehind = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/entry.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return existsSync(`/tmp/mat-debug-${r.pid}.log`);
+  };
+  it.runIf(process.platform === 'linux')('bench --runtimes ort and accuracy --jobs 2 leave no /tmp/mat-debug-<pid>.log', () => {
+    expect(leftBehind(['bench', model, '--runtimes', 'ort', '--runs', '1', '--warmup', '0', '--json'])).toBe(false);
+    writeFileSync(join(root, 'two.txt'), readFileSync(shared('wider/val-mini/list.txt'), 'utf8').split('\n').slice(0, 2).join('\n') + '\n');
+    expect(leftBehind(['accuracy', '--model', 'slim', '--subset', join(root, 'two.txt'), '--jobs', '2', '--out', join(root, 'acc'), '--json'])).toBe(false);
+  }, 120_000);
 });

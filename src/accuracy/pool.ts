@@ -11,6 +11,7 @@ import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
 import { Detector, formatWider, modelFileFor, type Detection, type ModelFileChoice, type StageTimings } from './pipeline.js';
 import type { WorkerInit, WorkerReply } from './detect-worker.js';
+import { removeOrtDebugLogAtExit } from '../runtime/ort-debug-log.js';
 
 export interface PoolOptions {
   runtime?: string;
@@ -35,6 +36,7 @@ const QUEUE_DEPTH = 2;
  * registers tsx's loader, since module hooks of the parent thread do not reach worker threads.
  */
 function startWorker(file: URL, workerData: WorkerInit): Worker {
+  removeOrtDebugLogAtExit(); // the workers' onnxruntime sessions are the process's
   if (file.pathname.endsWith('.js')) return new Worker(file, { workerData });
   const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(file.href)}); })`;
   return new Worker(boot, { eval: true, workerData });

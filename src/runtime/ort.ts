@@ -4,6 +4,7 @@ import type { LoadOptions, Runtime, RuntimeInfo } from './types.js';
 import { OnnxSessionModel, type CommonSession, type TensorCtor } from './ort-session.js';
 import { FdkError } from '../util/errors.js';
 import { existsSync } from 'node:fs';
+import { removeOrtDebugLogAtExit } from './ort-debug-log.js';
 
 export function sessionOptions(opts: LoadOptions): ort.InferenceSession.SessionOptions {
   const o: ort.InferenceSession.SessionOptions = {
@@ -30,6 +31,7 @@ export const ortRuntime: Runtime = {
   },
   async load(model: string, opts: LoadOptions = {}) {
     if (!existsSync(model)) throw new FdkError('no such file', { file: model });
+    removeOrtDebugLogAtExit();
     try {
       return new OrtModel(await ort.InferenceSession.create(model, sessionOptions(opts)));
     } catch (e) {
