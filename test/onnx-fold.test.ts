@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadOnnx, saveOnnx } from '../src/onnx/io.js';
-import { inferShapes } from '../src/onnx/shape-inference.js';
+import { inferShapes, peekKeptPropagation } from '../src/onnx/shape-inference.js';
+import { validateOnnx } from '../src/onnx/validate.js';
 import { foldConstants } from '../src/onnx/fold.js';
 import { readNpyFloat32 } from '../src/util/npy.js';
 import { shared, maxAbsDiff } from './helpers/index.js';
@@ -83,5 +84,32 @@ describe('constant folding', () => {
     const r = foldConstants(m);
     expect(r.folded).toBe(0);
     expect(r.model.graph.nodes).toHaveLength(m.graph.nodes.length);
+  });
+});
+
+describe('one propagation for validation, the size check and folding', () => {
+  // validateOnnx keeps its propagation; the size check and foldConstants reuse it for the same,
+  // unchanged graph and shapes ('' = the first input, as the CLI passes --input), never for another.
+  const file = join(UL, FILES[0]);
+  const shapes = { '': [1, 3, 240, 320] };
+  it('kept by validation, taken once by folding, with the same folded graph as a fresh propagation', () => {
+    const model = loadOnnx(file);
+    expect(peekKeptPropagation(model, { inputShapes: shapes, allowSymbolic: true })).toBeUndefined();
+    validateOnnx(model, { inputShapes: shapes });
+    const kept = peekKeptPropagation(model, { inputShapes: { input: [1, 3, 240, 320] }, allowSymbolic: true });
+    expect(kept).toBeDefined();
+    expect(peekKeptPropagation(model, { inputShapes: { input: [1, 3, 480, 640] }, allowSymbolic: true })).toBeUndefined();
+    expect(peekKeptPropagation(model, { inputShapes: shapes })).toBeUndefined(); // other options
+    const folded = foldConstants(model, { inputShapes: shapes, allowSymbolic: true });
+    expect(peekKeptPropagation(model, { inputShapes: shapes, allowSymbolic: true })).toBeUndefined(); // taken
+    const fresh = foldConstants(loadOnnx(file), { inputShapes: shapes, allowSymbolic: true });
+    expect(folded.folded).toBe(fresh.folded);
+    expect(folded.model.graph.nodes.map((n) => `${n.opType}:${n.outputs.join(',')}`)).toEqual(fresh.model.graph.nodes.map((n) => `${n.opType}:${n.outputs.join(',')}`));
+  });
+  it('a graph changed after validation gets none', () => {
+    const model = loadOnnx(file);
+    validateOnnx(model, { inputShapes: shapes });
+    model.graph.nodes = [...model.graph.nodes];
+    expect(peekKeptPropagation(model, { inputShapes: shapes, allowSymbolic: true })).toBeUndefined();
   });
 });

@@ -9,7 +9,7 @@
  */
 import type { Model } from '../onnx/model.js';
 import { runtimeInputs } from '../onnx/model.js';
-import { inferShapes } from '../onnx/shape-inference.js';
+import { inferShapes, peekKeptPropagation } from '../onnx/shape-inference.js';
 import { FdkError } from '../util/errors.js';
 import { Tensor } from '../onnx/tensor.js';
 import { priorsFor } from '../accuracy/priors.js';
@@ -20,6 +20,8 @@ const MISFIT = /(do not broadcast|cannot reshape)/;
 
 /** Throws a one-line FdkError when the model cannot run at `inputShapes`; other inference problems are left to the converter. */
 export function checkInputSizeFits(model: Model, inputShapes: Record<string, number[]>, file: string, opts: { madeFor?: number[] } = {}): void {
+  // validation already propagated these shapes through this graph: nothing failed to broadcast or reshape
+  if (peekKeptPropagation(model, { inputShapes, allowSymbolic: true })) return;
   try {
     inferShapes(model, { inputShapes });
   } catch (e) {

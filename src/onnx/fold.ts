@@ -8,7 +8,7 @@
  */
 import type { Graph, Model, Node, ValueInfo } from './model.js';
 import type { Tensor } from './tensor.js';
-import { propagate, type InferOptions } from './shape-inference.js';
+import { propagate, takeKeptPropagation, type InferOptions } from './shape-inference.js';
 import { tensorFromVal } from './ops/value.js';
 
 export interface FoldResult {
@@ -21,7 +21,7 @@ export interface FoldResult {
 
 export function foldConstants(model: Model, opts: InferOptions = {}): FoldResult {
   const g = model.graph;
-  const p = propagate(model, opts);
+  const p = takeKeptPropagation(model, opts) ?? propagate(model, opts);
   const keep: Node[] = [];
   const removed: Node[] = [];
   for (const n of p.order) {

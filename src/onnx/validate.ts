@@ -18,7 +18,7 @@
 import { opsetVersion, runtimeInputs, attrInt, attrInts, type Graph, type Model, type Node } from './model.js';
 import { dtypeSize, type Tensor } from './tensor.js';
 import { FdkError, escapeName } from '../util/errors.js';
-import { propagate } from './shape-inference.js';
+import { propagateAndKeep, takeKeptPropagation } from './shape-inference.js';
 
 /** Newest default-domain opset fdk knows; a file claiming more is refused rather than guessed at. */
 export const MAX_OPSET = 23;
@@ -150,10 +150,11 @@ function checkAttributes(n: Node, i: number, g: Graph, fail: (why: string) => ne
  * input. Shape inference failures are left to the caller's own passes (they report them).
  */
 function checkShapes(model: Model, opts: ValidateOptions, fail: (why: string) => never): void {
+  takeKeptPropagation(model); // a new validation drops what an earlier one kept (the graph may have changed since)
   if (!model.graph.nodes.some((n) => CONV_OPS.has(n.opType))) return;
-  let infos: ReturnType<typeof propagate>['infos'];
+  let infos: ReturnType<typeof propagateAndKeep>['infos'];
   try {
-    infos = propagate(model, { inputShapes: opts.inputShapes, allowSymbolic: true }).infos;
+    infos = propagateAndKeep(model, { inputShapes: opts.inputShapes, allowSymbolic: true }).infos; // the converter's folding reuses it
   } catch {
     return;
   }
