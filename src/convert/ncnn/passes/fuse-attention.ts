@@ -36,8 +36,21 @@ function scalarFactor(l: NcnnLayer): number | undefined {
   return p.num('op_type') === 2 ? b : p.num('op_type') === 3 && b !== 0 ? 1 / b : undefined;
 }
 
-/** A projection: Gemm of 2-D rows by a constant B, optional C of N values, nothing else. */
-interface Projection { layer: NcnnLayer; K: number; N: number; weight: (k: number, n: number) => number; bias: (n: number) => number }
+/**
+ * A projection: Gemm of 2-D rows by a constant B, optional C of N values, nothing else. ncnn's
+ * MultiHeadAttention wants weights as one row of K per output feature; fdk writes B as (K, N)
+ * (transB 0), so they are gathered in 16x16 tiles (ViT-B: 28 M weights).
+ */
+interface Projection {
+  layer: NcnnLayer; K: number; N: number;
+  /** Row j = the weights of output feature col[j] (K values). */
+  rows: (col: Int32Array) => Float32Array;
+  /** All N output features as rows, with input feature e written at column at[e]. */
+  columnsPermuted: (at: Int32Array) => Float32Array;
+  bias: (n: number) => number;
+}
+
+const TILE = 16;
 
 function projection(l: NcnnLayer | undefined, dims: Map<string, Dims>): Projection | undefined {
   if (l?.type !== 'Gemm' || l.inputs.length !== 1 || l.outputs.length !== 1) return undefined;
@@ -51,8 +64,25 @@ function projection(l: NcnnLayer | undefined, dims: Map<string, Dims>): Projecti
   if (x?.length !== 2 || x[1] !== K || l.weights.length !== (hasC ? 2 : 1)) return undefined;
   const B = l.weights[0].data, C = hasC ? l.weights[1].data : undefined;
   if (B.length !== K * N || (C && C.length !== N)) return undefined;
-  const weight = p.num('transB') ? (k: number, n: number) => B[n * K + k] : (k: number, n: number) => B[k * N + n];
-  return { layer: l, K, N, weight, bias: (n) => (C ? C[n] : 0) };
+  // element (k, n) of the (K, N) matrix
+  const [sk, sn] = p.num('transB') ? [1, K] : [N, 1];
+  const rows = (col: Int32Array) => {
+    const out = new Float32Array(col.length * K);
+    for (let j0 = 0; j0 < col.length; j0 += TILE)
+      for (let k0 = 0; k0 < K; k0 += TILE)
+        for (let j = j0; j < Math.min(col.length, j0 + TILE); j++)
+          for (let k = k0, o = j * K + k0, at = k0 * sk + col[j] * sn; k < Math.min(K, k0 + TILE); k++, o++, at += sk) out[o] = B[at];
+    return out;
+  };
+  const columnsPermuted = (at: Int32Array) => {
+    const out = new Float32Array(N * K);
+    for (let n0 = 0; n0 < N; n0 += TILE)
+      for (let k0 = 0; k0 < K; k0 += TILE)
+        for (let n = n0; n < Math.min(N, n0 + TILE); n++)
+          for (let k = k0; k < Math.min(K, k0 + TILE); k++) out[n * K + at[k]] = B[k * sk + n * sn];
+    return out;
+  };
+  return { layer: l, K, N, rows, columnsPermuted, bias: (n) => (C ? C[n] : 0) };
 }
 
 /** Strides of a row-major blob of dims d. */
@@ -83,15 +113,36 @@ function gather(src: Int32Array, outDims: Dims, step: number[], start: number): 
 /** One step of a traced chain: the layer and the output blob the chain follows. */
 interface Step { layer: NcnnLayer; out: string }
 
+interface Traced { map: Int32Array; dims: Dims; key: string }
+
+/** What decides a step's element map: type, params, the dims it writes (and which Slice output). */
+function stepKey({ layer: l, out }: Step, dims: Map<string, Dims>): string {
+  const ps = [...l.params].map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+  const outs = l.type === 'Slice' ? `${l.outputs.map((o) => dims.get(o)?.join('x')).join('/')}#${l.outputs.indexOf(out)}` : dims.get(out)?.join('x');
+  return `${l.type}(${ps})${outs}`;
+}
+
 /**
  * The element map of a chain of layout layers: result[e] = the flat index, in the chain's first
  * input (dims d0), of the element at flat index e of the last output. Undefined when a layer is
- * not a pure layout change or dims are unknown.
+ * not a pure layout change or dims are unknown. `cache` holds the maps of chains traced before,
+ * by structure: q, k and v share the glue up to their split, and every block of a transformer
+ * has the same glue, so each distinct chain is traced once.
  */
-function trace(steps: Step[], d0: Dims, dims: Map<string, Dims>): { map: Int32Array; dims: Dims } | undefined {
-  let map = Int32Array.from({ length: vol(d0) }, (_, i) => i);
-  let d = d0;
-  for (const { layer: l, out } of steps) {
+function trace(steps: Step[], d0: Dims, dims: Map<string, Dims>, cache: Map<string, Traced>): Traced | undefined {
+  const keys: string[] = [];
+  for (const s of steps) keys.push(`${keys.length ? keys[keys.length - 1] : d0.join('x')}|${stepKey(s, dims)}`);
+  let from = steps.length;
+  while (from > 0 && !cache.has(keys[from - 1])) from--;
+  let map: Int32Array, d: Dims;
+  if (from > 0) ({ map, dims: d } = cache.get(keys[from - 1])!);
+  else {
+    map = new Int32Array(vol(d0));
+    for (let i = 0; i < map.length; i++) map[i] = i;
+    d = d0;
+  }
+  for (let i = from; i < steps.length; i++) {
+    const { layer: l, out } = steps[i];
     const od = dims.get(out);
     if (!od) return undefined;
     if (l.type === 'Permute') {
@@ -112,8 +163,9 @@ function trace(steps: Step[], d0: Dims, dims: Map<string, Dims>): { map: Int32Ar
     // Reshape, Squeeze, ExpandDims, Flatten and scalar factors keep the element order
     if (vol(od) !== map.length) return undefined;
     d = od;
+    cache.set(keys[i], { map, dims: d, key: keys[i] });
   }
-  return { map, dims: d };
+  return { map, dims: d, key: keys.length ? keys[keys.length - 1] : d0.join('x') };
 }
 
 /** Follows a blob back through layout layers (and scalar factors when allowed) to a projection. */
@@ -160,6 +212,21 @@ function headColumns(map: Int32Array, N: number, H: number, rows: number, hd: nu
   return col;
 }
 
+/**
+ * For a head merge traced from the attention output [H, L, hd] to [L, E]: the embed index
+ * h * hd + d that each column e holds, the same for every row; undefined otherwise.
+ */
+function headMerge(map: Int32Array, H: number, L: number, hd: number): Int32Array | undefined {
+  const E = H * hd, embOf = new Int32Array(E);
+  for (let r = 0; r < L; r++)
+    for (let e = 0; e < E; e++) {
+      const f = map[r * E + e], j = Math.floor(f / (L * hd)) * hd + (f % hd);
+      if (Math.floor(f / hd) % L !== r || (r > 0 && embOf[e] !== j)) return undefined;
+      embOf[e] = j;
+    }
+  return embOf;
+}
+
 export const fuseAttention: Pass = (net, { outputs }) => {
   const fused: string[] = [];
   if (!net.layers.some((l) => l.type === 'Softmax')) return { changes: fused };
@@ -175,6 +242,7 @@ export const fuseAttention: Pass = (net, { outputs }) => {
     const c = consumers.get(b);
     return c?.length === 1 && !outputs.has(b) ? c[0] : undefined;
   };
+  const traces = new Map<string, Traced>(), colCache = new Map<string, Int32Array | undefined>(), mergeCache = new Map<string, Int32Array | undefined>();
   const replaced = new Map<NcnnLayer, NcnnLayer>();
   const removed = new Set<NcnnLayer>();
 
@@ -207,11 +275,16 @@ export const fuseAttention: Pass = (net, { outputs }) => {
     const x = q.proj.layer.inputs[0];
     if (k.proj.layer.inputs[0] !== x || v.proj.layer.inputs[0] !== x || dims.get(x)![0] !== L || L !== S) continue;
     const qdim = q.proj.K;
-    const tq = trace(q.steps, [L, q.proj.N], dims), tk = trace(k.steps, [L, k.proj.N], dims), tv = trace(v.steps, [L, v.proj.N], dims);
+    const tq = trace(q.steps, [L, q.proj.N], dims, traces), tk = trace(k.steps, [L, k.proj.N], dims, traces), tv = trace(v.steps, [L, v.proj.N], dims, traces);
     if (!tq || !tk || !tv) continue;
-    const colQ = headColumns(tq.map, q.proj.N, H, L, hd, (h, r, d) => (h * L + r) * hd + d);
-    const colK = headColumns(tk.map, k.proj.N, H, S, hd, kT ? (h, r, d) => (h * hd + d) * S + r : (h, r, d) => (h * S + r) * hd + d);
-    const colV = headColumns(tv.map, v.proj.N, H, S, hd, (h, r, d) => (h * S + r) * hd + d);
+    const cols = (t: Traced, N: number, rows: number, at: (h: number, r: number, d: number) => number, role: string) => {
+      const key = `${role}:${t.key}:${N}:${H}:${rows}:${hd}`;
+      if (!colCache.has(key)) colCache.set(key, headColumns(t.map, N, H, rows, hd, at));
+      return colCache.get(key);
+    };
+    const colQ = cols(tq, q.proj.N, L, (h, r, d) => (h * L + r) * hd + d, 'q');
+    const colK = cols(tk, k.proj.N, S, kT ? (h, r, d) => (h * hd + d) * S + r : (h, r, d) => (h * S + r) * hd + d, kT ? 'kT' : 'k');
+    const colV = cols(tv, v.proj.N, S, (h, r, d) => (h * S + r) * hd + d, 'v');
     if (!colQ || !colK || !colV) continue;
 
     // head merge: MatMul output [H, L, hd] -> layout layers -> out_proj Gemm on [L, E]
@@ -225,40 +298,24 @@ export const fuseAttention: Pass = (net, { outputs }) => {
       b = l.outputs[0];
     }
     if (!outProj || outProj.K !== E || outProj.N !== qdim) continue;
-    const to = trace(outSteps, [H, L, hd], dims);
+    const to = trace(outSteps, [H, L, hd], dims, traces);
     if (!to || to.dims.length !== 2 || to.dims[0] !== L || to.dims[1] !== E) continue;
-    // embed index (h * hd + d) of each out_proj input column e, the same for every row
-    const embOf = new Int32Array(E);
-    let merges = true;
-    for (let r = 0; r < L && merges; r++)
-      for (let e = 0; e < E; e++) {
-        const f = to.map[r * E + e], h = Math.floor(f / (L * hd)), row = Math.floor(f / hd) % L, j = h * hd + (f % hd);
-        if (row !== r || (r > 0 && embOf[e] !== j)) {
-          merges = false;
-          break;
-        }
-        embOf[e] = j;
-      }
-    if (!merges) continue;
+    if (!mergeCache.has(to.key)) mergeCache.set(to.key, headMerge(to.map, H, L, hd));
+    const embOf = mergeCache.get(to.key);
+    if (!embOf) continue;
 
     // nothing in the pattern may be read from outside it
     const inside = new Set<NcnnLayer>([q.proj.layer, k.proj.layer, v.proj.layer, ...[q, k, v].flatMap((c) => c.steps.map((s) => s.layer)), m1, ...between, sm, m2, ...outSteps.map((s) => s.layer)]);
     if ([...inside].some((l) => removed.has(l) || l.outputs.some((o) => outputs.has(o) || (consumers.get(o) ?? []).some((c) => !inside.has(c) && c !== outProj!.layer)))) continue;
 
     // ncnn's layout: q/k/v weights (E rows of qdim), out weights (qdim rows of E), biases raw
-    const rowsOf = (p: Projection, col: Int32Array) => {
-      const w = new Float32Array(E * p.K), bias = new Float32Array(E);
-      for (let j = 0; j < E; j++) {
-        for (let kk = 0; kk < p.K; kk++) w[j * p.K + kk] = p.weight(kk, col[j]);
-        bias[j] = p.bias(col[j]);
-      }
-      return [{ data: w, tagged: true }, { data: bias, tagged: false }] as WeightBlob[];
+    const rowsOf = (p: Projection, col: Int32Array): WeightBlob[] => {
+      const bias = new Float32Array(E);
+      for (let j = 0; j < E; j++) bias[j] = p.bias(col[j]);
+      return [{ data: p.rows(col), tagged: true }, { data: bias, tagged: false }];
     };
-    const ow = new Float32Array(qdim * E), ob = new Float32Array(qdim);
-    for (let o = 0; o < qdim; o++) {
-      for (let e = 0; e < E; e++) ow[o * E + embOf[e]] = outProj.weight(e, o);
-      ob[o] = outProj.bias(o);
-    }
+    const ob = new Float32Array(qdim);
+    for (let o = 0; o < qdim; o++) ob[o] = outProj.bias(o);
     // every scalar factor (on q, on k, on the scores) multiplies the scores once: ncnn's scale (6)
     const mha: NcnnLayer = {
       type: 'MultiHeadAttention',
@@ -266,7 +323,7 @@ export const fuseAttention: Pass = (net, { outputs }) => {
       inputs: [x],
       outputs: [...outProj.layer.outputs],
       params: new Map([[0, int(E)], [1, int(H)], [2, int(E * qdim)], [3, int(k.proj.K)], [4, int(v.proj.K)], [6, float(q.scale * k.scale * scale)]]),
-      weights: [...rowsOf(q.proj, colQ), ...rowsOf(k.proj, colK), ...rowsOf(v.proj, colV), { data: ow, tagged: true }, { data: ob, tagged: false }],
+      weights: [...rowsOf(q.proj, colQ), ...rowsOf(k.proj, colK), ...rowsOf(v.proj, colV), { data: outProj.columnsPermuted(embOf), tagged: true }, { data: ob, tagged: false }],
     };
     replaced.set(outProj.layer, mha);
     for (const l of inside) removed.add(l);
