@@ -20,7 +20,7 @@ const weight = (b: GraphBuilder, name: string, d: number[], seed: number) => b.c
  * writes it. `scale` replaces SDPA's 1/sqrt(hd) (computed from the shape, as torch does, when
  * absent); `scoreMask` adds a constant [L, L] mask to the scores before the Softmax.
  */
-function selfAttention(o: { scale?: number; scoreMask?: boolean } = {}): GraphBuilder {
+function selfAttention(o: { scale?: number; scoreMask?: boolean; separate?: boolean } = {}): GraphBuilder {
   const b = new GraphBuilder({ opset: 17 });
   const x = b.addInput('x', 'float32', [1, L, E]);
   const seqFirst = b.op('Transpose', [x], { perm: A.ints([1, 0, 2]) });
@@ -31,7 +31,10 @@ function selfAttention(o: { scale?: number; scoreMask?: boolean } = {}): GraphBu
   const target = b.op('Concat', [lead, ints(b, 'three_e', [3, E]), b.op('Slice', [shp, ints(b, 's3', [3]), ints(b, 'smax', [2 ** 62])])], { axis: A.int(0) });
   const split = b.op('Squeeze', [b.op('Transpose', [b.op('Unsqueeze', [b.op('Reshape', [proj, target]), ints(b, 'ax0', [0])])], { perm: A.ints([3, 1, 2, 0, 4]) }), ints(b, 'ax3', [3])]);
   const heads = [0, 1, 2].map((i) => {
-    const t = b.op('Gather', [split, b.constInt64(`i${i}`, [], [i])], { axis: A.int(0) });
+    // separate: q, k, v from three projections of x (torch's path when their weights are apart)
+    const t = o.separate
+      ? b.op('Add', [b.op('MatMul', [seqFirst, weight(b, `w${i}`, [E, E], 10 + i)]), weight(b, `bias${i}`, [E], 20 + i)])
+      : b.op('Gather', [split, b.constInt64(`i${i}`, [], [i])], { axis: A.int(0) });
     const perHead = b.op('Transpose', [b.op('Reshape', [t, ints(b, `h${i}`, [L, H, hd])])], { perm: A.ints([1, 0, 2]) });
     return b.op('Reshape', [perHead, ints(b, `b${i}`, [1, H, L, hd])]);
   });
@@ -60,7 +63,8 @@ describe('self-attention -> ncnn MultiHeadAttention (passes/fuse-attention.ts)',
     expectWithinTolerance(p);
     expect(count(p.param, 'MultiHeadAttention')).toBe(1);
     for (const t of ['MatMul', 'Softmax', 'Gemm', 'Permute', 'Slice']) expect(count(p.param, t), t).toBe(0);
-    expect(p.param).toMatch(new RegExp(`MultiHeadAttention .* 0=${E} 1=${H} 2=${E * E} `));
+    // 0=embed_dim 1=num_heads 2=weight_data_size 3=kdim 4=vdim; torch's scale is ncnn's default (no 6=)
+    expect(p.param).toMatch(new RegExp(`MultiHeadAttention .* 0=${E} 1=${H} 2=${E * E} 3=${E} 4=${E}\n`));
     expect(p.passes.attention.fused).toBe(1);
   });
 
@@ -78,6 +82,13 @@ describe('self-attention -> ncnn MultiHeadAttention (passes/fuse-attention.ts)',
     expectWithinTolerance(p);
     expect(count(p.param, 'MultiHeadAttention')).toBe(1);
     expect(p.param).toMatch(/MultiHeadAttention .* 6=0\.71/);
+  });
+
+  it('q, k and v from three projections of the same input: one MultiHeadAttention, matches', async () => {
+    const p = await ortVsNcnn(selfAttention({ separate: true }), 'mha-separate', { x: [1, L, E] }, 7);
+    expectWithinTolerance(p);
+    expect(count(p.param, 'MultiHeadAttention')).toBe(1);
+    for (const t of ['MatMul', 'Softmax', 'Gemm']) expect(count(p.param, t), t).toBe(0);
   });
 
   it('a mask added to the scores is not MultiHeadAttention\'s pattern: left op by op, still matches', async () => {

@@ -316,13 +316,18 @@ export const fuseAttention: Pass = (net, { outputs }) => {
     };
     const ob = new Float32Array(qdim);
     for (let o = 0; o < qdim; o++) ob[o] = outProj.bias(o);
-    // every scalar factor (on q, on k, on the scores) multiplies the scores once: ncnn's scale (6)
+    // every scalar factor (on q, on k, on the scores) multiplies the scores once: ncnn's scale (6),
+    // left out when it is ncnn's default 1/sqrt(hd) (torch's sqrt(scale) on q and k squares back to
+    // it within float rounding), as pnnx writes the layer
+    const s = q.scale * k.scale * scale;
+    const mhaParams = new Map([[0, int(E)], [1, int(H)], [2, int(E * qdim)], [3, int(k.proj.K)], [4, int(v.proj.K)]]);
+    if (Math.abs(s * Math.sqrt(hd) - 1) > 1e-6) mhaParams.set(6, float(s));
     const mha: NcnnLayer = {
       type: 'MultiHeadAttention',
       name: outProj.layer.name,
       inputs: [x],
       outputs: [...outProj.layer.outputs],
-      params: new Map([[0, int(E)], [1, int(H)], [2, int(E * qdim)], [3, int(k.proj.K)], [4, int(v.proj.K)], [6, float(q.scale * k.scale * scale)]]),
+      params: mhaParams,
       weights: [...rowsOf(q.proj, colQ), ...rowsOf(k.proj, colK), ...rowsOf(v.proj, colV), { data: outProj.columnsPermuted(embOf), tagged: true }, { data: ob, tagged: false }],
     };
     replaced.set(outProj.layer, mha);
