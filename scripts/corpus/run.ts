@@ -167,7 +167,8 @@ async function checkInNcnn(res: ToolResult, onnx: string, param: string, e: Corp
   try {
     n = await (await getRuntime('ncnn')).load(param);
   } catch (err) {
-    res.note = `ncnn load: ${(err as Error).message.split('\n')[0]}`;
+    // the project's own path is no part of the result (the table names the file by its row)
+    res.note = `ncnn load: ${(err as Error).message.split('\n')[0].replaceAll(`${PROJECT_ROOT}/`, '')}`;
     return;
   }
   res.loads = true;
@@ -261,7 +262,8 @@ export function corpusTable(rows: CorpusRow[]): string {
     const r = row.runStat === 'median' ? row : { ...row, fdk: { ...row.fdk, runMs: null }, pnnx: row.pnnx && { ...row.pnnx, runMs: null } };
     const p = r.pnnx;
     const cpuRatio = p?.cpuMs && r.fdk.cpuMs ? `${(p.cpuMs / r.fdk.cpuMs).toFixed(1)}x` : '';
-    const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/\|/g, '/').slice(0, 160);
+    // paths relative to the checkout (rows of other worktrees named theirs)
+    const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/(?:\/[\w.-]+)+?\/(\.fdk\/)/g, '$1').replace(/\|/g, '/').slice(0, 160);
     lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${(p ? cell(p) : new Array(8).fill('')).join(' | ')} | ${cpuRatio} | ${speedCell(r.speed)} | ${note} |`);
   }
   const both = rows.filter((r) => r.pnnx?.converts);
