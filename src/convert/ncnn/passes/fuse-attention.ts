@@ -195,9 +195,9 @@ function asHeads(d: Dims | undefined): Dims | undefined {
 }
 
 /**
- * The projection column of every (head, d) of q, k or v: the traced map must read row `row(h, a, b)`
- * and the same column for every row. `at(h, r, d)` is the flat index of element (h, row r, d) in
- * the traced tensor.
+ * The projection column of every (head, d) of q, k or v: element (h, r, d) must come from row r of
+ * the projection output, and from the same column for every r. `at(h, r, d)` is the flat index of
+ * that element in the traced tensor (k may be transposed).
  */
 function headColumns(map: Int32Array, N: number, H: number, rows: number, hd: number, at: (h: number, r: number, d: number) => number): Int32Array | undefined {
   const col = new Int32Array(H * hd);
@@ -306,7 +306,9 @@ export const fuseAttention: Pass = (net, { outputs }) => {
 
     // nothing in the pattern may be read from outside it
     const inside = new Set<NcnnLayer>([q.proj.layer, k.proj.layer, v.proj.layer, ...[q, k, v].flatMap((c) => c.steps.map((s) => s.layer)), m1, ...between, sm, m2, ...outSteps.map((s) => s.layer)]);
-    if ([...inside].some((l) => removed.has(l) || l.outputs.some((o) => outputs.has(o) || (consumers.get(o) ?? []).some((c) => !inside.has(c) && c !== outProj!.layer)))) continue;
+    // (and no layer may belong to a pattern fused before: as a part, or as the out_proj it replaced)
+    if (removed.has(outProj.layer) || replaced.has(outProj.layer)) continue;
+    if ([...inside].some((l) => removed.has(l) || replaced.has(l) || l.outputs.some((o) => outputs.has(o) || (consumers.get(o) ?? []).some((c) => !inside.has(c) && c !== outProj!.layer)))) continue;
 
     // ncnn's layout: q/k/v weights (E rows of qdim), out weights (qdim rows of E), biases raw
     const rowsOf = (p: Projection, col: Int32Array): WeightBlob[] => {
