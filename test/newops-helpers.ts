@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { GraphBuilder } from '../src/onnx/builder.js';
 import { saveOnnx } from '../src/onnx/io.js';
-import { convertOnnxFileToNcnn } from '../src/convert/ncnn/index.js';
+import { convertOnnxFileToNcnn, type ConvertOptions } from '../src/convert/ncnn/index.js';
 import type { TensorMap } from '../src/runtime/types.js';
 import { seededUniform } from '../src/util/rng.js';
 import { ncnn, ort, tmp } from './ncnn-helpers.js';
@@ -23,16 +23,18 @@ export interface Parity {
   maxRef: number;
   layerTypes: Record<string, number>;
   param: string;
+  /** the convert summary's pass reports */
+  passes: ReturnType<typeof convertOnnxFileToNcnn>['summary']['passes'];
 }
 
 /**
  * Saves the graph, converts it to ncnn, runs both runtimes on seeded inputs. Outputs are compared
  * element by element (a sequence-major ONNX output [T,1,K] is the batch-major ncnn blob (T,K)).
  */
-export async function ortVsNcnn(b: GraphBuilder, name: string, inputs: Record<string, number[]>, seed = 1): Promise<Parity> {
+export async function ortVsNcnn(b: GraphBuilder, name: string, inputs: Record<string, number[]>, seed = 1, convert: ConvertOptions = {}): Promise<Parity> {
   const onnx = join(dir, `${name}.onnx`);
   saveOnnx(b.build(), onnx);
-  const r = convertOnnxFileToNcnn(onnx, { prefix: join(dir, name) });
+  const r = convertOnnxFileToNcnn(onnx, { ...convert, prefix: join(dir, name) });
   const feeds: TensorMap = {};
   Object.entries(inputs).forEach(([k, dims], i) => (feeds[k] = { dims, data: seeded(seed + i, dims.reduce((p, q) => p * q, 1)) }));
   const o = await (await ort()).load(onnx);
@@ -51,7 +53,7 @@ export async function ortVsNcnn(b: GraphBuilder, name: string, inputs: Record<st
       }
     }
     const { readFileSync } = await import('node:fs');
-    return { maxAbs, maxRef, layerTypes: r.summary.layerTypes, param: readFileSync(r.paramPath, 'utf8') };
+    return { maxAbs, maxRef, layerTypes: r.summary.layerTypes, param: readFileSync(r.paramPath, 'utf8'), passes: r.summary.passes };
   } finally {
     await o.release();
     await n.release();

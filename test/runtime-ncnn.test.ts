@@ -32,7 +32,11 @@ describe('ncnn runtime', () => {
     loaded.push(ort);
     const feeds = syntheticInputs({ input: [1, 3, 240, 320] });
     const a = (await ort.run(feeds)).outputs;
-    const b = (await m.run(feeds)).outputs;
+    const run = await m.run(feeds);
+    const b = run.outputs;
+    // the worker's CPU time of the forward pass comes back beside its wall time (speed.ts compares on it)
+    expect(run.cpuMs).toBeGreaterThan(0);
+    expect(run.cpuMs).not.toBe(run.ms);
     for (const k of ['scores', 'boxes']) {
       expect(b[k].dims).toEqual(a[k].dims);
       expect(maxAbsDiff(a[k].data, b[k].data), k).toBeLessThan(1e-4);

@@ -37,7 +37,11 @@ import { writeDocSection } from '../doc-sections.js';
 import { pairSpeed, pairLine, type PairSpeed } from './speed.js';
 
 export interface CorpusEntry { name: string; family: string; opset: number; file: string | null; input: number[]; error?: string }
-export interface ToolResult { converts: boolean; ms: number | null; cpuMs?: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string }
+export interface ToolResult {
+  converts: boolean; ms: number | null; cpuMs?: number | null; loads: boolean; maxAbs: number | null; rel: number | null; runMs: number | null; note?: string;
+  /** the pnnx release that converted (pnnx rows; absent in rows of runs before it was recorded) */
+  version?: string;
+}
 /** runMs in a ToolResult is the median wall ms of the worker's forward passes; speed is the interleaved comparison. */
 export interface CorpusRow {
   name: string; family: string; opset: number; maxRef: number; fdk: ToolResult; pnnx?: ToolResult;
@@ -49,6 +53,13 @@ export interface CorpusRow {
 export const CORPUS_DIR = join(PROJECT_ROOT, '.fdk', 'corpus');
 // pnnx from the bench setup (scripts/setup-python.sh --bench installs it into .venv-dev), or FDK_PNNX
 const PNNX = process.env.FDK_PNNX ?? [join(PROJECT_ROOT, '.venv-dev', 'bin', 'pnnx')].find(existsSync);
+/** pnnx prints no version; its Python package (next to the executable) knows it. */
+let pnnxVersion: string | undefined;
+function pnnxRelease(): string {
+  if (!PNNX) return 'not installed';
+  pnnxVersion ??= timed(join(dirname(PNNX), 'python'), ['-c', 'import importlib.metadata as m; print(m.version("pnnx"))'], PROJECT_ROOT).out.split('\n').pop() || '?';
+  return pnnxVersion;
+}
 const FDK = existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js')) ? [join(PROJECT_ROOT, 'bin', 'fdk.js')] : ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli', 'entry.ts')];
 
 /** Entries of the manifest, or (while build.py is still writing) every .onnx in the folder. */
@@ -156,7 +167,8 @@ async function checkInNcnn(res: ToolResult, onnx: string, param: string, e: Corp
   try {
     n = await (await getRuntime('ncnn')).load(param);
   } catch (err) {
-    res.note = `ncnn load: ${(err as Error).message.split('\n')[0]}`;
+    // the project's own path is no part of the result (the table names the file by its row)
+    res.note = `ncnn load: ${(err as Error).message.split('\n')[0].replaceAll(`${PROJECT_ROOT}/`, '')}`;
     return;
   }
   res.loads = true;
@@ -208,7 +220,7 @@ export async function runCorpus(o: RunOptions = {}): Promise<CorpusRow[]> {
       // conversion results as measured before; the speed is measured again beside fdk's (below)
       row.pnnx = { ...earlier, runMs: null };
     } else if (o.pnnx !== false && PNNX) {
-      row.pnnx = empty();
+      row.pnnx = { ...empty(), version: pnnxRelease() };
       mkdirSync(dir, { recursive: true });
       copyFileSync(onnx, join(dir, e.file!));
       const p = timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], dir);
@@ -250,7 +262,8 @@ export function corpusTable(rows: CorpusRow[]): string {
     const r = row.runStat === 'median' ? row : { ...row, fdk: { ...row.fdk, runMs: null }, pnnx: row.pnnx && { ...row.pnnx, runMs: null } };
     const p = r.pnnx;
     const cpuRatio = p?.cpuMs && r.fdk.cpuMs ? `${(p.cpuMs / r.fdk.cpuMs).toFixed(1)}x` : '';
-    const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/\|/g, '/').slice(0, 160);
+    // paths relative to the checkout (rows of other worktrees named theirs)
+    const note = [r.fdk.note && `fdk: ${r.fdk.note}`, p?.note && `pnnx: ${p.note}`].filter(Boolean).join('; ').replace(/(?:\/[\w.-]+)+?\/(\.fdk\/)/g, '$1').replace(/\|/g, '/').slice(0, 160);
     lines.push(`| ${r.name} | ${r.opset} | ${r.maxRef === undefined ? '' : r.maxRef.toPrecision(2)} | ${cell(r.fdk).join(' | ')} | ${(p ? cell(p) : new Array(8).fill('')).join(' | ')} | ${cpuRatio} | ${speedCell(r.speed)} | ${note} |`);
   }
   const both = rows.filter((r) => r.pnnx?.converts);
@@ -279,6 +292,21 @@ export function corpusTable(rows: CorpusRow[]): string {
     lines.push(`fdk's model slower in every round: ${list('slower').join(', ') || 'none'}; faster in every round: ${list('faster').length}; within the round-to-round spread: ${list('level').length}.`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Where the table's pnnx columns come from: the pnnx release each row was converted with (this
+ * run or an earlier one merged in), and how many rows predate recording it.
+ */
+function pnnxSource(rows: CorpusRow[]): string {
+  const withPnnx = rows.filter((r) => r.pnnx);
+  const byVersion = new Map<string, number>();
+  for (const r of withPnnx) if (r.pnnx!.version) byVersion.set(r.pnnx!.version, (byVersion.get(r.pnnx!.version) ?? 0) + 1);
+  const unrecorded = withPnnx.filter((r) => !r.pnnx!.version).length;
+  const parts = [...byVersion].map(([v, n]) => `${n} converted by pnnx ${v} (PyPI)`);
+  if (unrecorded) parts.push(`${unrecorded} from earlier runs that did not record pnnx's version`);
+  const without = rows.length - withPnnx.length;
+  return withPnnx.length ? `pnnx columns: ${withPnnx.length} rows, ${parts.join(', ')}${without ? `; ${without} rows not run through pnnx` : ''}` : `no pnnx columns (pnnx ${pnnxRelease()})`;
 }
 
 const BEGIN = '<!-- corpus:begin (generated by scripts/corpus/run.ts --write-doc; do not edit) -->';
@@ -436,9 +464,7 @@ async function main(): Promise<void> {
   mkdirSync(reports, { recursive: true });
   writeFileAtomic(json, JSON.stringify(rows, null, 1));
   if (args.includes('--write-doc')) {
-    // pnnx prints no version; its Python package knows it
-    const pv = PNNX ? timed(join(dirname(PNNX), 'python'), ['-c', 'import importlib.metadata as m; print(m.version("pnnx"))'], PROJECT_ROOT).out.split('\n').pop() || '?' : 'not installed';
-    writeDoc(table, `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores shared with other work (times are noisy); pnnx ${pv}; seeded input in [-1, 1).`);
+    writeDoc(table, `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores shared with other work (times are noisy); ${pnnxSource(rows)}; seeded input in [-1, 1).`);
   }
 }
 

@@ -98,7 +98,9 @@ export class NcnnModel implements LoadedModel {
     const outputs: TensorMap = {};
     for (const t of f.tensors) outputs[t.name] = t.tensor;
     // `steps`: the request's profiling marks (ns), with FDK_NCNN_PROFILE=1 only (ncnn-client.ts)
-    return { outputs, ms: Number(f.header.ms), steps: f.header.prof as Record<string, number> | undefined };
+    // `cpuMs`: the worker's CPU time over the same span (scripts/corpus/speed.ts compares on it)
+    const cpuMs = typeof f.header.cpu_ms === 'number' ? f.header.cpu_ms : undefined;
+    return { outputs, ms: Number(f.header.ms), cpuMs, steps: f.header.prof as Record<string, number> | undefined };
   }
 
   /**

@@ -5,7 +5,7 @@
  *   2. lowering through the op table, evaluating the remaining shape glue symbolically and
  *      removing the batch axis
  *   3. the ncnn-level passes of passes/index.ts (PASSES): BatchNorm folding, bias and activation
- *      fusion, channel shuffle, global pooling, Crops to Slice, one-input Concat (optimize only), dead-layer
+ *      fusion, channel shuffle, global pooling, Crops to Slice, attention to MultiHeadAttention, one-input Concat (optimize only), dead-layer
  *      elimination, Split insertion
  */
 import { runtimeInputs, type Model } from '../../onnx/model.js';
@@ -44,6 +44,8 @@ export interface ConvertSummary {
     globalPooling: { rewritten: number; detail: string[] };
     /** Crops that cut one blob into consecutive pieces written as one Slice. */
     cropsToSlice: { fused: number; detail: string[] };
+    /** Self-attention blocks (projections, head split, softmax, head merge) written as one MultiHeadAttention. */
+    attention: { fused: number; detail: string[] };
     /** One-input Concats removed (their readers read the input). */
     singleConcat: { removed: number };
     deadLayers: { removed: number };
@@ -147,6 +149,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       channelShuffle: { fused: changes('channelShuffle').length, detail: changes('channelShuffle') },
       globalPooling: { rewritten: changes('globalPooling').length, detail: changes('globalPooling') },
       cropsToSlice: { fused: changes('cropsToSlice').length, detail: changes('cropsToSlice') },
+      attention: { fused: changes('attention').length, detail: changes('attention') },
       singleConcat: { removed: changes('singleConcat').length },
       deadLayers: { removed: changes('deadLayers').length },
       split: { inserted: changes('split').length },

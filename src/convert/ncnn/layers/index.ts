@@ -34,7 +34,7 @@ export function paramsOf(record: LayerRecord, dict: ParamDict): Params {
 }
 
 export { binaryOpDims } from './elementwise.js';
-export { declaredDims } from './shape.js';
+export { declaredDims, permuteAxes } from './shape.js';
 export { FUSED_ACTIVATION_COST } from './conv.js';
 export type { LayerRecord, WeightSpec, Dims, CostInput, LayerCost } from './types.js';
 export { Params } from './types.js';

@@ -32,6 +32,16 @@ const PERMUTE_NAMES: Record<number, string[]> = {
 };
 const AXIS_LETTERS: Record<number, string> = { 2: 'HW', 3: 'CHW', 4: 'CDHW' };
 
+/**
+ * A Permute's axis map on a blob of `rank` dims (outer-first): output axis k is input axis
+ * result[k]. Undefined for an order_type that does not exist at that rank; identity for rank 1.
+ */
+export function permuteAxes(orderType: number, rank: number): number[] | undefined {
+  const names = PERMUTE_NAMES[rank];
+  if (!names) return rank === 1 ? [0] : undefined;
+  return names[orderType]?.split('').reverse().map((ch) => AXIS_LETTERS[rank].indexOf(ch));
+}
+
 function reshapeDims(p: Params, x: Dims): Dims {
   const keys = ['c', 'd', 'h', 'w'].filter((k) => p.num(k) !== -233);
   const total = vol(x);
@@ -169,11 +179,10 @@ export const SHAPE_LAYERS: LayerRecord[] = [
   layer('Permute', [[0, 'order_type', 0]], {
     shape: (p, ins) => {
       const x = ins[0];
-      const names = PERMUTE_NAMES[x.length];
-      if (!names) return [[...x]];
-      const order = names[p.num('order_type')]?.split('').reverse();
-      if (!order) throw new Error(`order_type ${p.num('order_type')} does not exist for a ${x.length}-D blob`);
-      return [order.map((ch) => x[AXIS_LETTERS[x.length].indexOf(ch)])];
+      if (!PERMUTE_NAMES[x.length]) return [[...x]];
+      const axes = permuteAxes(p.num('order_type'), x.length);
+      if (!axes) throw new Error(`order_type ${p.num('order_type')} does not exist for a ${x.length}-D blob`);
+      return [axes.map((a) => x[a])];
     },
   }),
   layer('Flatten', [], { shape: (_p, ins) => [[vol(ins[0])]] }),
