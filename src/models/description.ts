@@ -69,7 +69,7 @@ export interface PostprocessSettings {
 export interface Int8Recipe {
   /** Activation calibration method (`fdk quantize --method`). */
   method: CalibMethod;
-  /** Keep the N layers whose fp32 copy brings the outputs closest to fp32 in fp32 (`--auto-keep N`). */
+  /** Keep in fp32 the N layers whose fp32 copy brings the outputs closest to fp32 (`--auto-keep N`). */
   autoKeep?: number;
   /** Keep these layers fp32 (`--keep-fp32`). */
   keepFp32?: string[];
