@@ -195,7 +195,12 @@ for (const ls of longSides) {
     if (keepFp32.length) for (const method of methods) await fdkVariant(variantOf(method, 0, keepFp32));
     if (withRecipe) {
       const p = int8Plan(entry);
-      await fdkVariant(variantOf(p.method, p.autoKeep, p.keepFp32), ` (${p.from === 'default' ? 'default' : "the model's recipe"})`);
+      const v = variantOf(p.method, p.autoKeep, p.keepFp32);
+      const suffix = ` (${p.from === 'default' ? 'default' : "the model's recipe"})`;
+      // a variant this run has measured already is marked as the recipe, not listed twice
+      const same = apRows.find((r) => r.model === id && r.longSide === ls && r.variant === v.name);
+      if (same) same.variant += suffix;
+      else await fdkVariant(v, suffix);
     }
     const ortFiles: Record<string, string> = {};
     for (const cal of ortCalibrators)
