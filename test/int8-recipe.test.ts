@@ -65,7 +65,7 @@ describe('fdk accuracy --runtime ncnn-int8 and the report row use the recipe (rf
   it('the text output says which recipe', async () => {
     const r = await runCliAsync(['accuracy', '--model', 'rfb', '--long-side', '320', '--runtime', 'ncnn-int8', '--subset', subset, '--jobs', '1', '--out', join(dir, 'preds')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('int8 recipe: rfb-320 percentile, 6 layers fp32 (model description).');
+    expect(r.stdout).toContain('int8 recipe of rfb-320: percentile, 6 layers fp32 (model description).');
   }, 300_000);
 
   it('the report row runs the same int8 model (same AP on the same images) and names the recipe', async () => {

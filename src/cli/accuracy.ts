@@ -123,8 +123,8 @@ export function formatAccuracy(r: AccuracyResult): string {
   let out = `WIDER FACE ${setName}, runtime ${r.runtime}, ${r.jobs} job(s). AP Easy / Medium / Hard.\n`;
   // int8 models are calibrated on wider/calib-200 (val images): a full-val AP is not free of them
   if (r.runtime === 'ncnn-int8' && r.set !== 'val-mini') out += 'int8 calibrated on the 200 images of wider/calib-200 (WIDER val): this set includes them unless a subset excludes them.\n';
-  const recipes = r.rows.filter((x) => x.int8).map((x) => `${x.row} ${x.int8!.label} (${x.int8!.from})`);
-  if (recipes.length) out += `int8 recipe: ${recipes.join('; ')}.\n`;
+  // one line per row: the recipe decides the int8 loss (and a line stays within 120 columns)
+  for (const x of r.rows) if (x.int8) out += `int8 recipe of ${x.row}: ${x.int8.label} (${x.int8.from}).\n`;
   const sides = [...new Set(r.rows.map((x) => x.longSide))];
   for (const ls of sides) {
     const rows = r.rows.filter((x) => x.longSide === ls).sort((a, b) => ORDER.indexOf(a.model) - ORDER.indexOf(b.model));
