@@ -10,6 +10,7 @@
  *
  * Options: --models slim,rfb,mnet0.25  --long-sides 320,640  --methods kl,aciq,minmax,percentile
  *          --ort minmax,entropy,percentile (or none)  --mixed K (adds each method with K layers kept fp32, auto-chosen)  --keep-fp32 a,b
+ *          --recipe (adds each model's own int8 recipe; --methods none leaves the others out)
  *          --calib-limit N  --subset LIST  --threads 1,2  --runs 20  --jobs 2  --wider-dir DIR | --full-val
  *          --latency-only | --no-latency  --cached-only  --skip fp32,plain  --write-doc [--doc-section NAME]  --json
  * Latency is measured interleaved (perf/int8-latency.ts) with the load average beside it.
@@ -18,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { getModel, type ModelEntry } from '../src/models/manifest.js';
 import { detectAll } from '../src/accuracy/pool.js';
 import { modelFileFor, type ModelFileChoice } from '../src/accuracy/pipeline.js';
@@ -26,7 +27,7 @@ import { loadImage } from '../src/accuracy/image.js';
 import { preprocess } from '../src/accuracy/preprocess.js';
 import { evaluateWider, groundTruth, readSubsetList } from '../src/accuracy/wider/index.js';
 import { convertOnnxForNcnn } from '../src/runtime/ncnn-convert.js';
-import { int8ModelFile, DEFAULT_CALIB } from '../src/quantize/cached.js';
+import { int8ModelFile, int8Plan, DEFAULT_CALIB } from '../src/quantize/cached.js';
 import { prepareCalibSet } from '../src/quantize/calib-images.js';
 import { DEFAULT_METHOD, type CalibMethod } from '../src/quantize/thresholds.js';
 import type { LatencyStats } from '../src/bench/stats.js';
@@ -49,6 +50,8 @@ const ortCalibrators = list(opt('ort', 'minmax,entropy,percentile'));
 const mixed = Number(opt('mixed', '0'));
 /** --keep-fp32 a,b: adds, per method, that method with these layers kept fp32 (e.g. the ones fdk parity --int8 names). */
 const keepFp32 = list(opt('keep-fp32', ''));
+/** --recipe: adds each model's own int8 recipe (its description's `int8`, what --runtime ncnn-int8 and the report run). */
+const withRecipe = args.includes('--recipe');
 const calibLimit = Number(opt('calib-limit', '0')) || undefined;
 const threadList = list(opt('threads', '1,2')).map(Number);
 const runs = Number(opt('runs', '20'));
@@ -96,12 +99,15 @@ interface LatRow { model: string; longSide: number; runtime: string; ms: Record<
 async function apOf(entry: ModelEntry, runtime: string, longSide: number, file: ModelFileChoice, label: string): Promise<Ap> {
   const cacheDir = workDir('bench-int8', 'preds', setTag, `${entry.id}-${longSide}`, label);
   const st = statSync(file.path);
-  // content, not mtime: fdk re-writes an identical export when its stamp is checked again
-  const key = JSON.stringify({ file: file.path, size: st.size, sha256: sha256File(file.path), runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
+  // content, not mtime: fdk re-writes an identical export when its stamp is checked again; the
+  // file's name, not its folder, so another checkout sharing .fdk/ (a git worktree) reuses the AP
+  const key = JSON.stringify({ file: basename(file.path), size: st.size, sha256: sha256File(file.path), runtime, keys: keys.length, first: keys[0], last: keys.at(-1) });
   const cacheFile = `${cacheDir}.ap.json`;
   if (existsSync(cacheFile)) {
     const c = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; ap: Ap };
-    if (c.key === key) return c.ap;
+    // caches written before the key held the base name hold the full path
+    const saved = JSON.parse(c.key) as { file: string };
+    if (JSON.stringify({ ...saved, file: basename(saved.file) }) === key) return c.ap;
   }
   if (cachedOnly) throw new Error(NOT_MEASURED);
   const ap = await runAp(entry, runtime, longSide, file, label);
@@ -138,6 +144,16 @@ async function ortInt8(entry: ModelEntry, src: ModelFileChoice, longSide: number
   }
 }
 
+interface FdkVariant { name: string; label: string; choice: { method: CalibMethod; autoKeep?: number; keepFp32?: string[] } }
+/** An fdk int8 variant's row name and AP cache label (named as earlier runs named them, so their caches hit). */
+function variantOf(method: CalibMethod, autoKeep = 0, keep: string[] = []): FdkVariant {
+  return {
+    name: [`fdk ncnn-int8 ${method}`, autoKeep ? `${autoKeep} layers fp32` : '', keep.length ? `fp32: ${keep.join(' ')}` : ''].filter(Boolean).join(', '),
+    label: `int8-${method}${autoKeep ? `-mp${autoKeep}-v2` : ''}${keep.length ? `-keep-${keep.join('+')}` : ''}`,
+    choice: { method, ...(autoKeep ? { autoKeep } : {}), ...(keep.length ? { keepFp32: keep } : {}) },
+  };
+}
+
 const apRows: ApRow[] = [];
 const latRows: LatRow[] = [];
 const sampleImage = join(data, 'images', 'seed-sample.jpg');
@@ -167,23 +183,25 @@ for (const ls of longSides) {
     };
     if (!skip.has('fp32')) await timed('fp32 (ncnn)', async () => ({ ap: await maybeAp(() => apOf(entry, 'ncnn', ls, src, 'fp32')), bytes: statSync(fp32.bin).size }));
     const int8Files: Record<string, ModelFileChoice> = {};
-    for (const method of skip.has('plain') ? [] : methods)
-      await timed(`fdk ncnn-int8 ${method}`, async () => {
-        const f = (int8Files[method] = await int8ModelFile(entry, ls, { method, limit: calibLimit, cachedOnly }));
-        return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
+    /** One fdk int8 variant: made (or taken from .fdk/int8), its AP, its size. */
+    const fdkVariant = (v: FdkVariant, suffix = '') =>
+      timed(`${v.name}${suffix}`, async () => {
+        const f = await int8ModelFile(entry, ls, { ...v.choice, limit: calibLimit, cachedOnly });
+        if (!v.choice.autoKeep && !v.choice.keepFp32) int8Files[v.choice.method] = f;
+        return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, v.label)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
       });
-    if (mixed > 0)
-      for (const method of methods)
-        await timed(`fdk ncnn-int8 ${method}, ${mixed} layers fp32`, async () => {
-          const f = await int8ModelFile(entry, ls, { method, limit: calibLimit, autoKeep: mixed, cachedOnly });
-          return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}-mp${mixed}-v2`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
-        });
-    if (keepFp32.length)
-      for (const method of methods)
-        await timed(`fdk ncnn-int8 ${method}, fp32: ${keepFp32.join(' ')}`, async () => {
-          const f = await int8ModelFile(entry, ls, { method, limit: calibLimit, keepFp32, cachedOnly });
-          return { ap: await maybeAp(() => apOf(entry, 'ncnn', ls, f, `int8-${method}-keep-${keepFp32.join('+')}`)), bytes: statSync(f.path.replace(/\.param$/, '.bin')).size };
-        });
+    for (const method of skip.has('plain') ? [] : methods) await fdkVariant(variantOf(method));
+    if (mixed > 0) for (const method of methods) await fdkVariant(variantOf(method, mixed));
+    if (keepFp32.length) for (const method of methods) await fdkVariant(variantOf(method, 0, keepFp32));
+    if (withRecipe) {
+      const p = int8Plan(entry);
+      const v = variantOf(p.method, p.autoKeep, p.keepFp32);
+      const suffix = ` (${p.from === 'default' ? 'default' : "the model's recipe"})`;
+      // a variant this run has measured already is marked as the recipe, not listed twice
+      const same = apRows.find((r) => r.model === id && r.longSide === ls && r.variant === v.name);
+      if (same) same.variant += suffix;
+      else await fdkVariant(v, suffix);
+    }
     const ortFiles: Record<string, string> = {};
     for (const cal of ortCalibrators)
       await timed(`onnxruntime int8 ${cal}`, async () => {

@@ -66,6 +66,7 @@ export const DOC_SECTIONS: DocSection[] = [
   int8('full-val-rfb-640'),
   int8('full-val-mixed'),
   int8('full-val-640'),
+  int8('full-val-peer'),
   int8('mnet-640-auto'),
   int8('mnet-640-eq'),
   int8('mnet-640-stage1'),

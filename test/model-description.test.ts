@@ -57,6 +57,7 @@ describe('descriptions', () => {
       ['preprocess', schema.properties.preprocess.properties, (d) => d.preprocess as unknown as Record<string, unknown>],
       ['input.resize', schema.properties.input.properties.resize.properties, (d) => d.input.resize as unknown as Record<string, unknown>],
       ['decode', schema.$defs.grid.properties, (d) => d.decode],
+      ['int8', schema.properties.int8.properties, (d) => (d.int8 ??= { method: 'kl' }) as unknown as Record<string, unknown>],
     ];
     for (const [path, props, at] of sections) {
       for (const k of Object.keys(props)) {
@@ -89,6 +90,10 @@ describe('descriptions', () => {
       [(d) => delete (d.outputs as Record<string, string>).landmarks, 'outputs.landmarks: missing'],
       [(d) => (d.postprocess.nms = 0), 'postprocess.nms: must be > 0, got 0'],
       [(d) => (d.postprocess.topK = 2.5), 'postprocess.topK: expected an integer, got 2.5'],
+      [(d) => (d.int8 = { method: 'fancy' } as never), "int8.method: expected one of 'kl', 'aciq', 'minmax', 'percentile', 'eq', got \"fancy\""],
+      [(d) => (d.int8 = { autoKeep: 6 } as never), 'int8.method: missing'],
+      [(d) => (d.int8 = { method: 'percentile', autoKeep: 0 }), 'int8.autoKeep: must be >= 1, got 0'],
+      [(d) => (d.int8 = { method: 'percentile', keepFp32: ['conv1', ''] }), 'int8.keepFp32[1]: expected a non-empty string, got ""'],
     ];
     for (const [edit, msg] of cases) {
       const d = good() as ModelDescription & Record<string, unknown>;

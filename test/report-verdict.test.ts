@@ -55,6 +55,21 @@ describe('report verdict', () => {
     expect(check(r, 'conversion-loss').detail).toContain('ncnn-fp16 loses 0.0040 at slim@640');
   });
 
+  it('int8 over its goal warns, naming the row and the recipe that made its model', () => {
+    const r = baseline();
+    const rows = r.models.find((m) => m.id === 'slim')!.accuracy.data!.rows;
+    const int8 = rows.find((x) => x.runtime === 'ncnn-int8' && x.longSide === 320)!;
+    const ort = rows.find((x) => x.runtime === 'ort' && x.longSide === 320)!;
+    expect(check(r, 'int8').status).toBe('pass');
+    int8.easy = ort.easy - 0.008;
+    int8.int8 = { method: 'percentile', from: 'model description', label: 'percentile, all layers int8' };
+    const c = check(r, 'int8');
+    expect(c.status).toBe('warn');
+    expect(c.detail).toContain('slim@320 (percentile, all layers int8) easy −0.0080');
+    const n = Number(/of (\d+) rows/.exec(c.key)![1]);
+    expect(c.key).toBe(`${n - 1} of ${n} rows within the goal`);
+  });
+
   it('fails the reference check when AP drifts from the re-run of the original pipeline', () => {
     const r = baseline();
     r.models.find((m) => m.id === 'mnet0.25')!.accuracy.data!.rows[0].easy += 1e-3;

@@ -17,6 +17,7 @@ import { detectAll } from './pool.js';
 import { modelFileChoice, type ModelFileChoice } from './pipeline.js';
 import { PUBLISHED, PUBLISHED_ULTRA_LIGHT_NOW, rerunTargets, type Ap3 } from './targets.js';
 import { evaluateWider, groundTruth, readSubsetList } from './wider/index.js';
+import { int8ModelFile, int8Plan, type Int8Override, type Int8Plan } from '../quantize/cached.js';
 
 export const ACCURACY_MODELS = ['slim', 'rfb', 'mnet0.25', 'ulfd-slim', 'ulfd-rfb'] as const;
 export const ACCURACY_LONG_SIDES = [320, 640] as const;
@@ -38,6 +39,8 @@ export interface AccuracyOptions {
   /** List file of `event/name.jpg` lines; default: val-mini's list without --wider-dir, all ground-truth images with it. */
   subset?: string;
   runtime?: string;
+  /** --runtime ncnn-int8: replaces these fields of each model's int8 recipe (--int8-method, --int8-auto-keep; autoKeep 0 = none). */
+  int8?: Int8Override;
   jobs?: number;
   /** Prediction folders go to `<outDir>/<row>/`; default `.fdk/preds`. */
   outDir?: string;
@@ -73,6 +76,8 @@ export interface AccuracyRow {
   /** ap - rerun. */
   diff?: Ap3;
   withinTolerance?: boolean;
+  /** --runtime ncnn-int8: the recipe the int8 model was made with (the model's own unless overridden), and that model's .param. */
+  int8?: Int8Plan & { model: string };
   predDir: string;
   missingPredictions: number;
 }
@@ -220,9 +225,10 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     let done = 0;
     const sums: StageSplit = { decodeMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, formatMs: 0 };
     const t0 = performance.now();
-    // ncnn-int8: the manifest model quantized by fdk quantize on calib-200 (cached in .fdk/int8)
+    // ncnn-int8: the manifest model quantized by fdk quantize with its int8 recipe on calib-200 (cached in .fdk/int8)
     if (int8 && r.file) throw new FdkError('--runtime ncnn-int8 quantizes manifest models; quantize your file with fdk quantize and pass its .param with --model-file and --runtime ncnn');
-    const file = int8 ? await (await import('../quantize/cached.js')).int8ModelFile(getModel(r.modelId), r.longSide) : r.file;
+    const plan = int8 ? int8Plan(getModel(r.modelId), o.int8) : undefined;
+    const file = plan ? await int8ModelFile(getModel(r.modelId), r.longSide, { method: plan.method, autoKeep: plan.autoKeep, keepFp32: plan.keepFp32 }) : r.file;
     await detectAll(r.entry, paths, { runtime: int8 ? 'ncnn' : runtime, longSide: r.longSide, jobs, widerText: true, file }, (res) => {
       texts[res.i] = res.text!;
       for (const k of STAGES) sums[k] += res.timings[k];
@@ -265,6 +271,7 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
       rerun,
       diff,
       withinTolerance: diff ? Math.max(Math.abs(diff.easy), Math.abs(diff.medium), Math.abs(diff.hard)) <= TOLERANCE : undefined,
+      ...(plan && file ? { int8: { ...plan, model: file.path } } : {}),
       predDir,
       missingPredictions: ev.missing,
     });

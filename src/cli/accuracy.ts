@@ -5,6 +5,7 @@
  */
 import { checkPixels } from '../util/limits.js';
 import { withLimitOptions } from './limit-options.js';
+import { int8Override, withInt8Options } from './int8-options.js';
 import { RUNTIME_NAMES } from '../runtime/index.js';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,8 @@ interface Opts {
   widerDir?: string;
   subset?: string;
   runtime?: string;
+  int8Method?: string;
+  int8AutoKeep?: string;
   jobs?: string;
   out?: string;
   gt?: string;
@@ -35,7 +38,7 @@ interface Opts {
 const list = (s: string | undefined, def: readonly string[]) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [...def]);
 
 export function register(program: Command): void {
-  withLimitOptions(program.command('accuracy')) // --max-pixels, --max-memory
+  withInt8Options(withLimitOptions(program.command('accuracy'))) // --max-pixels, --max-memory; --int8-method, --int8-auto-keep
     .description('reproduce the WIDER FACE val table (Easy/Medium/Hard AP) from the checkpoints; default: the val-mini subset')
     .option('--model <ids>', `comma-separated models (${ACCURACY_MODELS.join(',')})`, ACCURACY_MODELS.join(','))
     .option('--model-file <file>', 'evaluate this model file (.onnx; .param with --runtime ncnn) with its description instead of manifest models')
@@ -60,6 +63,7 @@ export function register(program: Command): void {
         checkPixels(n, n, '--long-side'); // bounded input size (util/limits.ts)
         return n;
       });
+      const int8 = int8Override(o, o.runtime === 'ncnn-int8');
       const bar = progressBar({ json: o.json, unit: 'images' });
       let rowTotal = 0;
       let result: AccuracyResult;
@@ -74,6 +78,7 @@ export function register(program: Command): void {
           widerDir: o.widerDir,
           subset: o.subset,
           runtime: o.runtime,
+          int8,
           jobs,
           outDir: o.out,
           gtDir: o.gt,
@@ -118,6 +123,8 @@ export function formatAccuracy(r: AccuracyResult): string {
   let out = `WIDER FACE ${setName}, runtime ${r.runtime}, ${r.jobs} job(s). AP Easy / Medium / Hard.\n`;
   // int8 models are calibrated on wider/calib-200 (val images): a full-val AP is not free of them
   if (r.runtime === 'ncnn-int8' && r.set !== 'val-mini') out += 'int8 calibrated on the 200 images of wider/calib-200 (WIDER val): this set includes them unless a subset excludes them.\n';
+  // one line per row: the recipe decides the int8 loss (and a line stays within 120 columns)
+  for (const x of r.rows) if (x.int8) out += `int8 recipe of ${x.row}: ${x.int8.label} (${x.int8.from}).\n`;
   const sides = [...new Set(r.rows.map((x) => x.longSide))];
   for (const ls of sides) {
     const rows = r.rows.filter((x) => x.longSide === ls).sort((a, b) => ORDER.indexOf(a.model) - ORDER.indexOf(b.model));

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { int8Override, withInt8Options } from './int8-options.js';
 import { FdkError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/data.js';
 import { fsError, makeDir, writeFileAtomic } from '../util/fs.js';
@@ -35,6 +36,8 @@ interface Opts {
   accuracyRuntimes: string;
   accuracyAllRuntimesFor: string;
   int8For: string;
+  int8Method?: string;
+  int8AutoKeep?: string;
   threads: string;
   longSide: string;
   warmup: string;
@@ -122,8 +125,7 @@ export function readReportFile(path: string, what: string): Report {
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function register(program: Command): void {
-  program
-    .command('report')
+  withInt8Options(program.command('report')) // --int8-method, --int8-auto-keep
     .description('run every stage (export, analyze, ncnn, parity, bench, accuracy) for the models and write report.{json,md,html}; --check gates against the baseline')
     .option('--models <ids>', 'comma-separated manifest ids (default: all)')
     .option('--out <dir>', 'output folder (default: reports/latest; a partial run, with --models or --stages, goes to reports/partial)')
@@ -174,6 +176,8 @@ export function register(program: Command): void {
       const warmup = Number(o.warmup);
       if (!Number.isInteger(warmup) || warmup < 0) throw new FdkError(`bad --warmup '${o.warmup}': expected a non-negative integer`);
       const runtimes = parseRuntimeList(o.runtimes);
+      const accuracyRuntimes = accuracyRuntimeList(o.accuracyRuntimes);
+      const int8Fields = int8Override(o, accuracyRuntimes.includes('ncnn-int8') && !o.from);
       // an unknown or missing browser, or no browser runtime in --runtimes, fails before the long run
       if (o.browser !== undefined) await withBrowserLanes(runtimes, o.browser);
       let report: Report;
@@ -186,9 +190,10 @@ export function register(program: Command): void {
           out: outDir,
           stages: oneOf<StageName>(o.stages, STAGE_NAMES, '--stages'),
           runtimes,
-          accuracyRuntimes: accuracyRuntimeList(o.accuracyRuntimes),
+          accuracyRuntimes,
           accuracyModelsAllRuntimes: o.accuracyAllRuntimesFor === 'all' ? undefined : list(o.accuracyAllRuntimesFor).map((id) => getModel(id).id),
           int8Models: o.int8For === 'all' ? undefined : list(o.int8For).map((id) => getModel(id).id),
+          int8Override: int8Fields,
           threads: ints(o.threads, '--threads'),
           browser: o.browser,
           longSides: ints(o.longSide, '--long-side'),

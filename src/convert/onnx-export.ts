@@ -67,6 +67,9 @@ export function describeExport(archId: string, o: { fixedHW?: [number, number]; 
   const entry = entries.find((m) => m.size === undefined || String(m.size) === sized) ?? entries[0];
   if (!entry) throw new FdkError(`no manifest model describes --arch ${arch.id}`);
   const d: ModelDescription = structuredClone(entry.description);
+  // the int8 recipe was measured on the manifest's weights, not on any checkpoint of the
+  // architecture; and an fp32 export's bytes (the key of every cache made from it) stay put when it is re-tuned
+  delete d.int8;
   if (o.name) d.name = o.name;
   d.title = entry.title;
   if (d.input.resize.mode === 'fixed' && o.fixedHW) [d.input.resize.height, d.input.resize.width] = o.fixedHW;

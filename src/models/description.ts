@@ -18,6 +18,7 @@ import { readFileOrThrow } from '../util/fs.js';
 import { FieldChecker, type Json } from './check.js';
 import { findFamily, familyIds } from '../families/index.js';
 import type { DecodeParams } from '../families/types.js';
+import { CALIB_METHODS, type CalibMethod } from '../quantize/thresholds.js';
 
 export const DESCRIPTION_VERSION = 1;
 /** ONNX metadata_props key holding the description as JSON. */
@@ -60,6 +61,20 @@ export interface PostprocessSettings {
   widerFormat: 'int-truncate' | 'floor-ceil';
 }
 
+/**
+ * How fdk quantizes the model to ncnn int8 unless the command line says otherwise (`fdk accuracy
+ * --runtime ncnn-int8`, the report's ncnn-int8 row): the recipe measured to keep its WIDER AP loss
+ * within issue #14's goal (docs/int8.md). Without one, fdk's default method quantizes every layer.
+ */
+export interface Int8Recipe {
+  /** Activation calibration method (`fdk quantize --method`). */
+  method: CalibMethod;
+  /** Keep in fp32 the N layers whose fp32 copy brings the outputs closest to fp32 (`--auto-keep N`). */
+  autoKeep?: number;
+  /** Keep these layers fp32 (`--keep-fp32`). */
+  keepFp32?: string[];
+}
+
 export interface ModelDescription {
   $schema?: string;
   fdkDescription: 1;
@@ -71,9 +86,10 @@ export interface ModelDescription {
   outputs: Record<string, string>;
   decode: DecodeParams;
   postprocess: PostprocessSettings;
+  int8?: Int8Recipe;
 }
 
-const TOP_KEYS = ['$schema', 'fdkDescription', 'name', 'title', 'input', 'preprocess', 'outputs', 'decode', 'postprocess'] as const;
+const TOP_KEYS = ['$schema', 'fdkDescription', 'name', 'title', 'input', 'preprocess', 'outputs', 'decode', 'postprocess', 'int8'] as const;
 
 /** Checks a parsed description field by field; returns a normalised copy (defaults filled in). */
 export function validateDescription(obj: unknown, file: string): ModelDescription {
@@ -95,6 +111,15 @@ export function validateDescription(obj: unknown, file: string): ModelDescriptio
   out.decode = family.validate(dec, c, 'decode');
   out.outputs = validateOutputs(c, c.object(c.required(o, 'outputs', ''), 'outputs'), family.outputRoles(out.decode).map((r) => r.role));
   out.postprocess = validatePostprocess(c, c.object(c.required(o, 'postprocess', ''), 'postprocess'));
+  if (o.int8 !== undefined) out.int8 = validateInt8(c, c.object(o.int8, 'int8'));
+  return out;
+}
+
+function validateInt8(c: FieldChecker, q: Json): Int8Recipe {
+  c.onlyKeys(q, 'int8', ['method', 'autoKeep', 'keepFp32']);
+  const out: Int8Recipe = { method: c.oneOf(c.required(q, 'method', 'int8'), 'int8.method', CALIB_METHODS) };
+  if (q.autoKeep !== undefined) out.autoKeep = c.number(q.autoKeep, 'int8.autoKeep', { int: true, min: 1 });
+  if (q.keepFp32 !== undefined) out.keepFp32 = c.array(q.keepFp32, 'int8.keepFp32', { minLength: 1 }).map((x, i) => c.string(x, `int8.keepFp32[${i}]`));
   return out;
 }
 

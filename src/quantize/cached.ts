@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ModelEntry } from '../models/manifest.js';
+import type { Int8Recipe, ModelDescription } from '../models/description.js';
 import type { ModelFileChoice } from '../accuracy/pipeline.js';
 import { resolveDataDir, workDir } from '../util/data.js';
 import { FdkError } from '../util/errors.js';
@@ -25,6 +26,41 @@ export interface Int8Choice {
   limit?: number;
   /** Only an int8 model made before (bench:int8 --cached-only): a missing one is an error, not a calibration run. */
   cachedOnly?: boolean;
+}
+
+/** Fields replacing a model's recipe (the command line's --int8-method / --int8-auto-keep). */
+export interface Int8Override {
+  method?: CalibMethod;
+  /** 0 = every layer int8. */
+  autoKeep?: number;
+}
+
+/** The int8 recipe a row runs with, and where it comes from (accuracy and report output name it). */
+export interface Int8Plan extends Int8Recipe {
+  from: 'model description' | 'default' | 'command line';
+  /** e.g. "percentile, 6 layers fp32" or "percentile, all layers int8". */
+  label: string;
+}
+
+/**
+ * The model's own recipe (its description's `int8`), else fdk's default (DEFAULT_METHOD, every
+ * layer int8); each field given in `override` (the command line's --int8-method / --int8-auto-keep,
+ * autoKeep 0 = none) replaces that field.
+ */
+export function int8Plan(entry: Pick<ModelDescription, 'int8'>, override: Int8Override = {}): Int8Plan {
+  const base: Int8Recipe = entry.int8 ?? { method: DEFAULT_METHOD };
+  const method = override.method ?? base.method;
+  const autoKeep = override.autoKeep ?? base.autoKeep ?? 0;
+  const keepFp32 = base.keepFp32 ?? [];
+  const from = override.method !== undefined || override.autoKeep !== undefined ? 'command line' : entry.int8 ? 'model description' : 'default';
+  const kept = [autoKeep ? `${autoKeep} layers fp32` : '', keepFp32.length ? `fp32: ${keepFp32.join(' ')}` : ''].filter(Boolean);
+  return {
+    method,
+    ...(autoKeep ? { autoKeep } : {}),
+    ...(keepFp32.length ? { keepFp32 } : {}),
+    from,
+    label: `${method}, ${kept.length ? kept.join(', ') : 'all layers int8'}`,
+  };
 }
 
 /** Calibration runs at the row's long side: activation ranges depend on the input scale. */

@@ -2,6 +2,7 @@
 import type { ModelEntry } from '../models/manifest.js';
 import type { StageName } from './schema.js';
 import type { RuntimeName } from '../runtime/registry.js';
+import type { Int8Override } from '../quantize/cached.js';
 
 /** A runtime of the registry, or 'ncnn-fp16' / 'ncnn-int8' (ncnn on the fp16 conversion / fdk quantize's int8 model) for accuracy rows. */
 export type ReportRuntime = RuntimeName | 'ncnn-fp16' | 'ncnn-int8';
@@ -19,6 +20,8 @@ export interface ReportRunOptions {
   accuracyModelsAllRuntimes?: string[];
   /** The ncnn-int8 row only for these models (undefined = all; `--int8-for`): it costs a calibration run besides the AP run. */
   int8Models?: string[];
+  /** Fields replacing each model's int8 recipe for the ncnn-int8 row (`--int8-method`, `--int8-auto-keep`). */
+  int8Override?: Int8Override;
   threads: number[];
   /**
    * `--browser chromium`: the bench stage also times the browser runtimes of `runtimes` inside this

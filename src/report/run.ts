@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadManifest, getModel, modelFile, type ModelEntry } from '../models/manifest.js';
+import { int8Plan } from '../quantize/cached.js';
 import { PROJECT_ROOT, workDir } from '../util/data.js';
 import { makeDir, writeFilesAtomic } from '../util/fs.js';
 import { machineInfo } from './machine.js';
@@ -85,6 +86,14 @@ export async function runReport(opts: ReportRunOptions): Promise<Report> {
     notes.push(`Accuracy rows on ${others.join(', ')} only for ${opts.accuracyModelsAllRuntimes.join(', ') || 'no model'} (CI time budget); ort rows for every model.`);
   if (opts.int8Models && opts.accuracyRuntimes.includes('ncnn-int8'))
     notes.push(`ncnn-int8 accuracy rows only for ${opts.int8Models.join(', ') || 'no model'} (CI time budget; --int8-for all runs every model).`);
+  if (opts.accuracyRuntimes.includes('ncnn-int8') && opts.stages.includes('accuracy')) {
+    // the recipe decides the int8 loss: say which one each model's row ran with
+    const recipes = entries.filter((e) => !opts.int8Models || opts.int8Models.includes(e.id)).map((e) => {
+      const p = int8Plan(e, opts.int8Override);
+      return `${e.id} ${p.label} (${p.from})`;
+    });
+    if (recipes.length) notes.push(`ncnn-int8 recipe: ${recipes.join('; ')}.`);
+  }
 
   const models: ModelReport[] = [];
   for (const entry of entries) {

@@ -146,6 +146,8 @@ export interface AccuracyRow {
   reference?: { easy: number; medium: number; hard: number };
   pr?: { easy?: PrCurve; medium?: PrCurve; hard?: PrCurve };
   ms?: number;
+  /** ncnn-int8 rows: the recipe the int8 model was made with (the model's own unless --int8-method / --int8-auto-keep). */
+  int8?: { method: string; autoKeep?: number; keepFp32?: string[]; from: string; label: string };
   /** Throughput of `fdk accuracy` (rows it ran): images/s, and mean ms per image in its worker by stage. */
   imagesPerSecond?: number;
   split?: { decodeMs: number; preprocessMs: number; inferenceMs: number; postprocessMs: number; formatMs: number };

@@ -6,7 +6,8 @@
  * model file that command validates). Two cases need a model file of the report's choosing and run
  * the same pipeline (Detector, formatWider, evaluateWider) with that file:
  *  - `ncnn-fp16`: the fp16 ncnn conversion of that same model file;
- *  - `ncnn-int8`: that model quantized by `fdk quantize` (default method, wider/calib-200, src/quantize/cached.ts);
+ *  - `ncnn-int8`: that model quantized by `fdk quantize` with its int8 recipe (the description's `int8`, else
+ *    the default method; --int8-method / --int8-auto-keep override it), on wider/calib-200 (src/quantize/cached.ts);
  *  - `--model-file ID=PATH`: every row of that model runs PATH (e.g. a perturbed copy).
  * PR curves come from evaluating the written prediction folder with the WIDER evaluator.
  */
@@ -17,6 +18,7 @@ import { loadOnnx } from '../onnx/io.js';
 import { resolveDataDir } from '../util/data.js';
 import { writeFilesAtomic } from '../util/fs.js';
 import type { ModelFileChoice } from '../accuracy/pipeline.js';
+import { int8ModelFile, int8Plan, type Int8Plan } from '../quantize/cached.js';
 import type { PrCurve as WiderPrCurve } from '../accuracy/wider/index.js';
 import { fixedInputShapes } from './stage-ncnn.js';
 import type { AccuracyInfo, AccuracyRow, PrCurve } from './schema.js';
@@ -109,11 +111,13 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
       const t0 = performance.now();
       let predDir = join(ctx.dir, 'preds', `${runtime}-${longSide}`);
       let speed: Pick<AccuracyRow, 'imagesPerSecond' | 'split'> = {};
+      let int8: Int8Plan | undefined;
       try {
         if (runtime === 'ncnn-fp16' || runtime === 'ncnn-int8' || override) {
           const rt = runtime === 'ncnn-fp16' || runtime === 'ncnn-int8' ? 'ncnn' : runtime;
-          // ncnn-int8: fdk quantize of the same model file, calibrated on wider/calib-200 at this long side
-          const int8File = runtime === 'ncnn-int8' ? await (await import('../quantize/cached.js')).int8ModelFile(entry, longSide) : undefined;
+          // ncnn-int8: fdk quantize of the same model file with the model's recipe, calibrated on wider/calib-200 at this long side
+          if (runtime === 'ncnn-int8') int8 = int8Plan(entry, opts.int8Override);
+          const int8File = int8 ? await int8ModelFile(entry, longSide, { method: int8.method, autoKeep: int8.autoKeep, keepFp32: int8.keepFp32 }) : undefined;
           const texts = await detectWithFile(entry, rt, longSide, int8File ?? (runtime === 'ncnn-fp16' ? fp16File! : file), paths, jobs);
           writeFilesAtomic(keys.map((k, i) => ({ path: join(predDir, `${k}.txt`), data: texts[i] })));
         } else {
@@ -131,11 +135,12 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
           runtime, longSide, images: ev.images,
           easy: round6(ev.easy), medium: round6(ev.medium), hard: round6(ev.hard),
           ...(ref ? { reference: ref } : {}),
+          ...(int8 ? { int8 } : {}),
           pr: { easy: thinCurve(ev.pr.easy), medium: thinCurve(ev.pr.medium), hard: thinCurve(ev.pr.hard) },
           ms: Math.round(performance.now() - t0),
           ...speed,
         });
-        opts.log(`report: ${entry.id.padEnd(14)}   accuracy ${runtime}@${longSide}: ${ev.easy.toFixed(4)} / ${ev.medium.toFixed(4)} / ${ev.hard.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        opts.log(`report: ${entry.id.padEnd(14)}   accuracy ${runtime}@${longSide}: ${ev.easy.toFixed(4)} / ${ev.medium.toFixed(4)} / ${ev.hard.toFixed(4)}${int8 ? ` [${int8.label}, ${int8.from}]` : ''} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (e) {
         errors.push(`${runtime}@${longSide}: ${String((e as Error).message).split('\n')[0]}`);
       }
