@@ -291,6 +291,11 @@ export function corpusTable(rows: CorpusRow[]): string {
   if (notExported.length) lines.push(`torch could not export (not in the table): ${notExported.map((e) => `${e.name}-op${e.opset} (${e.error!.replace(/\|/g, '/').slice(0, 90)})`).join('; ')}.`);
   const cpuRatios = both.filter((r) => r.fdk.cpuMs && r.pnnx!.cpuMs).map((r) => r.pnnx!.cpuMs! / r.fdk.cpuMs!).sort((a, b) => a - b);
   if (cpuRatios.length) lines.push(`Whole-process conversion CPU time (user + sys) pnnx/fdk: median ${med(cpuRatios).toFixed(1)}x, min ${cpuRatios[0].toFixed(1)}x, max ${cpuRatios[cpuRatios.length - 1].toFixed(1)}x over ${cpuRatios.length} files.`);
+  // a pnnx output that ncnn cannot load is a failed conversion, whatever it cost: the files below
+  // are the ones where both tools produced a working model
+  const working = both.filter((r) => r.fdk.cpuMs && r.pnnx!.cpuMs && r.fdk.loads && r.pnnx!.loads).map((r) => r.pnnx!.cpuMs! / r.fdk.cpuMs!).sort((a, b) => a - b);
+  if (working.length && working.length < cpuRatios.length)
+    lines.push(`The same over the ${working.length} files where both conversions load in ncnn: median ${med(working).toFixed(1)}x, min ${working[0].toFixed(1)}x, max ${working[working.length - 1].toFixed(1)}x.`);
   // wall times of the two tools may come from different moments of a shared machine's load
   // (--timing-only, --reuse-pnnx): no ratio of them is printed, the CPU ratio above is the comparison
   void ratios;

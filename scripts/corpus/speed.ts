@@ -49,19 +49,27 @@ async function timedRuns(m: LoadedModel, feeds: ReturnType<typeof syntheticInput
   return { wall, cpu };
 }
 
-/** Runs `a` and `b` (each with its own input name) in alternating rounds; the first of a round swaps every round. */
+/**
+ * Runs `a` and `b` (each with its own input name) in alternating rounds; the first of a round swaps
+ * every round. Each round loads both models into new worker processes: a process keeps whatever
+ * it drew at start (where its weights and buffers landed in memory), and with the same two
+ * processes for every round that draw biased every round alike — the same .param timed against
+ * pnnx's went from 0.87 to 1.40 between opsets whose fdk files are identical. Fresh processes per
+ * round turn that bias into round-to-round spread, where the verdict rule can see it.
+ */
 export async function pairSpeed(a: string, b: string, dims: number[], o: PairOptions = {}): Promise<PairSpeed> {
   const rounds = o.rounds ?? 5, runs = o.runs ?? 10, warmup = o.warmup ?? 3;
   const rt = await getRuntime('ncnn');
   const load0 = loadavg()[0];
-  const models: LoadedModel[] = [];
-  try {
-    for (const p of [a, b]) models.push(await rt.load(p, { threads: 1 }));
-    const feeds = models.map((m) => syntheticInputs({ [m.inputNames[0]]: dims }));
-    for (let i = 0; i < 2; i++) await timedRuns(models[i], feeds[i], warmup);
-    const wall: number[][] = [[], []], cpu: number[][] = [[], []];
-    const perRound: number[] = [];
-    for (let r = 0; r < rounds; r++) {
+  const wall: number[][] = [[], []], cpu: number[][] = [[], []];
+  const perRound: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const models: LoadedModel[] = [];
+    try {
+      for (const p of r % 2 ? [b, a] : [a, b]) models.push(await rt.load(p, { threads: 1 }));
+      if (r % 2) models.reverse();
+      const feeds = models.map((m) => syntheticInputs({ [m.inputNames[0]]: dims }));
+      for (let i = 0; i < 2; i++) await timedRuns(models[i], feeds[i], warmup);
       const meds: number[] = [0, 0];
       for (const i of r % 2 ? [1, 0] : [0, 1]) {
         const t = await timedRuns(models[i], feeds[i], runs);
@@ -70,16 +78,16 @@ export async function pairSpeed(a: string, b: string, dims: number[], o: PairOpt
         meds[i] = median(t.cpu);
       }
       perRound.push(meds[0] / meds[1]);
+    } finally {
+      for (const m of models) await m.release();
     }
-    const [aCpuMs, bCpuMs] = cpu.map(median);
-    const lo = Math.min(...perRound), hi = Math.max(...perRound);
-    return {
-      aMs: median(wall[0]), bMs: median(wall[1]), aCpuMs, bCpuMs, ratio: aCpuMs / bCpuMs, lo, hi, rounds, runs,
-      load: [load0, loadavg()[0]], verdict: lo > 1 ? 'slower' : hi < 1 ? 'faster' : 'level',
-    };
-  } finally {
-    for (const m of models) await m.release();
   }
+  const [aCpuMs, bCpuMs] = cpu.map(median);
+  const lo = Math.min(...perRound), hi = Math.max(...perRound);
+  return {
+    aMs: median(wall[0]), bMs: median(wall[1]), aCpuMs, bCpuMs, ratio: aCpuMs / bCpuMs, lo, hi, rounds, runs,
+    load: [load0, loadavg()[0]], verdict: lo > 1 ? 'slower' : hi < 1 ? 'faster' : 'level',
+  };
 }
 
 export const pairLine = (s: PairSpeed) =>
