@@ -36,7 +36,18 @@ export interface PairSpeed {
   verdict: 'slower' | 'faster' | 'level';
 }
 
-export interface PairOptions { rounds?: number; runs?: number; warmup?: number }
+export interface PairOptions {
+  rounds?: number;
+  /** Timed runs per model and round, at least. */
+  runs?: number;
+  warmup?: number;
+  /**
+   * More runs per round for fast models: enough that each model's timed runs in a round add up
+   * to about this many ms (by its warm-up runs in the first round). 6 runs of a 3 ms model are too
+   * few to resolve a few percent; 6 of an 800 ms model are plenty.
+   */
+  minRoundMs?: number;
+}
 
 /** Wall and CPU ms of n runs (CPU = wall where the runtime does not measure it). */
 async function timedRuns(m: LoadedModel, feeds: ReturnType<typeof syntheticInputs>, n: number): Promise<{ wall: number[]; cpu: number[] }> {
@@ -58,7 +69,8 @@ async function timedRuns(m: LoadedModel, feeds: ReturnType<typeof syntheticInput
  * round turn that bias into round-to-round spread, where the verdict rule can see it.
  */
 export async function pairSpeed(a: string, b: string, dims: number[], o: PairOptions = {}): Promise<PairSpeed> {
-  const rounds = o.rounds ?? 5, runs = o.runs ?? 10, warmup = o.warmup ?? 3;
+  const rounds = o.rounds ?? 5, warmup = o.warmup ?? 3, minRoundMs = o.minRoundMs ?? 60;
+  let runs = o.runs ?? 10;
   const rt = await getRuntime('ncnn');
   const load0 = loadavg()[0];
   const wall: number[][] = [[], []], cpu: number[][] = [[], []];
@@ -69,7 +81,9 @@ export async function pairSpeed(a: string, b: string, dims: number[], o: PairOpt
       for (const p of r % 2 ? [b, a] : [a, b]) models.push(await rt.load(p, { threads: 1 }));
       if (r % 2) models.reverse();
       const feeds = models.map((m) => syntheticInputs({ [m.inputNames[0]]: dims }));
-      for (let i = 0; i < 2; i++) await timedRuns(models[i], feeds[i], warmup);
+      const warm: number[] = [];
+      for (let i = 0; i < 2; i++) warm.push(...(await timedRuns(models[i], feeds[i], warmup)).cpu);
+      if (r === 0) runs = Math.max(runs, Math.min(200, Math.ceil(minRoundMs / Math.max(0.05, median(warm)))));
       const meds: number[] = [0, 0];
       for (const i of r % 2 ? [1, 0] : [0, 1]) {
         const t = await timedRuns(models[i], feeds[i], runs);
