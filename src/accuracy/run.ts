@@ -228,7 +228,7 @@ export async function runAccuracy(o: AccuracyOptions = {}): Promise<AccuracyResu
     // ncnn-int8: the manifest model quantized by fdk quantize with its int8 recipe on calib-200 (cached in .fdk/int8)
     if (int8 && r.file) throw new FdkError('--runtime ncnn-int8 quantizes manifest models; quantize your file with fdk quantize and pass its .param with --model-file and --runtime ncnn');
     const plan = int8 ? int8Plan(getModel(r.modelId), o.int8) : undefined;
-    const file = plan ? await int8ModelFile(getModel(r.modelId), r.longSide, { method: plan.method, autoKeep: plan.autoKeep, keepFp32: plan.keepFp32 }) : r.file;
+    const file = plan ? await int8ModelFile(getModel(r.modelId), r.longSide, plan) : r.file;
     await detectAll(r.entry, paths, { runtime: int8 ? 'ncnn' : runtime, longSide: r.longSide, jobs, widerText: true, file }, (res) => {
       texts[res.i] = res.text!;
       for (const k of STAGES) sums[k] += res.timings[k];

@@ -48,6 +48,16 @@ export interface Propagation {
 }
 
 
+/** --input shapes by input name: the key '' (the first runtime input) under that input's name, unless it is given too. */
+function namedInputShapes(shapes: Record<string, number[]> | undefined, runtime: string[]): Record<string, number[]> {
+  const given = { ...(shapes ?? {}) };
+  if ('' in given) {
+    if (runtime.length && !(runtime[0] in given)) given[runtime[0]] = given[''];
+    delete given[''];
+  }
+  return given;
+}
+
 /** Kahn topological order (ONNX requires sorted nodes, but not every exporter complies). */
 export function topoOrder(g: Graph, file?: string): Node[] {
   const producer = new Map<string, number>();
@@ -95,12 +105,8 @@ export function propagate(model: Model, opts: InferOptions = {}): Propagation {
 
   // Runtime inputs: their shapes come from --input, else from the model's declared dims.
   const runtime = runtimeInputs(g).map((i) => i.name);
-  const given = { ...(opts.inputShapes ?? {}) };
-  if ('' in given) {
-    if (!runtime.length) throw new FdkError('model has no runtime input to apply --input to', { file });
-    if (!(runtime[0] in given)) given[runtime[0]] = given[''];
-    delete given[''];
-  }
+  if (opts.inputShapes && '' in opts.inputShapes && !runtime.length) throw new FdkError('model has no runtime input to apply --input to', { file });
+  const given = namedInputShapes(opts.inputShapes, runtime);
   for (const name of Object.keys(given))
     if (!runtime.includes(name)) throw new FdkError(`--input names '${name}', but the model's inputs are: ${runtime.join(', ') || '(none)'}`, { file });
   let symCount = 0;
@@ -203,12 +209,7 @@ export function propagate(model: Model, opts: InferOptions = {}): Propagation {
 const kept = new WeakMap<Model, { key: string; nodes: unknown; inits: unknown; result: Propagation }>();
 function keptKey(model: Model, opts: InferOptions): string {
   // '' (the first runtime input, as the CLI passes --input) and that input's name are one shape
-  const shapes: Record<string, number[]> = { ...(opts.inputShapes ?? {}) };
-  if ('' in shapes) {
-    const first = runtimeInputs(model.graph)[0]?.name;
-    if (first !== undefined && !(first in shapes)) shapes[first] = shapes[''];
-    delete shapes[''];
-  }
+  const shapes = namedInputShapes(opts.inputShapes, runtimeInputs(model.graph).map((i) => i.name));
   const sorted = Object.keys(shapes).sort().map((k) => [k, shapes[k]]);
   return JSON.stringify([sorted, !!opts.allowSymbolic, opts.evalLimit ?? null, model.graph.nodes.length, model.graph.initializers.size]);
 }

@@ -117,7 +117,7 @@ export async function accuracyStage(ctx: ModelContext): Promise<AccuracyInfo> {
           const rt = runtime === 'ncnn-fp16' || runtime === 'ncnn-int8' ? 'ncnn' : runtime;
           // ncnn-int8: fdk quantize of the same model file with the model's recipe, calibrated on wider/calib-200 at this long side
           if (runtime === 'ncnn-int8') int8 = int8Plan(entry, opts.int8Override);
-          const int8File = int8 ? await int8ModelFile(entry, longSide, { method: int8.method, autoKeep: int8.autoKeep, keepFp32: int8.keepFp32 }) : undefined;
+          const int8File = int8 ? await int8ModelFile(entry, longSide, int8) : undefined;
           const texts = await detectWithFile(entry, rt, longSide, int8File ?? (runtime === 'ncnn-fp16' ? fp16File! : file), paths, jobs);
           writeFilesAtomic(keys.map((k, i) => ({ path: join(predDir, `${k}.txt`), data: texts[i] })));
         } else {

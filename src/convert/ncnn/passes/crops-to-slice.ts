@@ -6,7 +6,7 @@
  * written once), as pnnx writes `chunk` / `tensor_split`. Needs the blob's dims (fixed input shape).
  */
 import { int, ints, paramArray, type NcnnLayer } from '../format/param.js';
-import { blobDims, type Pass } from './graph-util.js';
+import { blobDims, blobReaders, type Pass } from './graph-util.js';
 
 /** Crop params other than starts (9), ends (10), axes (11): a Crop that sets any of them is left alone. */
 const OTHER_CROP_PARAMS = [0, 1, 13, 2, 3, 4, 14, 5, 6, 7, 15, 8];
@@ -29,8 +29,7 @@ export const cropsToSlice: Pass = (net, { outputs }) => {
   if (layers.filter((l) => l.type === 'Crop').length < 2) return { changes };
   const dims = blobDims(layers);
   if (!dims) return { changes };
-  const readers = new Map<string, NcnnLayer[]>();
-  for (const l of layers) for (const b of new Set(l.inputs)) readers.set(b, [...(readers.get(b) ?? []), l]);
+  const readers = blobReaders(layers); // a layer reading a blob twice is no Crop (one input): the check below refuses it either way
   const replaced = new Map<NcnnLayer, NcnnLayer | null>(); // first Crop -> the Slice; other Crops -> null
   for (const [blob, rs] of readers) {
     const d = dims.get(blob);

@@ -19,7 +19,8 @@
  */
 import { float, int, type NcnnLayer, type WeightBlob } from '../format/param.js';
 import { layerRecord, paramsOf, permuteAxes, type Dims } from '../layers/index.js';
-import { blobDims, type Pass } from './graph-util.js';
+import { blobDims, blobReaders, type Pass } from './graph-util.js';
+import { strides } from '../../../onnx/ops/value.js';
 
 /** Layers that move no data or move it without computing (their element map is traced). */
 const LAYOUT = new Set(['Reshape', 'Permute', 'Squeeze', 'ExpandDims', 'Flatten', 'Slice']);
@@ -83,13 +84,6 @@ function projection(l: NcnnLayer | undefined, dims: Map<string, Dims>): Projecti
     return out;
   };
   return { layer: l, K, N, rows, columnsPermuted, bias: (n) => (C ? C[n] : 0) };
-}
-
-/** Strides of a row-major blob of dims d. */
-function strides(d: Dims): number[] {
-  const s = new Array<number>(d.length).fill(1);
-  for (let i = d.length - 2; i >= 0; i--) s[i] = s[i + 1] * d[i + 1];
-  return s;
 }
 
 /** src read with an odometer over outDims, input offset start + sum idx[k] * step[k] (transpose, slice). */
@@ -233,11 +227,8 @@ export const fuseAttention: Pass = (net, { outputs }) => {
   const dims = blobDims(net.layers);
   if (!dims) return { changes: fused };
   const producer = new Map<string, NcnnLayer>();
-  const consumers = new Map<string, NcnnLayer[]>();
-  for (const l of net.layers) {
-    for (const o of l.outputs) producer.set(o, l);
-    for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l]);
-  }
+  for (const l of net.layers) for (const o of l.outputs) producer.set(o, l);
+  const consumers = blobReaders(net.layers);
   const sole = (b: string) => {
     const c = consumers.get(b);
     return c?.length === 1 && !outputs.has(b) ? c[0] : undefined;

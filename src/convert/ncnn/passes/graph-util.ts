@@ -15,6 +15,13 @@ export interface PassReport {
 /** A pass rewrites `net.layers` in place and reports its changes. */
 export type Pass = (net: NcnnNet, ctx: PassContext) => PassReport;
 
+/** The layers reading each blob, in layer order, once per input slot (a layer reading a blob twice is listed twice). */
+export function blobReaders(layers: NcnnLayer[]): Map<string, NcnnLayer[]> {
+  const readers = new Map<string, NcnnLayer[]>();
+  for (const l of layers) for (const b of l.inputs) (readers.get(b) ?? readers.set(b, []).get(b)!).push(l);
+  return readers;
+}
+
 /** The single consumer of `blob`, when there is exactly one and the blob is not a graph output. */
 export function soleConsumer(layers: NcnnLayer[], blob: string, outputs: Set<string>): NcnnLayer | undefined {
   if (outputs.has(blob)) return undefined;

@@ -4,13 +4,12 @@
  * onnx2ncnn, the first consumer (in layer order) gets the highest K.
  */
 import type { NcnnLayer } from '../format/param.js';
-import type { Pass } from './graph-util.js';
+import { blobReaders, type Pass } from './graph-util.js';
 
 export const insertSplits: Pass = (net) => {
   const layers = net.layers;
   const inserted: string[] = [];
-  const users = new Map<string, NcnnLayer[]>();
-  for (const l of layers) for (const b of l.inputs) (users.get(b) ?? users.set(b, []).get(b)!).push(l);
+  const users = blobReaders(layers);
   const out: NcnnLayer[] = [];
   let nsplit = 0;
   let ninput = 0;
