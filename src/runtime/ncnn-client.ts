@@ -143,17 +143,18 @@ export class NcnnWorker {
       const file = typeof f.header.file === 'string' ? f.header.file : undefined;
       p.reject(new FdkError(`${file ? '' : 'ncnn: '}${String(f.header.error ?? 'unknown error')}`, { file }));
     }
-    else if (f.header.shm && this.shm) {
-      try {
-        const tensors = this.shm.read(f.header.tensors ?? [], p.transient);
-        if (p.marks) f.header.prof = { ...(f.header.prof as object), ...p.marks, fdk_read: now() };
-        p.resolve({ header: f.header, tensors });
-      } catch (e) {
-        p.reject(new FdkError(`ncnn worker reply: ${(e as Error).message}`));
+    else {
+      let reply = f;
+      if (f.header.shm && this.shm) {
+        try {
+          reply = { header: f.header, tensors: this.shm.read(f.header.tensors ?? [], p.transient) };
+        } catch (e) {
+          p.reject(new FdkError(`ncnn worker reply: ${(e as Error).message}`));
+          return;
+        }
       }
-    } else {
-      if (p.marks) f.header.prof = { ...(f.header.prof as object), ...p.marks, fdk_read: now() };
-      p.resolve(f);
+      if (p.marks) reply.header.prof = { ...(reply.header.prof as object), ...p.marks, fdk_read: now() };
+      p.resolve(reply);
     }
   }
 
