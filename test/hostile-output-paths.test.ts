@@ -136,3 +136,41 @@ describe("onnxruntime-node's telemetry SDK file", () => {
     expect(leftBehind(['accuracy', '--model', 'slim', '--subset', join(root, 'two.txt'), '--jobs', '2', '--out', join(root, 'acc'), '--json'])).toBe(false);
   }, 120_000);
 });
+
+describe('writeFilesAtomic from several worker threads at once', () => {
+  // The accuracy pool's threads share one pid and each converts the model into the same
+  // .fdk/ncnn-cache folder; with a time-stamped temp name two threads wrote one temp file within a
+  // millisecond and the slower rename failed ("cannot be created"), failing a CI report run.
+  it('four threads writing the same two files 300 times each: every write succeeds, the files are whole', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const dir = join(root, 'threads');
+    const fsHref = new URL('../src/util/fs.ts', import.meta.url).href;
+    const body = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(fsHref)}); }).then(({ writeFilesAtomic }) => {
+        const shared = new Int32Array(workerData.flag);
+        Atomics.add(shared, 0, 1);
+        while (Atomics.load(shared, 0) < workerData.n) {} // start together
+        let failed = 0, first = '';
+        for (let i = 0; i < 300; i++) {
+          try {
+            writeFilesAtomic([{ path: workerData.dir + '/m.param', data: 'param '.repeat(100) }, { path: workerData.dir + '/m.bin', data: new Uint8Array(4096).fill(7) }], { fsync: false });
+          } catch (e) { failed++; first ||= e.message; }
+        }
+        parentPort.postMessage({ failed, first });
+      });`;
+    const n = 4;
+    const flag = new SharedArrayBuffer(4);
+    const results = await Promise.all(
+      Array.from({ length: n }, () => new Promise<{ failed: number; first: string }>((done, fail) => {
+        const w = new Worker(body, { eval: true, workerData: { dir, flag, n } });
+        w.once('message', (m) => { done(m); void w.terminate(); });
+        w.once('error', fail);
+      })),
+    );
+    expect(results.map((r) => r.first).filter(Boolean)).toEqual([]);
+    expect(readFileSync(join(dir, 'm.param'), 'utf8')).toBe('param '.repeat(100));
+    expect(readFileSync(join(dir, 'm.bin'))).toEqual(Buffer.alloc(4096, 7));
+    expect(readdirSync(dir).sort()).toEqual(['m.bin', 'm.param']); // no temp file left behind
+  }, 60_000);
+});

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { FdkError } from './errors.js';
 import { tempFiles } from './signals.js';
 
@@ -15,10 +15,13 @@ export function readFileOrThrow(path: string): Buffer {
 
 /**
  * The temp name an output is written under before its rename (same folder, so the rename is
- * atomic): `.NAME.PID.TIME.tmp`. userPathOf() maps it back, so no message ever names it.
+ * atomic): `.NAME.PID.UNIQUE.tmp`. userPathOf() maps it back, so no message ever names it.
+ * UNIQUE is random, not the time: the accuracy pool's worker threads share one pid and converted
+ * the same model into the same cache folder within one millisecond, so two threads wrote one temp
+ * file and the second rename found it gone (a CI report run failed with "cannot be created").
  */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomInt(2 ** 47)}.tmp`);
 }
 
 const TEMP_NAME = /^\.(.+)\.\d+\.\d+\.tmp$/;
