@@ -19,9 +19,10 @@ const work = mkdtempSync(join(tmpdir(), 'fdk-package-'));
 const app = join(work, 'app');
 const cache = join(work, 'cache');
 
-function sh(cmd: string, args: string[], opts: SpawnSyncOptions = {}) {
+function sh(cmd: string, args: string[], opts: SpawnSyncOptions & { noData?: boolean } = {}) {
   const env = { ...process.env, CI: 'true', ONNXRUNTIME_NODE_INSTALL: 'skip', FDK_CACHE: cache, FDK_DATA: SHARED, npm_config_update_notifier: 'false' };
   delete (env as Record<string, string | undefined>).FDK_WORK;
+  if (opts.noData) delete (env as Record<string, string | undefined>).FDK_DATA; // and no ../shared beside the app or the package
   const r = spawnSync(cmd, args, { cwd: app, encoding: 'utf8', env, maxBuffer: 64 << 20, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}\n${r.stdout}`.slice(0, 4000));
   return String(r.stdout);
@@ -100,6 +101,18 @@ describe('npm package', () => {
     ].join('\n'));
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] }, files: ['use.ts'] }));
     sh(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  });
+
+  it('with no data folder at all, a user model still goes through the CLI: analyze, convert to ncnn, bench on ort', () => {
+    const model = join(app, 'mine.onnx');
+    tinyModel(model);
+    expect(existsSync(join(work, 'shared')) || existsSync(join(app, 'node_modules', 'shared'))).toBe(false);
+    expect(JSON.parse(sh('npx', ['--no-install', 'fdk', 'analyze', model, '--json'], { noData: true })).totals).toMatchObject({ params: 108 });
+    // convert looked for the manifest model owning the file and failed with "no data folder"
+    const c = JSON.parse(sh('npx', ['--no-install', 'fdk', 'convert', model, '--to', 'ncnn', '-o', join(app, 'mine-ncnn', 'mine'), '--json'], { noData: true }));
+    expect(c.param).toBe(join(app, 'mine-ncnn', 'mine.param'));
+    expect(readFileSync(join(app, 'mine-ncnn', 'mine.param'), 'utf8')).toMatch(/^7767517\n/);
+    expect(JSON.parse(sh('npx', ['--no-install', 'fdk', 'bench', model, '--runtimes', 'ort', '--runs', '1', '--warmup', '0', '--json'], { noData: true })).cases).toHaveLength(1);
   });
 
   it('caches go to $FDK_CACHE, never into the installed package', () => {

@@ -138,7 +138,8 @@ export function modelFile(m: ModelEntry, role: keyof ModelEntry['files'] | 'ncnn
 
 /** The manifest entry one of whose files is `path` (same absolute path under the data folder), if any. */
 export function manifestEntryOwning(path: string, dataDir?: string): ModelEntry | undefined {
-  const dir = resolveDataDir(dataDir);
+  // no data folder: no bundled model can own the file (a user's model converts without ../shared)
+  const dir = resolveDataDir(dataDir, { required: false });
   if (!dir) return undefined;
   const abs = resolve(path);
   return loadManifest().find((m) => allFileRefs(m).some(([, ref]) => resolve(dir, ref.path) === abs));
