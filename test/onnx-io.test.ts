@@ -26,6 +26,29 @@ describe('ONNX round trip', () => {
     expect(Buffer.from(encodeOnnx(m)).equals(bytes)).toBe(true);
   });
 
+  it.each(FILES)('%s: loadOnnx aligns raw_data in its own buffer (no copy), same values, same bytes on save; decodeOnnx leaves a caller\'s buffer alone', (f) => {
+    const path = join(UL, f);
+    const bytes = readFileSync(path);
+    const before = Buffer.from(bytes);
+    const viaDecode = decodeOnnx(bytes, f);
+    expect(bytes.equals(before)).toBe(true); // not the decoder's buffer: never written
+    const loaded = loadOnnx(path);
+    let floats = 0, views = 0;
+    for (const [name, t] of loaded.graph.initializers) {
+      const u = viaDecode.graph.initializers.get(name)!;
+      expect(Buffer.from(t.bytes).equals(Buffer.from(u.bytes)), name).toBe(true);
+      if (t.dtype !== 'float32' || t.size < 64) continue;
+      floats++;
+      const raw = t.bytes;
+      const data = t.data as Float32Array;
+      if (data.buffer === raw.buffer) views++; // the file buffer itself, not a copy
+      expect(Array.from(data.subarray(0, 8))).toEqual(Array.from((u.data as Float32Array).subarray(0, 8)));
+    }
+    expect(floats).toBeGreaterThan(20);
+    expect(views).toBe(floats); // every float weight of 64+ values was aligned in place
+    expect(Buffer.from(encodeOnnx(loaded)).equals(before)).toBe(true);
+  });
+
   it('external data: save with a threshold, reload with identical weights, inline save = original bytes', () => {
     const dir = tmp();
     const src = join(UL, 'version-RFB-320.onnx');

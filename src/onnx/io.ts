@@ -7,8 +7,11 @@ import { FdkError } from '../util/errors.js';
 import { readFileOrThrow, writeFilesAtomic, fsError } from '../util/fs.js';
 import type { Tensor } from './tensor.js';
 
-/** Decodes ONNX bytes; `path` is used for messages and to resolve external data. */
-export function decodeOnnx(bytes: Uint8Array, path = '<buffer>'): Model {
+/**
+ * Decodes ONNX bytes; `path` is used for messages and to resolve external data. `ownsBuffer`
+ * (loadOnnx only) lets the decoder move tensor bytes inside `bytes` to aligned offsets.
+ */
+export function decodeOnnx(bytes: Uint8Array, path = '<buffer>', opts: { ownsBuffer?: boolean } = {}): Model {
   let msg: Record<string, unknown>;
   try {
     msg = onnxType('ModelProto').decode(bytes) as unknown as Record<string, unknown>;
@@ -40,7 +43,7 @@ export function decodeOnnx(bytes: Uint8Array, path = '<buffer>'): Model {
     return buf;
   };
   try {
-    const model = modelFromProto(m, { readExternal });
+    const model = modelFromProto(m, { readExternal, ownsBuffer: opts.ownsBuffer });
     model.path = path;
     return model;
   } catch (e) {
@@ -68,7 +71,7 @@ function checkExternalFile(p: string, dir: string, location: string, model: stri
 }
 
 export function loadOnnx(path: string): Model {
-  return decodeOnnx(readFileOrThrow(path), path);
+  return decodeOnnx(readFileOrThrow(path), path, { ownsBuffer: true });
 }
 
 export function encodeOnnx(model: Model): Uint8Array {

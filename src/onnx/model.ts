@@ -6,7 +6,8 @@
  * training info, quantization annotations, sparse initializers, ...) is kept in `extra` objects
  * holding the original protobuf fields, and written back unchanged on save.
  */
-import { Tensor, dtypeCode, dtypeFromCode, type DType } from './tensor.js';
+import { Tensor, dtypeCode, dtypeFromCode, dtypeSize, type DType } from './tensor.js';
+import { alignRawInPlace } from './raw-align.js';
 import { AttrType } from './proto.js';
 
 export type Dim = number | string; // string = symbolic dim (dim_param); -1 = unknown
@@ -158,6 +159,8 @@ export function numberToInt64(v: number): string | number {
 export interface DecodeContext {
   /** Reads an external-data file relative to the model; returns the whole file. */
   readExternal?: (location: string) => Uint8Array;
+  /** The decoded buffer is the decoder's own (loadOnnx): raw_data may be aligned in place (raw-align.ts). */
+  ownsBuffer?: boolean;
 }
 
 export function tensorFromProto(t: Pb, ctx: DecodeContext): Tensor {
@@ -182,7 +185,8 @@ export function tensorFromProto(t: Pb, ctx: DecodeContext): Tensor {
     tensor = new Tensor(name, dtype, dims, { raw });
     tensor.external = { location, offset, length, extra };
   } else if (t.rawData && t.rawData.length > 0) {
-    tensor = new Tensor(name, dtype, dims, { raw: t.rawData as Uint8Array });
+    const raw = t.rawData as Uint8Array;
+    tensor = new Tensor(name, dtype, dims, { raw: ctx.ownsBuffer ? alignRawInPlace(raw, dtypeSize(dtype)) : raw });
   } else {
     tensor = new Tensor(name, dtype, dims, typedFieldValues(t, dtype));
     if (dtype !== 'string') TYPED_STORAGE.add(tensor);

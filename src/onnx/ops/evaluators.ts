@@ -7,7 +7,7 @@
 import { attrFloat, attrInt, attrInts, attrTensor } from '../model.js';
 import { sliceParams } from './shape-rules.js';
 import type { OpContext, TensorInfo } from './context.js';
-import { broadcastIndexer, isFloatType, makeVal, size, strides, valFromTensor, type Val } from './value.js';
+import { broadcastIndexes, isFloatType, makeVal, size, strides, valFromTensor, type Val } from './value.js';
 
 export type EvalFn = (c: OpContext, out: TensorInfo[]) => Val[];
 
@@ -51,7 +51,13 @@ const sizeOp: EvalFn = (c) => [makeVal('int64', [], [size(c.input(0)!.shape as n
 
 const cast: EvalFn = (c, out) => {
   const x = v(c, 0);
-  return [makeVal(out[0].dtype, [...x.dims], isFloatType(out[0].dtype) ? x.data : Array.from(x.data, (e) => (out[0].dtype === 'bool' ? (e ? 1 : 0) : Math.trunc(e))))];
+  const to = out[0].dtype;
+  if (isFloatType(to)) return [makeVal(to, [...x.dims], x.data)];
+  const res = makeVal(to, [...x.dims]); // makeVal truncates; bool is 0/1
+  const r = res.data, d = x.data;
+  if (to === 'bool') for (let i = 0; i < d.length; i++) r[i] = d[i] ? 1 : 0;
+  else for (let i = 0; i < d.length; i++) r[i] = Math.trunc(d[i]);
+  return [res];
 };
 
 const gather: EvalFn = (c, out) => {
@@ -147,11 +153,15 @@ function elementwise(f: (a: number, b: number, intMode: boolean) => number): Eva
     const dims = outDims(out);
     const res = makeVal(out[0].dtype, dims);
     const intMode = !isFloatType(ins[0].dtype);
-    const maps = ins.map((x) => broadcastIndexer(x.dims, dims));
-    for (let o = 0; o < res.data.length; o++) {
-      let acc = ins[0].data[maps[0](o)];
-      for (let k = 1; k < ins.length; k++) acc = f(acc, ins[k].data[maps[k](o)], intMode);
-      res.data[o] = acc;
+    const maps = ins.map((x) => broadcastIndexes(x.dims, dims));
+    const n = res.data.length;
+    const r = res.data;
+    // the first input, then each further one folded in: one pass per input over typed arrays
+    const a = ins[0].data, ma = maps[0];
+    for (let o = 0; o < n; o++) r[o] = a[ma ? ma[o] : o];
+    for (let k = 1; k < ins.length; k++) {
+      const b = ins[k].data, mb = maps[k];
+      for (let o = 0; o < n; o++) r[o] = f(r[o], b[mb ? mb[o] : o], intMode);
     }
     return [res];
   };
@@ -170,8 +180,9 @@ const where: EvalFn = (c, out) => {
   const cond = v(c, 0), a = v(c, 1), b = v(c, 2);
   const dims = outDims(out);
   const res = makeVal(out[0].dtype, dims);
-  const mc = broadcastIndexer(cond.dims, dims), ma = broadcastIndexer(a.dims, dims), mb = broadcastIndexer(b.dims, dims);
-  for (let o = 0; o < res.data.length; o++) res.data[o] = cond.data[mc(o)] ? a.data[ma(o)] : b.data[mb(o)];
+  const mc = broadcastIndexes(cond.dims, dims), ma = broadcastIndexes(a.dims, dims), mb = broadcastIndexes(b.dims, dims);
+  const r = res.data, cd = cond.data, ad = a.data, bd = b.data;
+  for (let o = 0; o < r.length; o++) r[o] = cd[mc ? mc[o] : o] ? ad[ma ? ma[o] : o] : bd[mb ? mb[o] : o];
   return [res];
 };
 
@@ -193,8 +204,9 @@ const expand: EvalFn = (c, out) => {
   const x = v(c, 0);
   const dims = outDims(out);
   const res = makeVal(x.dtype, dims);
-  const m = broadcastIndexer(x.dims, dims);
-  for (let o = 0; o < res.data.length; o++) res.data[o] = x.data[m(o)];
+  const m = broadcastIndexes(x.dims, dims);
+  if (!m) res.data.set(x.data);
+  else for (let o = 0; o < m.length; o++) res.data[o] = x.data[m[o]];
   return [res];
 };
 

@@ -116,25 +116,33 @@ export function strides(dims: readonly number[]): number[] {
   return s;
 }
 
-/** Index map of an output position into a broadcast input (per-dim strides, 0 on broadcast dims). */
-export function broadcastIndexer(inDims: number[], outDims: number[]): (flat: number) => number {
+/**
+ * For every output position (row-major), the flat index into a broadcast input; undefined when
+ * the input has the output's dims (the index is the position itself). Built with an odometer
+ * (one add per position) instead of a division per dimension per position: Swin's shifted-window
+ * mask is evaluated at conversion time over tensors of 100k+ elements.
+ */
+export function broadcastIndexes(inDims: readonly number[], outDims: readonly number[]): Int32Array | undefined {
   const rank = outDims.length;
+  if (inDims.length === rank && inDims.every((d, i) => d === outDims[i])) return undefined;
   const inStr = strides(inDims);
   const eff = new Array<number>(rank).fill(0);
   for (let i = 0; i < inDims.length; i++) {
     const o = rank - inDims.length + i;
     eff[o] = inDims[i] === 1 ? 0 : inStr[i];
   }
-  const outStr = strides(outDims);
-  if (inDims.length === rank && inDims.every((d, i) => d === outDims[i])) return (f) => f;
-  return (flat: number) => {
-    let idx = 0;
-    let rem = flat;
-    for (let i = 0; i < rank; i++) {
-      const q = Math.floor(rem / outStr[i]);
-      rem -= q * outStr[i];
-      idx += q * eff[i];
+  const n = size(outDims);
+  const idx = new Int32Array(n);
+  const ctr = new Array<number>(rank).fill(0);
+  let cur = 0;
+  for (let o = 0; o < n; o++) {
+    idx[o] = cur;
+    for (let d = rank - 1; d >= 0; d--) {
+      cur += eff[d];
+      if (++ctr[d] < outDims[d]) break;
+      cur -= eff[d] * outDims[d];
+      ctr[d] = 0;
     }
-    return idx;
-  };
+  }
+  return idx;
 }
