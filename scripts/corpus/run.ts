@@ -18,7 +18,7 @@
  * --merge keeps the rows of reports/latest/corpus.json (without it: the doc's table) for files not measured this time;
  * --reuse-pnnx takes pnnx's results from there instead of running pnnx again (fdk changed, pnnx did not);
  * --json PATH reads/writes another rows file; --report-only [--add-json a.json,b.json] only
- * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx] [--with-speed]
+ * prints (and with --write-doc writes) the table of rows measured before; --timing-only [--with-pnnx] [--with-speed] [--repeat N]
  * measures the conversions' wall and CPU time (and the ncnn run time) again for those rows;
  * --speed-only times the .param files already in .fdk/corpus/out again (nothing converted) and keeps
  * the other columns of the earlier rows.
@@ -48,6 +48,8 @@ export interface CorpusRow {
   speed?: Pick<PairSpeed, 'ratio' | 'lo' | 'hi' | 'verdict'> & Partial<Omit<PairSpeed, 'ratio' | 'lo' | 'hi' | 'verdict'>>;
   /** 'median' when runMs was measured as a median (earlier tables had the fastest run). */
   runStat?: 'median';
+  /** Conversions timed this many times, alternating the tools, each tool's median run kept (--timing-only --repeat N). */
+  convertRuns?: number;
 }
 
 export const CORPUS_DIR = join(PROJECT_ROOT, '.fdk', 'corpus');
@@ -108,6 +110,12 @@ function timed(cmd: string, argv: string[], cwd: string): { ms: number; cpuMs: n
     err = err.slice(0, m.index).replace(/Command exited with non-zero status \d+\s*$/, '');
   }
   return { ms, cpuMs, ok: r.status === 0, out: `${r.stdout ?? ''}\n${err}`.trim() };
+}
+
+/** The successful run with the median CPU time (the lower middle one of an even count). */
+function medianRun(runs: ReturnType<typeof timed>[]): ReturnType<typeof timed> | undefined {
+  const ok = runs.filter((x) => x.ok).sort((a, b) => (a.cpuMs ?? a.ms) - (b.cpuMs ?? b.ms));
+  return ok.length ? ok[(ok.length - 1) >> 1] : undefined;
 }
 
 /** Seeded input in [-1, 1), the same for both runtimes. */
@@ -290,7 +298,9 @@ export function corpusTable(rows: CorpusRow[]): string {
   const notExported = corpusEntries().filter((e) => !e.file && e.error);
   if (notExported.length) lines.push(`torch could not export (not in the table): ${notExported.map((e) => `${e.name}-op${e.opset} (${e.error!.replace(/\|/g, '/').slice(0, 90)})`).join('; ')}.`);
   const cpuRatios = both.filter((r) => r.fdk.cpuMs && r.pnnx!.cpuMs).map((r) => r.pnnx!.cpuMs! / r.fdk.cpuMs!).sort((a, b) => a - b);
-  if (cpuRatios.length) lines.push(`Whole-process conversion CPU time (user + sys) pnnx/fdk: median ${med(cpuRatios).toFixed(1)}x, min ${cpuRatios[0].toFixed(1)}x, max ${cpuRatios[cpuRatios.length - 1].toFixed(1)}x over ${cpuRatios.length} files.`);
+  const repeated = both.filter((r) => (r.convertRuns ?? 1) > 1);
+  const repeatText = repeated.length ? ` Timed once each, except ${repeated.map((r) => `${r.name}-op${r.opset}`).join(', ')}: median of ${[...new Set(repeated.map((r) => r.convertRuns))].join('/')} alternating runs.` : '';
+  if (cpuRatios.length) lines.push(`Whole-process conversion CPU time (user + sys) pnnx/fdk: median ${med(cpuRatios).toFixed(1)}x, min ${cpuRatios[0].toFixed(1)}x, max ${cpuRatios[cpuRatios.length - 1].toFixed(1)}x over ${cpuRatios.length} files.${repeatText}`);
   // a pnnx output that ncnn cannot load is a failed conversion, whatever it cost: the files below
   // are the ones where both tools produced a working model
   const working = both.filter((r) => r.fdk.cpuMs && r.pnnx!.cpuMs && r.fdk.loads && r.pnnx!.loads).map((r) => r.pnnx!.cpuMs! / r.fdk.cpuMs!).sort((a, b) => a - b);
@@ -420,6 +430,7 @@ async function main(): Promise<void> {
     }
   }
   if (args.includes('--timing-only')) {
+    const repeat = Math.max(1, Number(opt('--repeat') ?? 1));
     // conversion wall and CPU time again for rows measured before (same commands, nothing else)
     const only = opt('--only')?.split(','), opsets = opt('--opsets')?.split(',').map(Number);
     for (const r of earlierRows) {
@@ -429,15 +440,20 @@ async function main(): Promise<void> {
       const onnx = join(CORPUS_DIR, e.file!);
       const stem = basename(e.file!, '.onnx');
       const inputName = runtimeInputs(loadOnnx(onnx).graph)[0].name;
-      if (r.fdk.converts) {
-        clearFdkOutputs(join(CORPUS_DIR, 'out', 'fdk', stem));
-        const t = timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`, '--force'], PROJECT_ROOT);
-        if (t.ok) Object.assign(r.fdk, { ms: t.ms, cpuMs: t.cpuMs });
+      // --repeat N: the two tools alternate N times and each keeps its median run (by CPU time)
+      const fdkRuns: ReturnType<typeof timed>[] = [], pnnxRuns: ReturnType<typeof timed>[] = [];
+      for (let k = 0; k < repeat; k++) {
+        if (r.fdk.converts) {
+          clearFdkOutputs(join(CORPUS_DIR, 'out', 'fdk', stem));
+          fdkRuns.push(timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`, '--force'], PROJECT_ROOT));
+        }
+        if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx'))
+          pnnxRuns.push(timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], join(CORPUS_DIR, 'out', 'pnnx', stem)));
       }
-      if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx')) {
-        const p = timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], join(CORPUS_DIR, 'out', 'pnnx', stem));
-        if (p.ok) Object.assign(r.pnnx, { ms: p.ms, cpuMs: p.cpuMs });
-      }
+      const t = medianRun(fdkRuns), p = medianRun(pnnxRuns);
+      if (repeat > 1) r.convertRuns = repeat;
+      if (t) Object.assign(r.fdk, { ms: t.ms, cpuMs: t.cpuMs });
+      if (p) Object.assign(r.pnnx!, { ms: p.ms, cpuMs: p.cpuMs });
       if (args.includes('--with-speed')) await measureSpeed(r, stem, e.input, { rounds, runs, log: (m) => console.error(m) });
       console.error(`${stem}: fdk ${r.fdk.cpuMs?.toFixed(0)} ms CPU` + (r.pnnx?.cpuMs ? `, pnnx ${r.pnnx.cpuMs.toFixed(0)} ms CPU` : ''));
     }
