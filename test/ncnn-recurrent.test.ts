@@ -75,5 +75,21 @@ describe('recurrent ops -> ncnn LSTM/GRU/RNN (real ncnn vs onnxruntime)', () => 
     b.addOutput(yc, 'c', 'float32', [1, 1, H]);
     const p = await ortVsNcnn(b, 'lstm-states', { x: [1, T, I] });
     expectWithinTolerance(p);
+    expect(p.param).toMatch(/^LSTM +\S+ +1 3 /m); // the states are graph outputs: kept
+  });
+
+  it('Y_h and Y_c named but read by nobody (as torch exports CRNN): the ncnn LSTM has its sequence output only', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const T = 6, I = 4, H = 3;
+    const x = b.addInput('x', 'float32', [1, T, I]);
+    const xt = b.op('Transpose', [x], { perm: A.ints([1, 0, 2]) });
+    const [y] = recurrent(b, 'LSTM', xt, I, H, 'bidirectional', 41, 2);
+    const yt = b.op('Transpose', [y], { perm: A.ints([2, 0, 1, 3]) });
+    b.addOutput(b.op('Reshape', [yt, b.constInt64('shape', [3], [1, T, 2 * H])]), 'y', 'float32', [1, T, 2 * H]);
+    const p = await ortVsNcnn(b, 'lstm-unread-states', { x: [1, T, I] });
+    expectWithinTolerance(p);
+    expect(p.param).toMatch(/^LSTM +\S+ +1 1 /m);
+    const o = await ortVsNcnn(b, 'lstm-unread-states-noopt', { x: [1, T, I] }, 1, { optimize: false });
+    expect(o.param).toMatch(/^LSTM +\S+ +1 3 /m); // --no-optimize: as the ONNX node has them
   });
 });

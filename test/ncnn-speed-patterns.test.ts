@@ -172,3 +172,36 @@ describe('one-input Concat (passes/eliminate-single-concat.ts)', () => {
     expect(p.layerTypes).toMatchObject({ Concat: 2, Convolution: 2 });
   });
 });
+
+describe('Reshapes that change nothing (passes/eliminate-noop-reshape.ts)', () => {
+  /** conv -> [8, 20] -> transpose [20, 8] -> view [20, 2, 4] -> view [20, 8] (CRNN after its LSTM) -> view [20, 8] again -> sigmoid. */
+  function graph(): GraphBuilder {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('x', 'float32', [1, 3, 4, 5]);
+    const c = b.op('Conv', [x, weight(b, 'w', [8, 3, 1, 1], 61)]);
+    const seq = b.op('Transpose', [b.op('Reshape', [c, b.constInt64('s1', [3], [1, 8, 20])])], { perm: A.ints([0, 2, 1]) });
+    const split = b.op('Reshape', [seq, b.constInt64('s2', [4], [1, 20, 2, 4])]);
+    const back = b.op('Reshape', [split, b.constInt64('s3', [3], [1, 20, 8])]);
+    const same = b.op('Reshape', [back, b.constInt64('s4', [3], [1, 20, 8])]);
+    b.addOutput(b.op('Sigmoid', [same]), 'y', 'float32');
+    b.addOutput(b.op('Reshape', [b.op('Relu', [seq]), b.constInt64('s5', [3], [1, 20, 8])]), 'z', 'float32'); // a graph output: kept
+    return b;
+  }
+
+  it('a view and its inverse, and a view to the same dims, go; their readers read the start blob; a graph output keeps its Reshape', async () => {
+    const p = await ortVsNcnn(graph(), 'noop-reshape', { x: [1, 3, 4, 5] });
+    expectWithinTolerance(p);
+    // left: the [8,4,5] -> [8,20] view before the Permute, and the graph output's
+    expect(p.layerTypes.Reshape).toBe(2);
+  });
+
+  it('--no-optimize keeps every Reshape (layer for layer)', () => {
+    const dir = tmp('fdk-noop-reshape-');
+    const onnx = join(dir, 'r.onnx');
+    saveOnnx(graph().build(), onnx);
+    const r = convertOnnxFileToNcnn(onnx, { prefix: join(dir, 'r'), optimize: false });
+    expect(r.summary.layerTypes.Reshape).toBe(5);
+    const o = convertOnnxFileToNcnn(onnx, { prefix: join(dir, 'o') });
+    expect(o.summary.passes.noopReshape.removed).toBe(2); // the pair, and the single one
+  });
+});

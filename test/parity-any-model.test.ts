@@ -127,6 +127,21 @@ describe('fdk parity on any model file', () => {
     expect(mapped.ok).toBe(true);
   });
 
+  it('a sequence-major output [T, 1, C] (CRNN-style, batch axis in the middle) passes: ncnn returns it as [1, T, C], the same elements in the same order', async () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.addInput('input', 'float32', [1, 3, 4, 5]);
+    const c = b.op('Conv', [x, b.constFloat('w', [6, 3, 1, 1], ramp(18))]);
+    const seq = b.op('Reshape', [c, b.constInt64('s', [3], [1, 6, 20])]);
+    b.addOutput(b.op('Transpose', [seq], { perm: A.ints([2, 0, 1]) }), 'logits', 'float32');
+    const p = join(tmp, 'seq-major.onnx');
+    saveOnnx(b.build(), p);
+    const j = await parity([p, '--runtimes', 'ort,ncnn']);
+    const o = j.pairs[0].outputs.logits as unknown as { dimsA: number[]; dimsB: number[]; maxAbs: number };
+    expect([o.dimsA, o.dimsB]).toEqual([[20, 1, 6], [1, 20, 6]]); // reported as each runtime gives them
+    expect(o.maxAbs).toBeLessThanOrEqual(1e-4);
+    expect(j.ok).toBe(true); // failed before: the dims were compared as written
+  });
+
   it('bad input: images without a description, arrays not named after inputs, bad --map, --input for an unknown input', async () => {
     const wrong = join(tmp, 'wrong.npz');
     writeFileSync(wrong, writeStoredZip([{ name: 'a.npy', data: npy([1, 3, 4, 4], ramp(48)) }, { name: 'b.npy', data: npy([1, 3, 4, 4], ramp(48)) }]));

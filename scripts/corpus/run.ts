@@ -299,7 +299,10 @@ export function corpusTable(rows: CorpusRow[]): string {
   if (notExported.length) lines.push(`torch could not export (not in the table): ${notExported.map((e) => `${e.name}-op${e.opset} (${e.error!.replace(/\|/g, '/').slice(0, 90)})`).join('; ')}.`);
   const cpuRatios = both.filter((r) => r.fdk.cpuMs && r.pnnx!.cpuMs).map((r) => r.pnnx!.cpuMs! / r.fdk.cpuMs!).sort((a, b) => a - b);
   const repeated = both.filter((r) => (r.convertRuns ?? 1) > 1);
-  const repeatText = repeated.length ? ` Timed once each, except ${repeated.map((r) => `${r.name}-op${r.opset}`).join(', ')}: median of ${[...new Set(repeated.map((r) => r.convertRuns))].join('/')} alternating runs.` : '';
+  const names = (rs: CorpusRow[]) => rs.map((r) => `${r.name}-op${r.opset}`).join(', ');
+  const once = both.filter((r) => (r.convertRuns ?? 1) === 1);
+  const runsOf = `median of ${[...new Set(repeated.map((r) => r.convertRuns))].join('/')} alternating runs`;
+  const repeatText = !repeated.length ? '' : !once.length ? ` Each tool's ${runsOf} per file.` : repeated.length < once.length ? ` Timed once each, except ${names(repeated)}: ${runsOf}.` : ` Each tool's ${runsOf} per file, except ${names(once)}: timed once.`;
   if (cpuRatios.length) lines.push(`Whole-process conversion CPU time (user + sys) pnnx/fdk: median ${med(cpuRatios).toFixed(1)}x, min ${cpuRatios[0].toFixed(1)}x, max ${cpuRatios[cpuRatios.length - 1].toFixed(1)}x over ${cpuRatios.length} files.${repeatText}`);
   // a pnnx output that ncnn cannot load is a failed conversion, whatever it cost: the files below
   // are the ones where both tools produced a working model

@@ -15,7 +15,7 @@ import { FdkError } from '../../util/errors.js';
 import { writeParam, blobCount, type NcnnNet } from './format/param.js';
 import { writeBin, binByteLength } from './format/bin.js';
 import { lowerGraph } from './lower.js';
-import { PASSES, type PassReport } from './passes/index.js';
+import { PASSES, type PassName, type PassReport, type PassSummary } from './passes/index.js';
 import { prepareForNcnn } from './ops/index.js';
 
 export interface ConvertOptions {
@@ -35,22 +35,7 @@ export interface ConvertSummary {
     constantFolding: { removed: number; note?: string };
     shapeGlue: { removed: number };
     identities: { removed: number };
-    batchNorm: { fused: number; detail: string[] };
-    bias: { fused: number; detail: string[] };
-    activation: { fused: number; detail: string[] };
-    /** Reshape + Permute + Reshape channel shuffles written as one ShuffleChannel. */
-    channelShuffle: { fused: number; detail: string[] };
-    /** Adaptive 1x1 poolings written as global pooling + Reshape (packed input). */
-    globalPooling: { rewritten: number; detail: string[] };
-    /** Crops that cut one blob into consecutive pieces written as one Slice. */
-    cropsToSlice: { fused: number; detail: string[] };
-    /** Self-attention blocks (projections, head split, softmax, head merge) written as one MultiHeadAttention. */
-    attention: { fused: number; detail: string[] };
-    /** One-input Concats removed (their readers read the input). */
-    singleConcat: { removed: number };
-    deadLayers: { removed: number };
-    split: { inserted: number };
-  };
+  } & Record<PassName, PassSummary>;
   layerTypes: Record<string, number>;
   inputs: string[];
   outputs: string[];
@@ -118,12 +103,16 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
   const net: NcnnNet = { layers: [...inputLayers, ...ctx.memoryData, ...ctx.layers.filter((l) => l.type !== 'Input')] };
 
   // 3. passes
-  const reports: Partial<Record<(typeof PASSES)[number]['name'], PassReport>> = {};
+  const reports: Partial<Record<PassName, PassReport>> = {};
   for (const p of PASSES) if (optimize || !p.optimize) reports[p.name] = p.run(net, { outputs });
   const layers = net.layers;
   for (const o of outputs)
     if (!layers.some((l) => l.outputs.includes(o))) throw new FdkError(`graph output '${o}' is not produced by any converted layer`, { file: model.path });
-  const changes = (name: (typeof PASSES)[number]['name']) => reports[name]?.changes ?? [];
+  const passSummaries = {} as Record<PassName, PassSummary>;
+  for (const p of PASSES) {
+    const c: string[] = reports[p.name]?.changes ?? [];
+    passSummaries[p.name] = { [p.count]: c.length, ...('countOnly' in p ? {} : { detail: c }) };
+  }
 
   let param: string;
   let bin: Uint8Array[];
@@ -143,16 +132,7 @@ export function convertOnnxToNcnn(model: Model, opts: ConvertOptions = {}): Conv
       constantFolding: { removed: folded, ...(foldNote ? { note: foldNote } : {}) },
       shapeGlue: { removed: stats.glueNodes.length },
       identities: { removed: stats.aliased.length },
-      batchNorm: { fused: changes('batchNorm').length, detail: changes('batchNorm') },
-      bias: { fused: changes('bias').length, detail: changes('bias') },
-      activation: { fused: changes('activation').length, detail: changes('activation') },
-      channelShuffle: { fused: changes('channelShuffle').length, detail: changes('channelShuffle') },
-      globalPooling: { rewritten: changes('globalPooling').length, detail: changes('globalPooling') },
-      cropsToSlice: { fused: changes('cropsToSlice').length, detail: changes('cropsToSlice') },
-      attention: { fused: changes('attention').length, detail: changes('attention') },
-      singleConcat: { removed: changes('singleConcat').length },
-      deadLayers: { removed: changes('deadLayers').length },
-      split: { inserted: changes('split').length },
+      ...passSummaries,
     },
     layerTypes,
     inputs: inputLayers.map((l) => l.outputs[0]),
