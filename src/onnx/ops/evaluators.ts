@@ -146,22 +146,45 @@ const slice: EvalFn = (c, out) => {
   return [stridedCopy(x, outDims(out), offset, step.map((st, k) => st * inStr[k]))];
 };
 
-function elementwise(f: (a: number, b: number, intMode: boolean) => number): EvalFn {
+type Data = Float32Array | Float64Array;
+
+/**
+ * `x` laid out over the output's elements: its own data when the dims are the output's, one value
+ * repeated when it is a single element (the usual scalar operand), else gathered by broadcasting.
+ */
+function spread(x: Val, dims: number[], n: number): Data {
+  if (x.data.length === n && x.dims.length === dims.length) return x.data;
+  const out = x.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+  if (x.data.length === 1) return out.fill(x.data[0]);
+  const m = broadcastIndexes(x.dims, dims)!;
+  for (let o = 0; o < n; o++) out[o] = x.data[m[o]];
+  return out;
+}
+
+/**
+ * Folds the inputs left to right into the output. The common arithmetic has its own loop: a loop
+ * calling `f` is shared by every op, so V8 cannot inline the call (Swin's window masks run
+ * Equal/Sub/Where over 1.3 M elements at conversion time).
+ */
+function elementwise(f: (a: number, b: number, intMode: boolean) => number, op?: 'add' | 'sub' | 'mul' | 'eq'): EvalFn {
   return (c, out) => {
     const ins: Val[] = [];
     for (let i = 0; i < c.node.inputs.length; i++) if (c.node.inputs[i]) ins.push(v(c, i));
     const dims = outDims(out);
     const res = makeVal(out[0].dtype, dims);
     const intMode = !isFloatType(ins[0].dtype);
-    const maps = ins.map((x) => broadcastIndexes(x.dims, dims));
-    const n = res.data.length;
     const r = res.data;
-    // the first input, then each further one folded in: one pass per input over typed arrays
-    const a = ins[0].data, ma = maps[0];
-    for (let o = 0; o < n; o++) r[o] = a[ma ? ma[o] : o];
+    const n = r.length;
+    r.set(spread(ins[0], dims, n));
     for (let k = 1; k < ins.length; k++) {
-      const b = ins[k].data, mb = maps[k];
-      for (let o = 0; o < n; o++) r[o] = f(r[o], b[mb ? mb[o] : o], intMode);
+      const b = spread(ins[k], dims, n);
+      switch (op) {
+        case 'add': for (let o = 0; o < n; o++) r[o] += b[o]; break;
+        case 'sub': for (let o = 0; o < n; o++) r[o] -= b[o]; break;
+        case 'mul': for (let o = 0; o < n; o++) r[o] *= b[o]; break;
+        case 'eq': for (let o = 0; o < n; o++) r[o] = r[o] === b[o] ? 1 : 0; break;
+        default: for (let o = 0; o < n; o++) r[o] = f(r[o], b[o], intMode);
+      }
     }
     return [res];
   };
@@ -180,9 +203,9 @@ const where: EvalFn = (c, out) => {
   const cond = v(c, 0), a = v(c, 1), b = v(c, 2);
   const dims = outDims(out);
   const res = makeVal(out[0].dtype, dims);
-  const mc = broadcastIndexes(cond.dims, dims), ma = broadcastIndexes(a.dims, dims), mb = broadcastIndexes(b.dims, dims);
-  const r = res.data, cd = cond.data, ad = a.data, bd = b.data;
-  for (let o = 0; o < r.length; o++) r[o] = cd[mc ? mc[o] : o] ? ad[ma ? ma[o] : o] : bd[mb ? mb[o] : o];
+  const n = res.data.length;
+  const r = res.data, cd = spread(cond, dims, n), ad = spread(a, dims, n), bd = spread(b, dims, n);
+  for (let o = 0; o < n; o++) r[o] = cd[o] ? ad[o] : bd[o];
   return [res];
 };
 
@@ -226,16 +249,16 @@ export const EVALUATORS: Record<string, EvalFn> = {
   Reshape: relabel, Flatten: relabel, Squeeze: relabel, Unsqueeze: relabel, Identity: relabel,
   Transpose: transpose, Slice: slice, Where: where, ConstantOfShape: constantOfShape, Range: range, Expand: expand,
   ReduceProd: reduceProdSum(true), ReduceSum: reduceProdSum(false),
-  Add: elementwise((a, b) => a + b),
-  Sub: elementwise((a, b) => a - b),
-  Mul: elementwise((a, b) => a * b),
+  Add: elementwise((a, b) => a + b, 'add'),
+  Sub: elementwise((a, b) => a - b, 'sub'),
+  Mul: elementwise((a, b) => a * b, 'mul'),
   Div: elementwise((a, b, int) => (int ? Math.trunc(a / b) : a / b)),
   Pow: elementwise((a, b) => Math.pow(a, b)),
   Max: elementwise((a, b) => Math.max(a, b)),
   Min: elementwise((a, b) => Math.min(a, b)),
-  Sum: elementwise((a, b) => a + b),
+  Sum: elementwise((a, b) => a + b, 'add'),
   Mod: elementwise((a, b) => a - b * Math.floor(a / b)),
-  Equal: elementwise((a, b) => (a === b ? 1 : 0)),
+  Equal: elementwise((a, b) => (a === b ? 1 : 0), 'eq'),
   Less: elementwise((a, b) => (a < b ? 1 : 0)),
   Greater: elementwise((a, b) => (a > b ? 1 : 0)),
   LessOrEqual: elementwise((a, b) => (a <= b ? 1 : 0)),
