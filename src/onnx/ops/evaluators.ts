@@ -87,11 +87,15 @@ const concat: EvalFn = (c, out) => {
   for (let i = 0; i < c.node.inputs.length; i++) if (c.node.inputs[i]) ins.push(v(c, i));
   const res = makeVal(out[0].dtype, dims);
   const outer = size(dims.slice(0, a));
+  const chunks = ins.map((x) => size(x.dims.slice(a)));
+  const r = res.data;
   let o = 0;
   for (let p = 0; p < outer; p++)
-    for (const x of ins) {
-      const chunk = size(x.dims.slice(a));
-      res.data.set(x.data.subarray(p * chunk, (p + 1) * chunk), o);
+    for (let k = 0; k < ins.length; k++) {
+      const chunk = chunks[k], d = ins[k].data;
+      // short pieces (a mask built along its last axis) by a loop: a subarray per piece cost more than the copy
+      if (chunk < 64) for (let q = 0, from = p * chunk; q < chunk; q++) r[o + q] = d[from + q];
+      else r.set(d.subarray(p * chunk, (p + 1) * chunk), o);
       o += chunk;
     }
   return [res];
