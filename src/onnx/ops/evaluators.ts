@@ -160,8 +160,24 @@ function spread(x: Val, dims: number[], n: number): Data {
   if (x.data.length === n && x.dims.length === dims.length) return x.data;
   const out = x.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   if (x.data.length === 1) return out.fill(x.data[0]);
-  const m = broadcastIndexes(x.dims, dims)!;
-  for (let o = 0; o < n; o++) out[o] = x.data[m[o]];
+  // odometer over the output, one add per element (no index table)
+  const rank = dims.length, inStr = strides(x.dims);
+  const eff = new Array<number>(rank).fill(0);
+  for (let i = 0; i < x.dims.length; i++) eff[rank - x.dims.length + i] = x.dims[i] === 1 ? 0 : inStr[i];
+  const ctr = new Array<number>(rank).fill(0);
+  const d = x.data, last = rank - 1, effLast = eff[last], dimLast = dims[last];
+  let cur = 0;
+  for (let o = 0; o < n; ) {
+    // the innermost axis in one run, then carry
+    for (let j = 0; j < dimLast; j++, cur += effLast) out[o++] = d[cur];
+    cur -= effLast * dimLast;
+    for (let a = last - 1; a >= 0; a--) {
+      cur += eff[a];
+      if (++ctr[a] < dims[a]) break;
+      cur -= eff[a] * dims[a];
+      ctr[a] = 0;
+    }
+  }
   return out;
 }
 
