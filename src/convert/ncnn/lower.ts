@@ -122,12 +122,24 @@ export class LowerContext {
     return r;
   }
   rankOf(name: string): number | undefined {
-    return this.ranks.get(this.resolve(name)) ?? this.symOf(name)?.dims.length;
+    return this.ranks.get(this.resolve(name)) ?? this.constantDims(name)?.length ?? this.symOf(name)?.dims.length;
   }
   dimsOf(name: string): (number | string)[] | undefined {
+    const c = this.constantDims(name);
+    if (c) return c;
     const s = this.symOf(name);
     if (s) return s.dims;
     return this.opts.dims?.(name);
+  }
+  /**
+   * An initializer's dims without its elements: symOf turns every element into a JS number, which
+   * for a weight asked only for its rank or dims (Swin's folded masks and bias tables) was most
+   * of the lowering's time.
+   */
+  private constantDims(name: string): number[] | undefined {
+    if (this.sym.has(name)) return this.sym.get(name)!.dims;
+    const t = this.model.graph.initializers.get(name);
+    return t ? [...t.dims] : undefined;
   }
   /**
    * ncnn blob for activation input i. A constant input becomes a MemoryData layer shaped for
@@ -137,25 +149,28 @@ export class LowerContext {
     const n = this.node.inputs[i];
     if (!n) this.fail(`missing input ${i}`);
     if (this.ranks.has(this.resolve(n))) return this.resolve(n);
+    // a float initializer goes to its MemoryData as it is, not through symOf's array of numbers
+    const t = this.sym.has(n) ? undefined : this.model.graph.initializers.get(n);
+    if (t && t.dtype === 'float32' && t.hasData) return this.memoryDataFor(n, [...t.dims], () => t.toFloat32(), dataRank ?? t.dims.length);
     const k = this.symOf(n);
     if (!k) this.fail(`input '${n}' is produced by nothing converted before it`);
     if (!allNumeric(k)) this.fail(`input '${n}' is a shape computed at run time, used as data`, 'runtime-weight');
-    return this.memoryDataFor(n, k, dataRank ?? k.dims.length);
+    return this.memoryDataFor(n, k.dims, () => Float32Array.from(k.els as number[]), dataRank ?? k.dims.length);
   }
-  private memoryDataFor(name: string, k: SymTensor, dataRank: number): string {
+  private memoryDataFor(name: string, kDims: number[], data: () => Float32Array, dataRank: number): string {
     const key = `${name}@${dataRank}`;
     const have = this.constBlob.get(key);
     if (have) return have;
     let dims: number[];
     try {
-      dims = constantNcnnShape(k.dims, dataRank);
+      dims = constantNcnnShape(kDims, dataRank);
     } catch (e) {
-      this.fail(`constant '${name}' [${k.dims}]: ${(e as Error).message}`, 'batch');
+      this.fail(`constant '${name}' [${kDims}]: ${(e as Error).message}`, 'batch');
     }
     const blob = this.constBlob.has(name) ? `${name}_r${dataRank}` : name;
     const params: ParamDict = new Map();
     for (const [key2, v] of [...memoryDataParams(dims).entries()].sort((a, b) => a[0] - b[0])) params.set(key2, int(v));
-    this.memoryData.push({ type: 'MemoryData', name: this.uniqueLayerName(blob), inputs: [], outputs: [blob], params, weights: [{ data: Float32Array.from(k.els as number[]), tagged: false }] });
+    this.memoryData.push({ type: 'MemoryData', name: this.uniqueLayerName(blob), inputs: [], outputs: [blob], params, weights: [{ data: data(), tagged: false }] });
     this.constBlob.set(key, blob);
     this.constBlob.set(name, blob);
     this.ranks.set(blob, dataRank);
@@ -314,6 +329,7 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
     get: (n: string) => (ctx.isActivation(n) ? undefined : ctx.symOf(n)),
     rank: (n: string) => ctx.rankOf(n),
     dims: (n: string) => ctx.dimsOf(n),
+    isActivation: (n: string) => ctx.isActivation(n),
     opset: ctx.opset,
   };
   for (const node of topoOrder(model)) {

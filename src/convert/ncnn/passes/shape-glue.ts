@@ -104,6 +104,8 @@ export interface GlueContext {
   rank(name: string): number | undefined;
   /** Static ONNX dims of a tensor, when known (entries < 0 or strings = unknown). */
   dims?(name: string): (number | string)[] | undefined;
+  /** A run-time tensor (no value to know): cheaper to ask than `get`, which turns a constant's elements into numbers. */
+  isActivation?(name: string): boolean;
   opset: number;
 }
 
@@ -116,6 +118,9 @@ const GLUE_OPS = new Set(['Constant', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze',
 export function evalGlue(node: Node, c: GlueContext): SymTensor[] | undefined {
   if (node.domain && node.domain !== 'ai.onnx') return undefined;
   if (!GLUE_OPS.has(node.opType)) return undefined;
+  // only Shape reads a run-time tensor (its rank); any other op with one is a real computation,
+  // known before `get` turns a constant operand (a mask, a bias table) into numbers
+  if (node.opType !== 'Shape' && c.isActivation && node.inputs.some((n) => n && c.isActivation!(n))) return undefined;
   try {
     return evalNumeric(node, c) ?? evalNode(node, c);
   } catch (e) {
