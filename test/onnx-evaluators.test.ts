@@ -2,7 +2,7 @@
  * The constant evaluators' broadcasting (src/onnx/ops/evaluators.ts), which folds shape glue and
  * masks at conversion time, against a plain per-element reference on seeded random shapes: every
  * rank 1-4 mix of missing leading axes and unit axes, for Sub (its own loop), Div (the generic
- * loop) and Where (three operands).
+ * loop), Where (three operands) and Expand.
  */
 import { describe, it, expect } from 'vitest';
 import { EVALUATORS } from '../src/onnx/ops/evaluators.js';
@@ -24,13 +24,13 @@ function at(x: Val, idx: number[]): number {
   return x.data[k];
 }
 
-function run(op: string, ins: Val[], outDims: number[]): Val {
+function run(op: string, ins: Val[], outDims: number[], dtype = ins[ins.length - 1].dtype): Val {
   const c = { node: { opType: op, inputs: ins.map((_, i) => `i${i}`), outputs: ['o'], attrs: {} }, value: (i: number) => ins[i], fail: (m: string) => { throw new Error(m); } } as unknown as OpContext;
-  return EVALUATORS[op](c, [{ dtype: ins[ins.length - 1].dtype, shape: outDims }])[0];
+  return EVALUATORS[op](c, [{ dtype, shape: outDims }])[0];
 }
 
 describe('constant evaluators: broadcasting', () => {
-  it('Sub, Div and Where on 600 seeded shape mixes equal the per-element reference', () => {
+  it('Sub, Div, Where and Expand on 600 seeded shape mixes equal the per-element reference', () => {
     const r = rng(7);
     const int = (n: number) => Math.floor(r() * n);
     let checked = 0;
@@ -46,6 +46,7 @@ describe('constant evaluators: broadcasting', () => {
       const dims = out.map((_, i) => Math.max(...[a, b, cond].map((x) => x.dims[i - (rank - x.dims.length)] ?? 1)));
       const ab = out.map((_, i) => Math.max(...[a, b].map((x) => x.dims[i - (rank - x.dims.length)] ?? 1)));
       const sub = run('Sub', [a, b], ab), div = run('Div', [a, b], ab), where = run('Where', [cond, a, b], dims);
+      const expand = run('Expand', [a, { dtype: 'int64', dims: [ab.length], data: Float64Array.from(ab) }], ab, 'float32');
       const walk = (d: number[], f: (idx: number[], o: number) => void) => {
         const s = strides(d);
         for (let o = 0; o < size(d); o++) f(d.map((_, i) => Math.floor(o / s[i]) % d[i]), o);
@@ -53,6 +54,7 @@ describe('constant evaluators: broadcasting', () => {
       walk(ab, (idx, o) => {
         expect(sub.data[o]).toBe(Math.fround(at(a, idx) - at(b, idx)));
         expect(div.data[o]).toBe(Math.fround(at(a, idx) / at(b, idx)));
+        expect(expand.data[o]).toBe(at(a, idx));
       });
       walk(dims, (idx, o) => expect(where.data[o]).toBe(at(cond, idx) ? at(a, idx) : at(b, idx)));
       checked += size(ab) + size(dims);

@@ -7,7 +7,7 @@
 import { attrFloat, attrInt, attrInts, attrTensor } from '../model.js';
 import { sliceParams } from './shape-rules.js';
 import type { OpContext, TensorInfo } from './context.js';
-import { broadcastIndexes, isFloatType, makeVal, size, strides, valFromTensor, type Val } from './value.js';
+import { broadcastTo, isFloatType, makeVal, size, strides, valFromTensor, type Val } from './value.js';
 
 export type EvalFn = (c: OpContext, out: TensorInfo[]) => Val[];
 
@@ -150,37 +150,6 @@ const slice: EvalFn = (c, out) => {
   return [stridedCopy(x, outDims(out), offset, step.map((st, k) => st * inStr[k]))];
 };
 
-type Data = Float32Array | Float64Array;
-
-/**
- * `x` laid out over the output's elements: its own data when the dims are the output's, one value
- * repeated when it is a single element (the usual scalar operand), else gathered by broadcasting.
- */
-function spread(x: Val, dims: number[], n: number): Data {
-  if (x.data.length === n && x.dims.length === dims.length) return x.data;
-  const out = x.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
-  if (x.data.length === 1) return out.fill(x.data[0]);
-  // odometer over the output, one add per element (no index table)
-  const rank = dims.length, inStr = strides(x.dims);
-  const eff = new Array<number>(rank).fill(0);
-  for (let i = 0; i < x.dims.length; i++) eff[rank - x.dims.length + i] = x.dims[i] === 1 ? 0 : inStr[i];
-  const ctr = new Array<number>(rank).fill(0);
-  const d = x.data, last = rank - 1, effLast = eff[last], dimLast = dims[last];
-  let cur = 0;
-  for (let o = 0; o < n; ) {
-    // the innermost axis in one run, then carry
-    for (let j = 0; j < dimLast; j++, cur += effLast) out[o++] = d[cur];
-    cur -= effLast * dimLast;
-    for (let a = last - 1; a >= 0; a--) {
-      cur += eff[a];
-      if (++ctr[a] < dims[a]) break;
-      cur -= eff[a] * dims[a];
-      ctr[a] = 0;
-    }
-  }
-  return out;
-}
-
 /**
  * Folds the inputs left to right into the output. The common arithmetic has its own loop: a loop
  * calling `f` is shared by every op, so V8 cannot inline the call (Swin's window masks run
@@ -195,9 +164,9 @@ function elementwise(f: (a: number, b: number, intMode: boolean) => number, op?:
     const intMode = !isFloatType(ins[0].dtype);
     const r = res.data;
     const n = r.length;
-    r.set(spread(ins[0], dims, n));
+    r.set(broadcastTo(ins[0], dims, n));
     for (let k = 1; k < ins.length; k++) {
-      const b = spread(ins[k], dims, n);
+      const b = broadcastTo(ins[k], dims, n);
       switch (op) {
         case 'add': for (let o = 0; o < n; o++) r[o] += b[o]; break;
         case 'sub': for (let o = 0; o < n; o++) r[o] -= b[o]; break;
@@ -224,7 +193,7 @@ const where: EvalFn = (c, out) => {
   const dims = outDims(out);
   const res = makeVal(out[0].dtype, dims);
   const n = res.data.length;
-  const r = res.data, cd = spread(cond, dims, n), ad = spread(a, dims, n), bd = spread(b, dims, n);
+  const r = res.data, cd = broadcastTo(cond, dims, n), ad = broadcastTo(a, dims, n), bd = broadcastTo(b, dims, n);
   for (let o = 0; o < n; o++) r[o] = cd[o] ? ad[o] : bd[o];
   return [res];
 };
@@ -246,11 +215,7 @@ const range: EvalFn = (c, out) => {
 const expand: EvalFn = (c, out) => {
   const x = v(c, 0);
   const dims = outDims(out);
-  const res = makeVal(x.dtype, dims);
-  const m = broadcastIndexes(x.dims, dims);
-  if (!m) res.data.set(x.data);
-  else for (let o = 0; o < m.length; o++) res.data[o] = x.data[m[o]];
-  return [res];
+  return [{ dtype: x.dtype, dims, data: broadcastTo(x, dims, size(dims)) }];
 };
 
 const reduceProdSum = (prod: boolean): EvalFn => (c, out) => {

@@ -117,32 +117,31 @@ export function strides(dims: readonly number[]): number[] {
 }
 
 /**
- * For every output position (row-major), the flat index into a broadcast input; undefined when
- * the input has the output's dims (the index is the position itself). Built with an odometer
- * (one add per position) instead of a division per dimension per position: Swin's shifted-window
- * mask is evaluated at conversion time over tensors of 100k+ elements.
+ * `x` laid out over `n` elements of shape `dims` (numpy broadcasting): its own data when the dims
+ * are the same (no copy), one value repeated when it has a single element (the usual scalar
+ * operand), else gathered with an odometer, one add per element (a division per axis per element
+ * was most of the time evaluating Swin's shifted-window masks at conversion time).
  */
-export function broadcastIndexes(inDims: readonly number[], outDims: readonly number[]): Int32Array | undefined {
-  const rank = outDims.length;
-  if (inDims.length === rank && inDims.every((d, i) => d === outDims[i])) return undefined;
-  const inStr = strides(inDims);
+export function broadcastTo(x: Val, dims: readonly number[], n: number): Float32Array | Float64Array {
+  if (x.data.length === n && x.dims.length === dims.length) return x.data;
+  const out = x.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+  if (x.data.length === 1) return out.fill(x.data[0]);
+  const rank = dims.length, inStr = strides(x.dims);
   const eff = new Array<number>(rank).fill(0);
-  for (let i = 0; i < inDims.length; i++) {
-    const o = rank - inDims.length + i;
-    eff[o] = inDims[i] === 1 ? 0 : inStr[i];
-  }
-  const n = size(outDims);
-  const idx = new Int32Array(n);
+  for (let i = 0; i < x.dims.length; i++) eff[rank - x.dims.length + i] = x.dims[i] === 1 ? 0 : inStr[i];
   const ctr = new Array<number>(rank).fill(0);
+  const d = x.data, last = rank - 1, effLast = eff[last], dimLast = dims[last];
   let cur = 0;
-  for (let o = 0; o < n; o++) {
-    idx[o] = cur;
-    for (let d = rank - 1; d >= 0; d--) {
-      cur += eff[d];
-      if (++ctr[d] < outDims[d]) break;
-      cur -= eff[d] * outDims[d];
-      ctr[d] = 0;
+  for (let o = 0; o < n; ) {
+    // the innermost axis in one run, then carry
+    for (let j = 0; j < dimLast; j++, cur += effLast) out[o++] = d[cur];
+    cur -= effLast * dimLast;
+    for (let a = last - 1; a >= 0; a--) {
+      cur += eff[a];
+      if (++ctr[a] < dims[a]) break;
+      cur -= eff[a] * dims[a];
+      ctr[a] = 0;
     }
   }
-  return idx;
+  return out;
 }
