@@ -7,7 +7,7 @@
 import { attrFloat, attrInt, attrInts, attrTensor } from '../model.js';
 import { sliceParams } from './shape-rules.js';
 import type { OpContext, TensorInfo } from './context.js';
-import { broadcastTo, isFloatType, makeVal, size, strides, valFromTensor, type Val } from './value.js';
+import { broadcastTo, isFloatType, makeVal, size, stridedGather, strides, valFromTensor, type Val } from './value.js';
 
 export type EvalFn = (c: OpContext, out: TensorInfo[]) => Val[];
 
@@ -107,20 +107,8 @@ const concat: EvalFn = (c, out) => {
  * and Slice (offset = start, steps = input strides times the slice steps).
  */
 function stridedCopy(x: Val, dims: number[], offset: number, step: number[]): Val {
-  const r = dims.length;
   const res = makeVal(x.dtype, dims);
-  const idx = new Array<number>(r).fill(0);
-  let src = offset;
-  for (let o = 0; o < res.data.length; o++) {
-    res.data[o] = x.data[src];
-    // odometer increment: bump the last axis, carry into earlier ones
-    for (let k = r - 1; k >= 0; k--) {
-      src += step[k];
-      if (++idx[k] < dims[k]) break;
-      src -= step[k] * dims[k];
-      idx[k] = 0;
-    }
-  }
+  stridedGather(x.data, dims, offset, step, res.data);
   return res;
 }
 

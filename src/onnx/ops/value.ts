@@ -127,19 +127,34 @@ export function broadcastTo(x: Val, dims: readonly number[], n: number): Float32
   const out = x.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   if (x.data.length === 1) return out.fill(x.data[0]);
   const rank = dims.length, inStr = strides(x.dims);
+  // the input's stride per output axis, 0 where it broadcasts
   const eff = new Array<number>(rank).fill(0);
   for (let i = 0; i < x.dims.length; i++) eff[rank - x.dims.length + i] = x.dims[i] === 1 ? 0 : inStr[i];
+  return stridedGather(x.data, dims, 0, eff, out);
+}
+
+/**
+ * out[o] = data[offset + Σ i_k * step[k]] over the row-major positions (i_0, i_1, ...) of `dims`,
+ * walked with an odometer (one add per element, the innermost axis in one run): Transpose (steps =
+ * the input strides permuted), Slice (offset = start, steps = strides times the slice steps) and
+ * broadcasting (step 0 on a broadcast axis).
+ */
+export function stridedGather<T extends Float32Array | Float64Array>(data: ArrayLike<number>, dims: readonly number[], offset: number, step: readonly number[], out: T): T {
+  const n = out.length, rank = dims.length;
+  if (rank === 0) {
+    if (n) out[0] = data[offset];
+    return out;
+  }
   const ctr = new Array<number>(rank).fill(0);
-  const d = x.data, last = rank - 1, effLast = eff[last], dimLast = dims[last];
-  let cur = 0;
+  const last = rank - 1, stepLast = step[last], dimLast = dims[last];
+  let cur = offset;
   for (let o = 0; o < n; ) {
-    // the innermost axis in one run, then carry
-    for (let j = 0; j < dimLast; j++, cur += effLast) out[o++] = d[cur];
-    cur -= effLast * dimLast;
+    for (let j = 0; j < dimLast; j++, cur += stepLast) out[o++] = data[cur];
+    cur -= stepLast * dimLast;
     for (let a = last - 1; a >= 0; a--) {
-      cur += eff[a];
+      cur += step[a];
       if (++ctr[a] < dims[a]) break;
-      cur -= eff[a] * dims[a];
+      cur -= step[a] * dims[a];
       ctr[a] = 0;
     }
   }
