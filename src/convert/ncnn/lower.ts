@@ -95,12 +95,10 @@ export class LowerContext {
     return k.els as number[];
   }
   constDims(i: number): number[] {
-    // an initializer's dims directly: the symbolic form copies every weight element (6x the convert CPU on resnet18)
-    const t = this.isActivation(this.inputName(i)) ? undefined : this.initializer(i);
-    if (t) return [...t.dims];
-    const k = this.isActivation(this.inputName(i)) ? undefined : this.known(i);
-    if (!k) this.fail(`input '${this.inputName(i)}' must be a constant, but it is computed at run time`, 'runtime-weight');
-    return k.dims;
+    const n = this.inputName(i);
+    const d = this.isActivation(n) ? undefined : this.constantDims(n);
+    if (!d) this.fail(`input '${n}' must be a constant, but it is computed at run time`, 'runtime-weight');
+    return d;
   }
   /** Input i as float32 weights (any float/int constant). */
   weight(i: number, what: string): Float32Array {
@@ -122,19 +120,16 @@ export class LowerContext {
     return r;
   }
   rankOf(name: string): number | undefined {
-    return this.ranks.get(this.resolve(name)) ?? this.constantDims(name)?.length ?? this.symOf(name)?.dims.length;
+    return this.ranks.get(this.resolve(name)) ?? this.constantDims(name)?.length;
   }
   dimsOf(name: string): (number | string)[] | undefined {
-    const c = this.constantDims(name);
-    if (c) return c;
-    const s = this.symOf(name);
-    if (s) return s.dims;
-    return this.opts.dims?.(name);
+    return this.constantDims(name) ?? this.opts.dims?.(name);
   }
   /**
-   * An initializer's dims without its elements: symOf turns every element into a JS number, which
-   * for a weight asked only for its rank or dims (Swin's folded masks and bias tables) was most
-   * of the lowering's time.
+   * Dims of a known constant (glue value or initializer) without its elements: symOf turns every
+   * element into a JS number, which for a weight asked only for its rank or dims (ResNet's
+   * convolutions: 6x the convert CPU; Swin's folded masks and bias tables) was most of the
+   * lowering's time.
    */
   private constantDims(name: string): number[] | undefined {
     if (this.sym.has(name)) return this.sym.get(name)!.dims;
