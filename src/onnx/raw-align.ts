@@ -15,7 +15,7 @@
 /** Field 9 (raw_data) of TensorProto, wire type 2 (length-delimited). */
 const RAW_DATA_TAG = (9 << 3) | 2;
 
-/** The varint bytes of n, if the `count` bytes before `end` in `buf` are exactly them. */
+/** Whether buf[start..end) is exactly the varint encoding of n (continuation bits on all but the last byte). */
 function isVarintOf(buf: Uint8Array, start: number, end: number, n: number): boolean {
   let v = 0, mul = 1;
   for (let i = start; i < end; i++) {

@@ -9,7 +9,7 @@
  * (its name must stay), and a Reshape with a shape expression (6=) or a second input is left alone.
  */
 import type { NcnnLayer } from '../format/param.js';
-import { blobDims, soleConsumer, type Pass } from './graph-util.js';
+import { blobDims, rewireReaders, soleConsumer, type Pass } from './graph-util.js';
 
 const plain = (l: NcnnLayer | undefined): l is NcnnLayer =>
   !!l && l.type === 'Reshape' && l.inputs.length === 1 && l.outputs.length === 1 && !l.params.has(6) && !(l.params.get(3)?.value ?? 0);
@@ -21,21 +21,18 @@ export const eliminateNoopReshapes: Pass = (net, { outputs }) => {
   const dims = blobDims(net.layers);
   if (!dims) return { changes };
   const drop = new Set<NcnnLayer>();
-  const readFrom = (from: string, to: string) => {
-    for (const r of net.layers) r.inputs = r.inputs.map((b) => (b === from ? to : b));
-  };
   for (const l of net.layers) {
     if (!plain(l) || drop.has(l)) continue;
     const start = l.inputs[0];
     if (!outputs.has(l.outputs[0]) && sameDims(dims.get(l.outputs[0]), dims.get(start))) {
-      readFrom(l.outputs[0], start);
+      rewireReaders(net.layers, l.outputs[0], start);
       drop.add(l);
       changes.push(l.name);
       continue;
     }
     const next = soleConsumer(net.layers, l.outputs[0], outputs);
     if (plain(next) && !outputs.has(next.outputs[0]) && sameDims(dims.get(next.outputs[0]), dims.get(start))) {
-      readFrom(next.outputs[0], start);
+      rewireReaders(net.layers, next.outputs[0], start);
       drop.add(l).add(next);
       changes.push(`${l.name} + ${next.name}`);
     }

@@ -4,7 +4,7 @@
  * instead (pnnx drops it too). Kept when its output is a graph output, whose name must stay.
  */
 import type { NcnnLayer } from '../format/param.js';
-import type { Pass } from './graph-util.js';
+import { rewireReaders, type Pass } from './graph-util.js';
 
 export const eliminateSingleConcat: Pass = (net, { outputs }) => {
   const changes: string[] = [];
@@ -12,7 +12,7 @@ export const eliminateSingleConcat: Pass = (net, { outputs }) => {
   for (const l of net.layers) {
     if (l.type !== 'Concat' || l.inputs.length !== 1 || l.outputs.length !== 1 || outputs.has(l.outputs[0])) continue;
     const [from, to] = [l.outputs[0], l.inputs[0]];
-    for (const r of net.layers) r.inputs = r.inputs.map((b) => (b === from ? to : b));
+    rewireReaders(net.layers, from, to);
     drop.add(l);
     changes.push(l.name);
   }

@@ -22,6 +22,11 @@ export function blobReaders(layers: NcnnLayer[]): Map<string, NcnnLayer[]> {
   return readers;
 }
 
+/** Every reader of blob `from` reads `to` instead (a layer that changed nothing is dropped). */
+export function rewireReaders(layers: NcnnLayer[], from: string, to: string): void {
+  for (const r of layers) r.inputs = r.inputs.map((b) => (b === from ? to : b));
+}
+
 /** The single consumer of `blob`, when there is exactly one and the blob is not a graph output. */
 export function soleConsumer(layers: NcnnLayer[], blob: string, outputs: Set<string>): NcnnLayer | undefined {
   if (outputs.has(blob)) return undefined;
