@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { analyzeFile, type AnalysisReport, type AnalyzeOptions } from './analyze/index.js';
 import { exportOnnxWithSummary, type ExportOptions, type ExportSummary } from './convert/onnx-export.js';
 import { checkpointName } from './convert/pytorch/checkpoint.js';
-import { convertOnnxFileToNcnn, type ConvertOptions, type ConvertSummary } from './convert/ncnn/index.js';
-import { saveOnnx } from './onnx/io.js';
+import { convertCheckedModel, type ConvertOptions, type ConvertSummary } from './convert/ncnn/index.js';
+import { loadOnnx, saveOnnx } from './onnx/io.js';
 import { getRuntime } from './runtime/index.js';
 import { resolveModelSource } from './runtime/model-source.js';
 import type { Runtime, RuntimeName } from './runtime/types.js';
@@ -22,7 +22,7 @@ import type { Tolerance } from './parity/metrics.js';
 import { runBench, type BenchOptions, type BenchReport } from './bench/run-bench.js';
 import { Detector, type Detection } from './accuracy/pipeline.js';
 import { getModel } from './models/manifest.js';
-import { outputDir, taggedName, writeOutputs, type OutputOutcome } from './util/fs.js';
+import { outputDir, taggedName, writeOutputData, writeOutputs, type OutputOutcome } from './util/fs.js';
 
 // ---------------------------------------------------------------------------------------------
 // Task functions
@@ -62,7 +62,10 @@ export async function convertToNcnn(onnx: string, opts: ConvertToNcnnOptions = {
   const stem = taggedName(onnx.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''), [opts.fp16 && 'fp16', opts.optimize === false && 'noopt']);
   const prefix = resolve(opts.prefix ?? join(outputDir(opts.outDir), stem));
   const paths = [`${prefix}.param`, `${prefix}.bin`];
-  const { result, outcome } = await writeOutputs(paths, ([param, bin]) => convertOnnxFileToNcnn(onnx, { ...opts, param, bin }), { force: opts.force, option: 'prefix' });
+  const { result, outcome } = await writeOutputData(paths, () => {
+    const r = convertCheckedModel(loadOnnx(onnx), onnx, opts);
+    return { result: r, data: [r.param, r.bin] };
+  }, { force: opts.force, option: 'prefix' });
   return { param: paths[0], bin: paths[1], outcome, summary: result.summary };
 }
 

@@ -10,13 +10,13 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, expectOneLineError, ROOT, shared, TSX, type CliResult } from './helpers/index.js';
 import { GraphBuilder, A } from '../src/onnx/builder.js';
 import { saveOnnx } from '../src/onnx/io.js';
-import { fsError, makeDir, tempPathFor, userPathOf, writeFilesAtomic, writeOutputs } from '../src/util/fs.js';
+import { fsError, makeDir, tempPathFor, userPathOf, writeFilesAtomic, writeOutputData, writeOutputs } from '../src/util/fs.js';
 import { FdkError } from '../src/util/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fdk-hostile-out-'));
@@ -108,6 +108,29 @@ describe('fsError: the one mapping from OS errors to messages', () => {
     expect((e as Error).message).toBe(`${out}: no space left on device`);
     expect(readdirSync(join(root, 'full'))).toEqual([]);
     rmSync(join(root, 'full'), { recursive: true });
+  });
+
+  it('outputs made in memory: identical bytes are left untouched, other bytes need force, a write error names the output', async () => {
+    const dir = join(root, 'data-out');
+    const [a, b] = [join(dir, 'm.param'), join(dir, 'm.bin')];
+    const big = new Uint8Array((5 << 20) + 3).map((_, i) => (i * 31) & 255); // over one 4 MB compare block
+    const made = (last: number) => () => ({ result: 1, data: ['7767517\n', [big.subarray(0, 1000), big.subarray(1000, big.length - 1), Uint8Array.of(last)]] });
+    const first = await writeOutputData([a, b], made(big[big.length - 1]));
+    expect(first.outcome).toBe('written');
+    expect(Buffer.compare(readFileSync(b), Buffer.from(big))).toBe(0);
+    const ino = statSync(b).ino;
+    expect((await writeOutputData([a, b], made(big[big.length - 1]))).outcome).toBe('unchanged');
+    expect(statSync(b).ino).toBe(ino); // not rewritten
+    // the last byte of the second block differs: refused without force, nothing changed, no temp left
+    const e = await writeOutputData([a, b], made(big[big.length - 1] ^ 1)).catch((x: unknown) => x);
+    expect((e as Error).message).toBe(`${b}: exists and holds a different model; pass --force to replace it, or choose another name`);
+    expect(readdirSync(dir).sort()).toEqual(['m.bin', 'm.param']);
+    expect((await writeOutputData([a, b], made(big[big.length - 1] ^ 1), { force: true })).outcome).toBe('replaced');
+    expect(readFileSync(b)[big.length - 1]).toBe(big[big.length - 1] ^ 1);
+    // a file that starts with the same bytes but is longer is not the same
+    expect((await writeOutputData([a, b], () => ({ result: 1, data: ['7767517\n', big.subarray(0, 10)] }), { force: true })).outcome).toBe('replaced');
+    expect(readFileSync(b).length).toBe(10);
+    rmSync(dir, { recursive: true });
   });
 
   it('writeFilesAtomic and makeDir name the path the caller gave', () => {

@@ -8,18 +8,19 @@
  * constants do not fit is refused first (or its prior tables regenerated from the description).
  */
 import { basename, extname, join, resolve } from 'node:path';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { convertCheckedModel, convertVerified, type FileConvertOptions } from '../convert/ncnn/index.js';
 import { validateOnnx } from '../onnx/validate.js';
 import { checkInputSizeFits, regeneratePriorConstants } from '../convert/size-check.js';
 import { descriptionForModelFile, fixedInputShape, sidecarPath } from '../models/description.js';
 import { loadOnnx } from '../onnx/io.js';
-import { outputDir, taggedName, writeChunksSync, writeOutputs } from '../util/fs.js';
+import { outputDir, taggedName, writeOutputData } from '../util/fs.js';
 import type { ConvertSummary } from '../convert/ncnn/convert.js';
 import { FdkError, escapeName } from '../util/errors.js';
 import type { ConvertCliOptions, ConvertStep } from './convert.js';
 import { outcomeNote, parseInputShapes, printJson } from './output.js';
 import { printFitted } from './table.js';
+import { thousands } from '../util/thousands.js';
 
 /** `step` marks the progress of a terminal's bar, `done` removes the bar before the summary. */
 export async function convertToNcnnCommand(input: string, opts: ConvertCliOptions, step: ConvertStep = () => {}, done: () => void = () => {}): Promise<void> {
@@ -62,13 +63,11 @@ export async function convertToNcnnCommand(input: string, opts: ConvertCliOption
   const descPath = description ? sidecarPath(paramPath) : undefined;
   const paths = descPath ? [paramPath, binPath, descPath] : [paramPath, binPath];
   step('converting and writing');
-  const { result: c, outcome } = await writeOutputs(paths, ([param, bin, desc]) => {
+  const { result: c, outcome } = await writeOutputData(paths, () => {
     // validated above, before the size check; validated again only if regeneration changed constants
     const c = regenerated.length ? convertCheckedModel(model, input, o) : convertVerified(model, input, o);
-    writeFileSync(param, c.param);
-    writeChunksSync(bin, c.bin);
-    if (desc) writeFileSync(desc, `${JSON.stringify(description, null, 1)}\n`);
-    return c;
+    const data = [c.param, c.bin, ...(descPath ? [`${JSON.stringify(description, null, 1)}\n`] : [])];
+    return { result: c, data };
   }, { force: opts.force });
   const ms = performance.now() - t0;
   done();
@@ -88,7 +87,7 @@ function printSummary(input: string, param: string, bin: string, s: ConvertSumma
     `  BatchNorm folded: ${p.batchNorm.fused}; activations fused: ${p.activation.fused}; dead layers removed: ${p.deadLayers.removed}; Split inserted: ${p.split.inserted}`,
     `  layers: ${Object.entries(s.layerTypes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  inputs: ${s.inputs.map(escapeName).join(', ')}; outputs: ${s.outputs.map(escapeName).join(', ')}`, // names from the file
-    `  weights: ${s.weightBytes.toLocaleString('en-US')} bytes (${s.fp16 ? 'fp16' : 'fp32'})`,
+    `  weights: ${thousands(s.weightBytes)} bytes (${s.fp16 ? 'fp16' : 'fp32'})`,
   ];
   printFitted(lines.join('\n'));
 }

@@ -17,6 +17,7 @@ import { outputDir, taggedName, writeOutputs } from '../util/fs.js';
 import type { ConvertCliOptions, ConvertStep } from './convert.js';
 import { outcomeNote, parseInputShapes, printJson } from './output.js';
 import { printFitted } from './table.js';
+import { thousands } from '../util/thousands.js';
 
 /** `step` marks the progress of a terminal's bar, `done` removes the bar before the summary. */
 export async function convertToOnnxCommand(input: string, opts: ConvertCliOptions, step: ConvertStep = () => {}, done: () => void = () => {}): Promise<void> {
@@ -41,7 +42,7 @@ export async function convertToOnnxCommand(input: string, opts: ConvertCliOption
   if (opts.json) return printJson({ ...summary, output, outcome });
   const shp = (d: (number | string)[]) => d.join('x');
   printFitted(`exported ${summary.arch} (${summary.checkpointFormat} checkpoint) -> ${output}${outcomeNote(outcome)}`);
-  printFitted(`  opset ${summary.opset}, ${summary.nodes} nodes, ${summary.params.toLocaleString('en-US')} weight values, BN ${summary.foldBn ? 'folded into conv' : 'kept as BatchNormalization'}`);
+  printFitted(`  opset ${summary.opset}, ${summary.nodes} nodes, ${thousands(summary.params)} weight values, BN ${summary.foldBn ? 'folded into conv' : 'kept as BatchNormalization'}`);
   printFitted(`  input input ${shp(summary.input)}; outputs ${summary.outputs.map((o) => `${o.name} ${shp(o.shape)}`).join(', ')}`);
 }
 

@@ -16,7 +16,7 @@ import { basename, extname, join } from 'node:path';
 import { parseParam, readNcnnModel } from '../convert/ncnn/format/index.js';
 import type { ModelEntry } from '../models/manifest.js';
 import { FdkError } from '../util/errors.js';
-import { outputDir, readFileOrThrow, writeFilesAtomic, writeOutputs, type OutputOutcome } from '../util/fs.js';
+import { outputDir, readFileOrThrow, writeOutputData, type OutputOutcome } from '../util/fs.js';
 import { prepareCalibSet, type CalibSet } from './calib-images.js';
 import { eqRefine } from './eq-search.js';
 import { checkTableMatches, writeInt8Model } from './int8-writer.js';
@@ -182,7 +182,7 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
     const model = writeInt8Model(net, table);
     const out = { param: `${o.out}.param`, bin: `${o.out}.bin`, table: `${o.out}.table` };
     const data = [model.param, model.bin, writeTable(table)];
-    const { outcome } = await writeOutputs([out.param, out.bin, out.table], (tmps) => writeFilesAtomic(tmps.map((path, i) => ({ path, data: data[i] }))), { force: o.force, option: '-o' });
+    const { outcome } = await writeOutputData([out.param, out.bin, out.table], () => ({ result: undefined, data }), { force: o.force, option: '-o' });
     const fp32Bin = statSync(src.bin).size;
     const int8Bin = model.bin.reduce((s, c) => s + c.byteLength, 0);
     return {

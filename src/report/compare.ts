@@ -9,6 +9,7 @@
 import type { Report, ModelReport, StageName } from './schema.js';
 import { STAGE_NAMES } from './schema.js';
 import { canonicalRuntimeName } from '../runtime/registry.js';
+import { thousands } from '../util/thousands.js';
 
 export interface CompareOptions {
   /** Largest AP change that still passes (absolute). */
@@ -41,7 +42,7 @@ export interface CompareResult {
 export const DEFAULT_AP_TOLERANCE = 0.002;
 export const DEFAULT_LATENCY_THRESHOLD = 0.5;
 
-const fmtNum = (v: number): string => (Number.isInteger(v) ? v.toLocaleString('en-US') : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(6).replace(/0+$/, '').replace(/\.$/, ''));
+const fmtNum = (v: number): string => (Number.isInteger(v) ? thousands(v) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(6).replace(/0+$/, '').replace(/\.$/, ''));
 const fmt = (v: unknown): string => (v === undefined ? 'missing' : typeof v === 'number' ? fmtNum(v) : String(v));
 
 export function compareReports(baseline: Report, current: Report, opts: CompareOptions = {}): CompareResult {

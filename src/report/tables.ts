@@ -7,6 +7,7 @@ import type { BenchRow, ModelReport, Report, Stage, StageName } from './schema.j
 import { STAGE_NAMES } from './schema.js';
 import { buildVerdict, isFullVal, rowId } from './verdict.js';
 import { sideBySide } from '../bench/side-by-side.js';
+import { thousands } from '../util/thousands.js';
 
 export interface Table {
   id: string;
@@ -17,7 +18,7 @@ export interface Table {
   note?: string;
 }
 
-const int = (v: number | undefined) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US'));
+const int = (v: number | undefined) => (v === undefined ? '—' : thousands(v));
 const ms = (v: number | undefined) => (v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ap = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
 const sci = (v: number) => (v === 0 ? '0' : v.toExponential(2));
