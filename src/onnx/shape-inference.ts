@@ -10,8 +10,9 @@
  * Graph inputs that also have an initializer (PyTorch 1.2 exports list weights as inputs) are
  * treated as constants. Weights are never read unless a node consuming them is evaluated.
  */
-import { opsetVersion, runtimeInputs, type Graph, type Model, type Node } from './model.js';
+import { opsetVersion, runtimeInputs, type Model, type Node } from './model.js';
 import type { Tensor } from './tensor.js';
+import { topologicalOrder } from './topo-order.js';
 import { FdkError } from '../util/errors.js';
 import { SHAPE_RULES } from './ops/shape-rules.js';
 import { EVALUATORS, SHAPE_ONLY_INPUTS } from './ops/evaluators.js';
@@ -56,39 +57,6 @@ function namedInputShapes(shapes: Record<string, number[]> | undefined, runtime:
     delete given[''];
   }
   return given;
-}
-
-/** Kahn topological order (ONNX requires sorted nodes, but not every exporter complies). */
-export function topoOrder(g: Graph, file?: string): Node[] {
-  const producer = new Map<string, number>();
-  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
-  const indeg = new Array<number>(g.nodes.length).fill(0);
-  const users = new Map<number, number[]>();
-  g.nodes.forEach((n, i) => {
-    const seen = new Set<number>();
-    for (const inp of n.inputs) {
-      const p = inp ? producer.get(inp) : undefined;
-      if (p === undefined || p === i || seen.has(p)) continue;
-      seen.add(p);
-      indeg[i]++;
-      (users.get(p) ?? users.set(p, []).get(p)!).push(i);
-    }
-  });
-  // Fast path: already sorted (the common case) keeps the file order.
-  const out: Node[] = [];
-  const queue: number[] = [];
-  indeg.forEach((d, i) => d === 0 && queue.push(i));
-  let sorted = true;
-  let last = -1;
-  for (let qi = 0; qi < queue.length; qi++) {
-    const i = queue[qi];
-    if (i < last) sorted = false;
-    last = i;
-    out.push(g.nodes[i]);
-    for (const u of users.get(i) ?? []) if (--indeg[u] === 0) queue.push(u);
-  }
-  if (out.length !== g.nodes.length) throw new FdkError('graph has a cycle or a node input that no node produces in order', { file });
-  return sorted ? g.nodes : out;
 }
 
 export function propagate(model: Model, opts: InferOptions = {}): Propagation {
@@ -139,7 +107,9 @@ export function propagate(model: Model, opts: InferOptions = {}): Propagation {
   };
   const isConstant = (name: string) => values.has(name) || constTensors.has(name);
 
-  const order = topoOrder(g, file);
+  const sorted = topologicalOrder(g);
+  if ('cycle' in sorted) throw new FdkError('graph has a cycle', { file });
+  const order = sorted.order;
   let unknownCount = 0;
   for (const node of order) {
     const where = `op ${node.opType} (node '${node.name || node.outputs[0]}')`;

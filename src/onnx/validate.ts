@@ -19,6 +19,7 @@ import { opsetVersion, runtimeInputs, attrInt, attrInts, type Graph, type Model,
 import { dtypeSize, type Tensor } from './tensor.js';
 import { FdkError, escapeName } from '../util/errors.js';
 import { propagateAndKeep, takeKeptPropagation } from './shape-inference.js';
+import { topologicalOrder } from './topo-order.js';
 
 /** Newest default-domain opset fdk knows; a file claiming more is refused rather than guessed at. */
 export const MAX_OPSET = 23;
@@ -92,29 +93,16 @@ function checkGraph(g: Graph, fail: (why: string) => never): void {
   checkAcyclic(g, producer, fail);
 }
 
-/** Kahn's algorithm; a node left over sits on (or behind) a cycle: name one that is on it. */
+/** A node left over by the topological order sits on (or behind) a cycle: name one that is on it. */
 function checkAcyclic(g: Graph, producer: Map<string, number>, fail: (why: string) => never): void {
-  const n = g.nodes.length;
-  const indeg = new Int32Array(n);
-  const users: number[][] = Array.from({ length: n }, () => []);
-  g.nodes.forEach((node, i) => {
-    for (const inp of new Set(node.inputs)) {
-      const p = inp ? producer.get(inp) : undefined;
-      if (p === undefined || p < 0) continue;
-      indeg[i]++;
-      users[p].push(i);
-    }
-  });
-  const queue: number[] = [];
-  indeg.forEach((d, i) => d === 0 && queue.push(i));
-  for (let q = 0; q < queue.length; q++) for (const u of users[queue[q]]) if (--indeg[u] === 0) queue.push(u);
-  if (queue.length === n) return;
+  const r = topologicalOrder(g);
+  if (!('cycle' in r)) return;
   // Walk back along unfinished producers from any unfinished node until a node repeats: it is on a cycle.
-  let cur = indeg.findIndex((d) => d > 0);
+  let cur = r.done.indexOf(0);
   const seen = new Set<number>();
   while (!seen.has(cur)) {
     seen.add(cur);
-    const prev = g.nodes[cur].inputs.map((x) => (x ? producer.get(x) : undefined)).find((p) => p !== undefined && p >= 0 && indeg[p] > 0);
+    const prev = g.nodes[cur].inputs.map((x) => (x ? producer.get(x) : undefined)).find((p) => p !== undefined && p >= 0 && !r.done[p]);
     if (prev === undefined) break;
     cur = prev;
   }

@@ -8,6 +8,7 @@
 import type { Model, Node } from '../../onnx/model.js';
 import { opsetVersion, runtimeInputs } from '../../onnx/model.js';
 import type { Tensor } from '../../onnx/tensor.js';
+import { topologicalOrder } from '../../onnx/topo-order.js';
 import { FdkError } from '../../util/errors.js';
 import { evalGlue, symFromTensor, allNumeric, type SymTensor, type SymEl } from './passes/shape-glue.js';
 import { BatchAxisError, constantNcnnShape, memoryDataParams } from './passes/batch-axis.js';
@@ -71,6 +72,15 @@ export class LowerContext {
   known(i: number): SymTensor | undefined {
     const n = this.node.inputs[i];
     return n ? this.symOf(n) : undefined;
+  }
+  /**
+   * Dims of input i when it is a constant (initializer or folded glue), without reading its
+   * elements: known() turns every element into a JS number, which for a MatMul weight asked only
+   * whether it is constant (Swin's and ViT's 27-85 M weights) was an array of 8 bytes a value.
+   */
+  knownDims(i: number): number[] | undefined {
+    const n = this.node.inputs[i];
+    return n && !this.isActivation(n) ? this.constantDims(n) : undefined;
   }
   symOf(name: string): SymTensor | undefined {
     const s = this.sym.get(name);
@@ -234,70 +244,12 @@ export interface EmittedLayer {
   suffix?: string;
 }
 
-/**
- * Topological order that always takes the ready node with the smallest file index (so a sorted
- * graph keeps its file order). Kahn's algorithm with a binary heap: O(n log n); the former
- * "rescan the pending list" loop was O(n^2) and took minutes on 50k-node graphs (issue #15).
- */
-function topoOrder(model: Model): Node[] {
-  const g = model.graph;
-  const produced = new Set<string>([...g.inputs.map((i) => i.name), ...g.initializers.keys(), '']);
-  const waiting = new Map<string, number[]>(); // tensor -> nodes still waiting for it
-  const missing = new Int32Array(g.nodes.length); // distinct inputs not produced yet
-  g.nodes.forEach((n, k) => {
-    for (const i of new Set(n.inputs)) {
-      if (produced.has(i)) continue;
-      missing[k]++;
-      (waiting.get(i) ?? waiting.set(i, []).get(i)!).push(k);
-    }
-  });
-  const heap: number[] = [];
-  const push = (k: number) => {
-    heap.push(k);
-    for (let c = heap.length - 1; c > 0; ) {
-      const p = (c - 1) >> 1;
-      if (heap[p] <= heap[c]) break;
-      [heap[p], heap[c]] = [heap[c], heap[p]];
-      c = p;
-    }
-  };
-  const pop = (): number => {
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      heap[0] = last;
-      for (let p = 0; ; ) {
-        const l = 2 * p + 1, r = l + 1;
-        let m = p;
-        if (l < heap.length && heap[l] < heap[m]) m = l;
-        if (r < heap.length && heap[r] < heap[m]) m = r;
-        if (m === p) break;
-        [heap[p], heap[m]] = [heap[m], heap[p]];
-        p = m;
-      }
-    }
-    return top;
-  };
-  missing.forEach((m, k) => m === 0 && push(k));
-  const done = new Uint8Array(g.nodes.length);
-  const out: Node[] = [];
-  while (heap.length) {
-    const k = pop();
-    const n = g.nodes[k];
-    done[k] = 1;
-    out.push(n);
-    for (const o of n.outputs) {
-      if (produced.has(o)) continue;
-      produced.add(o);
-      for (const w of waiting.get(o) ?? []) if (--missing[w] === 0) push(w);
-    }
-  }
-  if (out.length < g.nodes.length) {
-    const n = g.nodes[done.indexOf(0)];
-    const miss = n.inputs.find((i) => !produced.has(i));
-    throw new FdkError(`node '${n.name || n.outputs[0]}' (${n.opType}) reads '${miss}', which no node produces`);
-  }
-  return out;
+/** The graph's topological order (onnx/topo-order.ts); a node on a cycle is named. */
+function loweringOrder(model: Model): Node[] {
+  const r = topologicalOrder(model.graph);
+  if (!('cycle' in r)) return r.order;
+  const n = model.graph.nodes[r.done.indexOf(0)];
+  throw new FdkError(`${nodeLabel(n)} is on or behind a cycle of the graph`);
 }
 
 export function nodeLabel(n: Node): string {
@@ -327,7 +279,7 @@ export function lowerGraph(model: Model, opts: LowerOptions = {}): { ctx: LowerC
     isActivation: (n: string) => ctx.isActivation(n),
     opset: ctx.opset,
   };
-  for (const node of topoOrder(model)) {
+  for (const node of loweringOrder(model)) {
     ctx.node = node;
     const label = nodeLabel(node);
     try {

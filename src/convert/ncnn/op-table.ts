@@ -81,14 +81,19 @@ function binary(c: LowerContext): LowerResult {
     }
     return { layers, ranks: [r] };
   }
-  const k0 = c.isActivation(c.inputName(0)) ? undefined : c.known(0);
-  const k1 = c.isActivation(c.inputName(1)) ? undefined : c.known(1);
-  if (k0 && k1)
+  // dims first: a constant operand's elements are read only when it is a single value
+  const d0 = c.knownDims(0), d1 = c.knownDims(1);
+  if (d0 && d1)
     c.fail('both operands depend only on tensor sizes known at run time (e.g. priors generated from the input size), which ncnn cannot compute; fix the input size with --input NAME:1x3xHxW', 'runtime-weight');
-  const scalar = (k?: { els: SymEl[] }) => k && k.els.length === 1 && isNum(k.els[0]);
-  if (scalar(k1)) return one('BinaryOp', c, P([0, int(op)], [1, int(1)], [2, float(k1!.els[0] as number)]), c.rank(0));
-  if (scalar(k0)) return { layers: [{ type: 'BinaryOp', params: P([0, int(rop)], [1, int(1)], [2, float(k0!.els[0] as number)]), inputs: [c.blob(1)] }], ranks: [c.rank(1)] };
-  const r = Math.max(k0 ? 0 : c.rank(0), k1 ? 0 : c.rank(1));
+  const scalar = (i: number, d?: number[]): number | undefined => {
+    const k = d && d.every((x) => x === 1) ? c.known(i) : undefined;
+    return k && k.els.length === 1 && isNum(k.els[0]) ? k.els[0] : undefined;
+  };
+  const s1 = scalar(1, d1);
+  if (s1 !== undefined) return one('BinaryOp', c, P([0, int(op)], [1, int(1)], [2, float(s1)]), c.rank(0));
+  const s0 = scalar(0, d0);
+  if (s0 !== undefined) return { layers: [{ type: 'BinaryOp', params: P([0, int(rop)], [1, int(1)], [2, float(s0)]), inputs: [c.blob(1)] }], ranks: [c.rank(1)] };
+  const r = Math.max(d0 ? 0 : c.rank(0), d1 ? 0 : c.rank(1));
   return { layers: [{ type: 'BinaryOp', params: P([0, int(op)]), inputs: [c.blob(0, r), c.blob(1, r)] }], ranks: [r] };
 }
 
@@ -344,7 +349,7 @@ function gemm(c: LowerContext): LowerResult {
   const n = c.node;
   const alpha = attrFloat(n, 'alpha', 1), beta = attrFloat(n, 'beta', 1);
   const tA = attrInt(n, 'transA', 0), tB = attrInt(n, 'transB', 0);
-  if (tA || c.isActivation(c.inputName(1)) || !c.known(1)) c.fail('Gemm is converted only as InnerProduct (constant B, no transA)');
+  if (tA || !c.knownDims(1)) c.fail('Gemm is converted only as InnerProduct (constant B, no transA)');
   const bd = c.constDims(1);
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
@@ -364,26 +369,26 @@ function gemm(c: LowerContext): LowerResult {
 
 function matmul(c: LowerContext): LowerResult {
   const r = c.rank(0);
-  const k1 = c.isActivation(c.inputName(1)) ? undefined : c.known(1);
-  if (k1 && k1.dims.length === 2 && (r === 2 || r === 3)) {
-    const [K, N] = k1.dims;
+  const d1 = c.knownDims(1);
+  if (d1 && d1.length === 2 && (r === 2 || r === 3)) {
+    const [K, N] = d1;
     const B = c.weight(1, 'B');
     const W = transposed(B, K, N);
     return one('InnerProduct', c, P([0, int(N)], [1, int(0)], [2, int(W.length)]), r, { weights: [{ data: W, tagged: true }] });
   }
-  if (k1 && k1.dims.length === 1 && r >= 3) {
+  if (d1 && d1.length === 1 && r >= 3) {
     // x · v with a constant vector: v as a [K, 1] matrix, then the unit axis dropped
     const base = c.node.outputs[0];
     return {
       layers: [
-        memoryData(`${base}_v`, [k1.dims[0], 1], c.weight(1, 'B'), 'v'),
+        memoryData(`${base}_v`, [d1[0], 1], c.weight(1, 'B'), 'v'),
         { type: 'MatMul', params: P(), inputs: [c.blob(0), `${base}_v`], outputs: [`${base}_mm`], suffix: 'mm' },
         { type: 'Squeeze', params: P([3, ints([r - 2])]), inputs: [`${base}_mm`] },
       ],
       ranks: [r - 1],
     };
   }
-  const r1 = k1 ? k1.dims.length : c.rank(1);
+  const r1 = d1 ? d1.length : c.rank(1);
   const outRank = Math.max(r, r1);
   return { layers: [{ type: 'MatMul', params: P(), inputs: [c.blob(0, outRank), c.blob(1, outRank)] }], ranks: [outRank] };
 }

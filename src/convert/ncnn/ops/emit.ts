@@ -36,5 +36,5 @@ export function weightDims(c: LowerContext, i: number): number[] {
 
 /** Whether input i is a constant (an initializer or folded glue), without materialising it. */
 export function isConstant(c: LowerContext, i: number): boolean {
-  return !c.isActivation(c.inputName(i)) && (!!c.initializer(i) || !!c.known(i));
+  return !!c.knownDims(i);
 }
