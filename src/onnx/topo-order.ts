@@ -49,14 +49,17 @@ export function topologicalOrder(g: Graph): TopologicalOrder {
   return order.length === nodes.length ? { order } : { cycle: true, done };
 }
 
-/** Every node reads only names that exist before it (graph inputs, initializers, earlier outputs). */
+/** Every node reads only names written by nodes before it (or by no node at all). */
 function isSorted(g: Graph): boolean {
-  const produced = new Set<string>();
-  const later = new Set<string>(); // names some node writes
-  for (const n of g.nodes) for (const o of n.outputs) if (o) later.add(o);
-  for (const n of g.nodes) {
-    for (const i of n.inputs) if (i && later.has(i) && !produced.has(i)) return false;
-    for (const o of n.outputs) if (o) produced.add(o);
+  const writer = new Map<string, number>();
+  g.nodes.forEach((n, i) => {
+    for (const o of n.outputs) if (o) writer.set(o, i);
+  });
+  for (let i = 0; i < g.nodes.length; i++) {
+    for (const inp of g.nodes[i].inputs) {
+      const w = inp ? writer.get(inp) : undefined;
+      if (w !== undefined && w >= i) return false;
+    }
   }
   return true;
 }

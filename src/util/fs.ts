@@ -152,9 +152,14 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
   }
 }
 
-/** Writes chunks one after the other into a new file (no concatenated copy of a large .bin in memory). */
-export function writeChunksSync(path: string, chunks: Uint8Array[]): void {
-  const fd = openSync(path, 'w');
+/**
+ * Writes chunks one after the other into a file (no concatenated copy of a large .bin in memory).
+ * `flags` 'r+' writes into a file known to be new and empty without truncating it: on ext4 a
+ * truncation to zero makes the close wait for the file's blocks to be allocated (its
+ * replace-via-truncate safeguard), 15-35 ms for a 115 MB .bin.
+ */
+export function writeChunksSync(path: string, chunks: Uint8Array[], flags: 'w' | 'r+' = 'w'): void {
+  const fd = openSync(path, flags);
   try {
     for (const c of chunks) {
       let off = 0;
@@ -300,7 +305,7 @@ export async function writeOutputData<T>(
     return {
       result,
       holds: (i: number, p: string) => fileHolds(p, chunks[i], chunks[i].reduce((n, c) => n + c.byteLength, 0)),
-      write: () => temps.forEach((t, i) => writeChunksSync(t, chunks[i])),
+      write: () => temps.forEach((t, i) => writeChunksSync(t, chunks[i], 'r+')), // settleOutputs made each temp, empty
     };
   });
 }
