@@ -450,8 +450,15 @@ async function main(): Promise<void> {
           clearFdkOutputs(join(CORPUS_DIR, 'out', 'fdk', stem));
           fdkRuns.push(timed(process.execPath, [...FDK, 'convert', onnx, '--to', 'ncnn', '-o', join(CORPUS_DIR, 'out', 'fdk', stem), '--input', `${inputName}:${e.input.join('x')}`, '--force'], PROJECT_ROOT));
         }
-        if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx'))
-          pnnxRuns.push(timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], join(CORPUS_DIR, 'out', 'pnnx', stem)));
+        if (r.pnnx?.converts && PNNX && args.includes('--with-pnnx')) {
+          // on a machine where the full run never ran, pnnx's folder and its copy of the file are made here
+          const dir = join(CORPUS_DIR, 'out', 'pnnx', stem);
+          if (!existsSync(join(dir, e.file!))) {
+            mkdirSync(dir, { recursive: true });
+            copyFileSync(onnx, join(dir, e.file!));
+          }
+          pnnxRuns.push(timed(PNNX, [e.file!, `inputshape=[${e.input.join(',')}]`, 'fp16=0'], dir));
+        }
       }
       const t = medianRun(fdkRuns), p = medianRun(pnnxRuns);
       if (repeat > 1) r.convertRuns = repeat;
