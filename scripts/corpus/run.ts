@@ -315,11 +315,13 @@ export function corpusTable(rows: CorpusRow[]): string {
   if (speed.length) {
     const loads = paired.flatMap((r) => r.speed!.load ?? []);
     const rr = paired.find((r) => r.speed!.rounds)?.speed;
-    const runCounts = paired.map((r) => r.speed!.runs).filter((n): n is number => !!n);
-    const runsText = runCounts.length && Math.min(...runCounts) !== Math.max(...runCounts) ? `${Math.min(...runCounts)}-${Math.max(...runCounts)} runs (more for fast models)` : `${rr?.runs} runs`;
-    const roundCounts = paired.map((r) => r.speed!.rounds).filter((n): n is number => !!n);
-    const roundsText = roundCounts.length && Math.min(...roundCounts) !== Math.max(...roundCounts) ? `${Math.min(...roundCounts)}-${Math.max(...roundCounts)}` : `${rr?.rounds}`;
-    const how = `interleaved in real ncnn, 1 thread, median CPU ms per forward${rr ? ` over ${roundsText} rounds x ${runsText}` : ''}${loads.length ? `, load average ${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : ''}`;
+    // 'lo-hi' when rows were measured with different counts (rows re-measured with more rounds)
+    const spread = (key: 'runs' | 'rounds'): string | undefined => {
+      const n = paired.map((r) => r.speed![key]).filter((x): x is number => !!x);
+      return n.length && Math.min(...n) !== Math.max(...n) ? `${Math.min(...n)}-${Math.max(...n)}` : undefined;
+    };
+    const runsText = spread('runs') ? `${spread('runs')} runs (more for fast models)` : `${rr?.runs} runs`;
+    const how = `interleaved in real ncnn, 1 thread, median CPU ms per forward${rr ? ` over ${spread('rounds') ?? rr.rounds} rounds x ${runsText}` : ''}${loads.length ? `, load average ${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : ''}`;
     lines.push(`ncnn run time fdk/pnnx (${how}): median ${med(speed).toFixed(2)}, min ${speed[0].toFixed(2)}, max ${speed[speed.length - 1].toFixed(2)} over ${speed.length} models (below 1 = fdk's model faster).`);
     const list = (v: string) => paired.filter((r) => r.speed!.verdict === v).map((r) => `${r.name}-op${r.opset} ${speedCell(r.speed)}`);
     lines.push(`fdk's model slower in every round: ${list('slower').join(', ') || 'none'}; faster in every round: ${list('faster').length}; within the round-to-round spread: ${list('level').length}.`);

@@ -4,7 +4,7 @@ import { fitTable } from '../cli/table.js';
 import { escapeName } from '../util/errors.js';
 import { thousands } from '../util/thousands.js';
 
-const int = (n: number) => thousands(n);
+const int = thousands;
 const pct = (f: number) => (f * 100).toFixed(2) + '%';
 const shapes = (s: number[][]) => s.map((x) => x.join('x')).join(', ');
 

@@ -108,6 +108,11 @@ export function makeDir(dir: string): void {
   }
 }
 
+/** What an output file holds: bytes, text, or chunks in order. */
+export type FileData = Uint8Array | string | Uint8Array[];
+
+const chunksOf = (d: FileData): Uint8Array[] => (Array.isArray(d) ? d : [typeof d === 'string' ? Buffer.from(d) : d]);
+
 /**
  * Writes files all-or-nothing: each goes to a temp name in the same folder, and only when every
  * write succeeded are they renamed into place. On failure the temp files are removed, so a
@@ -116,7 +121,7 @@ export function makeDir(dir: string): void {
  * leave it incomplete): for thousands of small regenerable files, such as a WIDER prediction
  * folder, where one fsync per file was most of the writing time.
  */
-export function writeFilesAtomic(files: { path: string; data: Uint8Array | string | Uint8Array[] }[], opts: { fsync?: boolean } = {}): void {
+export function writeFilesAtomic(files: { path: string; data: FileData }[], opts: { fsync?: boolean } = {}): void {
   const temps: { tmp: string; path: string }[] = [];
   try {
     for (const f of files) {
@@ -131,11 +136,7 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
       temps.push({ tmp, path: f.path });
       tempFiles.add(tmp); // removed by the SIGINT/SIGTERM handler if interrupted (util/signals.ts)
       try {
-        const chunks = Array.isArray(f.data) ? f.data : [typeof f.data === 'string' ? Buffer.from(f.data) : f.data];
-        for (const c of chunks) {
-          let off = 0;
-          while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
-        }
+        writeAll(fd, chunksOf(f.data));
         if (opts.fsync !== false) fsyncSync(fd);
       } catch (e) {
         throw fsError(e, f.path, 'write');
@@ -158,15 +159,20 @@ export function writeFilesAtomic(files: { path: string; data: Uint8Array | strin
  * truncation to zero makes the close wait for the file's blocks to be allocated (its
  * replace-via-truncate safeguard), 15-35 ms for a 115 MB .bin.
  */
-export function writeChunksSync(path: string, chunks: Uint8Array[], flags: 'w' | 'r+' = 'w'): void {
+function writeChunksSync(path: string, chunks: Uint8Array[], flags: 'w' | 'r+' = 'w'): void {
   const fd = openSync(path, flags);
   try {
-    for (const c of chunks) {
-      let off = 0;
-      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
-    }
+    writeAll(fd, chunks);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Every chunk written in order (writeSync may write less than it was given). */
+function writeAll(fd: number, chunks: Uint8Array[]): void {
+  for (const c of chunks) {
+    let off = 0;
+    while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
   }
 }
 
@@ -224,23 +230,18 @@ export function checkOutputTarget(path: string, option = '-o'): void {
   if (what) throw new FdkError(`${option}: ${what}; outputs go to a regular file or a new name`, { file: path });
 }
 
-/** What an output file holds when it is produced in memory: bytes, text, or chunks in order. */
-export type FileData = Uint8Array | string | Uint8Array[];
-
-const chunksOf = (d: FileData): Uint8Array[] => (Array.isArray(d) ? d : [typeof d === 'string' ? Buffer.from(d) : d]);
-
 /**
  * Whether the file at `path` holds exactly `expected`: same size, then 4 MB blocks read and
  * compared in turn, stopping at the first difference (hashing read all of a 300 MB .bin even when
  * its first block differed). Any read error counts as different.
  */
-function fileHolds(path: string, expected: Iterable<Uint8Array> | (() => Iterable<Uint8Array>), size: number): boolean {
+function fileHolds(path: string, expected: Iterable<Uint8Array>, size: number): boolean {
   let fd: number | undefined;
   try {
     if (statSync(path).size !== size) return false;
     fd = openSync(path, 'r');
     const buf = Buffer.allocUnsafe(4 << 20);
-    for (const c of typeof expected === 'function' ? expected() : expected) {
+    for (const c of expected) {
       const want = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
       for (let off = 0; off < want.length;) {
         const n = readSync(fd, buf, 0, Math.min(buf.length, want.length - off), null);
@@ -256,7 +257,7 @@ function fileHolds(path: string, expected: Iterable<Uint8Array> | (() => Iterabl
   }
 }
 
-/** The blocks of a file, read in turn (for comparing two files without holding either). */
+/** The blocks of a file, read in turn (for comparing two files without holding either); the file is opened on the first read. */
 function* blocksOf(path: string): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
   try {
@@ -284,7 +285,7 @@ export async function writeOutputs<T>(
 ): Promise<{ result: T; outcome: OutputOutcome }> {
   return settleOutputs(paths, opts, async (temps) => {
     const result = await produce(temps);
-    return { result, holds: (i: number, p: string) => fileHolds(p, () => blocksOf(temps[i]), statSync(temps[i]).size), write: () => {} };
+    return { result, holds: (i: number, p: string) => fileHolds(p, blocksOf(temps[i]), statSync(temps[i]).size), write: () => {} };
   });
 }
 

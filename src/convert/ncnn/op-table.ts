@@ -349,8 +349,8 @@ function gemm(c: LowerContext): LowerResult {
   const n = c.node;
   const alpha = attrFloat(n, 'alpha', 1), beta = attrFloat(n, 'beta', 1);
   const tA = attrInt(n, 'transA', 0), tB = attrInt(n, 'transB', 0);
-  if (tA || !c.knownDims(1)) c.fail('Gemm is converted only as InnerProduct (constant B, no transA)');
-  const bd = c.constDims(1);
+  const bd = c.knownDims(1);
+  if (tA || !bd) c.fail('Gemm is converted only as InnerProduct (constant B, no transA)');
   const B = c.weight(1, 'B');
   const [K, N] = tB ? [bd[1], bd[0]] : [bd[0], bd[1]];
   const W = tB ? scaled(B, alpha) : transposed(B, K, N, alpha);
